@@ -1,0 +1,73 @@
+/**
+ * Hooks through which plaintext KV-cache policies (eviction/plain/) act on the float
+ * reference model's KV cache (models/reference.ts). The reference calls them; it never
+ * knows which policy is plugged in.
+ *
+ * Cache layout: per layer, per KV head, an ordered list of cached tokens. Each entry has
+ * its original position (RoPE was applied at that position before caching), a key and a
+ * value of headDim floats. Eviction removes entries from a KV head's list; query-aware
+ * selection picks, for one decode step, a subset of entries that a query head may read
+ * without removing anything.
+ *
+ * Grouped-query attention: query head h reads KV head floor(h / (nHeads / nKvHeads)).
+ * Policies that score per query head and evict per KV head must say how they combine the
+ * group (BASELINES.md); the hook contexts give both granularities.
+ */
+export interface LayerCacheView {
+  readonly layer: number;
+  readonly nHeads: number;
+  readonly nKvHeads: number;
+  readonly headDim: number;
+  /** number of cached tokens of a KV head */
+  length(kvHead: number): number;
+  /** original positions of the cached tokens of a KV head, in cache order (a copy) */
+  positions(kvHead: number): Int32Array;
+  /** live keys of a KV head, length(kvHead) * headDim floats, row per token (mutable: quantizers may rewrite) */
+  keys(kvHead: number): Float32Array;
+  /** live values of a KV head, same layout as keys */
+  values(kvHead: number): Float32Array;
+  /** keep only the entries at these cache indices (strictly increasing) of a KV head; evicts the rest */
+  keep(kvHead: number, cacheIndices: Int32Array): void;
+}
+
+export interface PrefillContext {
+  readonly layer: number;
+  /** prompt length T */
+  readonly length: number;
+  readonly cache: LayerCacheView;
+  /** post-RoPE queries per query head, T * headDim floats each */
+  readonly queries: readonly Float32Array[];
+  /** full causal attention probabilities softmax(QK^T/sqrt(d)) per query head, T * T floats each (row = query) */
+  readonly probs: readonly Float32Array[];
+}
+
+export interface StepContext {
+  readonly layer: number;
+  /** 0-based decode step index (0 = first generated token after the prompt) */
+  readonly step: number;
+  /** position of the current token */
+  readonly position: number;
+  readonly cache: LayerCacheView;
+  /** post-RoPE query of the current token per query head, headDim floats each */
+  readonly query: readonly Float32Array[];
+}
+
+export interface AttendedContext extends StepContext {
+  /** per query head: the cache indices (into its KV head's list) it attended to */
+  readonly attended: readonly Int32Array[];
+  /** per query head: attention probabilities over `attended` */
+  readonly probs: readonly Float32Array[];
+}
+
+export interface PlainKvHooks {
+  /** After the prompt's K/V of a layer are cached (static policies evict here). */
+  onPrefill?(ctx: PrefillContext): void;
+  /**
+   * At a decode step, after the current token's K/V were appended to the cache and before
+   * attention: per query head, the cache indices it may read (must include the current
+   * token's entry), or undefined for all entries. Query-aware policies select here.
+   */
+  selectForStep?(ctx: StepContext): readonly (Int32Array | undefined)[] | undefined;
+  /** After attention at a decode step (accumulating and evicting policies act here). */
+  onAttention?(ctx: AttendedContext): void;
+}
