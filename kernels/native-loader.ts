@@ -1,0 +1,63 @@
+/**
+ * Loads the C++ addon (build/Release/mpcache_kernels.node, built by node-gyp at npm install)
+ * and adapts it to RawKernels. Throws an Error (with the underlying cause) when the addon is
+ * missing, fails to load, or is a stale build with another ABI version.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RawKernels } from './raw.js';
+
+/** Must equal kMpcacheKernelsAbi in kernels/native/addon.cc; bump both on any signature change. */
+export const NATIVE_ABI_VERSION = 1;
+
+const FUNCTIONS = [
+  'add', 'sub', 'neg', 'mul', 'mulScalar', 'addScalar', 'matmul', 'rssMul', 'rssMatmul',
+  'sar', 'shr', 'shl', 'truncLo', 'encodeFixed', 'decodeFixed',
+  'xor', 'and', 'or', 'not', 'rssAnd', 'popcount', 'extractBit', 'packBits', 'unpackBits', 'prgFill',
+] as const;
+
+/** Where the addon may be: the package root is one level above kernels/ (sources) or two above dist/kernels/ (build output). */
+export function nativeAddonCandidates(): string[] {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const roots = [path.resolve(here, '..'), path.resolve(here, '..', '..')];
+  const out: string[] = [];
+  for (const r of roots) for (const cfg of ['Release', 'Debug']) out.push(path.join(r, 'build', cfg, 'mpcache_kernels.node'));
+  return out;
+}
+
+export function loadNativeRaw(): RawKernels {
+  const candidates = nativeAddonCandidates();
+  const file = candidates.find((p) => existsSync(p));
+  if (file === undefined) {
+    throw new Error(`native addon not built (looked for ${candidates.join(', ')}); run \`npx node-gyp rebuild\``);
+  }
+  const require = createRequire(import.meta.url);
+  let addon: Record<string, unknown>;
+  try {
+    addon = require(file) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`native addon ${file} failed to load: ${(e as Error).message}`, { cause: e });
+  }
+  if (addon.abiVersion !== NATIVE_ABI_VERSION) {
+    throw new Error(`native addon ${file} has ABI version ${String(addon.abiVersion)}, expected ${NATIVE_ABI_VERSION} (stale build: run \`npx node-gyp rebuild\`)`);
+  }
+  for (const f of FUNCTIONS) {
+    if (typeof addon[f] !== 'function') throw new Error(`native addon ${file} does not export ${f}()`);
+  }
+  const fns = addon as unknown as Omit<RawKernels, 'backend'>;
+  return { backend: 'native', ...pick(fns) };
+}
+
+function pick(a: Omit<RawKernels, 'backend'>): Omit<RawKernels, 'backend'> {
+  return {
+    add: a.add, sub: a.sub, neg: a.neg, mul: a.mul, mulScalar: a.mulScalar, addScalar: a.addScalar,
+    matmul: a.matmul, rssMul: a.rssMul, rssMatmul: a.rssMatmul,
+    sar: a.sar, shr: a.shr, shl: a.shl, truncLo: a.truncLo,
+    encodeFixed: a.encodeFixed, decodeFixed: a.decodeFixed,
+    xor: a.xor, and: a.and, or: a.or, not: a.not, rssAnd: a.rssAnd,
+    popcount: a.popcount, extractBit: a.extractBit, packBits: a.packBits, unpackBits: a.unpackBits,
+    prgFill: a.prgFill,
+  };
+}
