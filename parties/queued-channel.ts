@@ -15,12 +15,15 @@ import {
   emptyStepStats,
 } from '../protocols/channel.js';
 import { MpcError } from '../protocols/errors.js';
+import { bareMessage } from './error-text.js';
 
 export interface QueuedChannelOptions {
   /** a receive that waits longer than this rejects with MPC_ERR_TIMEOUT (default 30 s) */
   readonly recvTimeoutMs?: number;
   /** at most this many undelivered messages may wait per peer (default 1024) */
   readonly maxPendingMessages?: number;
+  /** at most this many undelivered payload bytes may wait per peer (default: unlimited) */
+  readonly maxBufferedBytes?: number;
 }
 
 interface Waiter {
@@ -34,7 +37,12 @@ export abstract class QueuedChannel implements Channel {
   readonly stats: ChannelStats = emptyChannelStats();
   protected readonly recvTimeoutMs: number;
   protected readonly maxPendingMessages: number;
+  protected readonly maxBufferedBytes: number;
   private readonly inbox = new Map<PartyId, { step: string; payload: Payload }[]>();
+  private readonly inboxBytes = new Map<PartyId, number>();
+  /** peers that will send nothing more (orderly close), with the error a receive from them gets */
+  private readonly gone = new Map<PartyId, MpcError>();
+  private lastStep: string | undefined;
   private readonly waiters = new Map<PartyId, Waiter>();
   private failure: MpcError | undefined;
   private busy = false;
@@ -43,6 +51,12 @@ export abstract class QueuedChannel implements Channel {
     this.self = self;
     this.recvTimeoutMs = opts.recvTimeoutMs ?? 30_000;
     this.maxPendingMessages = opts.maxPendingMessages ?? 1024;
+    this.maxBufferedBytes = opts.maxBufferedBytes ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** The step tag of the exchange in progress, or of the last one (for error reports). */
+  protected get currentStep(): string | undefined {
+    return this.lastStep;
   }
 
   /** Put one message on the wire to `to`. Must not block; may throw MpcError. */
@@ -56,7 +70,7 @@ export abstract class QueuedChannel implements Channel {
   }
 
   async exchange(req: ExchangeRequest): Promise<Map<PartyId, Payload>> {
-    if (this.failure) throw this.failure;
+    if (this.failure) throw this.failureAt(req.step);
     if (this.busy) {
       throw new MpcError('MPC_ERR_PROTOCOL', 'overlapping exchanges on one channel', {
         party: this.self,
@@ -65,6 +79,7 @@ export abstract class QueuedChannel implements Channel {
       });
     }
     this.busy = true;
+    this.lastStep = req.step;
     try {
       const st = this.stepStats(req.step);
       this.stats.rounds++;
@@ -116,9 +131,12 @@ export abstract class QueuedChannel implements Channel {
     const q = this.inbox.get(from);
     if (q && q.length > 0) {
       const m = q.shift()!;
+      this.inboxBytes.set(from, (this.inboxBytes.get(from) ?? 0) - m.payload.byteLength);
       if (m.step !== step) return Promise.reject(this.mismatch(from, step, m.step));
       return Promise.resolve(m.payload);
     }
+    const gone = this.gone.get(from);
+    if (gone) return Promise.reject(this.failureAt(step, gone));
     if (this.waiters.has(from)) {
       return Promise.reject(new MpcError('MPC_ERR_PROTOCOL', 'two receives from one peer in one round', { party: this.self, peer: from, step }));
     }
@@ -177,10 +195,39 @@ export abstract class QueuedChannel implements Channel {
       this.inbox.set(from, q);
     }
     if (q.length >= this.maxPendingMessages) {
-      this.fail(new MpcError('MPC_ERR_BUFFER_FULL', `more than ${this.maxPendingMessages} undelivered messages from party ${from}`, { party: this.self, peer: from }));
+      this.fail(new MpcError('MPC_ERR_BUFFER_FULL', `more than ${this.maxPendingMessages} undelivered messages from party ${from}`, { party: this.self, peer: from, step: this.lastStep }));
       return;
     }
+    const bytes = (this.inboxBytes.get(from) ?? 0) + payload.byteLength;
+    if (bytes > this.maxBufferedBytes) {
+      this.fail(new MpcError('MPC_ERR_BUFFER_FULL', `more than ${this.maxBufferedBytes} undelivered bytes from party ${from}`, { party: this.self, peer: from, step: this.lastStep }));
+      return;
+    }
+    this.inboxBytes.set(from, bytes);
     q.push({ step, payload });
+  }
+
+  /**
+   * Transport: `from` will send nothing more (it closed in order). Messages already queued
+   * stay receivable; a receive waiting on it now, or any later one past the queue, rejects
+   * with `e` (and fails the channel).
+   */
+  protected peerGone(from: PartyId, e: MpcError): void {
+    if (this.failure || this.gone.has(from)) return;
+    this.gone.set(from, e);
+    const w = this.waiters.get(from);
+    if (w) {
+      this.waiters.delete(from);
+      const err = this.failureAt(w.step, e);
+      w.reject(err);
+      this.fail(err);
+    }
+  }
+
+  /** `e` (default: the channel's failure) annotated with `step` when it names none. */
+  private failureAt(step: string, e: MpcError = this.failure!): MpcError {
+    if (e.step !== undefined) return e;
+    return new MpcError(e.code, bareMessage(e), { party: e.party ?? this.self, peer: e.peer, step, round: this.stats.rounds, cause: e.cause ?? e });
   }
 
   /** Transport or protocol: the session is broken. Rejects every pending receive; idempotent. */
@@ -190,6 +237,7 @@ export abstract class QueuedChannel implements Channel {
     for (const [, w] of this.waiters) w.reject(e);
     this.waiters.clear();
     this.inbox.clear();
+    this.inboxBytes.clear();
     void this.shutdown(e).catch(() => undefined);
   }
 

@@ -1,0 +1,271 @@
+/**
+ * Frames on an established link: msgpackr envelopes, optionally sealed with AES-256-GCM.
+ *
+ * Wire layout of one WebSocket binary message (one frame):
+ *
+ *   offset 0   u32 BE  sequence number, high half   \
+ *   offset 4   u32 BE  sequence number, low half     } 12 clear bytes, authenticated as AAD
+ *   offset 8   u32 BE  envelope length E            /
+ *   offset 12  E bytes msgpackr envelope  (ciphertext when sealed)
+ *   then       P bytes payload            (ciphertext when sealed; raw typed-array bytes)
+ *   then       16 bytes GCM tag           (sealed only)
+ *
+ * The envelope is `{ s: sessionId, k: kind, q: seq, st?: step, dt?: 'u64'|'u8', sh?: [n],
+ * c?: code, m?: message, r?: round }`. The payload bytes follow the envelope instead of being
+ * packed into it, so a typed array is never copied into a msgpack buffer: the sender encrypts
+ * straight from the caller's array and hands the pieces to ws as fragments of one message.
+ *
+ * Sealing: per-direction 32-byte key, 96-bit nonce = 4 zero bytes || the 64-bit sequence
+ * number. Each direction counts its frames from 0, so the receiver knows the sequence number
+ * it expects: a different clear number is MPC_ERR_REPLAY (replayed, reordered or dropped),
+ * a failed tag is MPC_ERR_TAMPER. In plaintext mode (`key === null`, loopback benchmarks
+ * only) the same checks run except the tag.
+ *
+ * Decoding order and error codes (the fuzz tests hold the decoder to exactly these):
+ *   frame larger than the limit -> MPC_ERR_FRAME_TOO_LARGE (checked before any allocation)
+ *   too short / envelope length out of range -> MPC_ERR_BAD_FRAME
+ *   sequence number != expected -> MPC_ERR_REPLAY
+ *   authentication tag wrong -> MPC_ERR_TAMPER
+ *   envelope not msgpack / wrong fields / wrong session / dtype-shape mismatch -> MPC_ERR_BAD_FRAME
+ */
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { Packr } from 'msgpackr';
+import type { Payload } from '../protocols/channel.js';
+import { MpcError, MPC_ERROR_CODES, type MpcErrorCode } from '../protocols/errors.js';
+
+export const PREFIX_BYTES = 12;
+export const TAG_BYTES = 16;
+/** largest envelope accepted (step tags and abort messages are short) */
+export const MAX_ENVELOPE_BYTES = 8192;
+/** longest step tag / abort message carried */
+export const MAX_STEP_CHARS = 512;
+export const MAX_MESSAGE_CHARS = 2048;
+
+export type Frame =
+  /** one protocol message */
+  | { readonly kind: 'data'; readonly step: string; readonly payload: Payload }
+  /** the sender aborts the session */
+  | { readonly kind: 'abort'; readonly code: MpcErrorCode; readonly message: string; readonly step?: string; readonly round?: number }
+  /** the sender's contribution to the common seed (sent once, right after the handshake) */
+  | { readonly kind: 'seed'; readonly seed: Uint8Array }
+  /** orderly close: the sender will send nothing more */
+  | { readonly kind: 'bye' };
+
+const KIND_CODE = { data: 'd', abort: 'a', seed: 's', bye: 'b' } as const;
+
+const packr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });
+
+function nonceFor(seq: number): Buffer {
+  const n = Buffer.alloc(12);
+  n.writeUInt32BE(Math.floor(seq / 0x1_0000_0000), 4);
+  n.writeUInt32BE(seq >>> 0, 8);
+  return n;
+}
+
+function prefixFor(seq: number, envLen: number): Buffer {
+  const p = Buffer.allocUnsafe(PREFIX_BYTES);
+  p.writeUInt32BE(Math.floor(seq / 0x1_0000_0000), 0);
+  p.writeUInt32BE(seq >>> 0, 4);
+  p.writeUInt32BE(envLen, 8);
+  return p;
+}
+
+function bytesOf(p: Payload): Uint8Array {
+  return p instanceof Uint8Array ? p : new Uint8Array(p.buffer, p.byteOffset, p.byteLength);
+}
+
+function cut(s: string, n: number): string {
+  return s.length <= n ? s : s.slice(0, n);
+}
+
+/** Seals (or frames, in plaintext mode) the frames of one direction of one link. */
+export class FrameSealer {
+  private seq = 0;
+  /**
+   * @param key 32-byte AES-256-GCM key of this direction, or null for plaintext mode
+   * @param sessionId carried in every envelope
+   */
+  constructor(
+    private readonly key: Uint8Array | null,
+    private readonly sessionId: string,
+  ) {
+    if (key !== null && key.length !== 32) throw new RangeError('FrameSealer: key must be 32 bytes');
+  }
+
+  /** frames sealed so far */
+  get sequence(): number {
+    return this.seq;
+  }
+
+  /**
+   * Encode one frame. Returns the pieces of one WebSocket message, in order (send them as
+   * fragments or concatenate them). The pieces never alias the caller's payload, so the
+   * caller may reuse its array as soon as this returns.
+   */
+  seal(frame: Frame): Buffer[] {
+    const seq = this.seq++;
+    const env: Record<string, unknown> = { s: this.sessionId, k: KIND_CODE[frame.kind], q: seq };
+    let payload: Uint8Array | undefined;
+    switch (frame.kind) {
+      case 'data':
+        env.st = frame.step;
+        env.dt = frame.payload instanceof BigUint64Array ? 'u64' : 'u8';
+        env.sh = [frame.payload.length];
+        payload = bytesOf(frame.payload);
+        break;
+      case 'abort':
+        env.c = frame.code;
+        env.m = cut(frame.message, MAX_MESSAGE_CHARS);
+        if (frame.step !== undefined) env.st = cut(frame.step, MAX_STEP_CHARS);
+        if (frame.round !== undefined) env.r = frame.round;
+        break;
+      case 'seed':
+        env.dt = 'u8';
+        env.sh = [frame.seed.length];
+        payload = frame.seed;
+        break;
+      case 'bye':
+        break;
+    }
+    const envBytes = packr.pack(env);
+    if (envBytes.length > MAX_ENVELOPE_BYTES) throw new RangeError(`frame envelope too large (${envBytes.length} bytes; step tag too long?)`);
+    const prefix = prefixFor(seq, envBytes.length);
+    if (this.key === null) {
+      const head = Buffer.concat([prefix, envBytes]);
+      if (!payload || payload.byteLength === 0) return [head];
+      // copy: ws may still hold the buffer after exchange() returns and the caller reuses it
+      return [head, Buffer.from(payload)];
+    }
+    const c = createCipheriv('aes-256-gcm', this.key, nonceFor(seq));
+    c.setAAD(prefix);
+    const encEnv = c.update(envBytes);
+    const out = [Buffer.concat([prefix, encEnv])];
+    if (payload && payload.byteLength > 0) out.push(c.update(payload));
+    c.final();
+    out.push(c.getAuthTag());
+    return out;
+  }
+}
+
+/** Opens the frames of one direction of one link, checking order and authenticity. */
+export class FrameOpener {
+  private seq = 0;
+  /**
+   * @param key 32-byte key of this direction, or null for plaintext mode
+   * @param sessionId every envelope must carry it
+   * @param maxFrameBytes frames longer than this are MPC_ERR_FRAME_TOO_LARGE
+   */
+  constructor(
+    private readonly key: Uint8Array | null,
+    private readonly sessionId: string,
+    readonly maxFrameBytes: number,
+  ) {
+    if (key !== null && key.length !== 32) throw new RangeError('FrameOpener: key must be 32 bytes');
+  }
+
+  /** frames opened so far */
+  get sequence(): number {
+    return this.seq;
+  }
+
+  /** Decode one frame; throws only MpcError (codes: see the file comment). */
+  open(buf: Uint8Array): Frame {
+    if (buf.byteLength > this.maxFrameBytes) {
+      throw new MpcError('MPC_ERR_FRAME_TOO_LARGE', `frame of ${buf.byteLength} bytes exceeds the limit of ${this.maxFrameBytes}`);
+    }
+    const tagLen = this.key === null ? 0 : TAG_BYTES;
+    if (buf.byteLength < PREFIX_BYTES + tagLen) throw new MpcError('MPC_ERR_BAD_FRAME', `frame of ${buf.byteLength} bytes is too short`);
+    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const seq = dv.getUint32(0) * 0x1_0000_0000 + dv.getUint32(4);
+    const envLen = dv.getUint32(8);
+    if (envLen === 0 || envLen > MAX_ENVELOPE_BYTES || PREFIX_BYTES + envLen + tagLen > buf.byteLength) {
+      throw new MpcError('MPC_ERR_BAD_FRAME', `envelope length ${envLen} out of range`);
+    }
+    if (seq !== this.seq) {
+      throw new MpcError('MPC_ERR_REPLAY', `frame sequence ${seq} where ${this.seq} was expected (replayed, reordered or dropped frame)`);
+    }
+    const envEnd = PREFIX_BYTES + envLen;
+    const payEnd = buf.byteLength - tagLen;
+    let env: Uint8Array;
+    let payload: Uint8Array;
+    if (this.key === null) {
+      env = buf.subarray(PREFIX_BYTES, envEnd);
+      payload = buf.subarray(envEnd, payEnd);
+    } else {
+      const d = createDecipheriv('aes-256-gcm', this.key, nonceFor(seq));
+      d.setAAD(buf.subarray(0, PREFIX_BYTES));
+      d.setAuthTag(buf.subarray(payEnd));
+      env = d.update(buf.subarray(PREFIX_BYTES, envEnd));
+      payload = payEnd > envEnd ? d.update(buf.subarray(envEnd, payEnd)) : new Uint8Array(0);
+      try {
+        d.final();
+      } catch {
+        throw new MpcError('MPC_ERR_TAMPER', `frame ${seq} failed authentication (tampered or wrong key)`);
+      }
+    }
+    this.seq++;
+    return decodeEnvelope(env, payload, seq, this.sessionId);
+  }
+}
+
+function bad(msg: string): MpcError {
+  return new MpcError('MPC_ERR_BAD_FRAME', msg);
+}
+
+function decodeEnvelope(envBytes: Uint8Array, payload: Uint8Array, seq: number, sessionId: string): Frame {
+  let env: unknown;
+  try {
+    env = packr.unpack(envBytes);
+  } catch (e) {
+    throw bad(`envelope is not msgpack (${(e as Error).message})`);
+  }
+  if (typeof env !== 'object' || env === null || Array.isArray(env)) throw bad('envelope is not a map');
+  const o = env as Record<string, unknown>;
+  if (o.s !== sessionId) throw bad(`envelope names session ${JSON.stringify(o.s)}, not ${JSON.stringify(sessionId)}`);
+  if (o.q !== seq) throw bad(`envelope sequence ${String(o.q)} differs from frame sequence ${seq}`);
+  switch (o.k) {
+    case 'd': {
+      if (typeof o.st !== 'string' || o.st.length > MAX_STEP_CHARS) throw bad('data frame without a valid step tag');
+      return { kind: 'data', step: o.st, payload: typedPayload(o.dt, o.sh, payload) };
+    }
+    case 's': {
+      const p = typedPayload(o.dt, o.sh, payload);
+      if (!(p instanceof Uint8Array) || p.length !== 16) throw bad('seed frame must carry 16 bytes');
+      return { kind: 'seed', seed: p };
+    }
+    case 'a': {
+      if (payload.byteLength !== 0) throw bad('abort frame with a payload');
+      const code = typeof o.c === 'string' && (MPC_ERROR_CODES as readonly string[]).includes(o.c) ? (o.c as MpcErrorCode) : undefined;
+      if (code === undefined) throw bad('abort frame with an unknown error code');
+      if (typeof o.m !== 'string' || o.m.length > MAX_MESSAGE_CHARS) throw bad('abort frame without a valid message');
+      const step = typeof o.st === 'string' && o.st.length <= MAX_STEP_CHARS ? o.st : undefined;
+      const round = typeof o.r === 'number' && Number.isSafeInteger(o.r) && o.r >= 0 ? o.r : undefined;
+      return { kind: 'abort', code, message: o.m, ...(step !== undefined ? { step } : {}), ...(round !== undefined ? { round } : {}) };
+    }
+    case 'b':
+      if (payload.byteLength !== 0) throw bad('bye frame with a payload');
+      return { kind: 'bye' };
+    default:
+      throw bad(`unknown frame kind ${JSON.stringify(o.k)}`);
+  }
+}
+
+function typedPayload(dt: unknown, sh: unknown, bytes: Uint8Array): Payload {
+  if (!Array.isArray(sh) || sh.length !== 1 || typeof sh[0] !== 'number' || !Number.isSafeInteger(sh[0]) || sh[0] < 0) {
+    throw bad('payload shape must be [n]');
+  }
+  const n = sh[0];
+  if (dt === 'u8') {
+    if (bytes.byteLength !== n) throw bad(`u8 payload of ${bytes.byteLength} bytes, shape says ${n}`);
+    // a plain Uint8Array view (not a Buffer), as the Channel contract promises
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  if (dt === 'u64') {
+    if (bytes.byteLength !== n * 8) throw bad(`u64 payload of ${bytes.byteLength} bytes, shape says ${n} words`);
+    if (bytes.byteOffset % 8 === 0) return new BigUint64Array(bytes.buffer, bytes.byteOffset, n);
+    const copy = new BigUint64Array(n);
+    new Uint8Array(copy.buffer).set(bytes);
+    return copy;
+  }
+  throw bad(`unknown payload dtype ${JSON.stringify(dt)}`);
+}

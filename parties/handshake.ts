@@ -1,0 +1,210 @@
+/**
+ * The per-connection authenticated key exchange (the lower party id dials and initiates).
+ *
+ *   I -> R  hello  { t:'hello', v:1, s: sessionId, f: I, to: R, m: mode, e: ephI }
+ *   R -> I  hello2 { t:'hello2', e: ephR, g: sign_R('mpcache/v1 responder' || T) }
+ *   I -> R  auth   { t:'auth', g: sign_I('mpcache/v1 initiator' || T) }
+ *   R -> I  ok     { t:'ok' }
+ *
+ * with T = SHA-256('mpcache/v1 handshake' || len||sessionId || I || R || mode || pkI || pkR ||
+ * ephI || ephR): the transcript binds the session id, both long-term Ed25519 identities
+ * (taken from the session file, never from the wire) and both fresh X25519 ephemeral keys.
+ * Either side may instead answer `{ t:'reject', c: code, m: message }` and close.
+ *
+ * From Z = X25519(eph, peerEph), HKDF-SHA256 (salt T) derives
+ *   key I->R and key R->I (32 bytes each, AES-256-GCM, one per direction) and
+ *   the pairwise PRG seed of {I, R} (16 bytes) used by the protocol suite.
+ * Messages are msgpack; every failure is an MpcError: MPC_ERR_AUTH for identity, session or
+ * mode problems, MPC_ERR_BAD_FRAME for undecodable messages, MPC_ERR_TIMEOUT / _PEER_CLOSED
+ * from the message source.
+ */
+import { createHash, hkdfSync } from 'node:crypto';
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
+import { Packr } from 'msgpackr';
+import type { PartyId } from '../protocols/channel.js';
+import { MpcError, MPC_ERROR_CODES, type MpcErrorCode } from '../protocols/errors.js';
+
+export type LinkMode = 'sealed' | 'plain';
+
+/** How the handshake talks: one message out, next message in. */
+export interface HandshakeIO {
+  send(msg: Uint8Array): void;
+  /** next message; rejects with MpcError (timeout, closed) */
+  next(): Promise<Uint8Array>;
+}
+
+export interface HandshakeParams {
+  readonly sessionId: string;
+  readonly self: PartyId;
+  readonly secretKey: Uint8Array;
+  /** Ed25519 public keys of all parties, by id (from the session file) */
+  readonly publicKeys: readonly Uint8Array[];
+  readonly mode: LinkMode;
+}
+
+export interface LinkKeys {
+  readonly peer: PartyId;
+  /** key for frames this party sends to the peer */
+  readonly sendKey: Uint8Array;
+  /** key for frames from the peer */
+  readonly recvKey: Uint8Array;
+  /** PRG seed shared by this party and the peer */
+  readonly pairSeed: Uint8Array;
+}
+
+const packr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });
+const MAX_HANDSHAKE_BYTES = 1024;
+
+function auth(msg: string, self: PartyId, peer?: number): MpcError {
+  return new MpcError('MPC_ERR_AUTH', msg, { party: self, ...(peer !== undefined ? { peer } : {}), step: 'handshake' });
+}
+
+function decode(bytes: Uint8Array, self: PartyId, peer?: number): Record<string, unknown> {
+  if (bytes.byteLength > MAX_HANDSHAKE_BYTES) {
+    throw new MpcError('MPC_ERR_FRAME_TOO_LARGE', `handshake message of ${bytes.byteLength} bytes`, { party: self, peer, step: 'handshake' });
+  }
+  let v: unknown;
+  try {
+    v = packr.unpack(bytes);
+  } catch (e) {
+    throw new MpcError('MPC_ERR_BAD_FRAME', `handshake message is not msgpack (${(e as Error).message})`, { party: self, peer, step: 'handshake' });
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    throw new MpcError('MPC_ERR_BAD_FRAME', 'handshake message is not a map', { party: self, peer, step: 'handshake' });
+  }
+  const o = v as Record<string, unknown>;
+  if (o.t === 'reject') {
+    const code: MpcErrorCode =
+      typeof o.c === 'string' && (MPC_ERROR_CODES as readonly string[]).includes(o.c) ? (o.c as MpcErrorCode) : 'MPC_ERR_AUTH';
+    const m = typeof o.m === 'string' ? o.m.slice(0, 500) : '';
+    throw new MpcError(code, `rejected by ${peer !== undefined ? `party ${peer}` : 'the peer'}: ${m}`, { party: self, peer, step: 'handshake' });
+  }
+  return o;
+}
+
+function bytes32(v: unknown): v is Uint8Array {
+  return v instanceof Uint8Array && v.length === 32;
+}
+
+function transcript(sid: string, i: number, r: number, mode: LinkMode, pkI: Uint8Array, pkR: Uint8Array, ephI: Uint8Array, ephR: Uint8Array): Uint8Array {
+  const h = createHash('sha256');
+  const sidBytes = Buffer.from(sid, 'utf8');
+  h.update('mpcache/v1 handshake');
+  h.update(Buffer.from([sidBytes.length]));
+  h.update(sidBytes);
+  h.update(Buffer.from([i, r, mode === 'sealed' ? 1 : 0]));
+  for (const b of [pkI, pkR, ephI, ephR]) h.update(b);
+  return new Uint8Array(h.digest());
+}
+
+function label(prefix: string, t: Uint8Array): Uint8Array {
+  const p = Buffer.from(prefix, 'utf8');
+  const out = new Uint8Array(p.length + t.length);
+  out.set(p);
+  out.set(t, p.length);
+  return out;
+}
+
+function derive(shared: Uint8Array, t: Uint8Array, i: number, r: number): { iToR: Uint8Array; rToI: Uint8Array; seed: Uint8Array } {
+  const k = (info: string, n: number) => new Uint8Array(hkdfSync('sha256', shared, t, info, n));
+  return { iToR: k(`mpcache/v1 key ${i}->${r}`, 32), rToI: k(`mpcache/v1 key ${r}->${i}`, 32), seed: k(`mpcache/v1 seed ${i},${r}`, 16) };
+}
+
+function sharedSecret(eph: Uint8Array, peerEph: Uint8Array, self: PartyId, peer: number): Uint8Array {
+  let z: Uint8Array;
+  try {
+    z = x25519.getSharedSecret(eph, peerEph);
+  } catch {
+    throw auth('peer sent an invalid X25519 ephemeral key', self, peer);
+  }
+  if (z.every((b) => b === 0)) throw auth('peer sent a low-order X25519 ephemeral key', self, peer);
+  return z;
+}
+
+/** Build a reject message (sent before closing a connection whose handshake failed). */
+export function rejectMessage(e: MpcError): Uint8Array {
+  return packr.pack({ t: 'reject', c: e.code, m: e.message.slice(0, 500) });
+}
+
+/** The dialing side (self < peer). */
+export async function initiateHandshake(io: HandshakeIO, p: HandshakeParams, peer: PartyId): Promise<LinkKeys> {
+  const eph = x25519.utils.randomSecretKey();
+  const ephI = x25519.getPublicKey(eph);
+  io.send(packr.pack({ t: 'hello', v: 1, s: p.sessionId, f: p.self, to: peer, m: p.mode, e: ephI }));
+  const h2 = decode(await io.next(), p.self, peer);
+  if (h2.t !== 'hello2' || !bytes32(h2.e) || !(h2.g instanceof Uint8Array) || h2.g.length !== 64) {
+    throw new MpcError('MPC_ERR_BAD_FRAME', 'expected a hello2 message', { party: p.self, peer, step: 'handshake' });
+  }
+  const ephR = h2.e;
+  const t = transcript(p.sessionId, p.self, peer, p.mode, p.publicKeys[p.self], p.publicKeys[peer], ephI, ephR);
+  let ok = false;
+  try {
+    ok = ed25519.verify(h2.g, label('mpcache/v1 responder', t), p.publicKeys[peer]);
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    const e = auth(`party ${peer} failed to prove its identity (signature does not verify against its public key in the session file)`, p.self, peer);
+    io.send(rejectMessage(e));
+    throw e;
+  }
+  const z = sharedSecret(eph, ephR, p.self, peer);
+  io.send(packr.pack({ t: 'auth', g: ed25519.sign(label('mpcache/v1 initiator', t), p.secretKey) }));
+  const fin = decode(await io.next(), p.self, peer);
+  if (fin.t !== 'ok') throw new MpcError('MPC_ERR_BAD_FRAME', 'expected an ok message', { party: p.self, peer, step: 'handshake' });
+  const d = derive(z, t, p.self, peer);
+  return { peer, sendKey: d.iToR, recvKey: d.rToI, pairSeed: d.seed };
+}
+
+/**
+ * The listening side. `expectPeer(id)` is asked whether a hello from party `id` is acceptable
+ * (a known, lower party not yet connected); it returns an error message or undefined.
+ */
+export async function respondHandshake(io: HandshakeIO, p: HandshakeParams, expectPeer: (id: number) => string | undefined): Promise<LinkKeys> {
+  const hello = decode(await io.next(), p.self);
+  const fail = (e: MpcError): never => {
+    io.send(rejectMessage(e));
+    throw e;
+  };
+  if (hello.t !== 'hello' || hello.v !== 1) {
+    fail(new MpcError('MPC_ERR_BAD_FRAME', 'expected a version 1 hello message', { party: p.self, step: 'handshake' }));
+  }
+  if (hello.s !== p.sessionId) fail(auth(`hello names session ${JSON.stringify(hello.s).slice(0, 140)}, this is session ${JSON.stringify(p.sessionId)}`, p.self));
+  const from = hello.f;
+  if (typeof from !== 'number' || !Number.isInteger(from) || from < 0 || from > 2) {
+    fail(auth(`hello from unknown party ${JSON.stringify(from).slice(0, 40)}`, p.self));
+  }
+  const peer = from as PartyId;
+  const why = expectPeer(peer);
+  if (why !== undefined) fail(auth(why, p.self, peer));
+  if (hello.to !== p.self) fail(auth(`hello addressed to party ${String(hello.to)}, this is party ${p.self}`, p.self, peer));
+  if (hello.m !== p.mode) {
+    fail(auth(`party ${peer} runs in ${String(hello.m)} mode, this party in ${p.mode} mode (all parties must agree on --insecure-plaintext)`, p.self, peer));
+  }
+  if (!bytes32(hello.e)) fail(new MpcError('MPC_ERR_BAD_FRAME', 'hello without a 32-byte ephemeral key', { party: p.self, peer, step: 'handshake' }));
+  const ephI = hello.e as Uint8Array;
+  const eph = x25519.utils.randomSecretKey();
+  const ephR = x25519.getPublicKey(eph);
+  const t = transcript(p.sessionId, peer, p.self, p.mode, p.publicKeys[peer], p.publicKeys[p.self], ephI, ephR);
+  let z: Uint8Array | undefined;
+  try {
+    z = sharedSecret(eph, ephI, p.self, peer);
+  } catch (e) {
+    fail(e as MpcError);
+  }
+  io.send(packr.pack({ t: 'hello2', e: ephR, g: ed25519.sign(label('mpcache/v1 responder', t), p.secretKey) }));
+  const a = decode(await io.next(), p.self, peer);
+  if (a.t !== 'auth' || !(a.g instanceof Uint8Array) || a.g.length !== 64) {
+    fail(new MpcError('MPC_ERR_BAD_FRAME', 'expected an auth message', { party: p.self, peer, step: 'handshake' }));
+  }
+  let ok = false;
+  try {
+    ok = ed25519.verify(a.g as Uint8Array, label('mpcache/v1 initiator', t), p.publicKeys[peer]);
+  } catch {
+    ok = false;
+  }
+  if (!ok) fail(auth(`party ${peer} failed to prove its identity (signature does not verify against its public key in the session file)`, p.self, peer));
+  io.send(packr.pack({ t: 'ok' }));
+  const d = derive(z!, t, peer, p.self);
+  return { peer, sendKey: d.rToI, recvKey: d.iToR, pairSeed: d.seed };
+}

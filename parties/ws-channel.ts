@@ -1,0 +1,504 @@
+/**
+ * The WebSocket transport: one ws connection per pair of parties, authenticated by the
+ * handshake (handshake.ts), every frame sealed with AES-256-GCM (frame-codec.ts).
+ *
+ * Topology: the LOWER party id dials the HIGHER one (0 -> 1, 0 -> 2, 1 -> 2), retrying every
+ * 50 ms until the peer listens or the handshake timeout passes. Party 0 therefore never
+ * listens; party 2 never dials. Once both links are up the listener is closed, so a session
+ * accepts exactly two connections per listening party.
+ *
+ * Setup = handshake on both links + seed agreement: right after its handshake each side
+ * sends a `seed` frame with 16 random bytes (the same bytes to both peers); the common seed
+ * is SHA-256('mpcache/v1 common' || sessionId || r0 || r1 || r2)[0..16]. The pairwise seeds
+ * come from the handshakes, the own seed from crypto.randomBytes.
+ *
+ * Failure (fail-closed; every party ends with an MpcError and tells its peers):
+ *  - any handshake problem on any connection -> MPC_ERR_AUTH (also for a connection claiming
+ *    an unknown or duplicate party), MPC_ERR_BAD_FRAME for undecodable handshake messages;
+ *  - a frame: see frame-codec.ts (TAMPER, REPLAY, BAD_FRAME, FRAME_TOO_LARGE);
+ *  - unsent bytes on a socket or unconsumed bytes from a peer above maxBufferedBytes ->
+ *    MPC_ERR_BUFFER_FULL;
+ *  - a connection that closes without a `bye` frame -> MPC_ERR_PEER_CLOSED;
+ *  - nothing heard from a peer (no frame, ping or pong) for heartbeatTimeoutMs, or a receive
+ *    waiting longer than recvTimeoutMs, or setup longer than handshakeTimeoutMs -> MPC_ERR_TIMEOUT;
+ *  - an `abort` frame from a peer -> MPC_ERR_ABORTED naming that peer (its code in the message).
+ * On failure the channel sends an `abort` frame on every open link, closes the sockets and
+ * rejects every pending and future exchange. Every error names this party, the peer and the
+ * step (the exchange in progress or the last one).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { type PartyId, type Payload, nextParty, prevParty } from '../protocols/channel.js';
+import type { SessionSeeds } from '../protocols/context.js';
+import { MpcError, isMpcError } from '../protocols/errors.js';
+import { FrameOpener, FrameSealer, MAX_ENVELOPE_BYTES, PREFIX_BYTES, TAG_BYTES, type Frame } from './frame-codec.js';
+import { type HandshakeIO, type LinkKeys, type LinkMode, initiateHandshake, rejectMessage, respondHandshake } from './handshake.js';
+import type { Identity } from './identity.js';
+import { bareMessage } from './error-text.js';
+import { QueuedChannel } from './queued-channel.js';
+import type { SessionConfig, SessionOptions } from './session-config.js';
+
+export interface WsConnectOptions {
+  readonly session: SessionConfig;
+  readonly self: PartyId;
+  readonly identity: Identity;
+  /** skip sealing (loopback benchmarks only); every party must use the same mode */
+  readonly insecurePlaintext?: boolean;
+  /** this party's overrides of the session options (tests: e.g. a different frame limit) */
+  readonly overrides?: Partial<SessionOptions>;
+  /** host to listen on (default: this party's host in the session file) */
+  readonly listenHost?: string;
+}
+
+export interface ConnectedParty {
+  readonly channel: WsChannel;
+  readonly seeds: SessionSeeds;
+}
+
+/** Counters of frames on the wire (framing included), beside the Channel payload stats. */
+export interface WireStats {
+  framesSent: number;
+  framesReceived: number;
+  wireBytesSent: number;
+  wireBytesReceived: number;
+}
+
+/** Pieces of frames up to this size are concatenated and sent as one ws message (one write). */
+const COALESCE_BYTES = 64 * 1024;
+const RETRY_MS = 50;
+const CLOSE_GRACE_MS = 1000;
+
+interface Link {
+  readonly peer: PartyId;
+  readonly ws: WebSocket;
+  readonly sealer: FrameSealer;
+  readonly opener: FrameOpener;
+  readonly pairSeed: Uint8Array;
+  lastHeard: number;
+  byeReceived: boolean;
+  closed: boolean;
+}
+
+function rawBytes(data: RawData): Uint8Array {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return new Uint8Array(data);
+}
+
+/**
+ * Messages on a socket during its handshake; a socket that closes or errors meanwhile ends
+ * the handshake with the error `onEnd` builds.
+ */
+class HandshakeQueue implements HandshakeIO {
+  private readonly queue: Uint8Array[] = [];
+  private waiter: { resolve(b: Uint8Array): void; reject(e: Error): void } | undefined;
+  private error: MpcError | undefined;
+  readonly onMessage = (data: RawData): void => {
+    const b = rawBytes(data);
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = undefined;
+      w.resolve(b);
+    } else this.queue.push(b);
+  };
+  private readonly onClose = (code: number): void => this.stop(this.onEnd(undefined, code));
+  private readonly onError = (e: Error): void => this.stop(this.onEnd(e, 0));
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly onEnd: (e: Error | undefined, code: number) => MpcError,
+  ) {
+    ws.on('message', this.onMessage);
+    ws.on('close', this.onClose);
+    ws.on('error', this.onError);
+  }
+  send(msg: Uint8Array): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(msg);
+  }
+  next(): Promise<Uint8Array> {
+    const b = this.queue.shift();
+    if (b) return Promise.resolve(b);
+    if (this.error) return Promise.reject(this.error);
+    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+  }
+  stop(e: MpcError): void {
+    this.error ??= e;
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.reject(e);
+  }
+  /** Detach; returns messages that arrived after the handshake's last one. */
+  detach(): Uint8Array[] {
+    this.ws.off('message', this.onMessage);
+    this.ws.off('close', this.onClose);
+    this.ws.off('error', this.onError);
+    return this.queue.splice(0);
+  }
+}
+
+export class WsChannel extends QueuedChannel {
+  readonly session: SessionConfig;
+  readonly options: SessionOptions;
+  readonly mode: LinkMode;
+  readonly wire: WireStats = { framesSent: 0, framesReceived: 0, wireBytesSent: 0, wireBytesReceived: 0 };
+  private readonly identity: Identity;
+  private readonly links = new Map<PartyId, Link>();
+  private readonly sockets = new Set<WebSocket>();
+  private server: WebSocketServer | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly seedsIn = new Map<PartyId, Uint8Array>();
+  private readonly mySeed = new Uint8Array(randomBytes(16));
+  private setupDone: { resolve(): void; reject(e: MpcError): void } | undefined;
+  private shutDown = false;
+
+  private constructor(opts: WsConnectOptions) {
+    const options: SessionOptions = { ...opts.session.options, ...(opts.overrides ?? {}) };
+    super(opts.self, { recvTimeoutMs: options.recvTimeoutMs, maxBufferedBytes: options.maxBufferedBytes, maxPendingMessages: 1 << 20 });
+    this.session = opts.session;
+    this.options = options;
+    this.identity = opts.identity;
+    this.mode = opts.insecurePlaintext ? 'plain' : 'sealed';
+  }
+
+  /**
+   * Connect this party to its two peers (listen / dial per the topology), run the handshakes
+   * and the seed agreement. Resolves once the channel is ready; rejects with an MpcError
+   * (after telling any connected peer) on failure or after handshakeTimeoutMs.
+   */
+  static async connect(opts: WsConnectOptions): Promise<ConnectedParty> {
+    const ch = new WsChannel(opts);
+    if (opts.insecurePlaintext) {
+      process.stderr.write(`WARNING: party ${opts.self} runs with --insecure-plaintext: frames are NOT encrypted or authenticated. Loopback benchmarks only.\n`);
+    }
+    await ch.setup(opts.listenHost);
+    const self = ch.self;
+    const next = nextParty(self);
+    const prev = prevParty(self);
+    const r = [0, 1, 2].map((i) => (i === self ? ch.mySeed : ch.seedsIn.get(i as PartyId)!));
+    const h = createHash('sha256').update('mpcache/v1 common').update(Buffer.from([ch.session.session.length])).update(ch.session.session);
+    for (const x of r) h.update(x);
+    const seeds: SessionSeeds = {
+      next: ch.links.get(next)!.pairSeed,
+      prev: ch.links.get(prev)!.pairSeed,
+      common: new Uint8Array(h.digest().subarray(0, 16)),
+      own: new Uint8Array(randomBytes(16)),
+    };
+    return { channel: ch, seeds };
+  }
+
+  private get maxPayload(): number {
+    return this.options.maxFrameBytes + PREFIX_BYTES + MAX_ENVELOPE_BYTES + TAG_BYTES;
+  }
+
+  private err(code: MpcError['code'], msg: string, peer?: PartyId, cause?: unknown): MpcError {
+    return new MpcError(code, msg, { party: this.self, peer, step: this.currentStep ?? 'setup', round: this.stats.rounds, cause });
+  }
+
+  private hsParams() {
+    return {
+      sessionId: this.session.session,
+      self: this.self,
+      secretKey: this.identity.secretKey,
+      publicKeys: this.session.parties.map((p) => p.publicKey),
+      mode: this.mode,
+    };
+  }
+
+  private setup(listenHost: string | undefined): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => (this.setupDone = { resolve, reject }));
+    const deadline = Date.now() + this.options.handshakeTimeoutMs;
+    this.timer(() => {
+      const missing = [0, 1, 2].filter((i) => i !== this.self && !(this.links.has(i as PartyId) && this.seedsIn.has(i as PartyId)));
+      this.fail(this.err('MPC_ERR_TIMEOUT', `setup with part${missing.length > 1 ? 'ies' : 'y'} ${missing.join(', ')} did not complete within ${this.options.handshakeTimeoutMs} ms`, missing.length === 1 ? (missing[0] as PartyId) : undefined));
+    }, this.options.handshakeTimeoutMs);
+    if (this.self > 0) this.listen(listenHost ?? this.session.parties[this.self].host);
+    for (let peer = this.self + 1; peer <= 2; peer++) this.dial(peer as PartyId, deadline);
+    return done;
+  }
+
+  private timer(fn: () => void, ms: number): NodeJS.Timeout {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+    return t;
+  }
+
+  private listen(host: string): void {
+    const me = this.session.parties[this.self];
+    const server = new WebSocketServer({
+      host,
+      port: me.port,
+      perMessageDeflate: false,
+      maxPayload: this.maxPayload,
+      skipUTF8Validation: true,
+      clientTracking: false,
+    });
+    this.server = server;
+    server.on('error', (e: NodeJS.ErrnoException) => {
+      this.fail(new MpcError('MPC_ERR_CONFIG', `party ${this.self} cannot listen on ${host}:${me.port}: ${e.code ?? e.message}`, { party: this.self, step: 'setup', cause: e }));
+    });
+    server.on('connection', (ws) => {
+      if (this.shutDown) {
+        ws.terminate();
+        return;
+      }
+      this.track(ws);
+      const q = this.handshakeQueue(ws, undefined);
+      respondHandshake(q, this.hsParams(), (id) => {
+        if (id === this.self) return `hello from party ${id}, which is this party`;
+        if (id > this.self) return `party ${id} must be dialed by this party, not dial it (the lower id dials)`;
+        if (this.links.has(id as PartyId)) return `a second connection claims to be party ${id}`;
+        return undefined;
+      }).then(
+        (keys) => this.addLink(ws, q, keys),
+        (e: unknown) => this.fail(isMpcError(e) ? e : this.err('MPC_ERR_AUTH', String(e))),
+      );
+    });
+  }
+
+  private dial(peer: PartyId, deadline: number): void {
+    if (this.shutDown) return;
+    const p = this.session.parties[peer];
+    const host = p.host.includes(':') ? `[${p.host}]` : p.host;
+    const ws = new WebSocket(`ws://${host}:${p.port}/mpcache`, {
+      perMessageDeflate: false,
+      maxPayload: this.maxPayload,
+      skipUTF8Validation: true,
+      handshakeTimeout: Math.max(1, deadline - Date.now()),
+      // every frame is sealed with AES-GCM (or the run is an explicit insecure benchmark):
+      // RFC 6455 masking protects browsers' proxies, not us, so use a zero mask (ws then skips it)
+      generateMask: (mask: Buffer) => void mask.fill(0),
+    });
+    this.track(ws);
+    let opened = false;
+    ws.on('error', (e: NodeJS.ErrnoException) => {
+      if (opened) return; // handled by the handshake/link watchers
+      this.sockets.delete(ws);
+      const retriable = e.code === 'ECONNREFUSED' || e.code === 'ECONNRESET' || e.code === 'EHOSTUNREACH' || e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN';
+      if (retriable && Date.now() + RETRY_MS < deadline) {
+        this.timer(() => this.dial(peer, deadline), RETRY_MS);
+      } else if (!retriable) {
+        this.fail(this.err('MPC_ERR_PEER_CLOSED', `cannot connect to party ${peer} at ${p.host}:${p.port}: ${e.code ?? e.message}`, peer, e));
+      }
+    });
+    ws.on('open', () => {
+      opened = true;
+      const q = this.handshakeQueue(ws, peer);
+      initiateHandshake(q, this.hsParams(), peer).then(
+        (keys) => this.addLink(ws, q, keys),
+        (e: unknown) => this.fail(isMpcError(e) ? e : this.err('MPC_ERR_AUTH', String(e), peer)),
+      );
+    });
+  }
+
+  private track(ws: WebSocket): void {
+    this.sockets.add(ws);
+    ws.on('close', () => this.sockets.delete(ws));
+  }
+
+  private handshakeQueue(ws: WebSocket, peer: PartyId | undefined): HandshakeQueue {
+    return new HandshakeQueue(ws, (e, code) =>
+      e ? this.wsError(e, peer) : this.err('MPC_ERR_PEER_CLOSED', `connection${peer !== undefined ? ` to party ${peer}` : ''} closed during the handshake (code ${code})`, peer),
+    );
+  }
+
+  private wsError(e: Error & { code?: string }, peer: PartyId | undefined): MpcError {
+    if (e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+      return this.err('MPC_ERR_FRAME_TOO_LARGE', `${peer !== undefined ? `party ${peer}` : 'a peer'} sent a frame over the limit of ${this.options.maxFrameBytes} bytes`, peer, e);
+    }
+    if (e.code?.startsWith('WS_ERR_')) return this.err('MPC_ERR_BAD_FRAME', `invalid WebSocket frame from ${peer !== undefined ? `party ${peer}` : 'a peer'}: ${e.message}`, peer, e);
+    return this.err('MPC_ERR_PEER_CLOSED', `connection${peer !== undefined ? ` to party ${peer}` : ''} failed: ${e.message}`, peer, e);
+  }
+
+  private addLink(ws: WebSocket, q: HandshakeQueue, keys: LinkKeys): void {
+    const leftover = q.detach();
+    if (this.shutDown) {
+      ws.terminate();
+      return;
+    }
+    const sealed = this.mode === 'sealed';
+    const link: Link = {
+      peer: keys.peer,
+      ws,
+      sealer: new FrameSealer(sealed ? keys.sendKey : null, this.session.session),
+      opener: new FrameOpener(sealed ? keys.recvKey : null, this.session.session, this.maxPayload),
+      pairSeed: keys.pairSeed,
+      lastHeard: Date.now(),
+      byeReceived: false,
+      closed: false,
+    };
+    this.links.set(keys.peer, link);
+    ws.on('message', (data: RawData) => this.onFrame(link, rawBytes(data)));
+    ws.on('ping', () => (link.lastHeard = Date.now()));
+    ws.on('pong', () => (link.lastHeard = Date.now()));
+    ws.on('error', (e: Error) => {
+      link.closed = true;
+      this.fail(this.wsError(e, link.peer));
+    });
+    ws.on('close', (code: number, reason: Buffer) => {
+      link.closed = true;
+      const why = `connection to party ${link.peer} closed (code ${code}${reason.length ? `, ${reason.toString('utf8').slice(0, 100)}` : ''})`;
+      if (link.byeReceived) this.peerGone(link.peer, this.err('MPC_ERR_PEER_CLOSED', `party ${link.peer} closed the session; ${why}`, link.peer));
+      else this.fail(this.err('MPC_ERR_PEER_CLOSED', why, link.peer));
+    });
+    this.sendFrame(link, { kind: 'seed', seed: this.mySeed });
+    for (const m of leftover) this.onFrame(link, m);
+  }
+
+  private heartbeat(link: Link): void {
+    let lastTick = Date.now();
+    const t = setInterval(() => {
+      const now = Date.now();
+      // if this process was blocked (the timer is late), pongs may be waiting unread: skip
+      if (now - lastTick > 2 * this.options.heartbeatMs) link.lastHeard = now;
+      lastTick = now;
+      if (link.closed) return;
+      if (now - link.lastHeard > this.options.heartbeatTimeoutMs) {
+        this.fail(this.err('MPC_ERR_TIMEOUT', `nothing heard from party ${link.peer} for ${now - link.lastHeard} ms (heartbeat timeout ${this.options.heartbeatTimeoutMs} ms)`, link.peer));
+        return;
+      }
+      if (link.ws.readyState === WebSocket.OPEN) link.ws.ping();
+    }, this.options.heartbeatMs);
+    t.unref();
+    this.timers.add(t);
+  }
+
+  private onFrame(link: Link, bytes: Uint8Array): void {
+    if (this.shutDown) return;
+    link.lastHeard = Date.now();
+    this.wire.framesReceived++;
+    this.wire.wireBytesReceived += bytes.byteLength;
+    let f: Frame;
+    try {
+      f = link.opener.open(bytes);
+    } catch (e) {
+      if (!isMpcError(e)) throw e;
+      this.fail(this.err(e.code, `from party ${link.peer}: ${bareMessage(e)}`, link.peer));
+      return;
+    }
+    const firstFrame = link.opener.sequence === 1;
+    if (firstFrame !== (f.kind === 'seed') && f.kind !== 'abort') {
+      this.fail(this.err('MPC_ERR_PROTOCOL', `party ${link.peer} sent a ${f.kind} frame ${firstFrame ? 'before its seed' : 'after setup as a seed'}`, link.peer));
+      return;
+    }
+    switch (f.kind) {
+      case 'data':
+        this.deliver(link.peer, f.step, f.payload);
+        return;
+      case 'seed':
+        this.seedsIn.set(link.peer, f.seed);
+        this.checkSetup();
+        return;
+      case 'abort':
+        this.fail(
+          new MpcError('MPC_ERR_ABORTED', `party ${link.peer} aborted the session with ${f.code}: ${f.message}${f.step !== undefined ? ` (its step '${f.step}')` : ''}`, {
+            party: this.self,
+            peer: link.peer,
+            step: this.currentStep ?? f.step ?? 'setup',
+            round: this.stats.rounds,
+          }),
+        );
+        return;
+      case 'bye':
+        link.byeReceived = true;
+        return;
+    }
+  }
+
+  private checkSetup(): void {
+    if (!this.setupDone) return;
+    for (const peer of [0, 1, 2] as PartyId[]) {
+      if (peer !== this.self && !(this.links.has(peer) && this.seedsIn.has(peer))) return;
+    }
+    const d = this.setupDone;
+    this.setupDone = undefined;
+    for (const t of this.timers) clearTimeout(t); // the setup deadline and any dial retries
+    this.timers.clear();
+    for (const link of this.links.values()) if (this.options.heartbeatMs > 0) this.heartbeat(link);
+    this.closeServer();
+    d.resolve();
+  }
+
+  private closeServer(): void {
+    const s = this.server;
+    this.server = undefined;
+    s?.close();
+  }
+
+  private sendFrame(link: Link, f: Frame): void {
+    const pieces = link.sealer.seal(f);
+    let total = 0;
+    for (const p of pieces) total += p.byteLength;
+    this.wire.framesSent++;
+    this.wire.wireBytesSent += total;
+    if (total <= COALESCE_BYTES || pieces.length === 1) {
+      link.ws.send(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, total), { binary: true });
+      return;
+    }
+    for (let i = 0; i < pieces.length; i++) link.ws.send(pieces[i], { binary: true, fin: i === pieces.length - 1 });
+  }
+
+  protected transmit(to: PartyId, step: string, payload: Payload): void {
+    const link = this.links.get(to);
+    if (!link || link.closed || link.ws.readyState !== WebSocket.OPEN) {
+      throw this.err('MPC_ERR_PEER_CLOSED', `no open connection to party ${to}`, to);
+    }
+    if (payload.byteLength > this.options.maxFrameBytes) {
+      throw this.err('MPC_ERR_FRAME_TOO_LARGE', `payload of ${payload.byteLength} bytes to party ${to} exceeds maxFrameBytes ${this.options.maxFrameBytes}`, to);
+    }
+    if (link.ws.bufferedAmount + payload.byteLength > this.options.maxBufferedBytes) {
+      throw this.err('MPC_ERR_BUFFER_FULL', `${link.ws.bufferedAmount} bytes still unsent to party ${to} (maxBufferedBytes ${this.options.maxBufferedBytes})`, to);
+    }
+    this.sendFrame(link, { kind: 'data', step, payload });
+  }
+
+  protected async shutdown(abortError: MpcError | undefined): Promise<void> {
+    if (this.shutDown) return;
+    this.shutDown = true;
+    for (const t of this.timers) {
+      clearTimeout(t);
+      clearInterval(t);
+    }
+    this.timers.clear();
+    this.closeServer();
+    if (this.setupDone) {
+      const d = this.setupDone;
+      this.setupDone = undefined;
+      d.reject(abortError ?? this.err('MPC_ERR_CLOSED', 'channel closed during setup'));
+    }
+    const closing: Promise<void>[] = [];
+    for (const ws of this.sockets) {
+      const link = [...this.links.values()].find((l) => l.ws === ws);
+      if (ws.readyState === WebSocket.OPEN) {
+        if (link && !link.closed) {
+          try {
+            if (abortError) {
+              this.sendFrame(link, { kind: 'abort', code: abortError.code, message: bareMessage(abortError), step: abortError.step, round: abortError.round });
+            } else this.sendFrame(link, { kind: 'bye' });
+          } catch {
+            // best effort: the socket is going away anyway
+          }
+        } else if (!link && abortError) {
+          ws.send(rejectMessage(abortError)); // a connection still in its handshake
+        }
+      }
+      closing.push(
+        new Promise<void>((resolve) => {
+          if (ws.readyState === WebSocket.CLOSED) return resolve();
+          const t = setTimeout(() => {
+            ws.terminate();
+            resolve();
+          }, CLOSE_GRACE_MS);
+          ws.once('close', () => {
+            clearTimeout(t);
+            resolve();
+          });
+          if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+          else ws.close(abortError ? 4000 : 1000, abortError ? abortError.code : 'bye');
+        }),
+      );
+    }
+    await Promise.all(closing);
+  }
+}
