@@ -1,0 +1,375 @@
+/**
+ * The plaintext float reference of the Llama-architecture decoder: prefill + decode with a
+ * KV cache, greedy generation, teacher-forced scoring. Policies plug in through
+ * PlainKvHooks (attention-hooks.ts) and see the cache as LayerCacheView (kv-cache.ts).
+ *
+ *   const model = new ReferenceModel(weights);
+ *   const s = model.newSession({ hooks });      // one sequence, one KV cache
+ *   let logits = s.prefill(promptTokens);       // logits after the last prompt token
+ *   logits = s.step(nextToken);                 // one decode step
+ *   model.generate(prompt, 20, hooks);          // greedy tokens
+ *   model.nll(prompt, continuation, hooks);     // teacher-forced NLL of a continuation
+ *
+ * Layer math (per token, x the residual stream):
+ *   h = rmsnorm(x, attnNorm); q = wq h; k = wk h; v = wv h; RoPE(q, k) on adjacent pairs;
+ *   per query head i (KV head i / (nHeads/nKvHeads)): softmax(q k^T / sqrt(headDim)) v;
+ *   x += wo att; h = rmsnorm(x, ffnNorm); x += w2 (silu(w1 h) * (w3 h));
+ *   logits = output rmsnorm(x, finalNorm).
+ * The prompt's own attention is full causal attention; policies act on what later steps see.
+ */
+import type { AttendedContext, PlainKvHooks, PrefillContext, StepContext } from './attention-hooks.js';
+import { type ModelConfig, kvDim, qDim } from './config.js';
+import { argmax, logProb, matmulRows, matvec, rmsnorm, silu, softmaxInPlace } from './float-ops.js';
+import { KvCache } from './kv-cache.js';
+import { RopeTable } from './rope.js';
+import { aTokenId } from './tokenizer.js';
+import { type ModelWeights, validateWeights } from './weights.js';
+
+export interface SessionOptions {
+  /** KV-cache policy hooks (default: none = full attention) */
+  readonly hooks?: PlainKvHooks;
+  /** keep the last call's attention probabilities in `session.attention` (default false) */
+  readonly recordAttention?: boolean;
+  /** position limit (default config.maxSeqLen; RoPE itself has no limit) */
+  readonly maxSeqLen?: number;
+}
+
+/** Attention probabilities of one layer from the session's last prefill or step. */
+export interface LayerAttention {
+  readonly layer: number;
+  /**
+   * per query head. After prefill: T*T floats, row i = query i over keys 0..i (zeros above
+   * the diagonal). After a step: one float per attended cache entry, in `attended` order.
+   */
+  readonly probs: readonly Float32Array[];
+  /** after a step: per query head, the cache indices attended (into its KV head's list); absent after prefill */
+  readonly attended?: readonly Int32Array[];
+}
+
+export interface NllResult {
+  /** sum of -log p(continuation[i] | prompt, continuation[<i]) in nats */
+  readonly total: number;
+  /** total / continuation length */
+  readonly mean: number;
+  /** per continuation token */
+  readonly perToken: Float64Array;
+  /** the greedy (argmax) prediction at each continuation position */
+  readonly predicted: Int32Array;
+}
+
+export interface GenerateOptions {
+  /** stop after emitting one of these tokens (it is included in the result) */
+  readonly stopTokens?: readonly number[];
+}
+
+/** A loaded model: immutable weights plus precomputed RoPE; creates sessions. */
+export class ReferenceModel {
+  readonly config: ModelConfig;
+  readonly weights: ModelWeights;
+  readonly rope: RopeTable;
+
+  constructor(weights: ModelWeights) {
+    this.weights = validateWeights(weights);
+    this.config = weights.config;
+    this.rope = new RopeTable(this.config.headDim, this.config.ropeTheta);
+  }
+
+  /** A fresh sequence with an empty KV cache. Accepts the hooks directly or full options. */
+  newSession(opts: SessionOptions | PlainKvHooks = {}): ReferenceSession {
+    const o: SessionOptions = isSessionOptions(opts) ? opts : { hooks: opts };
+    return new ReferenceSession(this, o);
+  }
+
+  /** Logits at every position of `tokens` (teacher forcing, no hooks): T arrays of vocabSize. */
+  logits(tokens: ArrayLike<number>): Float32Array[] {
+    return this.newSession().prefillLogits(tokens);
+  }
+
+  /**
+   * Teacher-forced negative log-likelihood of `continuation` after `prompt`: the prompt is
+   * prefilled (hooks.onPrefill fires), then each continuation token but the last is fed
+   * as a decode step (selectForStep / onAttention fire), exactly as in generation.
+   */
+  nll(prompt: ArrayLike<number>, continuation: ArrayLike<number>, hooks?: PlainKvHooks): NllResult {
+    const n = continuation.length;
+    if (n === 0) throw new RangeError('continuation must not be empty');
+    const s = this.newSession(hooks === undefined ? {} : { hooks });
+    let logits = s.prefill(prompt);
+    const perToken = new Float64Array(n);
+    const predicted = new Int32Array(n);
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const t = aTokenId(continuation[i], this.config.vocabSize, `continuation[${i}]`);
+      perToken[i] = -logProb(logits, t);
+      predicted[i] = argmax(logits);
+      total += perToken[i];
+      if (i + 1 < n) logits = s.step(t);
+    }
+    return { total, mean: total / n, perToken, predicted };
+  }
+
+  /** Greedy generation of up to `nNew` tokens after `prompt` (the prompt is not included). */
+  generate(prompt: ArrayLike<number>, nNew: number, hooks?: PlainKvHooks, opts: GenerateOptions = {}): number[] {
+    if (!Number.isSafeInteger(nNew) || nNew < 0) throw new RangeError(`nNew must be a non-negative integer, got ${nNew}`);
+    const s = this.newSession(hooks === undefined ? {} : { hooks });
+    const out: number[] = [];
+    if (nNew === 0) return out;
+    let logits = s.prefill(prompt);
+    for (let i = 0; i < nNew; i++) {
+      const t = argmax(logits);
+      out.push(t);
+      if (opts.stopTokens?.includes(t)) break;
+      if (i + 1 < nNew) logits = s.step(t);
+    }
+    return out;
+  }
+}
+
+function isSessionOptions(o: SessionOptions | PlainKvHooks): o is SessionOptions {
+  return 'hooks' in o || 'recordAttention' in o || 'maxSeqLen' in o;
+}
+
+/** One sequence being processed: its KV cache, position and decode-step counter. */
+export class ReferenceSession {
+  /** the KV cache; `cache.layer(l)` is the LayerCacheView policies see */
+  readonly cache: KvCache;
+  /** attention of the last prefill/step when recordAttention was set */
+  attention: readonly LayerAttention[] | undefined;
+  private pos = 0;
+  private steps = 0;
+  private readonly hooks: PlainKvHooks | undefined;
+  private readonly record: boolean;
+  private readonly maxSeqLen: number;
+
+  constructor(
+    readonly model: ReferenceModel,
+    opts: SessionOptions = {},
+  ) {
+    const c = model.config;
+    this.hooks = opts.hooks;
+    this.record = opts.recordAttention ?? false;
+    this.maxSeqLen = opts.maxSeqLen ?? c.maxSeqLen;
+    if (!Number.isSafeInteger(this.maxSeqLen) || this.maxSeqLen <= 0) throw new RangeError(`maxSeqLen must be a positive integer, got ${this.maxSeqLen}`);
+    this.cache = new KvCache(c.nLayers, c.nHeads, c.nKvHeads, c.headDim);
+  }
+
+  /** number of tokens processed so far (= position of the next token) */
+  get position(): number {
+    return this.pos;
+  }
+
+  /** number of decode steps done */
+  get decodeSteps(): number {
+    return this.steps;
+  }
+
+  /** Prefills the prompt (only on a fresh session); returns the logits after its last token. */
+  prefill(tokens: ArrayLike<number>): Float32Array {
+    return this.runPrefill(tokens, false)[0];
+  }
+
+  /** Prefills the prompt; returns the logits at every prompt position (T arrays). */
+  prefillLogits(tokens: ArrayLike<number>): Float32Array[] {
+    return this.runPrefill(tokens, true);
+  }
+
+  private runPrefill(tokens: ArrayLike<number>, all: boolean): Float32Array[] {
+    const T = tokens.length;
+    if (T === 0) throw new RangeError('tokens must not be empty');
+    if (this.pos !== 0) throw new RangeError('prefill is only allowed on a fresh session; use step() to continue');
+    if (T > this.maxSeqLen) throw new RangeError(`prompt of ${T} tokens exceeds maxSeqLen ${this.maxSeqLen}`);
+    const m = this.model;
+    const c = m.config;
+    const w = m.weights;
+    const d = c.dim;
+    const qd = qDim(c);
+    const kd = kvDim(c);
+    const hd = c.headDim;
+    const hid = c.hiddenDim;
+    const G = c.nHeads / c.nKvHeads;
+    const scale = 1 / Math.sqrt(hd);
+    const x = new Float32Array(T * d);
+    for (let t = 0; t < T; t++) {
+      const id = aTokenId(tokens[t], c.vocabSize, `tokens[${t}]`);
+      x.set(w.tokenEmbedding.subarray(id * d, (id + 1) * d), t * d);
+    }
+    const xn = new Float32Array(T * d);
+    const tmp = new Float32Array(T * d);
+    const att = new Float32Array(T * qd);
+    const h1 = new Float32Array(T * hid);
+    const h3 = new Float32Array(T * hid);
+    const recorded: LayerAttention[] = [];
+    for (let l = 0; l < c.nLayers; l++) {
+      const L = w.layers[l];
+      const lc = this.cache.layer(l);
+      for (let t = 0; t < T; t++) rmsnorm(xn, t * d, x, t * d, L.attnNorm, d, c.normEps);
+      const q = new Float32Array(T * qd);
+      const k = new Float32Array(T * kd);
+      const v = new Float32Array(T * kd);
+      matmulRows(q, L.wq, xn, T, qd, d);
+      matmulRows(k, L.wk, xn, T, kd, d);
+      matmulRows(v, L.wv, xn, T, kd, d);
+      for (let t = 0; t < T; t++) {
+        m.rope.apply(q, t * qd, c.nHeads, t);
+        m.rope.apply(k, t * kd, c.nKvHeads, t);
+        for (let g = 0; g < c.nKvHeads; g++) lc.append(g, t, k, t * kd + g * hd, v, t * kd + g * hd);
+      }
+      const probs: Float32Array[] = [];
+      for (let h = 0; h < c.nHeads; h++) {
+        const kvh = Math.floor(h / G);
+        const P = new Float32Array(T * T);
+        const row = new Float64Array(T);
+        for (let i = 0; i < T; i++) {
+          const qo = i * qd + h * hd;
+          for (let j = 0; j <= i; j++) {
+            const ko = j * kd + kvh * hd;
+            let s = 0;
+            for (let e = 0; e < hd; e++) s += q[qo + e] * k[ko + e];
+            row[j] = s * scale;
+          }
+          softmaxInPlace(row, 0, i + 1);
+          for (let j = 0; j <= i; j++) P[i * T + j] = row[j];
+          // attention output for query i of head h
+          for (let e = 0; e < hd; e++) {
+            let s = 0;
+            for (let j = 0; j <= i; j++) s += row[j] * v[j * kd + kvh * hd + e];
+            att[i * qd + h * hd + e] = s;
+          }
+        }
+        probs.push(P);
+      }
+      if (this.hooks?.onPrefill) {
+        const queries: Float32Array[] = [];
+        for (let h = 0; h < c.nHeads; h++) {
+          const Q = new Float32Array(T * hd);
+          for (let t = 0; t < T; t++) Q.set(q.subarray(t * qd + h * hd, t * qd + (h + 1) * hd), t * hd);
+          queries.push(Q);
+        }
+        const ctx: PrefillContext = { layer: l, length: T, cache: lc, queries, probs };
+        this.hooks.onPrefill(ctx);
+      }
+      if (this.record) recorded.push({ layer: l, probs });
+      matmulRows(tmp, L.wo, att, T, d, qd);
+      for (let i = 0; i < T * d; i++) x[i] += tmp[i];
+      for (let t = 0; t < T; t++) rmsnorm(xn, t * d, x, t * d, L.ffnNorm, d, c.normEps);
+      matmulRows(h1, L.w1, xn, T, hid, d);
+      matmulRows(h3, L.w3, xn, T, hid, d);
+      for (let i = 0; i < T * hid; i++) h1[i] = silu(h1[i]) * h3[i];
+      matmulRows(tmp, L.w2, h1, T, d, hid);
+      for (let i = 0; i < T * d; i++) x[i] += tmp[i];
+    }
+    this.pos = T;
+    this.attention = this.record ? recorded : undefined;
+    const first = all ? 0 : T - 1;
+    const n = T - first;
+    for (let t = first; t < T; t++) rmsnorm(xn, t * d, x, t * d, w.finalNorm, d, c.normEps);
+    const logits = new Float32Array(n * c.vocabSize);
+    matmulRows(logits, w.output, xn.subarray(first * d), n, c.vocabSize, d);
+    return Array.from({ length: n }, (_, i) => logits.subarray(i * c.vocabSize, (i + 1) * c.vocabSize));
+  }
+
+  /**
+   * Feeds one token at the current position (a decode step) and returns the logits that
+   * predict the next one. Hooks: selectForStep after this token's K/V are cached, before
+   * attention; onAttention after attention.
+   */
+  step(token: number): Float32Array {
+    const m = this.model;
+    const c = m.config;
+    const w = m.weights;
+    const id = aTokenId(token, c.vocabSize);
+    const pos = this.pos;
+    if (pos >= this.maxSeqLen) throw new RangeError(`position ${pos} reaches maxSeqLen ${this.maxSeqLen}`);
+    const d = c.dim;
+    const qd = qDim(c);
+    const kd = kvDim(c);
+    const hd = c.headDim;
+    const hid = c.hiddenDim;
+    const G = c.nHeads / c.nKvHeads;
+    const scale = 1 / Math.sqrt(hd);
+    const x = w.tokenEmbedding.slice(id * d, (id + 1) * d);
+    const xn = new Float32Array(d);
+    const tmp = new Float32Array(d);
+    const att = new Float32Array(qd);
+    const h1 = new Float32Array(hid);
+    const h3 = new Float32Array(hid);
+    const k = new Float32Array(kd);
+    const v = new Float32Array(kd);
+    const recorded: LayerAttention[] = [];
+    const hooks = this.hooks;
+    for (let l = 0; l < c.nLayers; l++) {
+      const L = w.layers[l];
+      const lc = this.cache.layer(l);
+      rmsnorm(xn, 0, x, 0, L.attnNorm, d, c.normEps);
+      const q = new Float32Array(qd);
+      matvec(q, 0, L.wq, xn, 0, qd, d);
+      matvec(k, 0, L.wk, xn, 0, kd, d);
+      matvec(v, 0, L.wv, xn, 0, kd, d);
+      m.rope.apply(q, 0, c.nHeads, pos);
+      m.rope.apply(k, 0, c.nKvHeads, pos);
+      for (let g = 0; g < c.nKvHeads; g++) lc.append(g, pos, k, g * hd, v, g * hd);
+      const query = Array.from({ length: c.nHeads }, (_, h) => q.subarray(h * hd, (h + 1) * hd));
+      const ctx: StepContext = { layer: l, step: this.steps, position: pos, cache: lc, query };
+      const sel = hooks?.selectForStep?.(ctx);
+      if (sel !== undefined && sel.length !== c.nHeads) throw new RangeError(`selectForStep returned ${sel.length} entries, expected one per query head (${c.nHeads})`);
+      const attended: Int32Array[] = [];
+      const probs: Float32Array[] = [];
+      for (let h = 0; h < c.nHeads; h++) {
+        const kvh = Math.floor(h / G);
+        const len = lc.length(kvh);
+        let idx = sel?.[h];
+        if (idx === undefined) {
+          idx = new Int32Array(len);
+          for (let j = 0; j < len; j++) idx[j] = j;
+        } else {
+          let hasCurrent = false;
+          for (let j = 0; j < idx.length; j++) {
+            if (!Number.isInteger(idx[j]) || idx[j] < 0 || idx[j] >= len) throw new RangeError(`selectForStep: head ${h} index ${idx[j]} outside [0, ${len})`);
+            if (idx[j] === len - 1) hasCurrent = true;
+          }
+          if (!hasCurrent) throw new RangeError(`selectForStep: head ${h} selection must include the current token's entry (${len - 1})`);
+        }
+        const keys = lc.keys(kvh);
+        const vals = lc.values(kvh);
+        const n = idx.length;
+        const p = new Float64Array(n);
+        const qo = h * hd;
+        for (let j = 0; j < n; j++) {
+          const ko = idx[j] * hd;
+          let s = 0;
+          for (let e = 0; e < hd; e++) s += q[qo + e] * keys[ko + e];
+          p[j] = s * scale;
+        }
+        softmaxInPlace(p, 0, n);
+        for (let e = 0; e < hd; e++) att[qo + e] = 0;
+        for (let j = 0; j < n; j++) {
+          const vo = idx[j] * hd;
+          const pj = p[j];
+          for (let e = 0; e < hd; e++) att[qo + e] += pj * vals[vo + e];
+        }
+        attended.push(idx);
+        probs.push(Float32Array.from(p));
+      }
+      if (hooks?.onAttention) {
+        const actx: AttendedContext = { ...ctx, attended, probs };
+        hooks.onAttention(actx);
+      }
+      if (this.record) recorded.push({ layer: l, probs, attended });
+      matvec(tmp, 0, L.wo, att, 0, d, qd);
+      for (let i = 0; i < d; i++) x[i] += tmp[i];
+      rmsnorm(xn, 0, x, 0, L.ffnNorm, d, c.normEps);
+      matvec(h1, 0, L.w1, xn, 0, hid, d);
+      matvec(h3, 0, L.w3, xn, 0, hid, d);
+      for (let i = 0; i < hid; i++) h1[i] = silu(h1[i]) * h3[i];
+      matvec(tmp, 0, L.w2, h1, 0, d, hid);
+      for (let i = 0; i < d; i++) x[i] += tmp[i];
+    }
+    this.pos = pos + 1;
+    this.steps++;
+    this.attention = this.record ? recorded : undefined;
+    rmsnorm(xn, 0, x, 0, w.finalNorm, d, c.normEps);
+    const logits = new Float32Array(c.vocabSize);
+    matvec(logits, 0, w.output, xn, 0, c.vocabSize, d);
+    return logits;
+  }
+}
