@@ -1,0 +1,21 @@
+/**
+ * Built-in jobs, by name (`mpcache party --job NAME`). A job is
+ * `(ctx: Context, args: unknown, io: JobIO) => Promise<unknown>` (parties/job.ts).
+ * To add one: write it in its own module and add it to JOBS.
+ */
+import type { Job } from '../parties/job.js';
+import { selftestJob } from './jobs/selftest.js';
+
+export interface JobEntry {
+  readonly job: Job;
+  /** one line for `mpcache party --help` */
+  readonly summary: string;
+}
+
+export const JOBS: Readonly<Record<string, JobEntry>> = {
+  selftest: { job: selftestJob, summary: 'party 1 and party 0 each input a vector; the parties add them on shares and reveal the sum' },
+};
+
+export function findJob(name: string): Job | undefined {
+  return Object.hasOwn(JOBS, name) ? JOBS[name].job : undefined;
+}

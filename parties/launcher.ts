@@ -1,0 +1,271 @@
+/**
+ * The local launcher: run one job on three party PROCESSES over real WebSockets on loopback.
+ *
+ * ```ts
+ * import { runLocalParties } from '../parties/launcher.js';
+ * const { results, stats, wallMs } = await runLocalParties({
+ *   jobModule: 'bench/my-jobs.ts#mulBench',  // or job: 'selftest' (a name from cli/jobs.ts)
+ *   jobArgs: { n: 1000 },                    // structured-clonable, the same on every party
+ *   recvTimeoutMs: 5000,
+ *   onLine: (party, line) => console.log(`[P${party}] ${line}`),
+ * });
+ * ```
+ * What it does:
+ *  1. writes a fresh loopback session (random session id, fresh Ed25519 keys, free ports on
+ *     127.0.0.1) into a temp dir (deleted afterwards);
+ *  2. forks three children running the CLI entry (`cli/main.ts party ...` under tsx when this
+ *     file is TypeScript — i.e. from vitest or `npx tsx` — or `dist/cli/main.js` when compiled);
+ *     the parent's execArgv is carried, plus tsx's loader when the parent lacks it;
+ *  3. streams every stdout/stderr line of each child to `onLine` (default: `[P<i>] line` on
+ *     this process's stdout);
+ *  4. collects each party's job result and channel statistics over IPC (structured clone:
+ *     typed arrays, bigint and Map survive);
+ *  5. if any party fails (error report, non-zero exit, or exit without a result), waits a
+ *     short grace for the others to exit on their own (they get the abort frames), kills the
+ *     remaining children and rejects with a `PartiesFailedError` (an MpcError carrying the
+ *     FIRST party error's code, plus every party's outcome);
+ *  6. after `timeoutMs` (default 10 min) kills every child and rejects with MPC_ERR_TIMEOUT.
+ * No child outlives the call: children also exit when the IPC channel to this process
+ * closes (e.g. this process dies).
+ *
+ * Job modules are imported by the children: the path is resolved against the parent's
+ * working directory, and the children run in that same directory.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createInterface } from 'node:readline';
+import type { PartyId } from '../protocols/channel.js';
+import { MpcError, MPC_ERROR_CODES, type MpcErrorCode } from '../protocols/errors.js';
+import { parseJobModuleSpec } from './job.js';
+import { makeLocalSession, writeLocalSession, type LocalSessionFiles } from './local-session.js';
+import type { ErrorReport, PartyStats } from './run-party.js';
+import type { SessionOptions } from './session-config.js';
+
+export interface LocalPartiesOptions {
+  /** name of a built-in job (cli/jobs.ts); exactly one of job / jobModule */
+  readonly job?: string;
+  /** 'path/to/module.ts#exportName' (relative to the working directory) */
+  readonly jobModule?: string;
+  /** job arguments, JSON-encoded onto every party's command line */
+  readonly jobArgs?: unknown;
+  /** run without sealing (benchmarks only; the children say so on stderr) */
+  readonly insecurePlaintext?: boolean;
+  readonly fracBits?: number;
+  /** per-receive timeout of every party (default 30000) */
+  readonly recvTimeoutMs?: number;
+  /** further session options (handshake timeout, limits, heartbeats) */
+  readonly sessionOptions?: Partial<SessionOptions>;
+  /** extra environment for the children (on top of this process's) */
+  readonly env?: Record<string, string>;
+  /** every output line of every child (default: `[P<i>] line` on stdout) */
+  readonly onLine?: (party: number, line: string) => void;
+  /** kill everything and reject after this long (default 600000) */
+  readonly timeoutMs?: number;
+}
+
+/** Test hooks: the same run with per-party changes (wrong keys, extra flags, killing a child). */
+export interface LocalPartiesTestOptions extends LocalPartiesOptions {
+  /** per party: extra CLI arguments, or a replacement key file path */
+  readonly perParty?: readonly ({ readonly extraArgs?: readonly string[]; readonly keyPath?: string } | undefined)[];
+  /** called once per child right after it is forked */
+  readonly onSpawn?: (party: PartyId, child: ChildProcess) => void;
+  /** called with the session files before the children start (may rewrite them) */
+  readonly onSession?: (files: LocalSessionFiles) => void;
+  /** how long survivors may take to exit after a first failure before being killed (default 3000) */
+  readonly graceMs?: number;
+}
+
+/** How one party process ended. */
+export interface PartyOutcome {
+  readonly party: PartyId;
+  readonly ok: boolean;
+  readonly result?: unknown;
+  readonly stats?: PartyStats;
+  readonly error?: ErrorReport;
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** the launcher killed this child (after another party failed, or on timeout) */
+  readonly killed: boolean;
+  /** ms from the launch until this child exited */
+  readonly exitMs: number;
+}
+
+export interface LocalPartiesResult {
+  readonly results: [unknown, unknown, unknown];
+  readonly stats: [PartyStats, PartyStats, PartyStats];
+  /** from forking the children until the last one exited */
+  readonly wallMs: number;
+}
+
+/** Messages a party process sends to the launcher over IPC. */
+export type PartyIpcMessage =
+  | { readonly type: 'result'; readonly party: number; readonly result: unknown; readonly stats: PartyStats }
+  | { readonly type: 'error'; readonly party: number; readonly error: ErrorReport };
+
+/** Rejection of runLocalParties: the first failing party's code, with every outcome. */
+export class PartiesFailedError extends MpcError {
+  readonly outcomes: readonly PartyOutcome[];
+  constructor(code: MpcErrorCode, message: string, outcomes: readonly PartyOutcome[], first: ErrorReport | undefined) {
+    super(code, message, { party: first?.party, peer: first?.peer, step: first?.step, round: first?.round });
+    this.name = 'PartiesFailedError';
+    this.outcomes = outcomes;
+  }
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+const isTs = import.meta.url.endsWith('.ts');
+
+/** The CLI entry the children run: cli/main.ts beside this source tree, or the compiled one. */
+export function cliEntry(): string {
+  const p = join(here, '..', 'cli', isTs ? 'main.ts' : 'main.js');
+  if (!existsSync(p)) throw new Error(`launcher: CLI entry ${p} not found`);
+  return p;
+}
+
+/** Node flags for the children: ours, plus tsx's loader when the entry is TypeScript. */
+export function childExecArgv(entry: string): string[] {
+  const argv = [...process.execArgv];
+  const hasTsx = argv.some((a) => a.includes('tsx'));
+  if (entry.endsWith('.ts') && !hasTsx) {
+    const loader = createRequire(import.meta.url).resolve('tsx');
+    argv.push('--import', pathToFileURL(loader).href);
+  }
+  return argv;
+}
+
+function defaultOnLine(party: number, line: string): void {
+  process.stdout.write(`[P${party}] ${line}\n`);
+}
+
+function isIpcMessage(m: unknown): m is PartyIpcMessage {
+  return typeof m === 'object' && m !== null && ((m as { type?: unknown }).type === 'result' || (m as { type?: unknown }).type === 'error');
+}
+
+/**
+ * Launch the three parties and report every outcome (never rejects because a party failed;
+ * rejects only on bad options). Most callers want runLocalParties.
+ */
+export async function runLocalPartiesSettled(opts: LocalPartiesTestOptions): Promise<{ outcomes: PartyOutcome[]; wallMs: number }> {
+  if ((opts.job === undefined) === (opts.jobModule === undefined)) throw new TypeError('runLocalParties: give exactly one of job, jobModule');
+  if (opts.jobModule !== undefined) parseJobModuleSpec(opts.jobModule);
+  const timeoutMs = opts.timeoutMs ?? 600_000;
+  const graceMs = opts.graceMs ?? 3000;
+  const onLine = opts.onLine ?? defaultOnLine;
+  const options: Partial<SessionOptions> = { ...(opts.sessionOptions ?? {}) };
+  if (opts.fracBits !== undefined) (options as { fracBits?: number }).fracBits = opts.fracBits;
+  if (opts.recvTimeoutMs !== undefined) (options as { recvTimeoutMs?: number }).recvTimeoutMs = opts.recvTimeoutMs;
+  const files = writeLocalSession(await makeLocalSession(options));
+  try {
+    opts.onSession?.(files);
+    const entry = cliEntry();
+    const execArgv = childExecArgv(entry);
+    const jobArgs: string[] = [];
+    if (opts.job !== undefined) jobArgs.push('--job', opts.job);
+    else {
+      const { path, exportName } = parseJobModuleSpec(opts.jobModule!);
+      jobArgs.push('--job-module', `${isAbsolute(path) ? path : resolve(process.cwd(), path)}#${exportName}`);
+    }
+    if (opts.jobArgs !== undefined) jobArgs.push('--job-args', JSON.stringify(opts.jobArgs));
+    if (opts.insecurePlaintext) jobArgs.push('--insecure-plaintext');
+
+    const t0 = performance.now();
+    const children: ChildProcess[] = [];
+    const outcomes: (PartyOutcome | undefined)[] = [undefined, undefined, undefined];
+    const reports: (PartyIpcMessage | undefined)[] = [undefined, undefined, undefined];
+    const killed = [false, false, false];
+    let settle!: () => void;
+    const allDone = new Promise<void>((r) => (settle = r));
+    let killTimer: NodeJS.Timeout | undefined;
+
+    const killAll = () => {
+      children.forEach((c, i) => {
+        if (outcomes[i] === undefined && c.exitCode === null && c.signalCode === null) {
+          killed[i] = true;
+          c.kill('SIGKILL');
+        }
+      });
+    };
+    const timeout = setTimeout(killAll, timeoutMs);
+
+    for (const i of [0, 1, 2] as PartyId[]) {
+      const pp = opts.perParty?.[i];
+      const args = ['party', '--session', files.sessionPath, '--id', String(i), '--key', pp?.keyPath ?? files.keyPaths[i], ...jobArgs, ...(pp?.extraArgs ?? [])];
+      const child = fork(entry, args, {
+        execArgv,
+        env: { ...process.env, ...(opts.env ?? {}) },
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        serialization: 'advanced',
+      });
+      children.push(child);
+      for (const stream of [child.stdout, child.stderr]) {
+        if (stream) createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => onLine(i, line));
+      }
+      child.on('message', (m: unknown) => {
+        if (isIpcMessage(m) && reports[i] === undefined) reports[i] = m;
+      });
+      let ended = false;
+      const onEnd = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (ended) return;
+        ended = true;
+        const rep = reports[i];
+        const ok = rep?.type === 'result' && code === 0;
+        const error: ErrorReport | undefined =
+          rep?.type === 'error'
+            ? rep.error
+            : ok
+              ? undefined
+              : {
+                  code: killed[i] ? 'MPC_ERR_TIMEOUT' : 'MPC_ERR_PEER_CLOSED',
+                  message: killed[i] ? `party ${i} was killed by the launcher` : `party ${i} exited with ${signal ?? `code ${code}`} without reporting a result`,
+                  party: i,
+                };
+        outcomes[i] = {
+          party: i,
+          ok,
+          ...(rep?.type === 'result' ? { result: rep.result, stats: rep.stats } : {}),
+          ...(error ? { error } : {}),
+          exitCode: code,
+          signal,
+          killed: killed[i],
+          exitMs: performance.now() - t0,
+        };
+        if (!ok && killTimer === undefined) killTimer = setTimeout(killAll, graceMs);
+        if (outcomes.every((o) => o !== undefined)) settle();
+      };
+      // 'close' waits for stdio to drain, so every line reaches onLine before we resolve
+      child.on('close', onEnd);
+      child.on('error', () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      });
+      opts.onSpawn?.(i, child);
+    }
+    await allDone;
+    clearTimeout(timeout);
+    if (killTimer) clearTimeout(killTimer);
+    return { outcomes: outcomes as PartyOutcome[], wallMs: performance.now() - t0 };
+  } finally {
+    files.remove();
+  }
+}
+
+/** Run a job on three local party processes; see the file comment. */
+export async function runLocalParties(opts: LocalPartiesOptions): Promise<LocalPartiesResult> {
+  const { outcomes, wallMs } = await runLocalPartiesSettled(opts);
+  const failed = outcomes.filter((o) => !o.ok).sort((a, b) => a.exitMs - b.exitMs);
+  if (failed.length > 0) {
+    // the first party to fail on its own (not killed by us) carries the root cause
+    const first = failed.find((o) => !o.killed && o.error?.code !== 'MPC_ERR_ABORTED') ?? failed.find((o) => !o.killed) ?? failed[0];
+    const e = first.error;
+    const code: MpcErrorCode = e && (MPC_ERROR_CODES as readonly string[]).includes(e.code) ? (e.code as MpcErrorCode) : 'MPC_ERR_ABORTED';
+    const all = failed.map((o) => `P${o.party}: ${o.error?.message.split('\n')[0] ?? 'failed'}`).join(' | ');
+    throw new PartiesFailedError(code, `party ${first.party} failed: ${e?.message.split('\n')[0] ?? 'unknown error'} [${all}]`, outcomes, e);
+  }
+  return {
+    results: outcomes.map((o) => o.result) as [unknown, unknown, unknown],
+    stats: outcomes.map((o) => o.stats!) as [PartyStats, PartyStats, PartyStats],
+    wallMs,
+  };
+}
