@@ -1,0 +1,42 @@
+/**
+ * Test support (not a test file): where the shared stories260K model lives and a loader
+ * that returns undefined (with a printed reason) when it is absent.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadLlama2c } from './llama2c.js';
+import { Llama2cTokenizer } from './tokenizer-llama2c.js';
+import type { ModelWeights } from './weights.js';
+
+/** repo root = the folder above models/ */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** ../shared/models/stories260K relative to the repo root */
+export const STORIES260K_DIR = join(REPO_ROOT, '..', 'shared', 'models', 'stories260K');
+export const STORIES260K_BIN = join(STORIES260K_DIR, 'stories260K.bin');
+export const STORIES260K_TOK = join(STORIES260K_DIR, 'tok512.bin');
+
+export function stories260kPresent(): boolean {
+  const ok = existsSync(STORIES260K_BIN) && existsSync(STORIES260K_TOK);
+  if (!ok) console.warn(`SKIP: stories260K not found at ${STORIES260K_DIR}; the tests that need it are skipped`);
+  return ok;
+}
+
+export async function loadStories260k(): Promise<{ weights: ModelWeights; tokenizer: Llama2cTokenizer }> {
+  const weights = await loadLlama2c(STORIES260K_BIN);
+  const tokenizer = await Llama2cTokenizer.load(STORIES260K_TOK, weights.config.vocabSize);
+  return { weights, tokenizer };
+}
+
+/**
+ * The known answer quoted in ../shared/models/stories260K/README.md (section "Known answer",
+ * greedy from BOS + encode("Once upon a time")), whitespace collapsed to single spaces.
+ */
+export function stories260kKnownAnswer(): { prompt: string; text: string } {
+  const readme = readFileSync(join(STORIES260K_DIR, 'README.md'), 'utf8');
+  const section = readme.split(/^## Known answer\s*$/m)[1];
+  if (section === undefined) throw new Error('README.md has no "## Known answer" section');
+  const quoted = [...section.matchAll(/"([^"]*)"/g)].map((m) => m[1].replace(/\s+/g, ' ').trim());
+  if (quoted.length < 2) throw new Error('README.md known answer: expected the prompt and the text in double quotes');
+  return { prompt: quoted[0], text: quoted[1] };
+}
