@@ -1,0 +1,59 @@
+/**
+ * H2O (Zhang et al., 2023), heavy-hitter oracle, simulated form; evicting.
+ * Per KV head, every cached token accumulates the attention it receives, summed over
+ * queries: at prefill over all prompt rows of the causal probabilities, then at every
+ * decode step. GQA: 'group-mean' (each query's probability averaged over the query heads of
+ * the group). The cache keeps the `recent` newest tokens and the `heavy` tokens with the
+ * largest accumulated score among the older ones: recent = floor(B * recentShare),
+ * heavy = B - recent (default share 0.5, i.e. heavy 0.1 / recent 0.1 at a 20% budget).
+ * Ties keep the lower (older) index.
+ */
+import type { AttendedContext, PrefillContext } from '../../models/attention-hooks.js';
+import { aBudget, resolveBudget, type KvPolicy, type PolicyOptions } from '../policy.js';
+import { prefillMass, stepMass } from './scores.js';
+import { aRatio, compact, grow, heavyPlusRecent } from './select.js';
+
+export interface H2oOptions extends PolicyOptions {
+  /** fraction of the budget given to the recent window (default 0.5) */
+  readonly recentShare?: number;
+}
+
+export function h2oPolicy(o: H2oOptions): KvPolicy {
+  const budget = aBudget(o.budget);
+  const recentShare = aRatio(o.recentShare ?? 0.5, 'recentShare');
+  const state = new Map<number, { B: number; acc: Float64Array[] }>();
+  const trim = (st: { B: number; acc: Float64Array[] }, ctx: { cache: PrefillContext['cache'] }): void => {
+    for (let kv = 0; kv < ctx.cache.nKvHeads; kv++) {
+      const n = ctx.cache.length(kv);
+      if (n <= st.B) continue;
+      const recent = Math.floor(st.B * recentShare);
+      const keep = heavyPlusRecent(st.acc[kv], n, st.B - recent, recent);
+      ctx.cache.keep(kv, keep);
+      st.acc[kv] = compact(st.acc[kv], keep);
+    }
+  };
+  return {
+    name: 'h2o',
+    kind: 'evicting',
+    gqa: 'group-mean',
+    params: { recentShare },
+    onPrefill(ctx) {
+      const B = resolveBudget(budget, ctx.length);
+      const acc = Array.from({ length: ctx.cache.nKvHeads }, (_, kv) => prefillMass(ctx, kv, 0, ctx.length));
+      const st = { B, acc };
+      state.set(ctx.layer, st);
+      trim(st, ctx);
+    },
+    onAttention(ctx: AttendedContext) {
+      const st = state.get(ctx.layer);
+      if (!st) return;
+      for (let kv = 0; kv < ctx.cache.nKvHeads; kv++) {
+        const n = ctx.cache.length(kv);
+        st.acc[kv] = grow(st.acc[kv], n);
+        const m = stepMass(ctx, kv, n);
+        for (let j = 0; j < n; j++) st.acc[kv][j] += m[j];
+      }
+      trim(st, ctx);
+    },
+  };
+}

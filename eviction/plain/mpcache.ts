@@ -1,0 +1,129 @@
+/**
+ * MPCache in plaintext (../shared/docs/MPCACHE.md), built from the pure rules in
+ * mpcache-oracle.ts; each of its three parts can be switched off.
+ *
+ * 1. Look-once static eviction (onPrefill, one decision per layer: 'layer-mean' scores
+ *    over all query heads, applied to every KV head). Default keep rule: a PUBLIC budget
+ *    Bs = top-k of the window-summed head-mean scores plus the observation window
+ *    (staticKeepTopK). Option 'threshold' keeps tokens whose max window score >= tau
+ *    (data-dependent count). Scores scaled + causal by default; `scaled: false,
+ *    causal: false` gives the authors' form.
+ * 2. Two-level clustered selection (selectForStep, per query head: 'per-query-head'),
+ *    twoLevelSelect over the cached (statically kept + generated) tokens.
+ * 3. Cross-layer index sharing: a reusing layer takes the level-2 block indices its source
+ *    layer chose at the same step for the same query head (indices into its own cache,
+ *    clamped to its block count; first/last blocks re-forced), as in the authors' code.
+ *
+ * Budget B (tokens of the prompt length T) is split as follows:
+ * - static + dynamic: Bs = min(T, floor(B / ratio2)) tokens survive prefill and each step
+ *   reads ~ ratio2' = B / Bs of them (k2 = int(G16 * ratio2')), i.e. ~B tokens per step;
+ * - static only: Bs = B, every cached token is read;
+ * - dynamic only: nothing evicted, ratio2' = B / T;
+ * level-1 ratio is max(ratio1, ratio2'). Block granularity: a step reads whole 16-token
+ * blocks, at least the first and the last.
+ */
+import type { PrefillContext, StepContext } from '../../models/attention-hooks.js';
+import { aBudget, aModelShape, kvHeadOf, resolveBudget, type KvPolicy, type PolicyOptions } from '../policy.js';
+import {
+  blockTokens,
+  selectionSourceLayer,
+  staticKeepThreshold,
+  staticKeepTopK,
+  staticWindowScores,
+  staticWindowSize,
+  twoLevelSelect,
+} from './mpcache-oracle.js';
+import { aRatio, unionSorted } from './select.js';
+
+export interface MpCacheOptions extends PolicyOptions {
+  /** look-once static eviction on (default true) */
+  readonly static?: boolean;
+  /** two-level dynamic selection on (default true) */
+  readonly dynamic?: boolean;
+  /** cross-layer index sharing on (default true; only matters with dynamic) */
+  readonly share?: boolean;
+  /** static keep rule (default 'topk') */
+  readonly keepRule?: 'topk' | 'threshold';
+  /** threshold for keepRule 'threshold' (default 1e-3) */
+  readonly tau?: number;
+  readonly scaled?: boolean;
+  readonly causal?: boolean;
+  readonly windowRatio?: number;
+  readonly ratio1?: number;
+  readonly ratio2?: number;
+  readonly alpha?: number;
+  readonly block2?: number;
+}
+
+export function mpcachePolicy(o: MpCacheOptions): KvPolicy {
+  const budget = aBudget(o.budget);
+  const model = aModelShape(o.model);
+  const useStatic = o.static ?? true;
+  const useDynamic = o.dynamic ?? true;
+  const share = o.share ?? true;
+  const keepRule = o.keepRule ?? 'topk';
+  const tau = o.tau ?? 1e-3;
+  const scaled = o.scaled ?? true;
+  const causal = o.causal ?? true;
+  const windowRatio = aRatio(o.windowRatio ?? 0.2, 'windowRatio');
+  const ratio1 = aRatio(o.ratio1 ?? 0.5, 'ratio1');
+  const ratio2 = aRatio(o.ratio2 ?? 0.2, 'ratio2', 1e-9, 1);
+  const alpha = o.alpha ?? 0.6;
+  const block2 = o.block2 ?? 16;
+  /** per layer: dynamic ratio in effect */
+  const layerRatio2 = new Map<number, number>();
+  /** per step: level-2 blocks chosen per query head by each computing layer */
+  let chosenStep = -1;
+  const chosen = new Map<number, Int32Array[]>();
+  const name = useStatic && useDynamic ? (share ? 'mpcache' : 'mpcache-noshare') : useStatic ? 'mpcache-static' : useDynamic ? (share ? 'mpcache-dynamic' : 'mpcache-dynamic-noshare') : 'mpcache-off';
+  return {
+    name,
+    kind: useStatic && useDynamic ? 'static+query-aware' : useStatic ? 'static' : useDynamic ? 'query-aware' : 'reference',
+    gqa: useDynamic ? 'per-query-head' : useStatic ? 'layer-mean' : 'none',
+    params: { static: useStatic, dynamic: useDynamic, share, keepRule, tau, scaled, causal, windowRatio, ratio1, ratio2, alpha, block2 },
+    onPrefill(ctx: PrefillContext) {
+      const T = ctx.length;
+      const B = resolveBudget(budget, T);
+      let Bs = T;
+      if (useStatic) Bs = useDynamic ? Math.min(T, Math.floor(B / ratio2)) : B;
+      layerRatio2.set(ctx.layer, Math.min(1, B / Bs));
+      if (!useStatic || (keepRule === 'topk' && Bs >= T)) return;
+      const { cache } = ctx;
+      const keys = Array.from({ length: cache.nKvHeads }, (_, kv) => cache.keys(kv).slice(0, T * cache.headDim));
+      const w = staticWindowSize(T, windowRatio);
+      const sc = staticWindowScores(ctx.queries, keys, T, cache.headDim, w, { scaled, causal });
+      const keep = keepRule === 'topk' ? staticKeepTopK(sc.sum, T, Bs, w) : staticKeepThreshold(sc.max, T, tau, w);
+      if (keep.length === T) return;
+      for (let kv = 0; kv < cache.nKvHeads; kv++) cache.keep(kv, keep);
+    },
+    selectForStep(ctx: StepContext) {
+      if (!useDynamic) return undefined;
+      if (ctx.step !== chosenStep) {
+        chosen.clear();
+        chosenStep = ctx.step;
+      }
+      const { cache } = ctx;
+      const r2 = layerRatio2.get(ctx.layer) ?? ratio2;
+      const src = share ? selectionSourceLayer(ctx.layer, model.nLayers) : ctx.layer;
+      const reuse = src !== ctx.layer ? chosen.get(src) : undefined;
+      const out: Int32Array[] = [];
+      const mine: Int32Array[] = [];
+      for (let h = 0; h < cache.nHeads; h++) {
+        const kv = kvHeadOf(h, cache.nHeads, cache.nKvHeads);
+        const n = cache.length(kv);
+        const G2 = Math.ceil(n / block2);
+        let level2: Int32Array;
+        if (reuse) {
+          const kept = Array.from(reuse[h]).filter((b) => b < G2);
+          level2 = unionSorted(kept, [0, G2 - 1]);
+        } else {
+          level2 = twoLevelSelect(ctx.query[h], cache.keys(kv), n, cache.headDim, { block2, ratio1: Math.max(ratio1, r2), ratio2: r2, alpha }).level2;
+        }
+        mine.push(level2);
+        out.push(blockTokens(level2, block2, n));
+      }
+      if (!reuse) chosen.set(ctx.layer, mine);
+      return out;
+    },
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * The plaintext policies by name, for the eval harness and the CLI.
+ */
+import type { KvPolicy, PolicyOptions } from '../policy.js';
+import { duoAttentionPolicy } from './duo-attention.js';
+import { fullPolicy } from './full.js';
+import { h2oPolicy } from './h2o.js';
+import { infllmPolicy, type InfLlmOptions } from './infllm.js';
+import { keyformerPolicy, type KeyformerOptions } from './keyformer.js';
+import { kiviPolicy } from './kivi.js';
+import { mpcachePolicy, type MpCacheOptions } from './mpcache.js';
+import { pyramidKvPolicy } from './pyramidkv.js';
+import { questPolicy, type QuestOptions } from './quest.js';
+import { scissorhandsPolicy } from './scissorhands.js';
+import { snapKvPolicy } from './snapkv.js';
+import { streamingLlmPolicy } from './streaming-llm.js';
+import { tovaPolicy } from './tova.js';
+
+export const POLICY_NAMES = [
+  'full',
+  'streaming-llm',
+  'h2o',
+  'snapkv',
+  'pyramidkv',
+  'tova',
+  'scissorhands',
+  'keyformer',
+  'quest',
+  'infllm',
+  'duo-attention',
+  'kivi-2',
+  'kivi-4',
+  'mpcache',
+  'mpcache-static',
+  'mpcache-dynamic',
+  'mpcache-noshare',
+] as const;
+
+export type PolicyName = (typeof POLICY_NAMES)[number];
+
+/** Policies whose result does not depend on the budget (run once per model). */
+export const BUDGET_FREE: readonly PolicyName[] = ['full', 'kivi-2', 'kivi-4'];
+
+/** Per-policy extra options the registry forwards. */
+export interface PolicyExtras {
+  /** DuoAttention head ranking [layer][kvHead] (required for 'duo-attention') */
+  readonly headScores?: readonly ArrayLike<number>[];
+  readonly keyformer?: Partial<Omit<KeyformerOptions, keyof PolicyOptions>>;
+  readonly infllm?: Partial<Omit<InfLlmOptions, keyof PolicyOptions>>;
+  readonly quest?: Partial<Omit<QuestOptions, keyof PolicyOptions>>;
+  readonly mpcache?: Partial<Omit<MpCacheOptions, keyof PolicyOptions>>;
+}
+
+export function isPolicyName(s: string): s is PolicyName {
+  return (POLICY_NAMES as readonly string[]).includes(s);
+}
+
+/** A fresh policy object by name. */
+export function createPolicy(name: PolicyName, o: PolicyOptions, x: PolicyExtras = {}): KvPolicy {
+  switch (name) {
+    case 'full':
+      return fullPolicy();
+    case 'streaming-llm':
+      return streamingLlmPolicy(o);
+    case 'h2o':
+      return h2oPolicy(o);
+    case 'snapkv':
+      return snapKvPolicy(o);
+    case 'pyramidkv':
+      return pyramidKvPolicy(o);
+    case 'tova':
+      return tovaPolicy(o);
+    case 'scissorhands':
+      return scissorhandsPolicy(o);
+    case 'keyformer':
+      return keyformerPolicy({ ...o, ...x.keyformer });
+    case 'quest':
+      return questPolicy({ ...o, ...x.quest });
+    case 'infllm':
+      return infllmPolicy({ ...o, ...x.infllm });
+    case 'duo-attention':
+      if (!x.headScores) throw new TypeError("'duo-attention' needs headScores (run the calibration first)");
+      return duoAttentionPolicy({ ...o, headScores: x.headScores });
+    case 'kivi-2':
+      return kiviPolicy({ ...o, bits: 2 });
+    case 'kivi-4':
+      return kiviPolicy({ ...o, bits: 4 });
+    case 'mpcache':
+      return mpcachePolicy({ ...o, ...x.mpcache });
+    case 'mpcache-static':
+      return mpcachePolicy({ ...o, ...x.mpcache, dynamic: false });
+    case 'mpcache-dynamic':
+      return mpcachePolicy({ ...o, ...x.mpcache, static: false });
+    case 'mpcache-noshare':
+      return mpcachePolicy({ ...o, ...x.mpcache, share: false });
+    default: {
+      const never: never = name;
+      throw new RangeError(`unknown policy ${String(never)}`);
+    }
+  }
+}
