@@ -1,0 +1,439 @@
+/**
+ * Boolean replicated shares (XOR over 64-bit words) and the conversions the comparisons
+ * are built from: MSB, A2B, bit injection (B2A) and exact truncation.
+ *
+ * Bit slicing. The carry circuits work on ONE bit position at a time for all elements, so
+ * values are transposed once ("sliced"): slice j is ceil(n/64) words holding bit j of
+ * every element (k.packBits). Each AND then costs exactly one bit per element per party,
+ * and every circuit level is ONE exchange for the whole tensor.
+ *
+ * andB (1 round, 64 bits per word per party): z_i = x_i&y_i ^ x_i&y_{i+1} ^ x_{i+1}&y_i ^
+ *   beta_i with a fresh boolean zero sharing beta, sent to party i-1. Reveals nothing:
+ *   beta_i is uniformly random to party i-1 (built from seed_{i,i+1}, which it lacks).
+ *
+ * The g/p round (first round of msb, a2b, truncExact). x = x0 + x1 + x2; P0 knows
+ * s = x0 + x1, P1 and P2 know x2. One round produces a boolean sharing of s, and of the
+ * generate bits g = s & x2, without a separate resharing round:
+ *   P0 sends u = S ^ t to P1 (t from seed_{2,0}) and u' = S ^ t' to P2 (t' from seed_{0,1});
+ *   P2 sends v = c0 ^ (X & t) to P1 and P1 sends v' = c1 ^ (X & t') to P2, where c0
+ *   (seed_{2,0}) and c1 (seed_{0,1}) are the two components of g that P0 holds;
+ *   P1 gets g ^ c0 = (X & u) ^ v, P2 gets g ^ c1 = (X & u') ^ v', so both learn
+ *   c2 = g ^ c0 ^ c1. The sharing of s is (t, u, 0); of x2 it is (0, 0, x2); p = s ^ x2.
+ *   Reveals nothing: P1 receives u (masked by t) and v (masked by c0), both from seed_{2,0}
+ *   which P1 lacks, fresh and independent; P2 symmetrically (t', c1 from seed_{0,1}).
+ *   Cost per element: P0 sends 64 + nG bits, P1 and P2 send nG bits (nG = number of g bits).
+ *
+ * Carry tree (msb): the carry into bit 63 of s + x2 is the "generate" of the group [0, 63),
+ * computed by a binary tree of (G, P) combinations G = G_hi ^ P_hi & G_lo,
+ * P = P_hi & P_lo (the lowest group needs no P): 63 leaves, 6 levels, 118 ANDs in all.
+ * msb = p_63 ^ carry. msb therefore takes 7 rounds and sends (64 + 63*3 + 118*3)/3 ~ 202
+ * bits per element per party on average.
+ *
+ * b2a (bit injection, 1 round): for a boolean bit b = b0 ^ b1 ^ b2, P0 knows v = b0 ^ b1,
+ * P1 and P2 know c = b2. The arithmetic result is (y0, y1, y2) with y0 from seed_{2,0},
+ * y1 from seed_{0,1} and y2 = (v ^ c) - y0 - y1 = M0 + c*D, M0 = v - y0 - y1, D = 1 - 2v.
+ * P0 sends E = M0 + Ka + Kb and A = D + Ka' + Kb' to P1 and P2 (Ka, Ka' from seed_{2,0};
+ * Kb, Kb' from seed_{0,1}); P2 sends h = Ka + c*Ka' to P1 and P1 sends h' = Kb + c*Kb' to
+ * P2 (a correlated 3-party OT). P1 computes y2 = (E - Kb) + c*(A - Kb') - h; P2 likewise.
+ *   Reveals nothing: P1 sees E - Kb and A - Kb', masked by Ka and Ka' which it lacks, and h,
+ *   which given those two determines only y2 (its own share, masked by y0 that it lacks).
+ *   Cost per bit: P0 sends 4 words, P1 and P2 one word each: 128 bits per party on average.
+ *
+ * a2b: the g/p round, then a Kogge-Stone prefix over all positions (6 levels), sum bits
+ * p_j ^ carry_j. 7 rounds, ~600 bits per element per party. Used rarely.
+ */
+import type { U64 } from '../kernels/api.js';
+import type { Context } from './context.js';
+import { ArithShare, BoolShare, type Shape, sameShape } from './types.js';
+import { concatWords, expectWords, splitWords } from './wire.js';
+
+/** A boolean replicated sharing of one bit-slice: this party's two components (W words each). */
+export type SlicePair = readonly [U64, U64];
+
+function aBool(x: unknown, label: string): BoolShare {
+  if (!(x instanceof BoolShare)) throw new TypeError(`${label} must be a BoolShare`);
+  return x;
+}
+
+function anArith(x: unknown, label: string): ArithShare {
+  if (!(x instanceof ArithShare)) throw new TypeError(`${label} must be an ArithShare`);
+  return x;
+}
+
+/** Words per slice for n elements. */
+export function sliceWords(n: number): number {
+  return Math.ceil(n / 64);
+}
+
+/** Slice bits [0, count) of each element of `a` into count*W words (slice j at j*W). */
+export function sliceBits(ctx: Context, a: U64, count: number): U64 {
+  const W = sliceWords(a.length);
+  const out = new BigUint64Array(count * W);
+  for (let j = 0; j < count; j++) ctx.k.packBits(a, j, out.subarray(j * W, (j + 1) * W));
+  return out;
+}
+
+/** Slice j of a sliced array. */
+function sl(a: U64, j: number, W: number): U64 {
+  return a.subarray(j * W, (j + 1) * W);
+}
+
+// ---------------------------------------------------------------- AND of many slice pairs
+
+/**
+ * One round of boolean ANDs: for each job (x, y) of slice pairs, a replicated sharing of
+ * x & y. All jobs travel in one message per party.
+ */
+export async function andSlices(ctx: Context, xs: readonly SlicePair[], ys: readonly SlicePair[], step: string): Promise<SlicePair[]> {
+  if (xs.length !== ys.length) throw new RangeError('andSlices: operand counts differ');
+  if (xs.length === 0) {
+    await ctx.ch.exchange({ step });
+    return [];
+  }
+  const lens = xs.map((p) => p[0].length);
+  const x0 = concatWords(xs.map((p) => p[0]));
+  const x1 = concatWords(xs.map((p) => p[1]));
+  const y0 = concatWords(ys.map((p) => p[0]));
+  const y1 = concatWords(ys.map((p) => p[1]));
+  const z = ctx.k.rssAnd(x0, x1, y0, y1, ctx.zeroShareBool(x0.length));
+  const got = await ctx.ch.exchange({ step, send: { [ctx.prev]: z }, recv: [ctx.next] });
+  const zn = expectWords(ctx, got, ctx.next, z.length, step);
+  const a = splitWords(z, lens);
+  const b = splitWords(zn, lens);
+  return a.map((v, i) => [v, b[i]] as const);
+}
+
+function xorPair(ctx: Context, a: SlicePair, b: SlicePair): SlicePair {
+  return [ctx.k.xor(a[0], b[0]), ctx.k.xor(a[1], b[1])];
+}
+
+// ---------------------------------------------------------------- the g/p round
+
+/** Sliced sharings after the g/p round (all with W words per slice). */
+interface GpState {
+  readonly n: number;
+  readonly W: number;
+  /** p_j = s_j ^ x2_j, j in [0, 64) */
+  readonly p: SlicePair[];
+  /** g_j = s_j & x2_j, j in [0, nG) */
+  readonly g: SlicePair[];
+}
+
+/**
+ * The g/p round for an arithmetic sharing x (see the header). `nG` = number of low bit
+ * positions whose generate bit is needed (63 for msb, 64 for a2b and truncExact).
+ * `sValue` (P0) and `xValue` (P1, P2) override s = x0 + x1 and x2 (used by eq).
+ */
+async function gpRound(ctx: Context, sVal: U64 | undefined, xVal: U64 | undefined, n: number, nG: number, step: string): Promise<GpState> {
+  const k = ctx.k;
+  const W = sliceWords(n);
+  const gW = nG * W;
+  const all = 64 * W;
+  let s0: U64, s1: U64, x0: U64, x1: U64, g0: U64, g1: U64;
+  if (ctx.party === 0) {
+    const S = sliceBits(ctx, sVal!, 64);
+    const t = ctx.prgPrev.words(all);
+    const c0 = ctx.prgPrev.words(gW);
+    const tp = ctx.prgNext.words(gW);
+    const c1 = ctx.prgNext.words(gW);
+    const u = k.xor(S, t);
+    const up = k.xor(S.subarray(0, gW), tp, tp);
+    await ctx.ch.exchange({ step, send: { 1: u, 2: up } });
+    [s0, s1, x0, x1, g0, g1] = [t, u, new BigUint64Array(all), new BigUint64Array(all), c0, c1];
+  } else if (ctx.party === 1) {
+    const X = sliceBits(ctx, xVal!, 64);
+    const tp = ctx.prgPrev.words(gW);
+    const c1 = ctx.prgPrev.words(gW);
+    const Xg = X.subarray(0, gW);
+    const vp = k.xor(c1, k.and(Xg, tp, tp));
+    const got = await ctx.ch.exchange({ step, send: { 2: vp }, recv: [0, 2] });
+    const u = expectWords(ctx, got, 0, all, step);
+    const v = expectWords(ctx, got, 2, gW, step);
+    const gc0 = k.xor(k.and(Xg, u.subarray(0, gW)), v);
+    const c2 = k.xor(gc0, c1, gc0);
+    [s0, s1, x0, x1, g0, g1] = [u, new BigUint64Array(all), new BigUint64Array(all), X, c1, c2];
+  } else {
+    const X = sliceBits(ctx, xVal!, 64);
+    const t = ctx.prgNext.words(all);
+    const c0 = ctx.prgNext.words(gW);
+    const Xg = X.subarray(0, gW);
+    const v = k.xor(c0, k.and(Xg, t.subarray(0, gW)));
+    const got = await ctx.ch.exchange({ step, send: { 1: v }, recv: [0, 1] });
+    const up = expectWords(ctx, got, 0, gW, step);
+    const vp = expectWords(ctx, got, 1, gW, step);
+    const gc1 = k.xor(k.and(Xg, up), vp);
+    const c2 = k.xor(gc1, c0, gc1);
+    [s0, s1, x0, x1, g0, g1] = [new BigUint64Array(all), t, X, new BigUint64Array(all), c2, c0];
+  }
+  const p0 = k.xor(s0, x0);
+  const p1 = k.xor(s1, x1);
+  const p: SlicePair[] = [];
+  for (let j = 0; j < 64; j++) p.push([sl(p0, j, W), sl(p1, j, W)]);
+  const g: SlicePair[] = [];
+  for (let j = 0; j < nG; j++) g.push([sl(g0, j, W), sl(g1, j, W)]);
+  return { n, W, p, g };
+}
+
+/** s = x0 + x1 on P0, x2 on P1/P2 (the inputs of gpRound). */
+function splitOf(ctx: Context, x: ArithShare): { s?: U64; x?: U64 } {
+  if (ctx.party === 0) return { s: ctx.k.add(x.s0, x.s1) };
+  return { x: ctx.party === 1 ? x.s1 : x.s0 };
+}
+
+// ---------------------------------------------------------------- carry trees
+
+interface Group {
+  g: SlicePair;
+  p: SlicePair | undefined;
+}
+
+/**
+ * Group-generate of several bit ranges at once: for each range [lo, hi) the carry out of
+ * that range (with carry-in 0), by binary trees advanced level by level together (one
+ * exchange per level for all trees). Leaves: g[j], p[j].
+ */
+async function carryTrees(ctx: Context, st: GpState, ranges: readonly (readonly [number, number])[], step: string): Promise<SlicePair[]> {
+  let trees: Group[][] = ranges.map(([lo, hi]) => {
+    const leaves: Group[] = [];
+    for (let j = lo; j < hi; j++) leaves.push({ g: st.g[j], p: j === lo ? undefined : st.p[j] });
+    return leaves;
+  });
+  let level = 0;
+  while (trees.some((t) => t.length > 1)) {
+    const xs: SlicePair[] = [];
+    const ys: SlicePair[] = [];
+    // plan: for each tree, each pair (lo=2i, hi=2i+1): G job P_hi & G_lo, and P job P_hi & P_lo when lo has P
+    const plan: { tree: number; i: number; gJob: number; pJob: number }[] = [];
+    trees.forEach((t, ti) => {
+      for (let i = 0; 2 * i + 1 < t.length; i++) {
+        const lo = t[2 * i];
+        const hi = t[2 * i + 1];
+        const gJob = xs.length;
+        xs.push(hi.p!);
+        ys.push(lo.g);
+        let pJob = -1;
+        if (lo.p !== undefined) {
+          pJob = xs.length;
+          xs.push(hi.p!);
+          ys.push(lo.p);
+        }
+        plan.push({ tree: ti, i, gJob, pJob });
+      }
+    });
+    const z = await andSlices(ctx, xs, ys, `${step}.${level}`);
+    const next: Group[][] = trees.map((t) => new Array<Group>(Math.ceil(t.length / 2)));
+    for (const q of plan) {
+      const hi = trees[q.tree][2 * q.i + 1];
+      next[q.tree][q.i] = { g: xorPair(ctx, hi.g, z[q.gJob]), p: q.pJob >= 0 ? z[q.pJob] : undefined };
+    }
+    trees.forEach((t, ti) => {
+      if (t.length % 2 === 1) next[ti][next[ti].length - 1] = t[t.length - 1];
+    });
+    trees = next;
+    level++;
+  }
+  return trees.map((t) => t[0].g);
+}
+
+// ---------------------------------------------------------------- msb, b2a
+
+/** The sign bit of x as one boolean slice pair (W words, bit i of word w = element 64w+i). 7 rounds. */
+export async function msbSliced(ctx: Context, x: ArithShare, step = 'msb'): Promise<SlicePair> {
+  const sp = splitOf(ctx, x);
+  const st = await gpRound(ctx, sp.s, sp.x, x.size, 63, `${step}.gp`);
+  const [carry] = await carryTrees(ctx, st, [[0, 63]], `${step}.carry`);
+  return xorPair(ctx, st.p[63], carry);
+}
+
+/** Bit injection of 0/1 words given as boolean components (bit 0 only, other bits zero). 1 round. */
+async function b2aWords(ctx: Context, b0: U64, b1: U64, step: string): Promise<[U64, U64]> {
+  const k = ctx.k;
+  const n = b0.length;
+  if (ctx.party === 0) {
+    const v = k.xor(b0, b1);
+    const [y0, Ka, Kpa] = splitWords(ctx.prgPrev.words(3 * n), [n, n, n]);
+    const [y1, Kb, Kpb] = splitWords(ctx.prgNext.words(3 * n), [n, n, n]);
+    const msg = new BigUint64Array(2 * n);
+    const E = msg.subarray(0, n);
+    const A = msg.subarray(n);
+    k.sub(v, y0, E);
+    k.sub(E, y1, E);
+    k.add(E, Ka, E);
+    k.add(E, Kb, E);
+    k.mulScalar(v, -2n, A);
+    k.addScalar(A, 1n, A);
+    k.add(A, Kpa, A);
+    k.add(A, Kpb, A);
+    await ctx.ch.exchange({ step, send: { 1: msg, 2: msg } });
+    return [y0.slice(), y1.slice()];
+  }
+  // P1: c = b2 is its s1; P2: c = b2 is its s0
+  const c = ctx.party === 1 ? b1 : b0;
+  const other = ctx.party === 1 ? 2 : 1;
+  const stream = ctx.party === 1 ? ctx.prgPrev : ctx.prgNext;
+  const [y, K, Kp] = splitWords(stream.words(3 * n), [n, n, n]);
+  const h = k.add(K, k.mul(c, Kp));
+  const got = await ctx.ch.exchange({ step, send: { [other]: h }, recv: [0, other] });
+  const msg = expectWords(ctx, got, 0, 2 * n, step);
+  const hOther = expectWords(ctx, got, other, n, step);
+  const E = k.sub(msg.subarray(0, n), K);
+  const A = k.sub(msg.subarray(n), Kp);
+  const y2 = k.add(E, k.mul(c, A, A), E);
+  k.sub(y2, hOther, y2);
+  return ctx.party === 1 ? [y.slice(), y2] : [y2, y.slice()];
+}
+
+/** Bit injection of sliced bits: n elements' bits -> arithmetic 0/1 (scale 0). 1 round. */
+export async function b2aSliced(ctx: Context, b: SlicePair, n: number, shape: Shape, step = 'b2a'): Promise<ArithShare> {
+  const k = ctx.k;
+  const [a, c] = await b2aWords(ctx, k.unpackBits(b[0], n, 0), k.unpackBits(b[1], n, 0), step);
+  return new ArithShare(shape, a, c, 0);
+}
+
+/** Boolean sharing of the sign bit of x: bit 0 of each word (other bits zero). 7 rounds. */
+export async function msb(ctx: Context, x: ArithShare): Promise<BoolShare> {
+  anArith(x, 'msb: x');
+  const m = await msbSliced(ctx, x);
+  return new BoolShare(x.shape, ctx.k.unpackBits(m[0], x.size, 0), ctx.k.unpackBits(m[1], x.size, 0));
+}
+
+/** Bit injection: bit 0 of each word of b as an arithmetic 0/1 integer (scale 0). 1 round, ~128 bits/element/party. */
+export async function b2a(ctx: Context, b: BoolShare): Promise<ArithShare> {
+  aBool(b, 'b2a: b');
+  const one = new BigUint64Array(b.size).fill(1n);
+  const [a, c] = await b2aWords(ctx, ctx.k.and(b.s0, one), ctx.k.and(b.s1, one), 'b2a');
+  return new ArithShare(b.shape, a, c, 0);
+}
+
+// ---------------------------------------------------------------- a2b
+
+/** Full-width boolean sharing of x (bit j of each word = bit j of x). 7 rounds. */
+export async function a2b(ctx: Context, x: ArithShare): Promise<BoolShare> {
+  anArith(x, 'a2b: x');
+  const k = ctx.k;
+  const n = x.size;
+  const sp = splitOf(ctx, x);
+  const st = await gpRound(ctx, sp.s, sp.x, n, 64, 'a2b.gp');
+  // Kogge-Stone prefix over positions [0, 63): after the levels, G[j] = carry out of [0, j].
+  const G: SlicePair[] = st.g.slice(0, 63);
+  const P: (SlicePair | undefined)[] = st.p.slice(0, 63);
+  P[0] = undefined;
+  let level = 0;
+  for (let d = 1; d < 63; d *= 2) {
+    const xs: SlicePair[] = [];
+    const ys: SlicePair[] = [];
+    const gIdx: number[] = [];
+    const pIdx: number[] = [];
+    for (let j = d; j < 63; j++) {
+      gIdx.push(j);
+      xs.push(P[j]!);
+      ys.push(G[j - d]);
+    }
+    for (let j = 2 * d; j < 63; j++) {
+      pIdx.push(j);
+      xs.push(P[j]!);
+      ys.push(P[j - d]!);
+    }
+    const z = await andSlices(ctx, xs, ys, `a2b.ks.${level}`);
+    gIdx.forEach((j, i) => (G[j] = xorPair(ctx, G[j], z[i])));
+    for (let j = d; j < Math.min(2 * d, 63); j++) P[j] = undefined;
+    pIdx.forEach((j, i) => (P[j] = z[gIdx.length + i]));
+    level++;
+  }
+  const out0 = new BigUint64Array(n);
+  const out1 = new BigUint64Array(n);
+  const t = new BigUint64Array(n);
+  for (let j = 0; j < 64; j++) {
+    const bit = j === 0 ? st.p[0] : xorPair(ctx, st.p[j], G[j - 1]);
+    k.xor(out0, k.unpackBits(bit[0], n, j, t), out0);
+    k.xor(out1, k.unpackBits(bit[1], n, j, t), out1);
+  }
+  return new BoolShare(x.shape, out0, out1);
+}
+
+// ---------------------------------------------------------------- exact truncation
+
+/**
+ * floor(x / 2^bits) for |x| < 2^62 (see mul.ts truncExact). With x' = x + 2^62 in
+ * [0, 2^63), A = x0' + x1' (P0) and B = x2' (P1, P2):
+ * floor(x' / 2^f) = (A >> f) + (B >> f) + c_f - w * 2^(64-f), c_f the carry into bit f of
+ * A + B and w the carry out of bit 63; both come from one g/p round and two carry trees,
+ * then one bit injection. (A >> f) + (B >> f) is reshared like trunc's message (P0 -> P2).
+ * 9 rounds. Reveals nothing beyond its parts (each masked as described above).
+ */
+export async function truncExactImpl(ctx: Context, x: ArithShare, f: number): Promise<[U64, U64]> {
+  const k = ctx.k;
+  const n = x.size;
+  const OFF = 1n << 62n;
+  let sVal: U64 | undefined;
+  let xVal: U64 | undefined;
+  if (ctx.party === 0) sVal = k.addScalar(k.add(x.s0, x.s1), OFF);
+  else xVal = ctx.party === 1 ? x.s1 : x.s0;
+  const st = await gpRound(ctx, sVal, xVal, n, 64, 'truncExact.gp');
+  const [cf, w] = await carryTrees(ctx, st, [[0, f], [0, 64]], 'truncExact.carry');
+  const both0 = concatWords([k.unpackBits(cf[0], n, 0), k.unpackBits(w[0], n, 0)]);
+  const both1 = concatWords([k.unpackBits(cf[1], n, 0), k.unpackBits(w[1], n, 0)]);
+  const [a0, a1] = await b2aWords(ctx, both0, both1, 'truncExact.b2a');
+  // T = (A >> f) + (B >> f): components (y0, y1, y2) = (A>>f - r, r, B>>f), r from seed_{0,1}
+  let t0: U64, t1: U64;
+  const step = 'truncExact.hi';
+  if (ctx.party === 0) {
+    const r = ctx.prgNext.words(n);
+    const y0 = k.sub(k.shr(sVal!, f), r);
+    await ctx.ch.exchange({ step, send: { 2: y0 } });
+    [t0, t1] = [y0, r];
+  } else if (ctx.party === 1) {
+    const r = ctx.prgPrev.words(n);
+    await ctx.ch.exchange({ step });
+    [t0, t1] = [r, k.shr(xVal!, f)];
+  } else {
+    const got = await ctx.ch.exchange({ step, recv: [0] });
+    [t0, t1] = [k.shr(xVal!, f), expectWords(ctx, got, 0, n, step)];
+  }
+  // result = T + c_f - w * 2^(64-f) - 2^(62-f); the public constant goes into x0
+  const wScale = BigInt.asUintN(64, -(1n << BigInt(64 - f)));
+  const cA = [a0.subarray(0, n), a1.subarray(0, n)];
+  const wA = [a0.subarray(n), a1.subarray(n)];
+  const r0 = k.add(k.add(t0, cA[0]), k.mulScalar(wA[0], wScale));
+  const r1 = k.add(k.add(t1, cA[1]), k.mulScalar(wA[1], wScale));
+  const corr = BigInt.asUintN(64, -(1n << BigInt(62 - f)));
+  if (ctx.party === 0) k.addScalar(r0, corr, r0);
+  if (ctx.party === 2) k.addScalar(r1, corr, r1);
+  return [r0, r1];
+}
+
+// ---------------------------------------------------------------- plain boolean ops
+
+/** x ^ y (local) */
+export function xorB(ctx: Context, x: BoolShare, y: BoolShare): BoolShare {
+  aBool(x, 'xorB: x');
+  aBool(y, 'xorB: y');
+  if (!sameShape(x.shape, y.shape)) throw new RangeError('xorB: shapes differ');
+  return new BoolShare(x.shape, ctx.k.xor(x.s0, y.s0), ctx.k.xor(x.s1, y.s1));
+}
+
+/** x ^ p for public words p (local; p enters component x0, held by parties 0 and 2) */
+export function xorPublicB(ctx: Context, x: BoolShare, p: BigUint64Array): BoolShare {
+  aBool(x, 'xorPublicB: x');
+  if (!(p instanceof BigUint64Array) || p.length !== x.size) throw new RangeError('xorPublicB: p must be a BigUint64Array of x.size words');
+  if (ctx.party === 0) return new BoolShare(x.shape, ctx.k.xor(x.s0, p), x.s1);
+  if (ctx.party === 2) return new BoolShare(x.shape, x.s0, ctx.k.xor(x.s1, p));
+  return x;
+}
+
+/** ~x on all 64 bits (local) */
+export function notB(ctx: Context, x: BoolShare): BoolShare {
+  aBool(x, 'notB: x');
+  if (ctx.party === 0) return new BoolShare(x.shape, ctx.k.not(x.s0), x.s1);
+  if (ctx.party === 2) return new BoolShare(x.shape, x.s0, ctx.k.not(x.s1));
+  return x;
+}
+
+/** x & y word by word. 1 round, 64 bits per word per party. */
+export async function andB(ctx: Context, x: BoolShare, y: BoolShare): Promise<BoolShare> {
+  aBool(x, 'andB: x');
+  aBool(y, 'andB: y');
+  if (!sameShape(x.shape, y.shape)) throw new RangeError('andB: shapes differ');
+  const [z] = await andSlices(ctx, [[x.s0, x.s1]], [[y.s0, y.s1]], 'andB');
+  return new BoolShare(x.shape, z[0], z[1]);
+}

@@ -1,0 +1,94 @@
+/**
+ * Test harness for protocols: three Contexts over MemoryChannel.trio() with deterministic
+ * seeds, running one program on all three parties concurrently, plus cost counters.
+ *
+ * Seeds are derived from a test seed number with SHA-256, so a run is reproducible. They
+ * are consistent the way the key exchange makes them: party i's `next` seed equals party
+ * i+1's `prev` seed (both are seed_{i,i+1}), `common` is the same on all three and `own`
+ * differs per party. Never use these seeds outside tests: they are public.
+ */
+import { createHash } from 'node:crypto';
+import type { RingKernels } from '../kernels/api.js';
+import { loadKernels } from '../kernels/index.js';
+import { MemoryChannel } from '../parties/memory-channel.js';
+import { type PartyId, type StepStats, diffStats, snapshotStats } from './channel.js';
+import { Context, type SessionSeeds } from './context.js';
+import { MpcError } from './errors.js';
+
+export interface TrioOptions {
+  /** fractional bits (default 18) */
+  readonly fracBits?: number;
+  /** test seed number the session seeds derive from (default 1) */
+  readonly seed?: number;
+  /** kernels to use (default loadKernels()) */
+  readonly kernels?: RingKernels;
+  /** receive timeout of the in-memory channels (default 20 s) */
+  readonly recvTimeoutMs?: number;
+}
+
+function derive(seed: number, label: string): Uint8Array {
+  const h = createHash('sha256').update(`mpcache-test-seed/${seed}/${label}`).digest();
+  return new Uint8Array(h.buffer, h.byteOffset, 16).slice();
+}
+
+/** The three parties' session seeds for a test seed number (pair seeds consistent). */
+export function trioSeeds(seed = 1): [SessionSeeds, SessionSeeds, SessionSeeds] {
+  if (!Number.isSafeInteger(seed)) throw new RangeError(`trioSeeds: seed must be a safe integer, got ${seed}`);
+  const pair = [derive(seed, 'pair01'), derive(seed, 'pair12'), derive(seed, 'pair20')]; // pair[i] = seed_{i,i+1}
+  const common = derive(seed, 'common');
+  const mk = (i: PartyId): SessionSeeds => ({
+    next: pair[i],
+    prev: pair[(i + 2) % 3],
+    common,
+    own: derive(seed, `own${i}`),
+  });
+  return [mk(0), mk(1), mk(2)];
+}
+
+/** Three connected Contexts (party 0, 1, 2) over in-memory channels. */
+export function makeTrio(opts: TrioOptions = {}): [Context, Context, Context] {
+  const k = opts.kernels ?? loadKernels();
+  const chans = MemoryChannel.trio({ recvTimeoutMs: opts.recvTimeoutMs ?? 20_000 });
+  const seeds = trioSeeds(opts.seed ?? 1);
+  const o = opts.fracBits === undefined ? {} : { fracBits: opts.fracBits };
+  return [new Context(0, chans[0], k, seeds[0], o), new Context(1, chans[1], k, seeds[1], o), new Context(2, chans[2], k, seeds[2], o)];
+}
+
+/**
+ * Run `fn` on three fresh parties concurrently and return the three results (index = party).
+ * When one party throws, its channel aborts the session so the others fail fast, and the
+ * first party's own error (not the induced MPC_ERR_ABORTED ones) is rethrown.
+ */
+export async function runTrio<T>(fn: (ctx: Context) => Promise<T>, opts: TrioOptions = {}): Promise<[T, T, T]> {
+  if (typeof fn !== 'function') throw new TypeError('runTrio: fn must be a function');
+  const ctxs = makeTrio(opts);
+  const runs = ctxs.map(async (ctx) => {
+    try {
+      return await fn(ctx);
+    } catch (e) {
+      await ctx.ch.abort(e instanceof Error ? e : new Error(String(e)));
+      throw e;
+    }
+  });
+  const settled = await Promise.allSettled(runs);
+  await Promise.all(ctxs.map((c) => c.ch.close()));
+  const failures = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected').map((s) => s.reason as unknown);
+  if (failures.length > 0) {
+    const root = failures.find((e) => !(e instanceof MpcError && e.code === 'MPC_ERR_ABORTED')) ?? failures[0];
+    throw root;
+  }
+  return settled.map((s) => (s as PromiseFulfilledResult<T>).value) as [T, T, T];
+}
+
+/** Start measuring a party's traffic; the returned function gives the cost since the call. */
+export function costOf(ctx: Context): () => StepStats {
+  const before = snapshotStats(ctx.ch.stats);
+  return () => diffStats(snapshotStats(ctx.ch.stats), before);
+}
+
+/** Run `fn` and report its cost on this party (rounds, bytes and messages it sent/received). */
+export async function measured<T>(ctx: Context, fn: () => Promise<T>): Promise<{ value: T; cost: StepStats }> {
+  const done = costOf(ctx);
+  const value = await fn();
+  return { value, cost: done() };
+}
