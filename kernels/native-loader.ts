@@ -17,6 +17,7 @@ const FUNCTIONS = [
   'sar', 'shr', 'shl', 'truncLo', 'encodeFixed', 'decodeFixed',
   'xor', 'and', 'or', 'not', 'rssAnd', 'popcount', 'extractBit', 'packBits', 'unpackBits', 'prgFill',
 ] as const;
+const INTERNALS = ['cpuInfo', 'matmulIsa', 'rssMatmulIsa', 'rssMulIsa', 'prgFillImpl'] as const;
 
 /** Where the addon may be: the package root is one level above kernels/ (sources) or two above dist/kernels/ (build output). */
 export function nativeAddonCandidates(): string[] {
@@ -27,7 +28,21 @@ export function nativeAddonCandidates(): string[] {
   return out;
 }
 
-export function loadNativeRaw(): RawKernels {
+/** What the addon exports besides the RawKernels functions: explicit-ISA variants for tests and benchmarks. */
+export interface NativeInternals {
+  readonly abiVersion: number;
+  cpuInfo(): { arith: Isa; prg: PrgImpl; avx2: boolean; avx512: boolean; aesni: boolean };
+  matmulIsa(isa: Isa, ...args: Parameters<RawKernels['matmul']>): void;
+  rssMatmulIsa(isa: Isa, ...args: Parameters<RawKernels['rssMatmul']>): void;
+  rssMulIsa(isa: Isa, ...args: Parameters<RawKernels['rssMul']>): void;
+  prgFillImpl(impl: PrgImpl, ...args: Parameters<RawKernels['prgFill']>): void;
+}
+export type Isa = 'scalar' | 'avx2' | 'avx512';
+export type PrgImpl = 'soft' | 'aesni';
+
+type Addon = NativeInternals & Omit<RawKernels, 'backend'>;
+
+function requireAddon(): Addon {
   const candidates = nativeAddonCandidates();
   const file = candidates.find((p) => existsSync(p));
   if (file === undefined) {
@@ -43,11 +58,20 @@ export function loadNativeRaw(): RawKernels {
   if (addon.abiVersion !== NATIVE_ABI_VERSION) {
     throw new Error(`native addon ${file} has ABI version ${String(addon.abiVersion)}, expected ${NATIVE_ABI_VERSION} (stale build: run \`npx node-gyp rebuild\`)`);
   }
-  for (const f of FUNCTIONS) {
+  for (const f of [...FUNCTIONS, ...INTERNALS]) {
     if (typeof addon[f] !== 'function') throw new Error(`native addon ${file} does not export ${f}()`);
   }
-  const fns = addon as unknown as Omit<RawKernels, 'backend'>;
-  return { backend: 'native', ...pick(fns) };
+  return addon as unknown as Addon;
+}
+
+/** The native backend (unvalidated); throws when the addon is missing, fails to load or is stale. */
+export function loadNativeRaw(): RawKernels {
+  return { backend: 'native', ...pick(requireAddon()) };
+}
+
+/** The addon's explicit-ISA entry points (tests and benchmarks only; arguments are not validated). */
+export function loadNativeInternals(): NativeInternals {
+  return requireAddon();
 }
 
 function pick(a: Omit<RawKernels, 'backend'>): Omit<RawKernels, 'backend'> {
