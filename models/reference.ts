@@ -163,6 +163,31 @@ export class ReferenceSession {
     return this.steps;
   }
 
+  /**
+   * A copy of this session (KV cache contents, position, decode-step count) that continues
+   * with other options/hooks; this session is unchanged. No hook fires during the copy.
+   * Lets an evaluation prefill a prompt once and try many policies on it: the prompt's own
+   * attention is full causal whatever the policy, so a fork plus replaying the recorded
+   * PrefillContexts (with the fork's cache) equals a fresh prefill under that policy.
+   */
+  fork(opts: SessionOptions | PlainKvHooks = {}): ReferenceSession {
+    const o: SessionOptions = isSessionOptions(opts) ? opts : { hooks: opts };
+    const s = new ReferenceSession(this.model, { maxSeqLen: this.maxSeqLen, ...o });
+    for (let l = 0; l < this.cache.layers.length; l++) {
+      const src = this.cache.layer(l);
+      const dst = s.cache.layer(l);
+      for (let g = 0; g < src.nKvHeads; g++) {
+        const pos = src.positions(g);
+        const k = src.keys(g);
+        const v = src.values(g);
+        for (let j = 0; j < pos.length; j++) dst.append(g, pos[j], k, j * src.headDim, v, j * src.headDim);
+      }
+    }
+    s.pos = this.pos;
+    s.steps = this.steps;
+    return s;
+  }
+
   /** Prefills the prompt (only on a fresh session); returns the logits after its last token. */
   prefill(tokens: ArrayLike<number>): Float32Array {
     return this.runPrefill(tokens, false)[0];
