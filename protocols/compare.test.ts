@@ -1,0 +1,185 @@
+import { describe, expect, it } from 'vitest';
+import { costOf, runTrio } from './testing.js';
+import { argmax, eq, ge, gt, le, lt, ltz, max, mux, relu } from './compare.js';
+import { constant, input, reveal, revealFloat } from './sharing.js';
+import { meanBytesPerElem, onGrid, randFloats, share } from './test-util.js';
+
+const F = 18;
+const ulp = 2 ** -F;
+
+const big = (v: Float64Array): bigint[] => Array.from(v, (x) => BigInt(Math.round(x * 2 ** F)));
+
+describe('ltz / lt / le / gt / ge', () => {
+  it('match float64 on random values, ties and edges; lt: 8 rounds, <= 48 bytes/element', async () => {
+    const n = 1280;
+    const a = onGrid(randFloats(n, -1000, 1000, 1), F);
+    const b = onGrid(randFloats(n, -1000, 1000, 2), F);
+    // edges: ties, one ulp apart, zero, large magnitudes
+    const ea = [0, 0, ulp, -ulp, 5, -5, 2 ** 40, -(2 ** 40), 2 ** 40, 1e-3];
+    const eb = [0, ulp, 0, 0, 5, -5, -(2 ** 40), 2 ** 40, 2 ** 40 - ulp, 1e-3 + ulp];
+    ea.forEach((v, i) => {
+      a[i] = v;
+      b[i] = v === 1e-3 ? a[i] + ulp : eb[i];
+    });
+    const A = onGrid(a, F);
+    const B = onGrid(b, F);
+    const res = await runTrio(async (ctx) => {
+      const x = await share(ctx, 0, [n], A);
+      const y = await share(ctx, 1, [n], B);
+      const c = costOf(ctx);
+      const l = await lt(ctx, x, y);
+      const cost = c();
+      const out = { l, le: await le(ctx, x, y), gt: await gt(ctx, x, y), ge: await ge(ctx, x, y), z: await ltz(ctx, x) };
+      const o: Record<string, BigUint64Array> = {};
+      for (const [key, v] of Object.entries(out)) {
+        expect(v.scale).toBe(0);
+        o[key] = (await reveal(ctx, v))!.data;
+      }
+      return { cost, o };
+    });
+    const costs = res.map((r) => r.cost);
+    expect(costs.map((c) => c.rounds)).toEqual([8, 8, 8]);
+    // per element: P0 sends (64+63+118)/8 + 32 bytes, P1 and P2 (63+118)/8 + 8 bytes
+    expect(costs.map((c) => c.bytesSent / n)).toEqual([245 / 8 + 32, 181 / 8 + 8, 181 / 8 + 8]);
+    expect(meanBytesPerElem(costs, n)).toBeLessThanOrEqual(48);
+    const r = res[1].o;
+    for (let i = 0; i < n; i++) {
+      expect(r.l[i]).toBe(A[i] < B[i] ? 1n : 0n);
+      expect(r.le[i]).toBe(A[i] <= B[i] ? 1n : 0n);
+      expect(r.gt[i]).toBe(A[i] > B[i] ? 1n : 0n);
+      expect(r.ge[i]).toBe(A[i] >= B[i] ? 1n : 0n);
+      expect(r.z[i]).toBe(A[i] < 0 ? 1n : 0n);
+    }
+  });
+
+  it('ltz on the ring extremes (|x| up to 2^63 - 1)', async () => {
+    const vals = [0n, 1n, -1n, (1n << 63n) - 1n, -(1n << 63n), -(1n << 63n) + 1n, 1n << 62n, -(1n << 62n)];
+    const res = await runTrio(async (ctx) => {
+      const x = await input(ctx, 2, [vals.length], ctx.party === 2 ? BigUint64Array.from(vals.map((v) => BigInt.asUintN(64, v))) : undefined, 0);
+      return (await reveal(ctx, await ltz(ctx, x)))!.data;
+    });
+    expect(Array.from(res[0])).toEqual(vals.map((v) => (v < 0n ? 1n : 0n)));
+  });
+});
+
+describe('eq', () => {
+  it('exact equality with 8 rounds and the documented bytes', async () => {
+    const n = 640;
+    const a = onGrid(randFloats(n, -10, 10, 3), F);
+    const b = a.slice();
+    for (let i = 0; i < n; i += 3) b[i] = a[i] + (i % 2 === 0 ? ulp : -ulp * 7);
+    b[1] = -0;
+    a[1] = 0;
+    const res = await runTrio(async (ctx) => {
+      const x = await share(ctx, 2, [n], a);
+      const y = await share(ctx, 0, [n], b);
+      const c = costOf(ctx);
+      const e = await eq(ctx, x, y);
+      return { cost: c(), e: (await reveal(ctx, e))!.data };
+    });
+    // P0 reshares 64 slices, then 63 AND slices each, then bit injection (P0 32 B, others 8 B)
+    expect(res.map((r) => r.cost.bytesSent / n)).toEqual([8 + 63 / 8 + 32, 63 / 8 + 8, 63 / 8 + 8]);
+    expect(res.map((r) => r.cost.rounds)).toEqual([8, 8, 8]);
+    const A = big(a);
+    const B = big(b);
+    for (let i = 0; i < n; i++) expect(res[0].e[i]).toBe(A[i] === B[i] ? 1n : 0n);
+  });
+});
+
+describe('mux / relu', () => {
+  it('mux: 1 round, 8 bytes/element; relu: 9 rounds', async () => {
+    const n = 256;
+    const a = onGrid(randFloats(n, -20, 20, 4), F);
+    const b = onGrid(randFloats(n, -20, 20, 5), F);
+    a[0] = 0;
+    a[1] = -ulp;
+    a[2] = ulp;
+    const res = await runTrio(async (ctx) => {
+      const x = await share(ctx, 0, [n], a);
+      const y = await share(ctx, 1, [n], b);
+      const c = await lt(ctx, x, y);
+      const c1 = costOf(ctx);
+      const m = await mux(ctx, c, x, y); // min(x, y)
+      const muxCost = c1();
+      const c2 = costOf(ctx);
+      const r = await relu(ctx, x);
+      const reluCost = c2();
+      return { muxCost, reluCost, m: (await revealFloat(ctx, m))!, r: (await revealFloat(ctx, r))! };
+    });
+    for (const r of res) {
+      expect(r.muxCost).toMatchObject({ rounds: 1, bytesSent: 8 * n });
+      expect(r.reluCost.rounds).toBe(9);
+      for (let i = 0; i < n; i++) {
+        expect(r.m[i]).toBe(Math.min(a[i], b[i]));
+        expect(r.r[i]).toBe(Math.max(a[i], 0));
+      }
+    }
+  });
+
+  it('mux rejects a fixed-point selector', async () => {
+    await expect(
+      runTrio(async (ctx) => {
+        const x = constant(ctx, [2], 1);
+        return mux(ctx, x, x, x);
+      }),
+    ).rejects.toThrow(RangeError);
+  });
+});
+
+describe('max / argmax', () => {
+  it('max and argmax over the last axis with ties (lowest index wins)', async () => {
+    const rows = 7;
+    const n = 13; // odd lengths exercise the carried leftover
+    const v = onGrid(randFloats(rows * n, -50, 50, 6), F);
+    // row 1: all equal; row 2: two maxima (index 3 and 9); row 3: max at the last position; row 4: negative only
+    for (let j = 0; j < n; j++) v[n + j] = 2.5;
+    v[2 * n + 3] = 100;
+    v[2 * n + 9] = 100;
+    v[3 * n + n - 1] = 60;
+    for (let j = 0; j < n; j++) v[4 * n + j] = -1 - j * ulp;
+    const res = await runTrio(async (ctx) => {
+      const x = await share(ctx, 1, [rows, n], v);
+      const c = costOf(ctx);
+      const m = await max(ctx, x);
+      const maxCost = c();
+      const am = await argmax(ctx, x);
+      return {
+        maxCost,
+        shape: m.shape,
+        m: (await revealFloat(ctx, m))!,
+        am: (await revealFloat(ctx, am.max))!,
+        oh: (await reveal(ctx, am.oneHot))!,
+      };
+    });
+    const levels = Math.ceil(Math.log2(n));
+    for (const r of res) {
+      expect(r.shape).toEqual([rows, 1]);
+      expect(r.maxCost.rounds).toBe(levels * 9);
+      expect(r.oh.shape).toEqual([rows, n]);
+      for (let i = 0; i < rows; i++) {
+        let best = 0;
+        for (let j = 1; j < n; j++) if (v[i * n + j] > v[i * n + best]) best = j;
+        expect(r.m[i]).toBe(v[i * n + best]);
+        expect(r.am[i]).toBe(v[i * n + best]);
+        for (let j = 0; j < n; j++) expect(r.oh.data[i * n + j]).toBe(j === best ? 1n : 0n);
+      }
+    }
+  });
+
+  it('n = 1 and powers of two', async () => {
+    for (const n of [1, 2, 8]) {
+      const v = onGrid(randFloats(3 * n, -5, 5, n), F);
+      const res = await runTrio(async (ctx) => {
+        const x = await share(ctx, 0, [3, n], v);
+        const am = await argmax(ctx, x);
+        return { m: (await revealFloat(ctx, am.max))!, oh: (await reveal(ctx, am.oneHot))!.data };
+      });
+      for (let i = 0; i < 3; i++) {
+        let best = 0;
+        for (let j = 1; j < n; j++) if (v[i * n + j] > v[i * n + best]) best = j;
+        expect(res[0].m[i]).toBe(v[i * n + best]);
+        for (let j = 0; j < n; j++) expect(res[0].oh[i * n + j]).toBe(j === best ? 1n : 0n);
+      }
+    }
+  });
+});
