@@ -1,0 +1,65 @@
+/**
+ * models/: model configuration, weight loaders and writers, tokenizers, the plaintext
+ * float reference, and (secure-decoder helper) the secure decoder.
+ *
+ * ## Weights
+ * `ModelWeights` (weights.ts) is the one in-memory structure every loader returns:
+ * `{ config, tokenEmbedding [vocab][dim], layers[l]: { attnNorm [dim], wq [nHeads*headDim][dim],
+ * wk/wv [nKvHeads*headDim][dim], wo [dim][nHeads*headDim], ffnNorm [dim], w1 (gate) and w3 (up)
+ * [hiddenDim][dim], w2 (down) [dim][hiddenDim] }, finalNorm [dim], output [vocab][dim] }`.
+ * All Float32Array, row-major [out][in] (y = W x). With `config.tiedEmbeddings` the
+ * `output` IS the `tokenEmbedding` array object.
+ * RoPE convention: ADJACENT pairs (2i, 2i+1) within each head, angle pos * theta^(-2i/headDim)
+ * (llama2.c/Meta). HF checkpoints' q/k rows are permuted for rotate-half; hf-llama.ts
+ * converts on load and save, so both formats give the same model. `RopeTable` (rope.ts)
+ * gives the public cos/sin per position.
+ *
+ * - `loadWeights(path)`: HF dir (config.json + model.safetensors or sharded index),
+ *   `.safetensors` path, or llama2.c legacy `.bin`. Also `loadLlama2c`/`parseLlama2c`,
+ *   `loadHfLlama`, and writers `encodeLlama2c`/`saveLlama2c`, `encodeHfLlama`/`saveHfLlama`
+ *   (F32/F16/BF16), the generic `SafetensorsFile` reader and `encodeSafetensors` writer.
+ * - `randomWeights(config, seed)`: deterministic random model (NON-secret PRNG
+ *   `NonSecretTestRng`), e.g. with `GPT2_SMALL_DIMS` for benchmarks.
+ * - Errors: `ModelFormatError` with `code` (MODEL_ERR_IO, _TRUNCATED, _MALFORMED,
+ *   _MISSING_TENSOR, _SHAPE, _DTYPE, _CONFIG, _TOKENIZER), `file` and `tensor`.
+ *
+ * ## Tokenizers (interface `Tokenizer`: vocabSize, bos, eos, encode(text, {bos, eos}),
+ * decode(tokens), decodePiece(prev, token) -> bytes for streaming, piece(id))
+ * - `Llama2cTokenizer` (llama2.c tokenizer.bin; `.parse/.load/.toBytes/.save`,
+ *   `encodeLlama2cTokenizer` writer). `HfBpeTokenizer` (tokenizer.json BPE, sentencepiece or
+ *   byte-level style). `loadTokenizer(path, vocabSize?)` picks by extension.
+ *
+ * ## Float reference (reference.ts)
+ * ```ts
+ * const model = new ReferenceModel(weights);
+ * const s = model.newSession({ hooks, recordAttention: true }); // or newSession(hooks)
+ * let logits = s.prefill(promptTokens);   // Float32Array[vocab] after the last prompt token
+ * logits = s.step(token);                 // one decode step at position s.position
+ * s.cache.layer(l)                        // LayerCacheView (positions/keys/values/keep)
+ * s.attention                             // per layer, per query head probs of the last call
+ * model.generate(prompt, nNew, hooks?, { stopTokens })  // greedy tokens
+ * model.nll(prompt, continuation, hooks?) // { total, mean, perToken, predicted }
+ * model.logits(tokens)                    // Float32Array per position, no hooks
+ * ```
+ * Hooks (attention-hooks.ts): onPrefill per layer after the prompt's K/V are cached (with
+ * post-RoPE queries and full causal probs); selectForStep at each decode step after the new
+ * token's K/V are appended, before attention; onAttention after it. The prompt itself is
+ * always processed with full causal attention.
+ */
+export * from './errors.js';
+export * from './config.js';
+export * from './weights.js';
+export * from './rope.js';
+export { floatToBf16, bf16ToFloat, floatToHalf, halfToFloat, roundToBf16, roundToF16 } from './binary.js';
+export * from './safetensors.js';
+export * from './llama2c.js';
+export * from './hf-llama.js';
+export * from './random-weights.js';
+export * from './tokenizer.js';
+export * from './tokenizer-llama2c.js';
+export * from './tokenizer-hf.js';
+export * from './attention-hooks.js';
+export * from './kv-cache.js';
+export * from './float-ops.js';
+export * from './reference.js';
+export * from './load.js';
