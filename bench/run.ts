@@ -1,0 +1,133 @@
+/**
+ * Benchmark runner: `tsx bench/run.ts <suite> [--json FILE] [--quick] [args...]`.
+ * Imports bench/<suite>.ts (a fixed set of known suite names), runs its default export,
+ * prints the rows as a table and the figures, and writes the figures as JSON with --json.
+ * Exits 2 on a usage error, 1 when the suite fails.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { BenchOptions, BenchResult, BenchSuite } from './types.js';
+
+export const KNOWN_SUITES = ['kernels', 'transport', 'protocols', 'generation', 'eval', 'mpcache', 'default-model'] as const;
+export type SuiteName = (typeof KNOWN_SUITES)[number];
+
+export class UsageError extends Error {}
+
+export interface ParsedArgs {
+  readonly suite: SuiteName;
+  readonly opts: BenchOptions;
+}
+
+const USAGE = `usage: npm run bench -- <suite> [--json FILE] [--quick] [args...]\n  suites: ${KNOWN_SUITES.join(', ')}`;
+
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  let suite: string | undefined;
+  let json: string | undefined;
+  let quick = false;
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--json') {
+      const file = argv[++i];
+      if (file === undefined || file.startsWith('--')) throw new UsageError(`--json needs a file name\n${USAGE}`);
+      json = file;
+    } else if (a.startsWith('--json=')) {
+      json = a.slice('--json='.length);
+      if (!json) throw new UsageError(`--json needs a file name\n${USAGE}`);
+    } else if (a === '--quick') {
+      quick = true;
+    } else if (a === '--help' || a === '-h') {
+      throw new UsageError(USAGE);
+    } else if (suite === undefined && !a.startsWith('--')) {
+      suite = a;
+    } else {
+      args.push(a);
+    }
+  }
+  if (suite === undefined) throw new UsageError(`no suite given\n${USAGE}`);
+  if (!(KNOWN_SUITES as readonly string[]).includes(suite)) throw new UsageError(`unknown suite '${suite}'\n${USAGE}`);
+  return { suite: suite as SuiteName, opts: { json, quick, args } };
+}
+
+export async function loadSuite(name: SuiteName): Promise<BenchSuite> {
+  const url = new URL(`./${name}.ts`, import.meta.url);
+  if (!existsSync(fileURLToPath(url))) {
+    throw new UsageError(`benchmark suite '${name}' is not implemented yet (bench/${name}.ts does not exist)`);
+  }
+  const mod = (await import(url.href)) as { default?: unknown };
+  if (typeof mod.default !== 'function') throw new Error(`bench/${name}.ts has no default export function`);
+  return mod.default as BenchSuite;
+}
+
+export function checkResult(name: string, r: unknown): BenchResult {
+  const res = r as BenchResult;
+  if (typeof res !== 'object' || res === null || typeof res.title !== 'string' || !Array.isArray(res.rows) || typeof res.figures !== 'object' || res.figures === null) {
+    throw new Error(`suite '${name}' returned a malformed result`);
+  }
+  for (const [k, v] of Object.entries(res.figures)) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`suite '${name}': figure '${k}' is not a finite number (${String(v)})`);
+  }
+  return res;
+}
+
+function fmt(v: string | number): string {
+  if (typeof v === 'string') return v;
+  if (Number.isInteger(v)) return String(v);
+  const a = Math.abs(v);
+  if (a !== 0 && (a >= 1e6 || a < 1e-3)) return v.toExponential(3);
+  return v.toPrecision(4);
+}
+
+export function formatTable(rows: readonly Record<string, string | number>[]): string {
+  const cols: string[] = [];
+  for (const r of rows) for (const k of Object.keys(r)) if (!cols.includes(k)) cols.push(k);
+  const cells = rows.map((r) => cols.map((c) => (r[c] === undefined ? '' : fmt(r[c]))));
+  const width = cols.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)));
+  const line = (vals: string[]) => vals.map((v, i) => (i === 0 ? v.padEnd(width[i]) : v.padStart(width[i]))).join('  ');
+  return [line(cols), width.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let parsed: ParsedArgs;
+  try {
+    parsed = parseArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const { suite, opts } = parsed;
+  let result: BenchResult;
+  try {
+    const run = await loadSuite(suite);
+    result = checkResult(suite, await run(opts));
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`bench ${suite}: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`bench ${suite} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 1;
+  }
+  process.stdout.write(`\n${result.title}\n\n${formatTable(result.rows)}\n\n`);
+  const figs = Object.entries(result.figures);
+  if (figs.length) process.stdout.write(`${formatTable(figs.map(([figure, value]) => ({ figure, value })))}\n`);
+  for (const n of result.notes ?? []) process.stdout.write(`note: ${n}\n`);
+  if (opts.json) {
+    writeFileSync(opts.json, `${JSON.stringify(result.figures, null, 2)}\n`);
+    process.stdout.write(`figures written to ${opts.json}\n`);
+  }
+  return 0;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main(process.argv.slice(2)).then(
+    (code) => { process.exitCode = code; },
+    (e: unknown) => {
+      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
