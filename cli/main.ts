@@ -7,6 +7,7 @@
 import { MpcError, isMpcError } from '../protocols/errors.js';
 import type { Command } from './command.js';
 import { demoCommand } from './commands/demo.js';
+import { evalCommand } from './commands/eval.js';
 import { keygenCommand } from './commands/keygen.js';
 import { partyCommand } from './commands/party.js';
 
@@ -14,6 +15,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   keygen: keygenCommand,
   party: partyCommand,
   demo: demoCommand,
+  eval: evalCommand,
 };
 
 function help(): string {

@@ -1,0 +1,121 @@
+/**
+ * `mpcache eval`: the KV-policy accuracy harness (eviction/eval/). Every policy at every
+ * budget on held-out NLL, passkey retrieval and agreement with Full; progress on stderr,
+ * a table on stdout, JSON / SVG chart / Markdown table to files.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { renderChart } from '../../eviction/eval/chart.js';
+import { defaultSettings, runEval, type EvalSettings } from '../../eviction/eval/harness.js';
+import { loadEvalModel, STORIES260K } from '../../eviction/eval/load-model.js';
+import { renderMarkdown, renderTable } from '../../eviction/eval/report.js';
+import { isPolicyName, POLICY_NAMES, type PolicyName } from '../../eviction/plain/registry.js';
+import { type Command, configError, parseFlags } from '../command.js';
+
+function numList(v: string | undefined, flag: string): number[] | undefined {
+  if (v === undefined) return undefined;
+  const xs = v.split(',').map((s) => Number(s.trim()));
+  if (!xs.length || xs.some((x) => !Number.isFinite(x))) throw configError(`${flag} must be a comma-separated list of numbers`);
+  return xs;
+}
+
+function posInt(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1) throw configError(`${flag} must be a positive integer`);
+  return n;
+}
+
+function write(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+}
+
+export const evalCommand: Command = {
+  summary: 'accuracy of the plaintext KV-cache policies vs budget (NLL, passkey, agreement with Full)',
+  usage: `mpcache eval [options]
+  --model PATH        model: HF dir (config.json + model.safetensors) or llama2.c .bin / dir
+                      (default ../shared/models/stories260K)
+  --tokenizer PATH    tokenizer (tok*.bin or tokenizer.json) when not beside the model
+  --policies LIST     comma-separated (default all: ${POLICY_NAMES.join(',')})
+  --budgets LIST      budget ratios (default 0.05,0.1,0.2,0.5)
+  --docs N            held-out documents (default 4)
+  --cont N            continuation tokens per document (default min(64, ctx/8))
+  --passkey-lengths L passkey prompt lengths (default 128,256,ctx-8)
+  --passkey-depths L  needle depths (default 0.1,0.5,0.9)
+  --seed N            data and policy seed (default 2025)
+  --json FILE         write the full report as JSON
+  --svg FILE          write the chart (SVG)
+  --md FILE           write the results table (Markdown)
+  --quiet             no progress line`,
+  async run(argv) {
+    const f = parseFlags(
+      argv,
+      {
+        model: { type: 'string' },
+        tokenizer: { type: 'string' },
+        policies: { type: 'string' },
+        budgets: { type: 'string' },
+        docs: { type: 'string' },
+        cont: { type: 'string' },
+        'passkey-lengths': { type: 'string' },
+        'passkey-depths': { type: 'string' },
+        seed: { type: 'string' },
+        json: { type: 'string' },
+        svg: { type: 'string' },
+        md: { type: 'string' },
+        quiet: { type: 'boolean' },
+      },
+      'eval',
+    );
+    let policies: PolicyName[] = [...POLICY_NAMES];
+    if (f.policies !== undefined) {
+      policies = [];
+      for (const p of f.policies.split(',').map((s) => s.trim())) {
+        if (!isPolicyName(p)) throw configError(`--policies: unknown policy '${p}' (known: ${POLICY_NAMES.join(', ')})`);
+        policies.push(p);
+      }
+    }
+    const em = await loadEvalModel(f.model ?? STORIES260K, f.tokenizer);
+    const ctx = em.model.config.maxSeqLen;
+    const over: { -readonly [K in keyof EvalSettings]?: EvalSettings[K] } = { policies };
+    const budgets = numList(f.budgets, '--budgets');
+    if (budgets) {
+      if (budgets.some((b) => !(b > 0 && b <= 1))) throw configError('--budgets must be ratios in (0, 1]');
+      over.budgets = budgets;
+    }
+    const docs = posInt(f.docs, '--docs');
+    if (docs) over.docs = docs;
+    const cont = posInt(f.cont, '--cont');
+    if (cont) {
+      over.contLen = cont;
+      over.promptLen = ctx - cont;
+    }
+    const pl = numList(f['passkey-lengths'], '--passkey-lengths');
+    if (pl) over.passkeyLengths = pl;
+    const pd = numList(f['passkey-depths'], '--passkey-depths');
+    if (pd) over.passkeyDepths = pd;
+    const seed = posInt(f.seed, '--seed');
+    if (seed) over.seed = seed;
+    const settings = defaultSettings(ctx, over);
+    const quiet = f.quiet === true || !process.stderr.isTTY;
+    let lastPrint = 0;
+    process.stderr.write(`eval: ${em.name} (${em.path}), ${policies.length} policies x ${settings.budgets.length} budgets\n`);
+    const report = runEval(em, settings, (p) => {
+      const now = p.elapsedMs;
+      if (p.done !== p.total && now - lastPrint < (quiet ? 15000 : 200)) return;
+      lastPrint = now;
+      const pct = p.done / p.total;
+      const bar = '#'.repeat(Math.round(pct * 30)).padEnd(30, '.');
+      const eta = p.done ? ((now / p.done) * (p.total - p.done)) / 1000 : 0;
+      const line = `[${bar}] ${p.done}/${p.total} ${(now / 1000).toFixed(0)}s eta ${eta.toFixed(0)}s  ${p.label}`;
+      process.stderr.write(quiet ? `${line}\n` : `\r${line.padEnd(100)}${p.done === p.total ? '\n' : ''}`);
+    });
+    process.stdout.write(renderTable(report));
+    process.stdout.write(`total ${report.totalSeconds.toFixed(1)} s\n`);
+    if (f.json) write(f.json, JSON.stringify(report, null, 1) + '\n');
+    if (f.svg) write(f.svg, renderChart(report));
+    if (f.md) write(f.md, renderMarkdown(report));
+    return 0;
+  },
+};
