@@ -12,17 +12,19 @@ export function halves(a: BigUint64Array): Uint32Array {
   return new Uint32Array(a.buffer, a.byteOffset, a.length * 2);
 }
 
+/** High 32 bits of the 64-bit product of two uint32 values (16-bit pieces keep every step exact). */
+export function mulHi32(a: number, b: number): number {
+  const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
+  const u = a1 * b0 + ((a0 * b0) >>> 16); // < 2^32 + 2^16
+  const v = a0 * b1 + (u % 65536); // < 2^32
+  return a1 * b1 + Math.floor(u / 65536) + Math.floor(v / 65536);
+}
+
 /**
- * (aH:aL) * (bH:bL) mod 2^64, written to o[oi+LO], o[oi+HI].
- * The low x low product is split into 16-bit pieces so every intermediate is an exact double.
+ * (aH:aL) * (bH:bL) mod 2^64, written to o[oi+LO], o[oi+HI]: the low half is imul's exact
+ * low 32 bits, the high half adds the cross terms mod 2^32.
  */
 export function mul64(o: Uint32Array, oi: number, aL: number, aH: number, bL: number, bH: number): void {
-  const a0 = aL & 0xffff;
-  const a1 = aL >>> 16;
-  const b0 = bL & 0xffff;
-  const b1 = bL >>> 16;
-  const mid = a0 * b1 + a1 * b0; // < 2^33
-  const low = a0 * b0 + (mid % 65536) * 65536; // < 2^33
-  o[oi + LO] = low >>> 0;
-  o[oi + HI] = (a1 * b1 + Math.floor(mid / 65536) + Math.floor(low / TWO32) + Math.imul(aH, bL) + Math.imul(aL, bH)) >>> 0;
+  o[oi + LO] = Math.imul(aL, bL);
+  o[oi + HI] = mulHi32(aL, bL) + Math.imul(aH, bL) + Math.imul(aL, bH);
 }
