@@ -26,27 +26,40 @@ export function matvec(y: Float32Array, yOff: number, w: Float32Array, x: Float3
 
 /**
  * Y = X W^T for T rows of X: X is [T][cols], W is [rows][cols], Y is [T][rows].
- * Loops weight rows outermost so each row is reused across the T inputs.
+ * Weight rows are outermost and four inputs share each weight load (register blocking).
+ * Sums run in a different order than matvec's, so the two agree to float rounding.
  */
 export function matmulRows(y: Float32Array, w: Float32Array, x: Float32Array, t: number, rows: number, cols: number): void {
-  const c4 = cols - (cols % 4);
+  const t4 = t - (t % 4);
   for (let r = 0; r < rows; r++) {
     const b = r * cols;
-    for (let k = 0; k < t; k++) {
-      const xb = k * cols;
+    let k = 0;
+    for (; k < t4; k += 4) {
+      const x0 = k * cols;
+      const x1 = x0 + cols;
+      const x2 = x1 + cols;
+      const x3 = x2 + cols;
       let s0 = 0;
       let s1 = 0;
       let s2 = 0;
       let s3 = 0;
-      let i = 0;
-      for (; i < c4; i += 4) {
-        s0 += w[b + i] * x[xb + i];
-        s1 += w[b + i + 1] * x[xb + i + 1];
-        s2 += w[b + i + 2] * x[xb + i + 2];
-        s3 += w[b + i + 3] * x[xb + i + 3];
+      for (let i = 0; i < cols; i++) {
+        const wi = w[b + i];
+        s0 += wi * x[x0 + i];
+        s1 += wi * x[x1 + i];
+        s2 += wi * x[x2 + i];
+        s3 += wi * x[x3 + i];
       }
-      for (; i < cols; i++) s0 += w[b + i] * x[xb + i];
-      y[k * rows + r] = s0 + s1 + s2 + s3;
+      y[k * rows + r] = s0;
+      y[(k + 1) * rows + r] = s1;
+      y[(k + 2) * rows + r] = s2;
+      y[(k + 3) * rows + r] = s3;
+    }
+    for (; k < t; k++) {
+      const x0 = k * cols;
+      let s = 0;
+      for (let i = 0; i < cols; i++) s += w[b + i] * x[x0 + i];
+      y[k * rows + r] = s;
     }
   }
 }

@@ -29,10 +29,18 @@ export class NonSecretTestRng {
     return this.nextU32() / 4294967296;
   }
 
-  /** fills `out` with uniform values of mean 0 and standard deviation `std` */
+  /** fills `out` with uniform values of mean 0 and standard deviation `std` (same stream as next()) */
   fillUniform(out: Float32Array, std: number): Float32Array {
-    const a = std * Math.sqrt(3);
-    for (let i = 0; i < out.length; i++) out[i] = (2 * this.next() - 1) * a;
+    const a = (2 * std * Math.sqrt(3)) / 4294967296;
+    const c = std * Math.sqrt(3);
+    let st = this.state;
+    for (let i = 0; i < out.length; i++) {
+      st = (st + 0x6d2b79f5) | 0;
+      let t = Math.imul(st ^ (st >>> 15), st | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      out[i] = ((t ^ (t >>> 14)) >>> 0) * a - c;
+    }
+    this.state = st;
     return out;
   }
 }
