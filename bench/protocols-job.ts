@@ -1,0 +1,117 @@
+/**
+ * The party-side job of the protocol benchmark (bench/protocols.ts): shares benchmark
+ * inputs (not secret: a fixed LCG), runs one protocol block `reps` times and reports each
+ * repetition's latency and the traffic of one repetition as counted by the channel.
+ *
+ * Launched by runLocalParties as `bench/protocols-job.ts#protocolBench`.
+ */
+import type { JobIO } from '../parties/job.js';
+import type { StepStats } from '../protocols/channel.js';
+import type { Context } from '../protocols/context.js';
+import * as P from '../protocols/index.js';
+import type { ArithShare } from '../protocols/types.js';
+
+export type BenchOp = 'mul' | 'fxmul' | 'lt' | 'exp' | 'reciprocal' | 'softmax' | 'argmax' | 'matmul' | 'topk';
+
+export interface ProtocolBenchArgs {
+  readonly op: BenchOp;
+  /** input shape of the block (for matmul: [m, k, n]) */
+  readonly shape: readonly number[];
+  readonly reps: number;
+  /** top-k's k */
+  readonly k?: number;
+}
+
+export interface ProtocolBenchResult {
+  readonly op: BenchOp;
+  /** why the block did not run (the function does not exist yet) */
+  readonly skipped?: string;
+  /** latency of each repetition on this party, ms */
+  readonly ms: number[];
+  /** traffic of ONE repetition (the first) on this party */
+  readonly cost?: StepStats;
+}
+
+function values(n: number, lo: number, hi: number, seed: number): Float64Array {
+  let s = (seed * 2654435761) >>> 0;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = lo + ((hi - lo) * s) / 2 ** 32;
+  }
+  return out;
+}
+
+type Fn = (...a: never[]) => Promise<unknown>;
+
+/** A protocol function by name from protocols/index.ts, if it exists (the nonlinear blocks may not). */
+function lookup(name: string): Fn | undefined {
+  const f = (P as Record<string, unknown>)[name];
+  return typeof f === 'function' ? (f as Fn) : undefined;
+}
+
+async function barrier(ctx: Context): Promise<void> {
+  const peers = ([0, 1, 2] as const).filter((p) => p !== ctx.party);
+  const one = new Uint8Array(1);
+  await ctx.ch.exchange({ step: 'bench.barrier', send: { [peers[0]]: one, [peers[1]]: one }, recv: peers });
+}
+
+async function share(ctx: Context, owner: 0 | 1 | 2, shape: number[], v: Float64Array): Promise<ArithShare> {
+  return P.input(ctx, owner, shape, ctx.party === owner ? v : undefined);
+}
+
+export async function protocolBench(ctx: Context, rawArgs: unknown, io: JobIO): Promise<ProtocolBenchResult> {
+  const args = rawArgs as ProtocolBenchArgs;
+  const { op, shape, reps } = args;
+  const size = shape.reduce((a, b) => a * b, 1);
+  let run: () => Promise<unknown>;
+  const need = (name: string): Fn | undefined => lookup(name);
+  switch (op) {
+    case 'mul':
+    case 'fxmul':
+    case 'lt': {
+      const x = await share(ctx, 0, [size], values(size, -10, 10, 1));
+      const y = await share(ctx, 1, [size], values(size, -10, 10, 2));
+      run = op === 'mul' ? () => P.mul(ctx, x, y) : op === 'fxmul' ? () => P.mulFixed(ctx, x, y) : () => P.lt(ctx, x, y);
+      break;
+    }
+    case 'argmax': {
+      const x = await share(ctx, 1, [...shape], values(size, -8, 8, 3));
+      run = () => P.argmax(ctx, x);
+      break;
+    }
+    case 'matmul': {
+      const [m, k, n] = shape;
+      const x = await share(ctx, 1, [m, k], values(m * k, -1, 1, 4));
+      const w = await share(ctx, 0, [k, n], values(k * n, -0.1, 0.1, 5));
+      run = () => P.matmulFixed(ctx, x, w);
+      break;
+    }
+    case 'exp':
+    case 'reciprocal':
+    case 'softmax':
+    case 'topk': {
+      const f = need(op);
+      if (f === undefined) return { op, skipped: `protocols/index.ts has no '${op}' yet`, ms: [] };
+      const [lo, hi] = op === 'exp' ? [-14, 0] : op === 'reciprocal' ? [1, 1000] : [-8, 8];
+      const x = await share(ctx, 1, [...shape], values(size, lo, hi, 6));
+      const g = f as unknown as (c: Context, a: ArithShare, k?: number) => Promise<unknown>;
+      run = op === 'topk' ? () => g(ctx, x, args.k ?? 64) : () => g(ctx, x);
+      break;
+    }
+    default:
+      throw new RangeError(`protocolBench: unknown op '${String(op)}'`);
+  }
+  const ms: number[] = [];
+  let cost: StepStats | undefined;
+  for (let r = 0; r < reps; r++) {
+    await barrier(ctx);
+    const before = P.snapshotStats(ctx.ch.stats);
+    const t = performance.now();
+    await run();
+    ms.push(performance.now() - t);
+    if (r === 0) cost = P.diffStats(P.snapshotStats(ctx.ch.stats), before);
+  }
+  io.log(`${op} [${shape.join('x')}]: ${ms.map((v) => v.toFixed(1)).join(', ')} ms`);
+  return { op, ms, cost };
+}

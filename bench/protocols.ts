@@ -1,0 +1,131 @@
+/**
+ * Protocol benchmark: the three parties in three processes over the encrypted (sealed)
+ * WebSocket transport on loopback (parties/launcher.ts), one launch per block.
+ * For each block: latency (median of the repetitions, as measured by party 0 — the parties
+ * run in lockstep), bytes SENT per party per element (mean of the three parties; elements =
+ * input elements, output elements for matmul), rounds. Writes bench/results/protocols.md.
+ *
+ * The nonlinear blocks (exp, reciprocal, softmax, top-k) come from protocols/index.ts when
+ * they exist; otherwise their rows say "skipped".
+ *
+ * Environment for the children: glibc's malloc is told to keep freed memory
+ * (MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_): on this VM every fresh page fault is
+ * expensive and the protocols allocate many short-lived MB-sized typed arrays.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runLocalParties } from '../parties/launcher.js';
+import type { BenchOp, ProtocolBenchArgs, ProtocolBenchResult } from './protocols-job.js';
+import type { BenchOptions, BenchResult } from './types.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const JOB = `${join(here, 'protocols-job.ts')}#protocolBench`;
+
+export const MALLOC_ENV: Record<string, string> = {
+  MALLOC_MMAP_THRESHOLD_: String(32 * 1024 * 1024),
+  MALLOC_TRIM_THRESHOLD_: String(4 * 1024 * 1024 * 1024),
+  MALLOC_TOP_PAD_: String(256 * 1024 * 1024),
+};
+
+interface Case {
+  readonly name: string;
+  readonly op: BenchOp;
+  readonly shape: number[];
+  readonly k?: number;
+  /** elements the per-element bytes are divided by */
+  readonly elems: number;
+  /** figure key prefixes */
+  readonly timeKey: string;
+  readonly bytesKey?: string;
+  readonly targetBytes?: string;
+  readonly targetS?: string;
+}
+
+function cases(quick: boolean): Case[] {
+  const N = quick ? 10_000 : 100_000;
+  const nk = quick ? '10k' : '100k';
+  const rows = quick ? 10 : 100;
+  return [
+    { name: 'mul', op: 'mul', shape: [N], elems: N, timeKey: `mul_${nk}_s`, bytesKey: 'mul_bytes_per_elem', targetBytes: '8' },
+    { name: 'fixed mul + trunc', op: 'fxmul', shape: [N], elems: N, timeKey: `fxmul_${nk}_s`, bytesKey: 'fxmul_bytes_per_elem', targetBytes: '<= 16' },
+    { name: 'lt', op: 'lt', shape: [N], elems: N, timeKey: `lt_${nk}_s`, bytesKey: 'lt_bytes_per_elem', targetBytes: '<= 48', targetS: quick ? undefined : '<= 0.4' },
+    { name: 'exp', op: 'exp', shape: [N], elems: N, timeKey: `exp_${nk}_s`, bytesKey: 'exp_bytes_per_elem' },
+    { name: 'reciprocal', op: 'reciprocal', shape: [N], elems: N, timeKey: `reciprocal_${nk}_s`, bytesKey: 'reciprocal_bytes_per_elem' },
+    {
+      name: 'softmax', op: 'softmax', shape: [rows, 1000], elems: rows * 1000, timeKey: `softmax_${rows}x1000_s`,
+      bytesKey: 'softmax_bytes_per_elem', targetBytes: '<= 400', targetS: quick ? undefined : '<= 0.75',
+    },
+    { name: 'argmax', op: 'argmax', shape: [rows, 1000], elems: rows * 1000, timeKey: `argmax_${rows}x1000_s`, bytesKey: 'argmax_bytes_per_elem' },
+    {
+      name: 'matmul (fixed)', op: 'matmul', shape: quick ? [32, 768, 768] : [128, 768, 768], elems: (quick ? 32 : 128) * 768,
+      timeKey: quick ? 'matmul_32x768x768_s' : 'matmul_128x768x768_s', bytesKey: 'matmul_bytes_per_out_elem', targetBytes: '8 (+ trunc)',
+    },
+    {
+      name: 'top-k (k=64 of 1024)', op: 'topk', shape: [quick ? 4 : 32, 1024], k: 64, elems: (quick ? 4 : 32) * 1024,
+      timeKey: quick ? 'topk_64of1024_x4_s' : 'topk_64of1024_x32_s', bytesKey: 'topk_bytes_per_elem',
+    },
+  ];
+}
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+const round3 = (v: number): number => Math.round(v * 1000) / 1000;
+
+export default async function protocolsBench(opts: BenchOptions): Promise<BenchResult> {
+  const quick = opts.quick === true;
+  const reps = quick ? 2 : 3;
+  const only = opts.args.length > 0 ? new Set(opts.args) : undefined;
+  const rows: Record<string, string | number>[] = [];
+  const figures: Record<string, number> = {};
+  const notes: string[] = [];
+  const md: string[] = [
+    '| block | size | latency (s) | target latency | bytes sent / party / element | target bytes | rounds |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const c of cases(quick)) {
+    if (only && !only.has(c.op)) continue;
+    const jobArgs: ProtocolBenchArgs = { op: c.op, shape: c.shape, reps, ...(c.k !== undefined ? { k: c.k } : {}) };
+    const { results } = await runLocalParties({ jobModule: JOB, jobArgs, env: MALLOC_ENV, onLine: () => undefined, recvTimeoutMs: 120_000 });
+    const rs = results as [ProtocolBenchResult, ProtocolBenchResult, ProtocolBenchResult];
+    const size = c.op === 'matmul' ? `${c.shape[0]}x${c.shape[1]} by ${c.shape[1]}x${c.shape[2]}` : c.op === 'topk' ? `${c.shape[0]} rows of ${c.shape[1]}` : c.shape.join('x');
+    if (rs[0].skipped !== undefined) {
+      rows.push({ block: c.name, size, latency_s: 'skipped', bytes_per_elem: '-', rounds: '-', note: rs[0].skipped });
+      md.push(`| ${c.name} | ${size} | skipped (${rs[0].skipped}) | ${c.targetS ?? ''} | - | ${c.targetBytes ?? ''} | - |`);
+      notes.push(`${c.name}: SKIPPED — ${rs[0].skipped}`);
+      continue;
+    }
+    const lat = median(rs[0].ms) / 1000;
+    const bytes = rs.reduce((a, r) => a + r.cost!.bytesSent, 0) / 3 / c.elems;
+    const rounds = rs[0].cost!.rounds;
+    rows.push({ block: c.name, size, latency_s: round3(lat), bytes_per_elem: round3(bytes), rounds, target_bytes: c.targetBytes ?? '', target_s: c.targetS ?? '' });
+    md.push(`| ${c.name} | ${size} | ${lat.toFixed(3)} | ${c.targetS ?? ''} | ${bytes.toFixed(2)} | ${c.targetBytes ?? ''} | ${rounds} |`);
+    figures[c.timeKey] = round3(lat);
+    if (c.bytesKey) figures[c.bytesKey] = round3(bytes);
+    figures[`${c.op}_rounds`] = rounds;
+  }
+  const title = `Protocol blocks, 3 parties in 3 processes, sealed WebSockets on loopback${quick ? ' (quick sizes)' : ''}`;
+  const out = join(here, 'results', quick ? 'protocols-quick.md' : 'protocols.md');
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(
+    out,
+    [
+      `# ${title}`,
+      '',
+      'Generated by `npm run bench -- protocols` (bench/protocols.ts); do not edit by hand.',
+      'Latency: median of the repetitions on party 0. Bytes: payload bytes SENT per party per element, mean of the three parties',
+      '(elements = input elements; output elements for matmul). Fixed point f = 18, ring 2^64.',
+      '',
+      ...md,
+      '',
+      ...notes.map((n) => `- ${n}`),
+      '',
+    ].join('\n'),
+  );
+  notes.push(`table written to ${out}`);
+  return { title, rows, figures, notes };
+}
