@@ -1,10 +1,11 @@
 // CPU feature detection and function-target attributes for runtime dispatch.
 // The build uses no -march flag: fast paths are compiled per function with target
 // attributes and chosen at run time, so the addon runs on any x86-64 (and builds with
-// g++ on non-x86, where only the portable paths exist).
+// g++ on non-x86, where only the portable paths exist). -DMPC_FORCE_PORTABLE compiles the
+// portable paths only (to check that build on x86).
 #pragma once
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(MPC_FORCE_PORTABLE)
 #define MPC_X86 1
 #define MPC_TARGET_AVX512 __attribute__((target("avx512f,avx512dq,avx512vl,avx2,popcnt")))
 #define MPC_TARGET_AVX2 __attribute__((target("avx2,popcnt")))
