@@ -1,0 +1,31 @@
+/**
+ * Secure KV policies by name, for the CLI (`mpcache party --job generate`, the demo) and the
+ * benchmarks. Add a policy by adding an entry to SECURE_POLICIES.
+ */
+import type { ModelConfig } from '../../models/config.js';
+import type { SecureKvPolicy } from '../../models/secure-hooks.js';
+import { secureFullPolicy } from './full.js';
+
+export interface SecurePolicyEntry {
+  /** one line for help texts */
+  readonly summary: string;
+  /** a fresh policy instance for one sequence of a model */
+  readonly create: (config: ModelConfig) => SecureKvPolicy;
+}
+
+export const SECURE_POLICIES: Readonly<Record<string, SecurePolicyEntry>> = {
+  full: { summary: 'keep every token (no eviction)', create: () => secureFullPolicy() },
+};
+
+/** The names accepted by createSecurePolicy. */
+export function securePolicyNames(): string[] {
+  return Object.keys(SECURE_POLICIES);
+}
+
+/** A fresh policy by name; RangeError naming the known ones otherwise. */
+export function createSecurePolicy(name: string, config: ModelConfig): SecureKvPolicy {
+  if (typeof name !== 'string' || !Object.hasOwn(SECURE_POLICIES, name)) {
+    throw new RangeError(`policy must be one of ${securePolicyNames().join(', ')}, got ${String(name)}`);
+  }
+  return SECURE_POLICIES[name].create(config);
+}

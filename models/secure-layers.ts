@@ -1,0 +1,210 @@
+/**
+ * The decoder's layer blocks on secret shares: RMSNorm, RoPE, grouped-query attention
+ * (prefill with a causal mask, decode against a cache selection), SwiGLU FFN, and the local
+ * head-layout permutations they need. Every block works on whole tensors (all tokens, all
+ * heads) so that each protocol call is one batched exchange; no per-head loops.
+ *
+ * Fixed point: inputs and outputs at ctx.f. Products are truncated once (matmulFixed,
+ * mulFixed or one trunc after a public multiply). Magnitudes before a truncation stay far
+ * below 2^63 (PROTOCOLS.md): the largest are the squares in RMSNorm (x^2 * 2^2f, |x| < 2^8)
+ * and the attention logits (|q.k| < 2^8 for trained models).
+ *
+ * What they reveal: nothing. They compose mul/matmul/trunc (mul.ts), the non-linear
+ * functions (nonlinear.ts) and local linear maps; every message is masked as argued there.
+ */
+import type { Context } from '../protocols/context.js';
+import { add, addPublic, broadcastLast, concat, mulPublic, slice, sumAxis } from '../protocols/linear.js';
+import { matmulFixed, mul, mulFixed, trunc } from '../protocols/mul.js';
+import { rsqrt, silu, softmax } from '../protocols/nonlinear.js';
+import { publicTensor } from '../protocols/sharing.js';
+import { ArithShare, PublicTensor } from '../protocols/types.js';
+import { type ModelConfig, kvDim, qDim } from './config.js';
+import type { RopeTable } from './rope.js';
+import { normRho, normShift } from './secure-weights.js';
+
+/** [a, b, inner] -> [b, a, inner] (local word copy; inner blocks stay contiguous). */
+export function swapLeadingAxes(x: ArithShare, a: number, b: number, inner: number): ArithShare {
+  if (a * b * inner !== x.size) throw new RangeError(`swapLeadingAxes: ${a}x${b}x${inner} does not match ${x.size} elements`);
+  const o0 = new BigUint64Array(x.size);
+  const o1 = new BigUint64Array(x.size);
+  for (let i = 0; i < a; i++) {
+    for (let j = 0; j < b; j++) {
+      const src = (i * b + j) * inner;
+      const dst = (j * a + i) * inner;
+      o0.set(x.s0.subarray(src, src + inner), dst);
+      o1.set(x.s1.subarray(src, src + inner), dst);
+    }
+  }
+  return new ArithShare([b, a, inner], o0, o1, x.scale);
+}
+
+/**
+ * Mean-square normalisation of each row of x [T, d] WITHOUT the gain (the gain is folded into
+ * the next matrix, secure-weights.ts): returns x * rsqrt(s + rho*eps) where
+ * s = sum(x^2) / 2^floor(log2 d) and rho = d / 2^floor(log2 d); the missing sqrt(rho) factor is
+ * in the folded gains. When `gain` is given ([d], already times sqrt(rho)), it is applied here
+ * instead, in the same rounds as the squares. Rounds: 1 (squares) + 1 (trunc) + rsqrt + 2.
+ */
+export async function rmsNormalize(ctx: Context, x: ArithShare, c: ModelConfig, gain?: ArithShare): Promise<ArithShare> {
+  const [T, d] = x.shape;
+  if (x.shape.length !== 2 || d !== c.dim) throw new RangeError(`rmsNormalize: x must be [T, ${c.dim}], got [${x.shape.join(', ')}]`);
+  const f = ctx.f;
+  const k = normShift(d);
+  let sq: ArithShare;
+  let xg: ArithShare | undefined;
+  if (gain === undefined) {
+    sq = await mul(ctx, x, x);
+  } else {
+    // the squares and x*gain in one multiplication round; x*gain truncated by f below
+    const both = await mul(ctx, concat(ctx, [x, x]), concat(ctx, [x, tileRows(gain, T)]));
+    sq = slice(ctx, both, 0, d);
+    xg = await trunc(ctx, slice(ctx, both, d, 2 * d), f);
+  }
+  const t = await trunc(ctx, sq, f + k, { scale: f });
+  const s = sumAxis(ctx, t); // [T, 1]
+  const r = await rsqrt(ctx, addPublic(ctx, s, normRho(d) * c.normEps));
+  return mulFixed(ctx, xg ?? x, broadcastLast(ctx, r, d));
+}
+
+/** [n] -> [T, n] by repetition (local). */
+export function tileRows(v: ArithShare, T: number): ArithShare {
+  const n = v.size;
+  const o0 = new BigUint64Array(T * n);
+  const o1 = new BigUint64Array(T * n);
+  for (let t = 0; t < T; t++) {
+    o0.set(v.s0, t * n);
+    o1.set(v.s1, t * n);
+  }
+  return new ArithShare([T, n], o0, o1, v.scale);
+}
+
+/** Swap the two elements of every adjacent pair (2i, 2i+1) along the last axis (local). */
+function swapPairs(x: ArithShare): ArithShare {
+  const n = x.size;
+  const o0 = new BigUint64Array(n);
+  const o1 = new BigUint64Array(n);
+  // view as uint32 halves to avoid BigInt conversions
+  const a0 = new Uint32Array(x.s0.buffer, x.s0.byteOffset, 2 * n);
+  const a1 = new Uint32Array(x.s1.buffer, x.s1.byteOffset, 2 * n);
+  const b0 = new Uint32Array(o0.buffer);
+  const b1 = new Uint32Array(o1.buffer);
+  for (let i = 0; i < 2 * n; i += 4) {
+    b0[i] = a0[i + 2];
+    b0[i + 1] = a0[i + 3];
+    b0[i + 2] = a0[i];
+    b0[i + 3] = a0[i + 1];
+    b1[i] = a1[i + 2];
+    b1[i + 1] = a1[i + 3];
+    b1[i + 2] = a1[i];
+    b1[i + 3] = a1[i + 1];
+  }
+  return new ArithShare(x.shape, o0, o1, x.scale);
+}
+
+/**
+ * The public RoPE multipliers for rows of the fused projection [q | k | v] at `positions`:
+ * q and k get cos on both elements of a pair and (-sin, +sin) on the swapped pair; q is also
+ * multiplied by `qScale` (the attention's 1/sqrt(headDim), folded here for free); v passes
+ * (1, 0). Returns (C, S), each [T, qDim + 2 kvDim], encoded at ctx.f.
+ */
+export function ropeMultipliers(ctx: Context, c: ModelConfig, rope: RopeTable, positions: readonly number[], qScale: number): [PublicTensor, PublicTensor] {
+  const qd = qDim(c);
+  const kd = kvDim(c);
+  const w = qd + 2 * kd;
+  const hd = c.headDim;
+  const T = positions.length;
+  const C = new Float64Array(T * w);
+  const S = new Float64Array(T * w);
+  for (let t = 0; t < T; t++) {
+    const { cos, sin } = rope.angles(positions[t]);
+    const row = t * w;
+    for (let j = 0; j < qd + kd; j++) {
+      const inQ = j < qd;
+      const e = (inQ ? j : j - qd) % hd;
+      const i = e >> 1;
+      const sc = inQ ? qScale : 1;
+      C[row + j] = cos[i] * sc;
+      S[row + j] = (e % 2 === 0 ? -sin[i] : sin[i]) * sc;
+    }
+    for (let j = qd + kd; j < w; j++) C[row + j] = 1;
+  }
+  return [publicTensor(ctx, [T, w], C, ctx.f), publicTensor(ctx, [T, w], S, ctx.f)];
+}
+
+/** RoPE (and the q scale) on the fused projection rows [T, qDim + 2 kvDim] at scale f: one truncation round. */
+export async function applyRope(ctx: Context, qkv: ArithShare, mult: readonly [PublicTensor, PublicTensor]): Promise<ArithShare> {
+  const [C, S] = mult;
+  const y = add(ctx, mulPublic(ctx, qkv, C), mulPublic(ctx, swapPairs(qkv), S));
+  return trunc(ctx, y, ctx.f);
+}
+
+/** Split the fused rows [T, qDim + 2 kvDim] into q [T, qDim], k [T, kvDim], v [T, kvDim] (local). */
+export function splitQkv(ctx: Context, c: ModelConfig, qkv: ArithShare): [ArithShare, ArithShare, ArithShare] {
+  const qd = qDim(c);
+  const kd = kvDim(c);
+  return [slice(ctx, qkv, 0, qd), slice(ctx, qkv, qd, qd + kd), slice(ctx, qkv, qd + kd, qd + 2 * kd)];
+}
+
+/** The causal mask for prefill scores [nKvHeads, G*T, T] (row (j, t) may see keys 0..t). */
+export function causalMask(ctx: Context, c: ModelConfig, T: number): PublicTensor {
+  const rows = qDim(c) / c.headDim; // nHeads = nKvHeads * G rows of T each
+  const m = new BigUint64Array(rows * T * T);
+  for (let r = 0; r < rows; r++) {
+    for (let t = 0; t < T; t++) m.fill(1n, (r * T + t) * T, (r * T + t) * T + t + 1);
+  }
+  void ctx;
+  return new PublicTensor([c.nKvHeads, (c.nHeads / c.nKvHeads) * T, T], m, 0);
+}
+
+export interface PrefillAttention {
+  /** attention output [T, qDim] (before wo) */
+  readonly out: ArithShare;
+  /** post-RoPE queries pre-multiplied by 1/sqrt(headDim), [nHeads, T, headDim] */
+  readonly queries: ArithShare;
+  /** [nKvHeads, T, headDim] */
+  readonly k: ArithShare;
+  /** [nKvHeads, T, headDim] */
+  readonly v: ArithShare;
+}
+
+/**
+ * Causal self-attention of the prompt for all heads at once: scores = Q K^T (one batched
+ * matmul over the KV heads, the G query heads of a group stacked as rows), softmax with the
+ * public causal mask, probs V. Rounds: 2 + softmax + 2.
+ */
+export async function prefillAttention(ctx: Context, c: ModelConfig, q: ArithShare, k: ArithShare, v: ArithShare): Promise<PrefillAttention> {
+  const T = q.shape[0];
+  const hd = c.headDim;
+  const G = c.nHeads / c.nKvHeads;
+  const Q = swapLeadingAxes(q, T, c.nHeads, hd); // [nHeads, T, hd]
+  const K = swapLeadingAxes(k, T, c.nKvHeads, hd);
+  const V = swapLeadingAxes(v, T, c.nKvHeads, hd);
+  const scores = await matmulFixed(ctx, Q.reshape([c.nKvHeads, G * T, hd]), K, { transB: true });
+  const probs = await softmax(ctx, scores, { mask: causalMask(ctx, c, T) });
+  const o = await matmulFixed(ctx, probs, V); // [nKv, G*T, hd] = [nHeads, T, hd]
+  return { out: swapLeadingAxes(o, c.nHeads, T, hd).reshape([T, qDim(c)]), queries: Q, k: K, v: V };
+}
+
+/**
+ * Attention of one new query over selected keys/values. `q` [nHeads, hd]; `keys`/`values`
+ * [nKvHeads, n, hd] (shared by the G query heads of a group) or [nHeads, n, hd] when
+ * `perQueryHead`. Returns [1, qDim]. Rounds: 2 + softmax + 2.
+ */
+export async function decodeAttention(ctx: Context, c: ModelConfig, q: ArithShare, keys: ArithShare, values: ArithShare, perQueryHead: boolean): Promise<ArithShare> {
+  const hd = c.headDim;
+  const G = c.nHeads / c.nKvHeads;
+  const Q = perQueryHead ? q.reshape([c.nHeads, 1, hd]) : q.reshape([c.nKvHeads, G, hd]);
+  const scores = await matmulFixed(ctx, Q, keys, { transB: true });
+  const probs = await softmax(ctx, scores);
+  const o = await matmulFixed(ctx, probs, values);
+  return o.reshape([1, qDim(c)]);
+}
+
+/** SwiGLU: w2 (silu(w1 h) * (w3 h)) with w1, w3 fused into one matmul. Rounds: 2 + silu + 2 + 2. */
+export async function feedForward(ctx: Context, c: ModelConfig, h: ArithShare, w13: ArithShare, w2: ArithShare): Promise<ArithShare> {
+  const hid = c.hiddenDim;
+  const u = await matmulFixed(ctx, h, w13, { transB: true }); // [T, 2 hid]
+  const gate = await silu(ctx, slice(ctx, u, 0, hid));
+  const prod = await mulFixed(ctx, gate, slice(ctx, u, hid, 2 * hid));
+  return matmulFixed(ctx, prod, w2, { transB: true });
+}
