@@ -28,6 +28,8 @@ export interface ProtocolBenchResult {
   readonly skipped?: string;
   /** latency of each repetition on this party, ms */
   readonly ms: number[];
+  /** CPU time (user + system) of this party process in each repetition, ms */
+  readonly cpuMs: number[];
   /** traffic of ONE repetition (the first) on this party */
   readonly cost?: StepStats;
 }
@@ -92,7 +94,7 @@ export async function protocolBench(ctx: Context, rawArgs: unknown, io: JobIO): 
     case 'softmax':
     case 'topk': {
       const f = need(op);
-      if (f === undefined) return { op, skipped: `protocols/index.ts has no '${op}' yet`, ms: [] };
+      if (f === undefined) return { op, skipped: `protocols/index.ts has no '${op}' yet`, ms: [], cpuMs: [] };
       const [lo, hi] = op === 'exp' ? [-14, 0] : op === 'reciprocal' ? [1, 1000] : [-8, 8];
       const x = await share(ctx, 1, [...shape], values(size, lo, hi, 6));
       const g = f as unknown as (c: Context, a: ArithShare, k?: number) => Promise<unknown>;
@@ -103,15 +105,19 @@ export async function protocolBench(ctx: Context, rawArgs: unknown, io: JobIO): 
       throw new RangeError(`protocolBench: unknown op '${String(op)}'`);
   }
   const ms: number[] = [];
+  const cpuMs: number[] = [];
   let cost: StepStats | undefined;
   for (let r = 0; r < reps; r++) {
     await barrier(ctx);
     const before = P.snapshotStats(ctx.ch.stats);
     const t = performance.now();
+    const c0 = process.cpuUsage();
     await run();
     ms.push(performance.now() - t);
+    const c1 = process.cpuUsage(c0);
+    cpuMs.push((c1.user + c1.system) / 1000);
     if (r === 0) cost = P.diffStats(P.snapshotStats(ctx.ch.stats), before);
   }
   io.log(`${op} [${shape.join('x')}]: ${ms.map((v) => v.toFixed(1)).join(', ')} ms`);
-  return { op, ms, cost };
+  return { op, ms, cpuMs, cost };
 }

@@ -78,7 +78,7 @@ describe('msb', () => {
 });
 
 describe('b2a', () => {
-  it('injects bit 0 (other bits ignored); 1 round, P0 sends 32 bytes, P1/P2 8 bytes per bit', async () => {
+  it('injects bit 0 (other bits ignored); 1 round, P0 sends 16 bytes, P1/P2 8 bytes per bit', async () => {
     const n = 300;
     const vals = words(n, 17n);
     const res = await runTrio(async (ctx) => {
@@ -87,9 +87,9 @@ describe('b2a', () => {
       const a = await b2a(ctx, b);
       return { cost: c(), a: (await reveal(ctx, a))!, scale: a.scale };
     });
-    expect(res.map((r) => r.cost.bytesSent)).toEqual([32 * n, 8 * n, 8 * n]);
+    expect(res.map((r) => r.cost.bytesSent)).toEqual([16 * n, 8 * n, 8 * n]);
     expect(res.map((r) => r.cost.rounds)).toEqual([1, 1, 1]);
-    expect(meanBytesPerElem(res.map((r) => r.cost), n)).toBeLessThanOrEqual(24); // <= 192 bits
+    expect(meanBytesPerElem(res.map((r) => r.cost), n)).toBeLessThanOrEqual(32 / 3); // ~85 bits (target <= 192 bits)
     for (const r of res) {
       expect(r.scale).toBe(0);
       for (let i = 0; i < n; i++) expect(r.a.data[i]).toBe(vals[i] & 1n);

@@ -30,14 +30,16 @@
  * bits per element per party on average.
  *
  * b2a (bit injection, 1 round): for a boolean bit b = b0 ^ b1 ^ b2, P0 knows v = b0 ^ b1,
- * P1 and P2 know c = b2. The arithmetic result is (y0, y1, y2) with y0 from seed_{2,0},
- * y1 from seed_{0,1} and y2 = (v ^ c) - y0 - y1 = M0 + c*D, M0 = v - y0 - y1, D = 1 - 2v.
- * P0 sends E = M0 + Ka + Kb and A = D + Ka' + Kb' to P1 and P2 (Ka, Ka' from seed_{2,0};
- * Kb, Kb' from seed_{0,1}); P2 sends h = Ka + c*Ka' to P1 and P1 sends h' = Kb + c*Kb' to
- * P2 (a correlated 3-party OT). P1 computes y2 = (E - Kb) + c*(A - Kb') - h; P2 likewise.
- *   Reveals nothing: P1 sees E - Kb and A - Kb', masked by Ka and Ka' which it lacks, and h,
- *   which given those two determines only y2 (its own share, masked by y0 that it lacks).
- *   Cost per bit: P0 sends 4 words, P1 and P2 one word each: 128 bits per party on average.
+ * P1 and P2 know c = b2, and v ^ c = c + v*(1 - 2c). The arithmetic result is (y0, y1, y2)
+ * with y0 from seed_{2,0}, y1 from seed_{0,1} and y2 = (v ^ c) - y0 - y1, which P1 and P2
+ * both learn in one round:
+ *   P0 sends u = v + t to P1 (t from seed_{2,0}) and u' = v + t' to P2 (t' from seed_{0,1});
+ *   P2 sends w = t*(2c - 1) - y0 to P1, P1 sends w' = t'*(2c - 1) - y1 to P2;
+ *   P1: y2 = c + u*(1 - 2c) - y1 + w;  P2: y2 = c + u'*(1 - 2c) - y0 + w'.
+ *   (c + (v + t)(1 - 2c) + t(2c - 1) = c + v(1 - 2c) = v ^ c.)
+ *   Reveals nothing: P1 receives u, masked by t, and w, masked by the fresh y0, both from
+ *   seed_{2,0} which P1 lacks; P2 symmetrically (t', y1 from seed_{0,1}).
+ *   Cost per bit: P0 sends 2 words, P1 and P2 one word each: ~85 bits per party on average.
  *
  * a2b: the g/p round, then a Kogge-Stone prefix over all positions (6 levels), sum bits
  * p_j ^ carry_j. 7 rounds, ~600 bits per element per party. Used rarely.
@@ -129,29 +131,31 @@ async function gpRound(ctx: Context, sVal: U64 | undefined, xVal: U64 | undefine
   const W = sliceWords(n);
   const gW = nG * W;
   const all = 64 * W;
-  let s0: U64, s1: U64, x0: U64, x1: U64, g0: U64, g1: U64;
+  // p = s ^ x2 with s shared as (t, u, 0) and x2 as (0, 0, X): p = (t, u, X), no work needed
+  let p0: U64, p1: U64, g0: U64, g1: U64;
   if (ctx.party === 0) {
     const S = sliceBits(ctx, sVal!, 64);
     const t = ctx.prgPrev.words(all);
     const c0 = ctx.prgPrev.words(gW);
     const tp = ctx.prgNext.words(gW);
     const c1 = ctx.prgNext.words(gW);
-    const u = k.xor(S, t);
     const up = k.xor(S.subarray(0, gW), tp, tp);
+    const u = k.xor(S, t, S);
     await ctx.ch.exchange({ step, send: { 1: u, 2: up } });
-    [s0, s1, x0, x1, g0, g1] = [t, u, new BigUint64Array(all), new BigUint64Array(all), c0, c1];
+    [p0, p1, g0, g1] = [t, u, c0, c1];
   } else if (ctx.party === 1) {
     const X = sliceBits(ctx, xVal!, 64);
     const tp = ctx.prgPrev.words(gW);
     const c1 = ctx.prgPrev.words(gW);
     const Xg = X.subarray(0, gW);
-    const vp = k.xor(c1, k.and(Xg, tp, tp));
+    const vp = k.xor(c1, k.and(Xg, tp, tp), tp);
     const got = await ctx.ch.exchange({ step, send: { 2: vp }, recv: [0, 2] });
     const u = expectWords(ctx, got, 0, all, step);
     const v = expectWords(ctx, got, 2, gW, step);
-    const gc0 = k.xor(k.and(Xg, u.subarray(0, gW)), v);
-    const c2 = k.xor(gc0, c1, gc0);
-    [s0, s1, x0, x1, g0, g1] = [u, new BigUint64Array(all), new BigUint64Array(all), X, c1, c2];
+    const c2 = k.and(Xg, u.subarray(0, gW));
+    k.xor(c2, v, c2); // g ^ c0
+    k.xor(c2, c1, c2);
+    [p0, p1, g0, g1] = [u, X, c1, c2];
   } else {
     const X = sliceBits(ctx, xVal!, 64);
     const t = ctx.prgNext.words(all);
@@ -161,12 +165,11 @@ async function gpRound(ctx: Context, sVal: U64 | undefined, xVal: U64 | undefine
     const got = await ctx.ch.exchange({ step, send: { 1: v }, recv: [0, 1] });
     const up = expectWords(ctx, got, 0, gW, step);
     const vp = expectWords(ctx, got, 1, gW, step);
-    const gc1 = k.xor(k.and(Xg, up), vp);
-    const c2 = k.xor(gc1, c0, gc1);
-    [s0, s1, x0, x1, g0, g1] = [new BigUint64Array(all), t, X, new BigUint64Array(all), c2, c0];
+    const c2 = k.and(Xg, up);
+    k.xor(c2, vp, c2); // g ^ c1
+    k.xor(c2, c0, c2);
+    [p0, p1, g0, g1] = [X, t, c2, c0];
   }
-  const p0 = k.xor(s0, x0);
-  const p1 = k.xor(s1, x1);
   const p: SlicePair[] = [];
   for (let j = 0; j < 64; j++) p.push([sl(p0, j, W), sl(p1, j, W)]);
   const g: SlicePair[] = [];
@@ -245,42 +248,42 @@ export async function msbSliced(ctx: Context, x: ArithShare, step = 'msb'): Prom
   return xorPair(ctx, st.p[63], carry);
 }
 
-/** Bit injection of 0/1 words given as boolean components (bit 0 only, other bits zero). 1 round. */
+/**
+ * Bit injection of 0/1 words given as boolean components (bit 0 only, other bits zero).
+ * 1 round: P0 sends u = v + t to P1 and u' = v + t' to P2; P1 and P2 send each other one word.
+ */
 async function b2aWords(ctx: Context, b0: U64, b1: U64, step: string): Promise<[U64, U64]> {
   const k = ctx.k;
   const n = b0.length;
   if (ctx.party === 0) {
-    const v = k.xor(b0, b1);
-    const [y0, Ka, Kpa] = splitWords(ctx.prgPrev.words(3 * n), [n, n, n]);
-    const [y1, Kb, Kpb] = splitWords(ctx.prgNext.words(3 * n), [n, n, n]);
-    const msg = new BigUint64Array(2 * n);
-    const E = msg.subarray(0, n);
-    const A = msg.subarray(n);
-    k.sub(v, y0, E);
-    k.sub(E, y1, E);
-    k.add(E, Ka, E);
-    k.add(E, Kb, E);
-    k.mulScalar(v, -2n, A);
-    k.addScalar(A, 1n, A);
-    k.add(A, Kpa, A);
-    k.add(A, Kpb, A);
-    await ctx.ch.exchange({ step, send: { 1: msg, 2: msg } });
-    return [y0.slice(), y1.slice()];
+    const v = k.xor(b0, b1, b0);
+    const [t, y0] = splitWords(ctx.prgPrev.words(2 * n), [n, n]); // seed_{2,0}
+    const [tp, y1] = splitWords(ctx.prgNext.words(2 * n), [n, n]); // seed_{0,1}
+    const u = k.add(v, t, t);
+    const up = k.add(v, tp, tp);
+    await ctx.ch.exchange({ step, send: { 1: u, 2: up } });
+    return [y0, y1];
   }
-  // P1: c = b2 is its s1; P2: c = b2 is its s0
+  // P1: c = b2 is its s1 and it shares (t', y1) with P0; P2: c = b2 is its s0 and shares (t, y0)
   const c = ctx.party === 1 ? b1 : b0;
   const other = ctx.party === 1 ? 2 : 1;
   const stream = ctx.party === 1 ? ctx.prgPrev : ctx.prgNext;
-  const [y, K, Kp] = splitWords(stream.words(3 * n), [n, n, n]);
-  const h = k.add(K, k.mul(c, Kp));
-  const got = await ctx.ch.exchange({ step, send: { [other]: h }, recv: [0, other] });
-  const msg = expectWords(ctx, got, 0, 2 * n, step);
-  const hOther = expectWords(ctx, got, other, n, step);
-  const E = k.sub(msg.subarray(0, n), K);
-  const A = k.sub(msg.subarray(n), Kp);
-  const y2 = k.add(E, k.mul(c, A, A), E);
-  k.sub(y2, hOther, y2);
-  return ctx.party === 1 ? [y.slice(), y2] : [y2, y.slice()];
+  const [t, y] = splitWords(stream.words(2 * n), [n, n]);
+  // w = t*(2c - 1) - y, for the other one
+  const ct = k.mul(c, t);
+  const w = k.add(ct, ct, ct);
+  k.sub(w, t, w);
+  k.sub(w, y, w);
+  const got = await ctx.ch.exchange({ step, send: { [other]: w }, recv: [0, other] });
+  const u = expectWords(ctx, got, 0, n, step);
+  const wOther = expectWords(ctx, got, other, n, step);
+  // y2 = c + u*(1 - 2c) - y + wOther
+  const cu = k.mul(c, u);
+  const y2 = k.sub(u, k.add(cu, cu, cu));
+  k.add(y2, c, y2);
+  k.sub(y2, y, y2);
+  k.add(y2, wOther, y2);
+  return ctx.party === 1 ? [y, y2] : [y2, y];
 }
 
 /** Bit injection of sliced bits: n elements' bits -> arithmetic 0/1 (scale 0). 1 round. */

@@ -39,8 +39,8 @@ describe('ltz / lt / le / gt / ge', () => {
     });
     const costs = res.map((r) => r.cost);
     expect(costs.map((c) => c.rounds)).toEqual([8, 8, 8]);
-    // per element: P0 sends (64+63+118)/8 + 32 bytes, P1 and P2 (63+118)/8 + 8 bytes
-    expect(costs.map((c) => c.bytesSent / n)).toEqual([245 / 8 + 32, 181 / 8 + 8, 181 / 8 + 8]);
+    // per element: P0 sends (64+63+118)/8 + 16 bytes, P1 and P2 (63+118)/8 + 8 bytes
+    expect(costs.map((c) => c.bytesSent / n)).toEqual([245 / 8 + 16, 181 / 8 + 8, 181 / 8 + 8]);
     expect(meanBytesPerElem(costs, n)).toBeLessThanOrEqual(48);
     const r = res[1].o;
     for (let i = 0; i < n; i++) {
@@ -77,8 +77,8 @@ describe('eq', () => {
       const e = await eq(ctx, x, y);
       return { cost: c(), e: (await reveal(ctx, e))!.data };
     });
-    // P0 reshares 64 slices, then 63 AND slices each, then bit injection (P0 32 B, others 8 B)
-    expect(res.map((r) => r.cost.bytesSent / n)).toEqual([8 + 63 / 8 + 32, 63 / 8 + 8, 63 / 8 + 8]);
+    // P0 reshares 64 slices, then 63 AND slices each, then bit injection (P0 16 B, others 8 B)
+    expect(res.map((r) => r.cost.bytesSent / n)).toEqual([8 + 63 / 8 + 16, 63 / 8 + 8, 63 / 8 + 8]);
     expect(res.map((r) => r.cost.rounds)).toEqual([8, 8, 8]);
     const A = big(a);
     const B = big(b);
