@@ -1,6 +1,6 @@
 /**
  * Hand-written SVG chart of an EvalReport: one panel per metric (NLL increase over Full,
- * top-1 agreement with Full, passkey exact match), budget on a log x axis, one line per
+ * top-1 agreement with Full, passkey exact match, NLL of the passkey), budget on a log x axis, one line per
  * policy, KIVI as single points at its memory ratio, Full as a dashed reference, legend.
  */
 import type { EvalReport, EvalRow } from './harness.js';
@@ -56,17 +56,19 @@ function niceTicks(lo: number, hi: number, n = 5): number[] {
 export function renderChart(report: EvalReport): string {
   const metrics: Metric[] = [
     { title: 'NLL increase over Full (nats/token, lower is better)', unit: '', get: (r) => r.nllDelta },
-    { title: 'Top-1 agreement with Full (%)', unit: '%', get: (r) => 100 * r.agreement, range: [0, 100] },
+    { title: 'Top-1 agreement with Full (%)', unit: '%', get: (r) => 100 * r.agreement },
     { title: 'Passkey exact match (%)', unit: '%', get: (r) => 100 * r.passkey, range: [0, 100] },
+    { title: 'Passkey: NLL of the key tokens (nats/token, lower is better)', unit: '', get: (r) => r.passkeyNll },
   ];
-  const W = 1180;
-  const panelW = 300;
-  const panelH = 260;
+  const panelW = 380;
+  const panelH = 220;
   const left = 60;
-  const top = 70;
-  const gap = 70;
-  const legendX = left + 3 * panelW + 2 * gap + 30;
-  const H = top + panelH + 70;
+  const top0 = 80;
+  const gapX = 80;
+  const gapY = 80;
+  const legendX = left + 2 * panelW + gapX + 30;
+  const W = legendX + 170;
+  const H = top0 + 2 * panelH + gapY + 50;
   const xLo = Math.log(0.04);
   const xHi = Math.log(1.05);
   const policies = [...new Set(report.rows.map((r) => r.policy))];
@@ -82,9 +84,12 @@ export function renderChart(report: EvalReport): string {
     `<text x="${left}" y="44" fill="#444">budget = fraction of the ${s.promptLen}-token prompt kept/read; ${s.docs} sampled documents x ${s.contLen} continuation tokens; ${s.passkeyLengths.length * s.passkeyDepths.length * s.passkeySeeds} passkey prompts; KIVI plotted at its memory ratio</text>`,
   );
   metrics.forEach((mt, pi) => {
-    const x0 = left + pi * (panelW + gap);
+    const x0 = left + (pi % 2) * (panelW + gapX);
+    const top = top0 + Math.floor(pi / 2) * (panelH + gapY);
     const vals = report.rows.map(mt.get).filter((v) => Number.isFinite(v));
-    let [lo, hi] = mt.range ?? [Math.min(0, ...vals), Math.max(0, ...vals)];
+    const fullRow = report.rows.find((r) => r.policy === 'full');
+    const anchor = fullRow && Number.isFinite(mt.get(fullRow)) ? mt.get(fullRow) : 0;
+    let [lo, hi] = mt.range ?? [Math.min(anchor, ...vals), Math.max(anchor, ...vals)];
     if (!mt.range) {
       const pad = (hi - lo) * 0.05 || 0.1;
       lo -= pad;
@@ -124,7 +129,7 @@ export function renderChart(report: EvalReport): string {
       for (const r of rows) out.push(`<circle cx="${X(r.budget ?? 1).toFixed(1)}" cy="${Y(mt.get(r)).toFixed(1)}" r="${p === 'mpcache' ? 4 : 2.8}" fill="${color}"><title>${esc(p)} @ ${(100 * (r.budget ?? 1)).toFixed(0)}%: ${fmt(mt.get(r))}${mt.unit}</title></circle>`);
     }
   });
-  let ly = top;
+  let ly = top0;
   out.push(`<text x="${legendX}" y="${ly - 10}" font-weight="bold">policy</text>`);
   for (const p of policies) {
     const color = PALETTE[p] ?? '#333';

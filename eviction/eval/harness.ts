@@ -96,13 +96,14 @@ export interface Progress {
   readonly elapsedMs: number;
 }
 
-interface Prefilled {
+/** A prompt prefilled once with the full cache, with the recorded prefill contexts. */
+export interface Prefilled {
   readonly session: ReferenceSession;
   readonly contexts: PrefillContext[];
   readonly logits: Float32Array;
 }
 
-function prefillOnce(model: ReferenceModel, tokens: readonly number[]): Prefilled {
+export function prefillOnce(model: ReferenceModel, tokens: readonly number[]): Prefilled {
   const contexts: PrefillContext[] = [];
   const session = model.newSession({ hooks: { onPrefill: (ctx) => void contexts.push(ctx) } });
   const logits = session.prefill(tokens);
@@ -110,7 +111,7 @@ function prefillOnce(model: ReferenceModel, tokens: readonly number[]): Prefille
 }
 
 /** Counts what attention reads while forwarding to the policy's hooks. */
-class Metered implements PlainKvHooks {
+export class Metered implements PlainKvHooks {
   read = 0;
   total = 0;
   constructor(private readonly p: KvPolicy) {}
@@ -130,7 +131,7 @@ class Metered implements PlainKvHooks {
 }
 
 /** Runs a policy on a prefilled prompt, teacher-forcing `cont`: per-token NLL and argmax. */
-function scoreOn(pre: Prefilled, hooks: Metered, cont: readonly number[]): { nll: Float64Array; argmax: Int32Array } {
+export function scoreOn(pre: Prefilled, hooks: Metered, cont: readonly number[]): { nll: Float64Array; argmax: Int32Array } {
   const s = pre.session.fork({ hooks });
   pre.contexts.forEach((ctx, l) => hooks.onPrefill({ ...ctx, cache: s.cache.layer(l) }));
   let logits = pre.logits;
