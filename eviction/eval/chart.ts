@@ -30,9 +30,10 @@ const PALETTE: Record<string, string> = {
   'mpcache-static': '#ff9896',
   'mpcache-dynamic': '#a50f15',
   'mpcache-noshare': '#fb6a4a',
+  'mpcache-unscaled': '#67000d',
   full: '#000000',
 };
-const DASHED = new Set(['mpcache-static', 'mpcache-dynamic', 'mpcache-noshare', 'pyramidkv', 'scissorhands']);
+const DASHED = new Set(['mpcache-static', 'mpcache-dynamic', 'mpcache-noshare', 'mpcache-unscaled', 'pyramidkv', 'scissorhands']);
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -53,6 +53,8 @@ export interface MpCacheOptions extends PolicyOptions {
   readonly ratio2?: number;
   readonly alpha?: number;
   readonly block2?: number;
+  /** registry name override (variants) */
+  readonly name?: string;
 }
 
 export function mpcachePolicy(o: MpCacheOptions): KvPolicy {
@@ -75,7 +77,7 @@ export function mpcachePolicy(o: MpCacheOptions): KvPolicy {
   /** per step: level-2 blocks chosen per query head by each computing layer */
   let chosenStep = -1;
   const chosen = new Map<number, Int32Array[]>();
-  const name = useStatic && useDynamic ? (share ? 'mpcache' : 'mpcache-noshare') : useStatic ? 'mpcache-static' : useDynamic ? (share ? 'mpcache-dynamic' : 'mpcache-dynamic-noshare') : 'mpcache-off';
+  const name = o.name ?? (useStatic && useDynamic ? (share ? 'mpcache' : 'mpcache-noshare') : useStatic ? 'mpcache-static' : useDynamic ? (share ? 'mpcache-dynamic' : 'mpcache-dynamic-noshare') : 'mpcache-off');
   return {
     name,
     kind: useStatic && useDynamic ? 'static+query-aware' : useStatic ? 'static' : useDynamic ? 'query-aware' : 'reference',

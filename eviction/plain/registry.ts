@@ -34,6 +34,7 @@ export const POLICY_NAMES = [
   'mpcache-static',
   'mpcache-dynamic',
   'mpcache-noshare',
+  'mpcache-unscaled',
 ] as const;
 
 export type PolicyName = (typeof POLICY_NAMES)[number];
@@ -93,6 +94,9 @@ export function createPolicy(name: PolicyName, o: PolicyOptions, x: PolicyExtras
       return mpcachePolicy({ ...o, ...x.mpcache, static: false });
     case 'mpcache-noshare':
       return mpcachePolicy({ ...o, ...x.mpcache, share: false });
+    case 'mpcache-unscaled':
+      // the authors' static score: no 1/sqrt(d), no causal mask in the window
+      return mpcachePolicy({ ...o, ...x.mpcache, scaled: false, causal: false, name: 'mpcache-unscaled' });
     default: {
       const never: never = name;
       throw new RangeError(`unknown policy ${String(never)}`);
