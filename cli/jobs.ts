@@ -4,6 +4,7 @@
  * To add one: write it in its own module and add it to JOBS.
  */
 import type { Job } from '../parties/job.js';
+import { generateJob } from './jobs/generate.js';
 import { selftestJob } from './jobs/selftest.js';
 
 export interface JobEntry {
@@ -13,6 +14,10 @@ export interface JobEntry {
 }
 
 export const JOBS: Readonly<Record<string, JobEntry>> = {
+  generate: {
+    job: generateJob,
+    summary: 'private text generation: P0 shares the model, P1 the prompt; tokens revealed to P1 only (args: model, prompt, tokens, policy, revealLogits)',
+  },
   selftest: { job: selftestJob, summary: 'party 1 and party 0 each input a vector; the parties add them on shares and reveal the sum' },
 };
 

@@ -1,36 +1,114 @@
 /**
- * `mpcache demo`: a loopback session with fresh keys in a temp dir, three party processes,
- * their output streamed with a `[P<i>]` prefix. Runs the selftest job (share, add, reveal).
+ * `mpcache demo`: a loopback session with fresh keys in a temp dir, three party processes
+ * over the encrypted WebSocket transport, running PRIVATE GENERATION (the `generate` job):
+ * P0 shares the model, P1 the prompt, the text appears live as P1 receives it, then a
+ * per-party summary and whether the private tokens equal the plaintext reference.
+ *
+ * The reference is computed by THIS process (the local operator that holds the model file
+ * and launched the parties), not by P1, which never sees the weights.
+ * `--selftest` runs the old share/add/reveal selftest instead.
  */
 import { runLocalParties } from '../../parties/launcher.js';
-import { type Command, parseFlags, parseJsonFlag, toJsonText } from '../command.js';
+import { loadModelOrRandom, loadTokenizerOrBytes } from '../../models/model-source.js';
+import { ReferenceModel } from '../../models/reference.js';
+import { type Command, configError, parseFlags, parseJsonFlag, toJsonText } from '../command.js';
+import { GenerationView, parseGenLine, summaryLines } from '../generation-view.js';
+import { DEFAULT_PROMPT, DEFAULT_TOKENS, type GenerateResult, parseGenerateArgs, resolveModelArg } from '../jobs/generate.js';
 
 export const demoCommand: Command = {
-  summary: 'run three local parties (fresh keys, loopback, separate processes) on the selftest job',
-  usage: `mpcache demo [--job-args JSON] [--insecure-plaintext]
-  --job-args JSON       selftest arguments, e.g. '{"x":[1,2],"y":[3,4]}'
-  --insecure-plaintext  do NOT encrypt frames (benchmarks only)`,
+  summary: 'three local parties (fresh keys, loopback, encrypted, separate processes) privately continue a prompt',
+  usage: `mpcache demo [--prompt TEXT] [--tokens N] [--model PATH|random] [--policy NAME] [--reveal-logits] [--insecure-plaintext]
+  --prompt TEXT         prompt (default '${DEFAULT_PROMPT}')
+  --tokens N            tokens to generate (default ${DEFAULT_TOKENS})
+  --model PATH|random   weights (default: models/default/, else ../shared/models/stories260K, else a random model)
+  --policy NAME         secure KV-cache policy (default full)
+  --reveal-logits       reveal the logits to P1 (P1 picks the tokens) instead of secure argmax
+  --insecure-plaintext  do NOT encrypt frames (benchmarks only)
+  --selftest [--job-args JSON]  run the share/add/reveal selftest instead`,
   async run(argv) {
-    const f = parseFlags(argv, { 'job-args': { type: 'string' }, 'insecure-plaintext': { type: 'boolean' } }, 'demo');
-    const jobArgs = parseJsonFlag(f['job-args'], '--job-args');
-    process.stdout.write('demo: starting three parties on 127.0.0.1 (fresh Ed25519 keys, AES-256-GCM channels)\n');
+    const f = parseFlags(
+      argv,
+      {
+        prompt: { type: 'string' },
+        tokens: { type: 'string' },
+        model: { type: 'string' },
+        policy: { type: 'string' },
+        'reveal-logits': { type: 'boolean' },
+        'insecure-plaintext': { type: 'boolean' },
+        selftest: { type: 'boolean' },
+        'job-args': { type: 'string' },
+      },
+      'demo',
+    );
+    if (f.selftest === true) return selftest(parseJsonFlag(f['job-args'], '--job-args'), f['insecure-plaintext'] === true);
+    if (f['job-args'] !== undefined) throw configError('demo: --job-args only goes with --selftest');
+    const tokens = f.tokens === undefined ? undefined : Number(f.tokens);
+    const args = parseGenerateArgs({ model: f.model, prompt: f.prompt, tokens, policy: f.policy, revealLogits: f['reveal-logits'] });
+    const path = resolveModelArg(args.model);
+    process.stdout.write(
+      `demo: private generation by three parties on 127.0.0.1 (fresh Ed25519 keys, AES-256-GCM channels)\n` +
+        `demo: model ${path ?? 'random (seeded)'}; P0 shares the weights, P1 the prompt, tokens are revealed to P1 only\n`,
+    );
+    const view = new GenerationView(process.stdout, args.prompt);
+    let started = false;
     try {
       const { results, stats, wallMs } = await runLocalParties({
-        job: 'selftest',
-        jobArgs,
+        job: 'generate',
+        jobArgs: { ...args, model: path ?? 'random' },
         insecurePlaintext: f['insecure-plaintext'] === true,
-        onLine: (party, line) => process.stdout.write(`[P${party}] ${line}\n`),
+        onLine: (party, line) => {
+          const g = party === 1 ? parseGenLine(line) : undefined;
+          if (g !== undefined) {
+            started = true;
+            view.token(g);
+          } else if (!started) process.stdout.write(`[P${party}] ${line}\n`);
+          else if (/error|warn/i.test(line)) process.stderr.write(`[P${party}] ${line}\n`);
+        },
       });
-      const texts = results.map((r) => toJsonText(r));
-      const agree = texts.every((t) => t === texts[0]);
+      view.end();
+      const res = results as GenerateResult[];
+      process.stdout.write(`\n${summaryLines(res, stats).join('\n')}\n`);
+      process.stdout.write(`demo: wall ${(wallMs / 1000).toFixed(1)} s (session setup ${stats.map((s) => s.setupMs.toFixed(0)).join('/')} ms), ${stats[0].mode} channels, ${stats[0].kernels} kernels\n`);
+      // the plaintext reference, computed here by the operator who holds the model file
+      const weights = await loadModelOrRandom(path);
+      const tokenizer = await loadTokenizerOrBytes(path, weights.config.vocabSize);
+      const prompt = tokenizer.encode(args.prompt, { bos: true });
+      const want = new ReferenceModel(weights).generate(prompt, args.tokens);
+      const got = res[1].tokens ?? [];
+      const firstDiff = want.findIndex((t, i) => got[i] !== t);
+      const equal = firstDiff < 0 && got.length === want.length;
       process.stdout.write(
-        `demo: ${agree ? 'all parties agree' : 'PARTIES DISAGREE'}: ${texts[0]}; ${stats[0].rounds} rounds, ` +
-          `${stats.map((s) => s.bytesSent).join('/')} payload bytes sent by P0/P1/P2, setup ${stats.map((s) => s.setupMs.toFixed(0)).join('/')} ms, wall ${wallMs.toFixed(0)} ms\n`,
+        equal
+          ? `demo: the private tokens EQUAL the plaintext reference (${want.length}/${want.length}; reference computed by this launcher process, which holds the model file)\n`
+          : `demo: the private tokens DIFFER from the plaintext reference from token ${firstDiff} on (reference: ${JSON.stringify(tokenizer.decode(want))})\n`,
       );
-      return agree ? 0 : 1;
+      return equal ? 0 : 1;
     } catch (e) {
+      if (started) view.end();
       process.stderr.write(`demo failed: ${(e as Error).message}\n`);
       return 1;
     }
   },
 };
+
+async function selftest(jobArgs: unknown, insecurePlaintext: boolean): Promise<number> {
+  process.stdout.write('demo: starting three parties on 127.0.0.1 (fresh Ed25519 keys, AES-256-GCM channels)\n');
+  try {
+    const { results, stats, wallMs } = await runLocalParties({
+      job: 'selftest',
+      jobArgs,
+      insecurePlaintext,
+      onLine: (party, line) => process.stdout.write(`[P${party}] ${line}\n`),
+    });
+    const texts = results.map((r) => toJsonText(r));
+    const agree = texts.every((t) => t === texts[0]);
+    process.stdout.write(
+      `demo: ${agree ? 'all parties agree' : 'PARTIES DISAGREE'}: ${texts[0]}; ${stats[0].rounds} rounds, ` +
+        `${stats.map((s) => s.bytesSent).join('/')} payload bytes sent by P0/P1/P2, setup ${stats.map((s) => s.setupMs.toFixed(0)).join('/')} ms, wall ${wallMs.toFixed(0)} ms\n`,
+    );
+    return agree ? 0 : 1;
+  } catch (e) {
+    process.stderr.write(`demo failed: ${(e as Error).message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * The `generate` job: private text generation by three parties (models/secure-decoder.ts).
+ *
+ * Roles: P0 is the model owner (reads the model file, or builds the seeded random model), P1
+ * the user (holds the prompt, reads the public tokenizer, receives the tokens), P2 helps
+ * (needs nothing). Flow:
+ *  1. setup round: P0 sends the PUBLIC model config (JSON) to P1 and P2; P1 sends the PUBLIC
+ *     prompt length to P0 and P2;
+ *  2. P0 shares the weights (one round for a small model; shareModel);
+ *  3. prefill and greedy decoding of `tokens` tokens; each token is revealed to P1 only.
+ * P1 prints each token as it is produced as a progress line `@gen <json>` (fields i, n,
+ * piece, ms) that the demo renders live; it returns the tokens and the text.
+ * Every party returns its timings and traffic per phase (share / prefill / decode).
+ *
+ * Arguments (the same JSON on every party): { model?: path | 'random' (default
+ * defaultModelPath(), the random stand-in when none exists), prompt?: string (default
+ * 'Once upon a time'), tokens?: number (default 30), policy?: name (default 'full'),
+ * revealLogits?: boolean (default false) }. Each party reads only what its role needs.
+ */
+import type { JobIO } from '../../parties/job.js';
+import { type PartyId, type Payload, type StepStats, diffStats, snapshotStats } from '../../protocols/channel.js';
+import type { Context } from '../../protocols/context.js';
+import { MpcError } from '../../protocols/errors.js';
+import { expectWords } from '../../protocols/wire.js';
+import { type ModelConfig, validateConfig } from '../../models/config.js';
+import { defaultModelPath, loadModelOrRandom, loadTokenizerOrBytes, RANDOM_MODEL_WARNING } from '../../models/model-source.js';
+import { SecureDecoder } from '../../models/secure-decoder.js';
+import { shareModel } from '../../models/secure-weights.js';
+import { createSecurePolicy, securePolicyNames } from '../../eviction/secure/registry.js';
+
+export const DEFAULT_PROMPT = 'Once upon a time';
+export const DEFAULT_TOKENS = 30;
+/** The line prefix of P1's per-token progress lines. */
+export const GEN_LINE_PREFIX = '@gen ';
+
+export interface GenerateArgs {
+  /** weights path (HF dir, .safetensors, llama2.c .bin), 'random' for the seeded random model; undefined: defaultModelPath() */
+  readonly model: string | undefined;
+  readonly prompt: string;
+  readonly tokens: number;
+  readonly policy: string;
+  readonly revealLogits: boolean;
+}
+
+/** One P1 progress line (after GEN_LINE_PREFIX). */
+export interface GenLine {
+  /** 0-based index of the token */
+  readonly i: number;
+  /** number of tokens to generate */
+  readonly n: number;
+  /** the token id */
+  readonly token: number;
+  /** the text it adds (UTF-8 assembled across tokens) */
+  readonly piece: string;
+  /** ms since the previous token (the first: since the start of the prefill) */
+  readonly ms: number;
+}
+
+export interface PhaseCost {
+  readonly ms: number;
+  readonly rounds: number;
+  readonly bytesSent: number;
+}
+
+export interface GenerateResult {
+  readonly party: PartyId;
+  /** which model ran (path, or 'random') */
+  readonly model: string;
+  readonly promptLength: number;
+  readonly tokensGenerated: number;
+  readonly policy: string;
+  /** P1 only */
+  readonly tokens?: number[];
+  /** P1 only */
+  readonly text?: string;
+  readonly share: PhaseCost;
+  /** prefill and the first token */
+  readonly prefill: PhaseCost;
+  /** all decode steps (tokensGenerated - 1 of them) */
+  readonly decode: PhaseCost;
+  /** decode ms per token (mean over the decode steps; NaN when there are none) */
+  readonly msPerToken: number;
+}
+
+function configError(msg: string): MpcError {
+  return new MpcError('MPC_ERR_CONFIG', `generate: ${msg}`);
+}
+
+export function parseGenerateArgs(args: unknown): GenerateArgs {
+  const o = (args ?? {}) as Record<string, unknown>;
+  if (typeof o !== 'object' || Array.isArray(o)) throw configError('job arguments must be an object');
+  for (const k of Object.keys(o)) {
+    if (!['model', 'prompt', 'tokens', 'policy', 'revealLogits'].includes(k)) throw configError(`unknown argument '${k}' (model, prompt, tokens, policy, revealLogits)`);
+  }
+  if (o.model !== undefined && (typeof o.model !== 'string' || o.model.length === 0)) throw configError("'model' must be a non-empty path or 'random'");
+  if (o.prompt !== undefined && typeof o.prompt !== 'string') throw configError("'prompt' must be a string");
+  const tokens = o.tokens ?? DEFAULT_TOKENS;
+  if (typeof tokens !== 'number' || !Number.isSafeInteger(tokens) || tokens < 1 || tokens > 100_000) throw configError("'tokens' must be an integer in [1, 100000]");
+  const policy = o.policy ?? 'full';
+  if (typeof policy !== 'string' || !securePolicyNames().includes(policy)) throw configError(`'policy' must be one of ${securePolicyNames().join(', ')}`);
+  if (o.revealLogits !== undefined && typeof o.revealLogits !== 'boolean') throw configError("'revealLogits' must be a boolean");
+  return {
+    model: o.model as string | undefined,
+    prompt: (o.prompt as string | undefined) ?? DEFAULT_PROMPT,
+    tokens,
+    policy,
+    revealLogits: (o.revealLogits as boolean | undefined) ?? false,
+  };
+}
+
+/** The model path a `model` argument stands for (undefined = the random model). */
+export function resolveModelArg(model: string | undefined): string | undefined {
+  if (model === 'random') return undefined;
+  return model ?? defaultModelPath();
+}
+
+const enc = new TextEncoder();
+
+/** One round: P0 sends the public config to P1 and P2, P1 sends the public prompt length to P0 and P2. */
+async function publicSetup(ctx: Context, config: ModelConfig | undefined, promptLength: number | undefined): Promise<{ config: ModelConfig; promptLength: number }> {
+  const step = 'generate.setup';
+  const send: Partial<Record<PartyId, Payload>> = {};
+  if (ctx.party === 0) {
+    const b = enc.encode(JSON.stringify(config));
+    send[1] = b;
+    send[2] = b;
+  }
+  if (ctx.party === 1) {
+    const n = BigUint64Array.of(BigInt(promptLength!));
+    send[0] = n;
+    send[2] = n;
+  }
+  const recv = ([0, 1] as PartyId[]).filter((p) => p !== ctx.party);
+  const got = await ctx.ch.exchange({ step, send, recv });
+  let c = config;
+  if (ctx.party !== 0) {
+    const p = got.get(0);
+    if (!(p instanceof Uint8Array)) throw new MpcError('MPC_ERR_PROTOCOL', 'party 0 did not send the model config', { party: ctx.party, peer: 0, step });
+    try {
+      c = validateConfig(JSON.parse(new TextDecoder().decode(p)) as ModelConfig, 'config from party 0');
+    } catch (e) {
+      throw new MpcError('MPC_ERR_PROTOCOL', `party 0 sent a bad model config: ${(e as Error).message}`, { party: ctx.party, peer: 0, step, cause: e });
+    }
+  }
+  let T = promptLength;
+  if (ctx.party !== 1) {
+    const v = Number(expectWords(ctx, got, 1, 1, step)[0]);
+    if (!Number.isSafeInteger(v) || v < 1 || v > c!.maxSeqLen) throw new MpcError('MPC_ERR_PROTOCOL', `party 1 sent a bad prompt length ${v}`, { party: ctx.party, peer: 1, step });
+    T = v;
+  }
+  return { config: c!, promptLength: T! };
+}
+
+/** Traffic of this party since the call. */
+function costOf(ctx: Context): () => StepStats {
+  const before = snapshotStats(ctx.ch.stats);
+  return () => diffStats(snapshotStats(ctx.ch.stats), before);
+}
+
+function phase(ms: number, s: StepStats): PhaseCost {
+  return { ms, rounds: s.rounds, bytesSent: s.bytesSent };
+}
+
+export async function generateJob(ctx: Context, rawArgs: unknown, io: JobIO): Promise<GenerateResult> {
+  const args = parseGenerateArgs(rawArgs);
+  const path = resolveModelArg(args.model);
+  const modelName = path ?? 'random';
+  if (path === undefined && ctx.party !== 2) io.log(RANDOM_MODEL_WARNING);
+  // each role reads only what it needs
+  const weights = ctx.party === 0 ? await loadModelOrRandom(path) : undefined;
+  const tokenizer = ctx.party === 1 ? await loadTokenizerOrBytes(path) : undefined;
+  const prompt = tokenizer?.encode(args.prompt, { bos: true });
+  const { config, promptLength } = await publicSetup(ctx, weights?.config, prompt?.length);
+  if (tokenizer !== undefined && tokenizer.vocabSize !== config.vocabSize) {
+    throw configError(`the tokenizer has ${tokenizer.vocabSize} tokens, the model ${config.vocabSize}`);
+  }
+  if (promptLength + args.tokens - 1 > config.maxSeqLen) throw configError(`prompt (${promptLength} tokens) + ${args.tokens} new tokens exceed the model's ${config.maxSeqLen} positions`);
+
+  let done = costOf(ctx);
+  let t = performance.now();
+  const model = await shareModel(ctx, config, weights);
+  const share = phase(performance.now() - t, done());
+
+  const policy = createSecurePolicy(args.policy, config);
+  const dec = new SecureDecoder(ctx, model, { policy, revealLogits: args.revealLogits });
+  const decoder = new TextDecoder('utf-8');
+  const tokens: number[] = [];
+  let text = '';
+  let prev = prompt === undefined ? -1 : prompt[prompt.length - 1];
+  let prefill: PhaseCost | undefined;
+  done = costOf(ctx);
+  t = performance.now();
+  let last = t;
+  const start = t;
+  const r = await dec.generate(prompt, promptLength, args.tokens, {
+    onToken: (i, choice) => {
+      const now = performance.now();
+      if (i === 0) {
+        prefill = phase(now - start, done());
+        done = costOf(ctx);
+      }
+      if (choice.token !== undefined && tokenizer !== undefined) {
+        const piece = decoder.decode(tokenizer.decodePiece(prev, choice.token), { stream: true });
+        prev = choice.token;
+        tokens.push(choice.token);
+        text += piece;
+        const line: GenLine = { i, n: args.tokens, token: choice.token, piece, ms: Math.round((now - last) * 10) / 10 };
+        io.log(GEN_LINE_PREFIX + JSON.stringify(line));
+      }
+      last = now;
+    },
+  });
+  const decodeMs = r.stepMs.reduce((a, b) => a + b, 0);
+  const decode = phase(decodeMs, done());
+  if (tokenizer !== undefined) text += decoder.decode();
+  return {
+    party: ctx.party,
+    model: modelName,
+    promptLength,
+    tokensGenerated: args.tokens,
+    policy: args.policy,
+    ...(ctx.party === 1 ? { tokens, text } : {}),
+    share,
+    prefill: prefill!,
+    decode,
+    msPerToken: r.stepMs.length > 0 ? decodeMs / r.stepMs.length : Number.NaN,
+  };
+}
