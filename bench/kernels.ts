@@ -89,9 +89,12 @@ function cases(quick: boolean): Case[] {
       },
     },
     elementwise('sar', T, (k, a, _b, o) => k.sar(a, 18, o)),
+    elementwise('shr', T, (k, a, _b, o) => k.shr(a, 18, o)),
+    elementwise('shl', T, (k, a, _b, o) => k.shl(a, 18, o)),
     elementwise('trunc_lo', T, (k, a, _b, o) => k.truncLo(a, 18, o)),
     elementwise('xor', T, (k, a, b, o) => k.xor(a, b, o)),
     elementwise('and', T, (k, a, b, o) => k.and(a, b, o)),
+    elementwise('or', T, (k, a, b, o) => k.or(a, b, o)),
     elementwise('not', T, (k, a, _b, o) => k.not(a, o)),
     {
       key: 'encode_fixed',
@@ -146,6 +149,17 @@ function cases(quick: boolean): Case[] {
       make: (k, n) => {
         const a = words(n, 7), o = new BigUint64Array(Math.ceil(n / 64));
         return () => { k.packBits(a, 63, o); };
+      },
+    },
+    {
+      key: 'unpack_bits',
+      unit: 'melems_s',
+      size: { native: M, twin: T },
+      label: (n) => `${n === M ? '1M' : n} words`,
+      work: (n) => n,
+      make: (k, n) => {
+        const p = words(Math.ceil(n / 64), 8), o = new BigUint64Array(n);
+        return () => { k.unpackBits(p, n, 63, o); };
       },
     },
     {

@@ -1,25 +1,22 @@
-/** Twin: boolean words (bitwise ops act on 32-bit halves; bit-indexed ops use the platform's half order). */
+/** Twin: boolean words. Bitwise ops with BigInt (stores reduce mod 2^64); bit-indexed ops on 32-bit halves. */
 import type { U64 } from '../api.js';
 import { HI, LO, halves } from './words.js';
 
 export function xor(a: U64, b: U64, out: U64): void {
-  const x = halves(a), y = halves(b), o = halves(out);
-  for (let i = 0; i < o.length; i++) o[i] = x[i] ^ y[i];
+  for (let i = 0; i < out.length; i++) out[i] = a[i] ^ b[i];
 }
 
 export function and(a: U64, b: U64, out: U64): void {
-  const x = halves(a), y = halves(b), o = halves(out);
-  for (let i = 0; i < o.length; i++) o[i] = x[i] & y[i];
+  for (let i = 0; i < out.length; i++) out[i] = a[i] & b[i];
 }
 
 export function or(a: U64, b: U64, out: U64): void {
-  const x = halves(a), y = halves(b), o = halves(out);
-  for (let i = 0; i < o.length; i++) o[i] = x[i] | y[i];
+  for (let i = 0; i < out.length; i++) out[i] = a[i] | b[i];
 }
 
 export function not(a: U64, out: U64): void {
-  const x = halves(a), o = halves(out);
-  for (let i = 0; i < o.length; i++) o[i] = ~x[i];
+  const ones = 0xffffffffffffffffn;
+  for (let i = 0; i < out.length; i++) out[i] = a[i] ^ ones;
 }
 
 function popcount32(v: number): number {

@@ -23,32 +23,32 @@ export function roundHalfAway(v: number): number {
 }
 
 export function encodeFixed(x: Float64Array, f: number, out: U64): [number, number] {
-  const o = halves(out);
+  const u = halves(out);
+  const s = new Int32Array(out.buffer, out.byteOffset, out.length * 2);
   const scale = 2 ** f;
   let bad = 0;
   let first = -1;
   for (let i = 0; i < x.length; i++) {
     const r = roundHalfAway(x[i] * scale);
-    let lo: number, hi: number;
     if (r >= -TWO63 && r < TWO63) {
-      const mag = Math.abs(r);
-      lo = mag % TWO32;
-      hi = Math.floor(mag / TWO32);
-      if (r < 0) {
-        // two's complement negation of (hi:lo)
-        const nl = -lo;
-        hi = (-hi - (nl < 0 ? 1 : 0)) >>> 0;
-        lo = nl >>> 0;
-      }
+      // r = hi * 2^32 + lo with hi signed, 0 <= lo < 2^32; both steps are exact for integer doubles
+      const hi = Math.floor(r / TWO32);
+      s[2 * i + HI] = hi;
+      u[2 * i + LO] = r - hi * TWO32;
     } else {
       if (bad === 0) first = i;
       bad++;
-      if (Number.isNaN(r)) { lo = 0; hi = 0; }
-      else if (r > 0) { lo = 0xffffffff; hi = 0x7fffffff; }
-      else { lo = 0; hi = 0x80000000; }
+      if (Number.isNaN(r)) {
+        u[2 * i + LO] = 0;
+        u[2 * i + HI] = 0;
+      } else if (r > 0) {
+        u[2 * i + LO] = 0xffffffff;
+        u[2 * i + HI] = 0x7fffffff;
+      } else {
+        u[2 * i + LO] = 0;
+        u[2 * i + HI] = 0x80000000;
+      }
     }
-    o[2 * i + LO] = lo;
-    o[2 * i + HI] = hi;
   }
   return [bad, first];
 }
@@ -61,7 +61,7 @@ export function decodeFixed(a: U64, f: number, out: Float64Array): void {
     if (hi >= -0x200000 && hi < 0x200000) {
       out[i] = (hi * TWO32 + h[2 * i + LO]) / scale; // |value| < 2^53: exact
     } else {
-      out[i] = Number(BigInt.asIntN(64, a[i])) / scale;
+      out[i] = Number(BigInt.asIntN(64, a[i])) / scale; // one rounding to nearest, ties to even
     }
   }
 }

@@ -1,4 +1,4 @@
-/** Twin: shifts on 32-bit halves (bits already checked to be in [0, 63]). */
+/** Twin: right shifts on 32-bit halves, left shift as a BigInt product (bits already checked to be in [0, 63]). */
 import type { U64 } from '../api.js';
 import { HI, LO, halves } from './words.js';
 
@@ -32,19 +32,10 @@ export function sar(a: U64, s: number, out: U64): void {
   }
 }
 
+/** a << s mod 2^64 as a multiplication by 2^s (V8 lowers truncated BigInt products to machine code; shifts by a variable amount it does not) */
 export function shl(a: U64, s: number, out: U64): void {
-  const x = halves(a), o = halves(out);
-  if (s === 0) { o.set(x); return; }
-  for (let i = 0; i < o.length; i += 2) {
-    const lo = x[i + LO], hi = x[i + HI];
-    if (s < 32) {
-      o[i + HI] = ((hi << s) | (lo >>> (32 - s))) >>> 0;
-      o[i + LO] = (lo << s) >>> 0;
-    } else {
-      o[i + HI] = (lo << (s - 32)) >>> 0;
-      o[i + LO] = 0;
-    }
-  }
+  const f = 1n << BigInt(s);
+  for (let i = 0; i < out.length; i++) out[i] = a[i] * f;
 }
 
 /** -((-v) >>> s) mod 2^64 */
