@@ -90,7 +90,18 @@ export default async function protocolsBench(opts: BenchOptions): Promise<BenchR
   for (const c of cases(quick)) {
     if (only && !only.has(c.op)) continue;
     const jobArgs: ProtocolBenchArgs = { op: c.op, shape: c.shape, reps, ...(c.k !== undefined ? { k: c.k } : {}) };
-    const { results } = await runLocalParties({ jobModule: JOB, jobArgs, env: MALLOC_ENV, onLine: () => undefined, recvTimeoutMs: 120_000 });
+    const lines: string[] = [];
+    const onLine = (party: number, line: string): void => {
+      lines.push(`[P${party}] ${line}`);
+      if (lines.length > 200) lines.shift();
+    };
+    let results: unknown[];
+    try {
+      ({ results } = await runLocalParties({ jobModule: JOB, jobArgs, env: MALLOC_ENV, onLine, recvTimeoutMs: 120_000 }));
+    } catch (e) {
+      process.stderr.write(`bench protocols: block '${c.op}' failed; last party output:\n${lines.slice(-40).join('\n')}\n`);
+      throw e;
+    }
     const rs = results as [ProtocolBenchResult, ProtocolBenchResult, ProtocolBenchResult];
     const size = c.op === 'matmul' ? `${c.shape[0]}x${c.shape[1]} by ${c.shape[1]}x${c.shape[2]}` : c.op === 'topk' ? `${c.shape[0]} rows of ${c.shape[1]}` : c.shape.join('x');
     if (rs[0].skipped !== undefined) {

@@ -47,6 +47,7 @@
 import type { U64 } from '../kernels/api.js';
 import type { Context } from './context.js';
 import { ArithShare, BoolShare, type Shape, sameShape } from './types.js';
+import { concatScratch, zeroShareBoolScratch } from './scratch.js';
 import { concatWords, expectWords, splitWords } from './wire.js';
 
 /** A boolean replicated sharing of one bit-slice: this party's two components (W words each). */
@@ -93,11 +94,12 @@ export async function andSlices(ctx: Context, xs: readonly SlicePair[], ys: read
     return [];
   }
   const lens = xs.map((p) => p[0].length);
-  const x0 = concatWords(xs.map((p) => p[0]));
-  const x1 = concatWords(xs.map((p) => p[1]));
-  const y0 = concatWords(ys.map((p) => p[0]));
-  const y1 = concatWords(ys.map((p) => p[1]));
-  const z = ctx.k.rssAnd(x0, x1, y0, y1, ctx.zeroShareBool(x0.length));
+  // operands and the zero-sharing mask live only until the exchange: scratch memory
+  const x0 = concatScratch(ctx, 'and.x0', xs.map((p) => p[0]));
+  const x1 = concatScratch(ctx, 'and.x1', xs.map((p) => p[1]));
+  const y0 = concatScratch(ctx, 'and.y0', ys.map((p) => p[0]));
+  const y1 = concatScratch(ctx, 'and.y1', ys.map((p) => p[1]));
+  const z = ctx.k.rssAnd(x0, x1, y0, y1, zeroShareBoolScratch(ctx, x0.length));
   const got = await ctx.ch.exchange({ step, send: { [ctx.prev]: z }, recv: [ctx.next] });
   const zn = expectWords(ctx, got, ctx.next, z.length, step);
   const a = splitWords(z, lens);

@@ -30,6 +30,7 @@ import type { MatmulShape, U64 } from '../kernels/api.js';
 import type { Context } from './context.js';
 import { truncExactImpl } from './boolean.js';
 import { ArithShare, type Shape, sameShape, shapeSize } from './types.js';
+import { zeroShareScratch } from './scratch.js';
 import { concatWords, expectWords } from './wire.js';
 
 function anArith(x: unknown, label: string): ArithShare {
@@ -54,7 +55,7 @@ export async function mul(ctx: Context, x: ArithShare, y: ArithShare): Promise<A
   anArith(y, 'mul: y');
   if (!sameShape(x.shape, y.shape)) throw new RangeError(`mul: shapes differ ([${x.shape.join(',')}] vs [${y.shape.join(',')}])`);
   const scale = resultScale(x.scale + y.scale, 'mul');
-  const z = ctx.k.rssMul(x.s0, x.s1, y.s0, y.s1, ctx.zeroShare(x.size));
+  const z = ctx.k.rssMul(x.s0, x.s1, y.s0, y.s1, zeroShareScratch(ctx, x.size));
   const [a, b] = await reshare(ctx, z, 'mul');
   return new ArithShare(x.shape, a, b, scale);
 }
@@ -122,7 +123,7 @@ function planMatmul(x: ArithShare, y: ArithShare, opts: MatmulOptions, label: st
 
 function localMatmul(ctx: Context, p: MatmulPlan): U64 {
   const outN = shapeSize(p.out);
-  return ctx.k.rssMatmul(p.x0, p.x1, p.y0, p.y1, p.shape, ctx.zeroShare(outN));
+  return ctx.k.rssMatmul(p.x0, p.x1, p.y0, p.y1, p.shape, zeroShareScratch(ctx, outN));
 }
 
 /** Batched matrix product; 1 round, 8 bytes per OUTPUT element per party. Scale = x.scale + y.scale. */
@@ -224,7 +225,7 @@ export async function mulFixed(ctx: Context, x: ArithShare, y: ArithShare): Prom
   const s = resultScale(x.scale + y.scale, 'mulFixed');
   const bits = s - ctx.f;
   if (bits <= 0) return mul(ctx, x, y);
-  const z = ctx.k.rssMul(x.s0, x.s1, y.s0, y.s1, ctx.zeroShare(x.size));
+  const z = ctx.k.rssMul(x.s0, x.s1, y.s0, y.s1, zeroShareScratch(ctx, x.size));
   const [a, b] = await fusedTrunc(ctx, z, bits, 'mulFixed');
   return new ArithShare(x.shape, a, b, ctx.f);
 }
