@@ -6,7 +6,7 @@
  * no bar is drawn (logs stay clean).
  */
 import type { PartyStats } from '../parties/run-party.js';
-import { GEN_LINE_PREFIX, type GenLine, type GenerateResult } from './jobs/generate.js';
+import { GEN_LINE_PREFIX, type GenLine, type GenerateResult } from './jobs/generate-args.js';
 
 export interface TextSink {
   write(s: string): unknown;

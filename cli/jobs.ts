@@ -4,7 +4,6 @@
  * To add one: write it in its own module and add it to JOBS.
  */
 import type { Job } from '../parties/job.js';
-import { generateJob } from './jobs/generate.js';
 import { selftestJob } from './jobs/selftest.js';
 
 export interface JobEntry {
@@ -15,7 +14,8 @@ export interface JobEntry {
 
 export const JOBS: Readonly<Record<string, JobEntry>> = {
   generate: {
-    job: generateJob,
+    // loaded on first use: the secure decoder is only imported by parties that run it
+    job: async (ctx, args, io) => (await import('./jobs/generate.js')).generateJob(ctx, args, io),
     summary: 'private text generation: P0 shares the model, P1 the prompt; tokens revealed to P1 only (args: model, prompt, tokens, policy, revealLogits)',
   },
   selftest: { job: selftestJob, summary: 'party 1 and party 0 each input a vector; the parties add them on shares and reveal the sum' },

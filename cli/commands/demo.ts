@@ -13,7 +13,7 @@ import { loadModelOrRandom, loadTokenizerOrBytes } from '../../models/model-sour
 import { ReferenceModel } from '../../models/reference.js';
 import { type Command, configError, parseFlags, parseJsonFlag, toJsonText } from '../command.js';
 import { GenerationView, parseGenLine, summaryLines } from '../generation-view.js';
-import { DEFAULT_PROMPT, DEFAULT_TOKENS, type GenerateResult, parseGenerateArgs, resolveModelArg } from '../jobs/generate.js';
+import { DEFAULT_PROMPT, DEFAULT_TOKENS, type GenerateResult, parseGenerateArgs, resolveModelArg } from '../jobs/generate-args.js';
 
 export const demoCommand: Command = {
   summary: 'three local parties (fresh keys, loopback, encrypted, separate processes) privately continue a prompt',
