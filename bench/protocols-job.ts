@@ -18,6 +18,8 @@ export interface ProtocolBenchArgs {
   /** input shape of the block (for matmul: [m, k, n]) */
   readonly shape: readonly number[];
   readonly reps: number;
+  /** untimed repetitions first (page faults, JIT warm-up); default 1 */
+  readonly warmup?: number;
   /** top-k's k */
   readonly k?: number;
 }
@@ -30,7 +32,7 @@ export interface ProtocolBenchResult {
   readonly ms: number[];
   /** CPU time (user + system) of this party process in each repetition, ms */
   readonly cpuMs: number[];
-  /** traffic of ONE repetition (the first) on this party */
+  /** traffic of ONE repetition on this party */
   readonly cost?: StepStats;
 }
 
@@ -107,16 +109,19 @@ export async function protocolBench(ctx: Context, rawArgs: unknown, io: JobIO): 
   const ms: number[] = [];
   const cpuMs: number[] = [];
   let cost: StepStats | undefined;
-  for (let r = 0; r < reps; r++) {
+  const warmup = args.warmup ?? 1;
+  for (let r = 0; r < warmup + reps; r++) {
     await barrier(ctx);
     const before = P.snapshotStats(ctx.ch.stats);
     const t = performance.now();
     const c0 = process.cpuUsage();
     await run();
-    ms.push(performance.now() - t);
+    const wall = performance.now() - t;
     const c1 = process.cpuUsage(c0);
-    cpuMs.push((c1.user + c1.system) / 1000);
     if (r === 0) cost = P.diffStats(P.snapshotStats(ctx.ch.stats), before);
+    if (r < warmup) continue;
+    ms.push(wall);
+    cpuMs.push((c1.user + c1.system) / 1000);
   }
   io.log(`${op} [${shape.join('x')}]: ${ms.map((v) => v.toFixed(1)).join(', ')} ms`);
   return { op, ms, cpuMs, cost };
