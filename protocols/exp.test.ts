@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { costOf, runTrio } from './testing.js';
+import { exp } from './exp.js';
+import { ltz } from './compare.js';
+import { revealFloat } from './sharing.js';
+import { meanBytesPerElem, onGrid, randFloats, share } from './test-util.js';
+
+const F = 18;
+
+describe('exp', () => {
+  it('is within 3e-4 of float64 on [-14, 0] and edges, exactly 0 below -14; cost = ltz + 16 rounds', async () => {
+    const n = 4096;
+    const v = randFloats(n, -16, 0, 11);
+    const edges = [0, -0, -(2 ** -18), -1e-3, -1, -2, -13.99, -14, -14 - 2 ** -18, -14.5, -20, -1000, -1e6, -3e7];
+    edges.forEach((e, i) => (v[i] = e));
+    const X = onGrid(v, F);
+    const res = await runTrio(async (ctx) => {
+      const x = await share(ctx, 1, [n], X);
+      const c0 = costOf(ctx);
+      await ltz(ctx, x);
+      const ltzCost = c0();
+      const c = costOf(ctx);
+      const y = await exp(ctx, x);
+      const cost = c();
+      expect(y.scale).toBe(F);
+      return { cost, ltzCost, y: (await revealFloat(ctx, y))! };
+    });
+    const y = res[0].y;
+    let worst = 0;
+    for (let i = 0; i < n; i++) {
+      if (X[i] < -14) {
+        expect(y[i]).toBe(0);
+        continue;
+      }
+      const err = Math.abs(y[i] - Math.exp(X[i]));
+      worst = Math.max(worst, err);
+    }
+    expect(worst).toBeLessThanOrEqual(3e-4);
+    expect(y[0]).toBe(1); // exp(0) = 1 exactly
+    for (const r of res) {
+      expect(r.cost.rounds).toBe(r.ltzCost.rounds + 16);
+    }
+    // bytes: ltz + 8 * 11 products per element (mulFixed/mul) + the stand-alone trunc (party 0: 8)
+    const perParty = res.map((r) => (r.cost.bytesSent - r.ltzCost.bytesSent) / n);
+    expect(perParty.reduce((a, b) => a + b, 0) / 3).toBeCloseTo(88 + 8 / 3, 9);
+    const mean = meanBytesPerElem(res.map((r) => r.cost), n);
+    expect(mean).toBeLessThan(140);
+    console.log(`exp: max abs error ${worst.toExponential(3)}, ${res[0].cost.rounds} rounds, ${mean.toFixed(1)} bytes/element/party`);
+  });
+});

@@ -1,0 +1,84 @@
+/**
+ * exp(x) for x <= 0 on fixed-point shares (scale ctx.f), clipped to 0 where x < -14.
+ *
+ * Method (MPCache/PROTOCOLS.md: clip + range reduction + repeated squaring, with a better
+ * base than (1 + x/256)):
+ *   c = [x >= -14]                                   one batched comparison (ltz of x + 14)
+ *   t = c * x / 32,  a = c * x * q3,  b = c * x * q4  ONE mulFixed of [c*E1, c*E3, c*E4] by x
+ *                                                    (E = public integers, q = E / 2^f)
+ *   t^2, t*b                                         ONE mulFixed
+ *   T = t^2 * (a + t*b) = c3 t^3 + c4 t^4            ONE mul (kept at scale 2f, no truncation)
+ *   P = c + c1 t + c2 t^2 + T                         summed at scale 2f, ONE truncation
+ *   exp(x) ~ P^32                                    5 squarings (mulFixed)
+ * P(t) = 1 + c1 t + ... + c4 t^4 is a relative-minimax fit of e^t on [-14/32, 0]
+ * (protocols/fit/fit-nonlinear.ts: relative error 3.0e-7, so P^32 is within 1e-5 relative);
+ * c3 = 32 E3 / 2^f and c4 = 32 E4 / 2^f carry the constants' rounding (< 6e-5 absolute,
+ * relative effect on exp < 2e-4 * (|x|/14)^3). Where c = 0 every term is 0, so the result is
+ * exactly 0 (and no intermediate value can be large, whatever x is). exp(0) = 1 exactly.
+ * Fixed-point error: each truncation is within one unit (2^-f) and the squarings amplify
+ * the base's error at most 32-fold: |error| <= 3e-4 on [-14, 0] at f = 18 (measured max
+ * ~2.6e-4 near 0, where exp ~ 1). Truncation failure (ABY3, probability |v|/2^64 for the
+ * value v being truncated): every truncated value here is below 2^36 (values <= 1 at scale
+ * 2f), so < 2^-28 per truncation, 8 truncations per element.
+ *
+ * Inputs must be <= 0 (the result for x > 0 is not e^x beyond ~x = 0.1 and grows out of
+ * range for large x). Inputs below -14 (any magnitude that fits the ring) give exactly 0.
+ *
+ * Cost (n elements): rounds = ltz + 2 + 2 + 1 + 1 + 5*2 = ltz + 16 = 24.
+ * Bytes sent per party per element (mean of the three): ltz + 8*(3 + 2 + 5) (mulFixed /
+ * mul: 8 per product) + 8 (mul) + 8/3 (truncation, party 0 only) = ltz + 88 + 8/3
+ * (~ 41 + 90.7 = 132 at n = 64k).
+ *
+ * Reveals nothing: it is a fixed composition of ltz, mul, mulFixed and trunc, whose
+ * messages are each masked by fresh zero sharings / pairwise PRG words the receiver lacks
+ * (boolean.ts, mul.ts); the program (which messages, their sizes) does not depend on x.
+ */
+import type { Context } from './context.js';
+import { ltz } from './compare.js';
+import { add, addPublic, mulPublicInt, publicSub, withScale } from './linear.js';
+import { mul, mulFixed, trunc } from './mul.js';
+import { ArithShare } from './types.js';
+import { encodeConst, stack, unstack } from './batching.js';
+
+/** exp(t) - 1 ~ sum_k EXP_POLY[k-1] t^k on [-14/32, 0] (relative minimax, fit-nonlinear.ts). */
+export const EXP_POLY: readonly number[] = [0.99998005533269674, 0.49957211592169104, 0.16375053308547421, 0.033608021089287558];
+/** exp(x) = P(x / 2^EXP_SQUARINGS) ^ (2^EXP_SQUARINGS) */
+export const EXP_SQUARINGS = 5;
+/** inputs below this are clipped to exp = 0 */
+export const EXP_CLIP = -14;
+
+function anArith(x: unknown, label: string): ArithShare {
+  if (!(x instanceof ArithShare)) throw new TypeError(`${label} must be an ArithShare`);
+  return x;
+}
+
+/**
+ * exp(x) for x <= 0 at scale ctx.f; exactly 0 where x < -14. Elementwise, any shape.
+ * |error| <= 3e-4 on [-14, 0] (f = 18).
+ */
+export async function exp(ctx: Context, x: ArithShare): Promise<ArithShare> {
+  anArith(x, 'exp: x');
+  const f = ctx.f;
+  if (x.scale !== f) throw new RangeError(`exp: x must be at scale ctx.f = ${f}, got ${x.scale}`);
+  const shape = x.shape;
+  if (x.size === 0) return x;
+  // c = [x >= -14]
+  const c = publicSub(ctx, 1, await ltz(ctx, addPublic(ctx, x, -EXP_CLIP)));
+  const m = 2 ** EXP_SQUARINGS;
+  const e1 = encodeConst(1 / m, f); // exact
+  const e3 = encodeConst(EXP_POLY[2] / m, f);
+  const e4 = encodeConst(EXP_POLY[3] / m, f);
+  const rows = stack([mulPublicInt(ctx, c, e1), mulPublicInt(ctx, c, e3), mulPublicInt(ctx, c, e4)], f);
+  const xs = stack([x, x, x], f);
+  const [t, a, b] = unstack(await mulFixed(ctx, rows, xs), [shape, shape, shape], f);
+  const [t2, tb] = unstack(await mulFixed(ctx, stack([t, t], f), stack([t, b], f)), [shape, shape], f);
+  const top = await mul(ctx, t2, add(ctx, a, tb)); // scale 2f: c3 t^3 + c4 t^4
+  const c1 = encodeConst(EXP_POLY[0], f);
+  const c2 = encodeConst(EXP_POLY[1], f);
+  let sum = add(ctx, top, withScale(mulPublicInt(ctx, c, 1n << BigInt(2 * f)), 2 * f));
+  sum = add(ctx, sum, withScale(mulPublicInt(ctx, t, c1), 2 * f));
+  sum = add(ctx, sum, withScale(mulPublicInt(ctx, t2, c2), 2 * f));
+  let y = await trunc(ctx, sum, f);
+  for (let i = 0; i < EXP_SQUARINGS; i++) y = await mulFixed(ctx, y, y);
+  return y;
+}
