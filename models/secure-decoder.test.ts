@@ -13,6 +13,7 @@ import type { SecureKvPolicy, SecureLayerCache } from './secure-hooks.js';
 import { shareModel } from './secure-weights.js';
 import { loadStories260k, stories260kPresent } from './test-support.js';
 import { slice } from '../protocols/linear.js';
+import { revealFloat } from '../protocols/sharing.js';
 import { runTrio } from '../protocols/testing.js';
 
 const have = stories260kPresent();
@@ -176,6 +177,25 @@ describe('secure decoder arguments', () => {
         return true;
       }),
     ).resolves.toEqual([true, true, true]);
+  });
+
+  it('resume continues from another decoder\'s cache like the original decoder', async () => {
+    const [a, b] = await runTrio(async (ctx) => {
+      const model = await shareModel(ctx, config, ctx.party === 0 ? weights : undefined);
+      const first = new SecureDecoder(ctx, model);
+      const choice = await first.nextToken(await first.prefill(ctx.party === 1 ? [1, 5, 7] : undefined, 3));
+      const second = new SecureDecoder(ctx, model);
+      expect(() => second.resume(first.caches.slice(1), 3)).toThrow(/one SecureLayerCache per layer/);
+      expect(() => second.resume(first.caches, 8)).toThrow(/position/);
+      second.resume(first.caches, first.position);
+      expect(() => second.resume(first.caches, 3)).toThrow(/fresh decoder/);
+      const l2 = await second.step(choice.oneHot);
+      const l1 = await first.step(choice.oneHot);
+      return [await revealFloat(ctx, l1), await revealFloat(ctx, l2)];
+    });
+    void b;
+    const [l1, l2] = a as Float64Array[];
+    for (let i = 0; i < l1.length; i++) expect(Math.abs(l1[i] - l2[i])).toBeLessThan(1e-3);
   });
 
   it('rejects a policy that returns a cache or selection of the wrong shape', async () => {

@@ -47,7 +47,7 @@ import type { Context } from '../protocols/context.js';
 import { add, concat, mulPublic, slice, sumAxis } from '../protocols/linear.js';
 import { matmul, matmulFixed } from '../protocols/mul.js';
 import { input, reveal, revealFloat } from '../protocols/sharing.js';
-import { type ArithShare, PublicTensor } from '../protocols/types.js';
+import { ArithShare, PublicTensor } from '../protocols/types.js';
 import { type ModelConfig, kvDim, qDim } from './config.js';
 import { RopeTable } from './rope.js';
 import {
@@ -165,6 +165,21 @@ export class SecureDecoder {
   }
 
   /**
+   * Continue from an existing secret KV cache (one SecureLayerCache per layer, e.g. kept from
+   * another decoder or built by a benchmark) with the next token at `position`, instead of a
+   * prefill. Only on a fresh decoder. The caches are used as they are (not copied).
+   */
+  resume(caches: readonly SecureLayerCache[], position: number): void {
+    const c = this.config;
+    if (this.pos !== 0) throw new RangeError('resume is only allowed on a fresh decoder');
+    if (!Array.isArray(caches) || caches.length !== c.nLayers) throw new RangeError(`caches must hold one SecureLayerCache per layer (${c.nLayers})`);
+    if (!Number.isSafeInteger(position) || position <= 0 || position >= this.maxSeqLen) throw new RangeError(`position must be an integer in [1, ${this.maxSeqLen}), got ${position}`);
+    const geometry = { layer: 0, nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim, length: 1, k: caches[0]?.k, v: caches[0]?.v } as SecureLayerCache;
+    this.cache = caches.map((lc, l) => checkCache(lc, { ...geometry, layer: l }, `resume: caches[${l}]`));
+    this.pos = position;
+  }
+
+  /**
    * The user shares tokens as one-hot rows [T, vocab] (scale 0); one input round. The user
    * passes the ids, the others `undefined`; everyone passes the public count T.
    */
@@ -229,7 +244,7 @@ export class SecureDecoder {
       const [q, k, v] = splitQkv(ctx, c, qkv);
       const att = await prefillAttention(ctx, c, q, k, v);
       let lc: SecureLayerCache = { layer: l, nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim, length: T, k: att.k, v: att.v };
-      if (this.policy?.afterPrefill) lc = checkCache(await this.policy.afterPrefill(ctx, lc, att.queries), lc, 'afterPrefill');
+      if (this.policy?.afterPrefill) lc = checkCache(await this.policy.afterPrefill(ctx, lc, att.queries), lc, 'policy.afterPrefill');
       caches.push(lc);
       x = add(ctx, x, await matmulFixed(ctx, att.out, L.wo, { transB: true }));
       x = add(ctx, x, await feedForward(ctx, c, await rmsNormalize(ctx, x, c), L.w13, L.w2));
@@ -357,19 +372,20 @@ function greedy(logits: Float64Array): number {
   return best;
 }
 
-function checkCache(out: SecureLayerCache, before: SecureLayerCache, hook: string): SecureLayerCache {
-  if (typeof out !== 'object' || out === null) throw new TypeError(`policy.${hook} must return a SecureLayerCache`);
+function checkCache(out: SecureLayerCache, before: SecureLayerCache, label: string): SecureLayerCache {
+  if (typeof out !== 'object' || out === null) throw new TypeError(`${label} must give a SecureLayerCache`);
   const n = out.length;
+  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`${label}: cache length must be a positive integer, got ${n}`);
   const shape = [before.nKvHeads, n, before.headDim];
   for (const [name, t] of [['k', out.k], ['v', out.v]] as const) {
+    if (!(t instanceof ArithShare)) throw new TypeError(`${label}: cache ${name} must be an ArithShare`);
     if (t.shape.length !== 3 || t.shape.some((d, i) => d !== shape[i])) {
-      throw new RangeError(`policy.${hook}: cache ${name} must be [${shape.join(', ')}], got [${t.shape.join(', ')}]`);
+      throw new RangeError(`${label}: cache ${name} must be [${shape.join(', ')}], got [${t.shape.join(', ')}]`);
     }
   }
   if (out.layer !== before.layer || out.nHeads !== before.nHeads || out.nKvHeads !== before.nKvHeads || out.headDim !== before.headDim) {
-    throw new RangeError(`policy.${hook}: returned a cache of another layer or geometry`);
+    throw new RangeError(`${label}: a cache of another layer or geometry`);
   }
-  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`policy.${hook}: cache length must be a positive integer, got ${n}`);
   return out;
 }
 
