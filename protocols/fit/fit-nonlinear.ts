@@ -53,3 +53,26 @@ const geluPuma = (x: number): number =>
   : x;
 console.log(`silu mpcache (published), max abs error on [-16, 16]: ${maxErr(siluMpcache, siluRef).toExponential(3)}`);
 console.log(`gelu puma (published), max abs error on [-16, 16]: ${maxErr(geluPuma, geluRef).toExponential(3)}`);
+
+// Linear initial guesses with a power-of-two-fraction slope (free to evaluate on shares):
+// reciprocal on [1, 2]: y0 = a - x/2, minimise max |1 - x y0|;
+// rsqrt on [1, 4]: y0 = a - (39/256) x, minimise max |1 - x y0^2| (Goldschmidt's error).
+function bestOffset(err: (a: number, x: number) => number, lo: number, hi: number, aLo: number, aHi: number): [number, number] {
+  const worst = (a: number): number => {
+    let e = 0;
+    for (let i = 0; i <= 20000; i++) e = Math.max(e, Math.abs(err(a, lo + ((hi - lo) * i) / 20000)));
+    return e;
+  };
+  for (let it = 0; it < 100; it++) {
+    const m1 = aLo + (aHi - aLo) / 3;
+    const m2 = aHi - (aHi - aLo) / 3;
+    if (worst(m1) < worst(m2)) aHi = m2;
+    else aLo = m1;
+  }
+  const a = (aLo + aHi) / 2;
+  return [a, worst(a)];
+}
+const [ra, re] = bestOffset((a, x) => 1 - x * (a - x / 2), 1, 2, 1, 2);
+console.log(`reciprocal init a = ${ra.toPrecision(17)} (y0 = a - x/2), max |1 - x y0| = ${re.toExponential(3)}`);
+const [sa, se] = bestOffset((a, x) => 1 - x * (a - (39 / 256) * x) ** 2, 1, 4, 0.8, 1.3);
+console.log(`rsqrt init a = ${sa.toPrecision(17)} (y0 = a - 39x/256), max |1 - x y0^2| = ${se.toExponential(3)}`);

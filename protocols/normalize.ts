@@ -1,0 +1,36 @@
+/**
+ * Range normalisation shared by reciprocal and rsqrt: for a positive fixed-point x, the bits
+ * b_i = [x >= base^i] for a list of thresholds, all from ONE batched comparison (ltz of the
+ * stacked differences x - base^i). The bits are monotone (b_i >= b_{i+1}), so "the level of x"
+ * (the number of thresholds below it) has the one-hot form b_i - b_{i+1}, and any public
+ * function of the level is an integer combination of the bits: local.
+ *
+ * Cost: one ltz over (#thresholds * n) elements. Reveals nothing (ltz reveals nothing).
+ */
+import type { Context } from './context.js';
+import { ltz } from './compare.js';
+import { subPublic } from './linear.js';
+import { type IntTerm, intCombination, stack, unstack } from './batching.js';
+import type { ArithShare } from './types.js';
+
+/** b_i = [x >= 2^(log2Thresholds[i])] as 0/1 integer shares (scale 0), one per threshold. */
+export async function thresholdBits(ctx: Context, x: ArithShare, log2Thresholds: readonly number[]): Promise<ArithShare[]> {
+  if (log2Thresholds.length === 0) return [];
+  const diffs = log2Thresholds.map((e) => subPublic(ctx, x, 2 ** e));
+  const below = await ltz(ctx, stack(diffs, x.scale)); // [x < 2^e]
+  const parts = unstack(below, log2Thresholds.map(() => x.shape), 0);
+  // b = 1 - below
+  return parts.map((p) => intCombination(ctx, x.shape, 0, [{ x: p, c: -1n }], 1n));
+}
+
+/**
+ * sum over levels L = 0..T of [level = L] * value(L) as an integer share at `scale`, where
+ * level = number of set bits (bits sorted by ascending threshold) and value(L) is a public
+ * integer. Local.
+ */
+export function levelFunction(ctx: Context, bits: readonly ArithShare[], value: (level: number) => bigint, shape: readonly number[], scale: number): ArithShare {
+  // [level = L] = b_L - b_{L+1} with b_0 = 1 and b_{T+1} = 0 (bits[i] is b_{i+1})
+  // => sum_L value(L) (b_L - b_{L+1}) = value(0) + sum_{i>=1} b_i (value(i) - value(i-1))
+  const terms: IntTerm[] = bits.map((b, i) => ({ x: b, c: value(i + 1) - value(i) }));
+  return intCombination(ctx, shape, scale, terms, value(0));
+}

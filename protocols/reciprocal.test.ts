@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { costOf, runTrio } from './testing.js';
+import { reciprocal } from './reciprocal.js';
+import { ltz } from './compare.js';
+import { constant, revealFloat } from './sharing.js';
+import { onGrid, share } from './test-util.js';
+
+const F = 18;
+
+/** log-uniform values in [lo, hi] plus edges (deterministic). */
+function logUniform(n: number, lo: number, hi: number, seed: number): Float64Array {
+  let s = seed >>> 0;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = lo * (hi / lo) ** (s / 2 ** 32);
+  }
+  return out;
+}
+
+describe('reciprocal', () => {
+  it('relative error <= 1e-3 on [1, 2^14] at scale f + 14, abs <= 1e-3/x + 2^-f at scale f; cost = ltz(14n) + 10 rounds', async () => {
+    const n = 2000;
+    const v = logUniform(n, 1, 2 ** 14, 5);
+    const edges = [1, 1 + 2 ** -18, 2 - 2 ** -18, 2, 3, 4, 2 ** 7, 2 ** 13 - 2 ** -18, 2 ** 13, 2 ** 14 - 1, 2 ** 14];
+    edges.forEach((e, i) => (v[i] = e));
+    const X = onGrid(v, F);
+    const res = await runTrio(async (ctx) => {
+      const x = await share(ctx, 2, [n], X);
+      const c0 = costOf(ctx);
+      await ltz(ctx, constant(ctx, [14 * n], 0));
+      const ltzCost = c0();
+      const c = costOf(ctx);
+      const r = await reciprocal(ctx, x);
+      const cost = c();
+      const fine = await reciprocal(ctx, x, { scale: F + 14 });
+      expect(r.scale).toBe(F);
+      expect(fine.scale).toBe(F + 14);
+      return { cost, ltzCost, r: (await revealFloat(ctx, r))!, fine: (await revealFloat(ctx, fine))! };
+    });
+    let worstRel = 0;
+    let worstAbs = 0;
+    for (let i = 0; i < n; i++) {
+      const ref = 1 / X[i];
+      worstRel = Math.max(worstRel, Math.abs(res[0].fine[i] - ref) / ref);
+      const a = Math.abs(res[0].r[i] - ref);
+      expect(a).toBeLessThanOrEqual(1e-3 * ref + 2 ** -F);
+      worstAbs = Math.max(worstAbs, a);
+    }
+    expect(worstRel).toBeLessThanOrEqual(1e-4);
+    for (const r of res) {
+      expect(r.cost.rounds).toBe(r.ltzCost.rounds + 10);
+      expect(r.cost.bytesSent - r.ltzCost.bytesSent).toBe(8 * 6 * n); // 6 mulFixed: 8 bytes per element from every party
+    }
+    console.log(`reciprocal: max rel error (scale f+14) ${worstRel.toExponential(3)}, max abs error (scale f) ${worstAbs.toExponential(3)}, ${res[0].cost.rounds} rounds`);
+  });
+
+  it('supports other ranges (maxLog2) and intermediate output scales', async () => {
+    const n = 200;
+    const X = onGrid(logUniform(n, 1, 2 ** 20, 9), F);
+    const res = await runTrio(async (ctx) => {
+      const x = await share(ctx, 0, [4, 50], X);
+      const r = await reciprocal(ctx, x, { maxLog2: 20, scale: F + 10 });
+      expect(r.shape).toEqual([4, 50]);
+      return (await revealFloat(ctx, r))!;
+    });
+    for (let i = 0; i < n; i++) expect(Math.abs(res[1][i] * X[i] - 1)).toBeLessThanOrEqual(1e-3 + X[i] * 2 ** -(F + 10));
+  });
+
+  it('rejects bad arguments', async () => {
+    await runTrio(async (ctx) => {
+      const x = constant(ctx, [2], 1);
+      await expect(reciprocal(ctx, x, { maxLog2: 0 })).rejects.toThrow(RangeError);
+      await expect(reciprocal(ctx, x, { scale: F - 1 })).rejects.toThrow(RangeError);
+      await expect(reciprocal(ctx, constant(ctx, [2], 1, 0))).rejects.toThrow(RangeError);
+    });
+  });
+});

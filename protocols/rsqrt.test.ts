@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { costOf, runTrio } from './testing.js';
+import { rsqrt } from './rsqrt.js';
+import { ltz } from './compare.js';
+import { constant, revealFloat } from './sharing.js';
+import { onGrid, share } from './test-util.js';
+
+const F = 18;
+
+function logUniform(n: number, lo: number, hi: number, seed: number): Float64Array {
+  let s = seed >>> 0;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = lo * (hi / lo) ** (s / 2 ** 32);
+  }
+  return out;
+}
+
+describe('rsqrt', () => {
+  it('relative error <= 1e-3 on [1e-3, 2^12] and edges; cost = ltz(11n) + 15 rounds', async () => {
+    const n = 2000;
+    const v = logUniform(n, 1e-3, 2 ** 12, 7);
+    const edges = [1e-3, 2 ** -10, 1 / 64, 0.25, 1, 2, 4 - 2 ** -18, 4, 5, 1024, 4095, 4096];
+    edges.forEach((e, i) => (v[i] = e));
+    const X = onGrid(v, F);
+    const res = await runTrio(async (ctx) => {
+      const x = await share(ctx, 1, [n], X);
+      const c0 = costOf(ctx);
+      await ltz(ctx, constant(ctx, [11 * n], 0));
+      const ltzCost = c0();
+      const c = costOf(ctx);
+      const r = await rsqrt(ctx, x);
+      const cost = c();
+      expect(r.scale).toBe(F);
+      return { cost, ltzCost, r: (await revealFloat(ctx, r))! };
+    });
+    let worst = 0;
+    for (let i = 0; i < n; i++) {
+      const ref = 1 / Math.sqrt(X[i]);
+      worst = Math.max(worst, Math.abs(res[2].r[i] - ref) / ref);
+    }
+    expect(worst).toBeLessThanOrEqual(1e-3);
+    const extra = [8 * 9 * n + 8 * n, 8 * 9 * n, 8 * 9 * n]; // party 0 also sends the y0 truncation
+    res.forEach((r, p) => {
+      expect(r.cost.rounds).toBe(r.ltzCost.rounds + 15);
+      expect(r.cost.bytesSent - r.ltzCost.bytesSent).toBe(extra[p]);
+    });
+    console.log(`rsqrt: max rel error ${worst.toExponential(3)}, ${res[0].cost.rounds} rounds`);
+  });
+});
