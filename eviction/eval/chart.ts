@@ -30,7 +30,7 @@ const PALETTE: Record<string, string> = {
   'mpcache-static': '#ff9896',
   'mpcache-dynamic': '#a50f15',
   'mpcache-noshare': '#fb6a4a',
-  'mpcache-unscaled': '#67000d',
+  'mpcache-unscaled': '#8c6d31',
   full: '#000000',
 };
 const DASHED = new Set(['mpcache-static', 'mpcache-dynamic', 'mpcache-noshare', 'mpcache-unscaled', 'pyramidkv', 'scissorhands']);
@@ -59,7 +59,7 @@ export function renderChart(report: EvalReport): string {
     { title: 'NLL increase over Full (nats/token, lower is better)', unit: '', get: (r) => r.nllDelta },
     { title: 'Top-1 agreement with Full (%)', unit: '%', get: (r) => 100 * r.agreement },
     { title: 'Passkey exact match (%)', unit: '%', get: (r) => 100 * r.passkey, range: [0, 100] },
-    { title: 'Passkey: NLL of the key tokens (nats/token, lower is better)', unit: '', get: (r) => r.passkeyNll },
+    { title: 'Passkey: key-token NLL (nats, lower is better)', unit: '', get: (r) => r.passkeyNll },
   ];
   const panelW = 380;
   const panelH = 220;
