@@ -41,6 +41,7 @@ export const evalCommand: Command = {
   --budgets LIST      budget ratios (default 0.05,0.1,0.2,0.5)
   --docs N            held-out documents (default 4)
   --cont N            continuation tokens per document (default min(64, ctx/8))
+  --prompt N          prompt tokens per document (default ctx - cont)
   --passkey-lengths L passkey prompt lengths (default 128,256,ctx-8)
   --passkey-depths L  needle depths (default 0.1,0.5,0.9)
   --seed N            data and policy seed (default 2025)
@@ -58,6 +59,7 @@ export const evalCommand: Command = {
         budgets: { type: 'string' },
         docs: { type: 'string' },
         cont: { type: 'string' },
+        prompt: { type: 'string' },
         'passkey-lengths': { type: 'string' },
         'passkey-depths': { type: 'string' },
         seed: { type: 'string' },
@@ -91,6 +93,8 @@ export const evalCommand: Command = {
       over.contLen = cont;
       over.promptLen = ctx - cont;
     }
+    const prompt = posInt(f.prompt, '--prompt');
+    if (prompt) over.promptLen = prompt;
     const pl = numList(f['passkey-lengths'], '--passkey-lengths');
     if (pl) over.passkeyLengths = pl;
     const pd = numList(f['passkey-depths'], '--passkey-depths');
@@ -98,6 +102,8 @@ export const evalCommand: Command = {
     const seed = posInt(f.seed, '--seed');
     if (seed) over.seed = seed;
     const settings = defaultSettings(ctx, over);
+    if (settings.promptLen + settings.contLen > ctx) throw configError(`--prompt + --cont must not exceed the model context (${ctx})`);
+    if (settings.passkeyLengths.some((l) => !Number.isSafeInteger(l) || l < 64 || l > ctx)) throw configError(`--passkey-lengths must be integers in [64, ${ctx}]`);
     const quiet = f.quiet === true || !process.stderr.isTTY;
     let lastPrint = 0;
     process.stderr.write(`eval: ${em.name} (${em.path}), ${policies.length} policies x ${settings.budgets.length} budgets\n`);

@@ -229,3 +229,17 @@ describe('KIVI', () => {
     expect(kiviMemoryRatio(512, 64, 4, 32, 32)).toBeLessThan(0.5);
   });
 });
+
+describe('query-aware ties', () => {
+  it('Quest on all-zero keys reads the last page plus the lowest pages', () => {
+    const r = driveLayer(make('quest', 0.25), { ...buildScenario({ T, steps: 1, zero: true }), layer: 2 });
+    // budget 32 -> 2 pages: page 8 (the current token, forced) and page 0 (tie -> lowest index)
+    expect(Array.from(r.attendedPositions[0][0])).toEqual([...Array.from({ length: 16 }, (_, i) => i), 128]);
+  });
+  it('InfLLM on all-zero keys reads init, the lowest memory block and the local window', () => {
+    const r = driveLayer(make('infllm', 0.5), { ...buildScenario({ T, steps: 1, zero: true }), layer: 2 });
+    const { init, local } = infllmSplit(64, 4, 16);
+    const want = [...Array.from({ length: init }, (_, i) => i), ...Array.from({ length: 16 }, (_, i) => init + i), ...Array.from({ length: local }, (_, i) => 129 - local + i)];
+    expect(Array.from(r.attendedPositions[0][1])).toEqual(want);
+  });
+});
