@@ -141,6 +141,91 @@ MicroFn MicroFor(Isa isa) {
   return MicroPortable;
 }
 
+// Small-m path (decode steps multiply one or a few rows by a large matrix): no packing, B is
+// read in place once. transB (B stored n x k, e.g. weights [out][in]): dot products of
+// contiguous rows; otherwise (B stored k x n): row updates c += a(q) * B[q][:]. For rss the
+// logical product is [X0 | X1] [Y0 + Y1 ; Y0]. Plain loops that GCC vectorises per target.
+constexpr size_t kSmallM = 4;
+
+template <int>
+MPC_INLINE void SmallBody(const MatmulArgs& a, size_t rows, const uint64_t* __restrict A0, const uint64_t* __restrict A1,
+                          uint64_t* __restrict out) {
+  const size_t k = a.k, n = a.n;
+  if (a.transB) {
+    for (size_t j = 0; j < n; ++j) {
+      const uint64_t* __restrict b0 = a.y0 + j * k;
+      const uint64_t* __restrict b1 = a.y1 ? a.y1 + j * k : nullptr;
+      for (size_t r = 0; r < rows; ++r) {
+        const uint64_t* __restrict p0 = A0 + r * k;
+        uint64_t s = 0;
+        if (b1) {
+          const uint64_t* __restrict p1 = A1 + r * k;
+          for (size_t q = 0; q < k; ++q) s += p0[q] * (b0[q] + b1[q]) + p1[q] * b0[q];
+        } else {
+          for (size_t q = 0; q < k; ++q) s += p0[q] * b0[q];
+        }
+        out[r * n + j] += s;
+      }
+    }
+  } else {
+    for (size_t q = 0; q < k; ++q) {
+      const uint64_t* __restrict b0 = a.y0 + q * n;
+      const uint64_t* __restrict b1 = a.y1 ? a.y1 + q * n : nullptr;
+      for (size_t r = 0; r < rows; ++r) {
+        const uint64_t s0 = A0[r * k + q];
+        uint64_t* __restrict c = out + r * n;
+        if (b1) {
+          const uint64_t s1 = A1[r * k + q];
+          for (size_t j = 0; j < n; ++j) c[j] += s0 * (b0[j] + b1[j]) + s1 * b0[j];
+        } else {
+          for (size_t j = 0; j < n; ++j) c[j] += s0 * b0[j];
+        }
+      }
+    }
+  }
+}
+
+using SmallFn = void (*)(const MatmulArgs&, size_t, const uint64_t*, const uint64_t*, uint64_t*);
+
+void SmallPortable(const MatmulArgs& a, size_t rows, const uint64_t* A0, const uint64_t* A1, uint64_t* out) {
+  SmallBody<0>(a, rows, A0, A1, out);
+}
+#if MPC_X86
+MPC_TARGET_AVX2 void SmallAvx2(const MatmulArgs& a, size_t rows, const uint64_t* A0, const uint64_t* A1, uint64_t* out) {
+  SmallBody<1>(a, rows, A0, A1, out);
+}
+MPC_TARGET_AVX512 void SmallAvx512(const MatmulArgs& a, size_t rows, const uint64_t* A0, const uint64_t* A1, uint64_t* out) {
+  SmallBody<2>(a, rows, A0, A1, out);
+}
+#endif
+
+SmallFn SmallFor(Isa isa) {
+#if MPC_X86
+  if (isa == Isa::kAvx512) return SmallAvx512;
+  if (isa == Isa::kAvx2) return SmallAvx2;
+#endif
+  (void)isa;
+  return SmallPortable;
+}
+
+// out (m x n, already holding init or zeros) += the product, for m <= kSmallM.
+bool SmallMatmul(Isa isa, const MatmulArgs& a, uint64_t* out) {
+  const size_t m = a.m, k = a.k;
+  const bool rss = a.x1 != nullptr;
+  Buf rows = AllocAligned((rss ? 2 : 1) * m * k);
+  if (!rows) return false;
+  uint64_t* A0 = rows.get();
+  uint64_t* A1 = rss ? A0 + m * k : nullptr;
+  for (size_t i = 0; i < m; ++i) {
+    for (size_t q = 0; q < k; ++q) {
+      A0[i * k + q] = a.transA ? a.x0[q * m + i] : a.x0[i * k + q];
+      if (rss) A1[i * k + q] = a.transA ? a.x1[q * m + i] : a.x1[i * k + q];
+    }
+  }
+  SmallFor(isa)(a, m, A0, A1, out);
+  return true;
+}
+
 }  // namespace
 
 bool MatmulU64(Isa isa, const MatmulArgs& a, const uint64_t* init, uint64_t* out) {
@@ -151,6 +236,7 @@ bool MatmulU64(Isa isa, const MatmulArgs& a, const uint64_t* init, uint64_t* out
     std::memset(out, 0, m * n * sizeof(uint64_t));
   }
   if (m == 0 || n == 0 || K == 0) return true;
+  if (m <= kSmallM) return SmallMatmul(isa, a, out);
   const MicroFn micro = MicroFor(isa);
   const size_t kcMax = std::min(kKC, K);
   const size_t mcMax = (std::min(kMC, m) + kMR - 1) / kMR * kMR;
