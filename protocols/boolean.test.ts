@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { costOf, runTrio } from './testing.js';
-import { a2b, andB, b2a, msb, notB, xorB, xorPublicB } from './boolean.js';
-import { input, revealBool, reveal } from './sharing.js';
+import { a2b, andB, b2a, bitTimes, bitTimesSliced, msb, msbSliced, notB, xorB, xorPublicB } from './boolean.js';
+import { input, revealBool, reveal, constant } from './sharing.js';
 import { BoolShare } from './types.js';
 import { meanBytesPerElem } from './test-util.js';
 
@@ -155,6 +155,52 @@ describe('boolean word ops', () => {
         expect(r.not[i]).toBe(U(~a[i]));
         expect(r.xp[i]).toBe(a[i] ^ b[i]);
       }
+    }
+  });
+});
+
+describe('bitTimes', () => {
+  it('b * d in one round (P0 sends 32 bytes, P1/P2 8 bytes per element), exact', async () => {
+    const n = 256;
+    const bits = words(n, 41n);
+    const ds = [...EDGES, ...words(n - EDGES.length, 42n)];
+    const res = await runTrio(async (ctx) => {
+      // a random boolean sharing of the bits: through msb of inputs with those sign bits
+      const x = await input(ctx, 1, [n], ctx.party === 1 ? BigUint64Array.from(bits) : undefined, 0);
+      const b = await msb(ctx, x);
+      const d = await input(ctx, 2, [n], ctx.party === 2 ? BigUint64Array.from(ds) : undefined, 0);
+      const c = costOf(ctx);
+      const p = await bitTimes(ctx, b, d);
+      return { cost: c(), p: (await reveal(ctx, p))!.data };
+    });
+    expect(res.map((r) => r.cost.bytesSent)).toEqual([32 * n, 8 * n, 8 * n]);
+    expect(res.map((r) => r.cost.rounds)).toEqual([1, 1, 1]);
+    for (let i = 0; i < n; i++) expect(res[0].p[i]).toBe(bits[i] >> 63n ? ds[i] : 0n);
+  });
+
+  it('several values and the bit itself in the same round; also on a constant value', async () => {
+    const n = 200;
+    const xs = words(n, 51n);
+    const d1 = words(n, 52n);
+    const res = await runTrio(async (ctx) => {
+      const x = await input(ctx, 0, [n], ctx.party === 0 ? BigUint64Array.from(xs) : undefined, 0);
+      const d = await input(ctx, 1, [n], ctx.party === 1 ? BigUint64Array.from(d1) : undefined, 7);
+      const e = await msbSliced(ctx, x);
+      const c = costOf(ctx);
+      const r = await bitTimesSliced(ctx, e, n, [d, constant(ctx, [n], 3, 0)], true);
+      const cost = c();
+      return { cost, bit: (await reveal(ctx, r.bit!))!, p0: (await reveal(ctx, r.prods[0]))!, p1: (await reveal(ctx, r.prods[1]))! };
+    });
+    const r = res[2];
+    expect(r.cost.rounds).toBe(1);
+    expect(res.map((q) => q.cost.bytesSent)).toEqual([2 * 3 * 8 * n, 3 * 8 * n, 3 * 8 * n]);
+    expect(r.bit.scale).toBe(0);
+    expect(r.p0.scale).toBe(7);
+    for (let i = 0; i < n; i++) {
+      const e = xs[i] >> 63n;
+      expect(r.bit.data[i]).toBe(e);
+      expect(r.p0.data[i]).toBe(e ? d1[i] : 0n);
+      expect(r.p1.data[i]).toBe(e * 3n);
     }
   });
 });

@@ -13,9 +13,10 @@
  * tree (6 levels, 63 ANDs, each masked by a fresh boolean zero sharing), then bit
  * injection. 8 rounds, about 170 bits (21 bytes) per element per party on average.
  *
- * mux(c, a, b) = b + c * (a - b): one multiplication (1 round). relu(x) = x * (1 - ltz(x)).
- * max / argmax over the last axis: a tournament tree of adjacent pairs (log2 n levels, each
- * one batched comparison and one batched multiplication for all pairs of all rows); on a tie
+ * mux(c, a, b) = b + c * (a - b): one multiplication (1 round). relu(x) = x - msb(x) * x with
+ * the product fused into the bit injection round (boolean.ts "bit times value"): 8 rounds.
+ * max / argmax over the last axis: a tournament tree of adjacent pairs (ceil(log2 n) levels, each
+ * one batched msb for all pairs of all rows and one fused select round: 8 rounds); on a tie
  * the lower index wins. argmax's one-hot is built top-down from the stored comparison bits
  * (log2 n more multiplication rounds, about 2n products per row).
  *
@@ -24,7 +25,7 @@
  */
 import type { U64 } from '../kernels/api.js';
 import type { Context } from './context.js';
-import { andSlices, b2aSliced, msbSliced, sliceBits, sliceWords, type SlicePair } from './boolean.js';
+import { andSlices, b2aSliced, bitTimesSliced, msbSliced, sliceBits, sliceWords, type SlicePair } from './boolean.js';
 import { add, concat, publicSub, slice, sub, transposeWords } from './linear.js';
 import { mul } from './mul.js';
 import { constant } from './sharing.js';
@@ -129,11 +130,12 @@ export async function mux(ctx: Context, c: ArithShare, a: ArithShare, b: ArithSh
   return add(ctx, b, await mul(ctx, c, sub(ctx, a, b)));
 }
 
-/** max(x, 0). 9 rounds. */
+/** max(x, 0) = x - [x < 0] * x, the product fused with the bit injection. 8 rounds. */
 export async function relu(ctx: Context, x: ArithShare): Promise<ArithShare> {
   anArith(x, 'relu: x');
-  const pos = publicSub(ctx, 1, await ltz(ctx, x));
-  return mul(ctx, pos, x);
+  const e = await msbSliced(ctx, x, 'relu.msb');
+  const { prods } = await bitTimesSliced(ctx, e, x.size, [x], false, 'relu.select');
+  return sub(ctx, x, prods[0]);
 }
 
 /** Split [rows, 2h] into the even and odd columns, each [rows, h] (local word shuffling). */
@@ -181,10 +183,12 @@ async function tournament(ctx: Context, x: ArithShare, keep: boolean, label: str
     const h = cnt >> 1;
     const main = cnt % 2 === 1 ? slice(ctx, cur, 0, cnt - 1) : cur;
     const [left, right] = deinterleave(main, rows, h);
-    const leftWins = publicSub(ctx, 1, await ltz(ctx, sub(ctx, left, right)));
-    const win = add(ctx, right, await mul(ctx, leftWins, sub(ctx, left, right)));
+    // e = [left < right]; winner = left + e * (right - left) (a tie keeps the left, lower index)
+    const e = await msbSliced(ctx, sub(ctx, left, right), `${label}.msb`);
+    const r = await bitTimesSliced(ctx, e, rows * h, [sub(ctx, right, left)], keep, `${label}.select`);
+    const win = add(ctx, left, r.prods[0]);
     cur = cnt % 2 === 1 ? concat(ctx, [win, slice(ctx, cur, cnt - 1, cnt)]) : win;
-    if (keep) levels.push({ cnt, h, leftWins });
+    if (keep) levels.push({ cnt, h, leftWins: publicSub(ctx, 1, r.bit!) });
   }
   return { max: cur.reshape([...lead, 1]), levels };
 }
