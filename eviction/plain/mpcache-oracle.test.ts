@@ -175,3 +175,20 @@ describe('MPCache oracle: clustered selection', () => {
     expect(Array.from(own.s3[0]!)).not.toEqual(Array.from(own.s2[0]!));
   });
 });
+
+describe('MPCache policy, paper mode (staticRatio)', () => {
+  it('keeps floor(0.3 T) prompt tokens and reads twoLevelSelect(ratio2 = 0.2) each step', async () => {
+    const { driveLayer } = await import('./testing/array-cache.js');
+    const { buildScenario } = await import('./testing/scenarios.js');
+    const model = { nLayers: 4, nHeads: 2, nKvHeads: 1, headDim: 8 };
+    const sc = { ...buildScenario({ T: 200, steps: 2, nHeads: 2, nKvHeads: 1, sink: 2 }), layer: 1 };
+    const p = mpcachePolicy({ budget: { ratio: 0.05 }, model, staticRatio: 0.3, ratio2: 0.2 });
+    const r = driveLayer(p, sc);
+    expect(r.cache.length(0)).toBe(60 + 2);
+    // replay the last step's selection from the final cache (its keys are what the step saw)
+    const n = r.cache.length(0);
+    const want = twoLevelSelect(sc.stepQueries![0].subarray(8, 16), r.cache.keys(0), n, 8, { ratio2: 0.2 }).tokens;
+    const pos = r.cache.positions(0);
+    expect(Array.from(r.attendedPositions[1][0])).toEqual(Array.from(want, (i) => pos[i]));
+  });
+});

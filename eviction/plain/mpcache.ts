@@ -53,6 +53,15 @@ export interface MpCacheOptions extends PolicyOptions {
   readonly ratio2?: number;
   readonly alpha?: number;
   readonly block2?: number;
+  /**
+   * Paper mode: keep floor(staticRatio * T) prompt tokens statically and read ratio2 of the
+   * cache per step, whatever the budget (the secure MPCache's parametrisation; default: derive
+   * both from the budget as described above)
+   */
+  readonly staticRatio?: number;
+  /** always select the first / the last block (default true) */
+  readonly forceFirst?: boolean;
+  readonly forceLast?: boolean;
   /** registry name override (variants) */
   readonly name?: string;
 }
@@ -72,6 +81,9 @@ export function mpcachePolicy(o: MpCacheOptions): KvPolicy {
   const ratio2 = aRatio(o.ratio2 ?? 0.2, 'ratio2', 1e-9, 1);
   const alpha = o.alpha ?? 0.6;
   const block2 = o.block2 ?? 16;
+  const staticRatio = o.staticRatio === undefined ? undefined : aRatio(o.staticRatio, 'staticRatio', 1e-9, 1);
+  const forceFirst = o.forceFirst ?? true;
+  const forceLast = o.forceLast ?? true;
   /** per layer: dynamic ratio in effect */
   const layerRatio2 = new Map<number, number>();
   /** per step: level-2 blocks chosen per query head by each computing layer */
@@ -82,13 +94,18 @@ export function mpcachePolicy(o: MpCacheOptions): KvPolicy {
     name,
     kind: useStatic && useDynamic ? 'static+query-aware' : useStatic ? 'static' : useDynamic ? 'query-aware' : 'reference',
     gqa: useDynamic ? 'per-query-head' : useStatic ? 'layer-mean' : 'none',
-    params: { static: useStatic, dynamic: useDynamic, share, keepRule, tau, scaled, causal, windowRatio, ratio1, ratio2, alpha, block2 },
+    params: { static: useStatic, dynamic: useDynamic, share, keepRule, tau, scaled, causal, windowRatio, ratio1, ratio2, alpha, block2, staticRatio: staticRatio ?? 'from budget', forceFirst, forceLast },
     onPrefill(ctx: PrefillContext) {
       const T = ctx.length;
       const B = resolveBudget(budget, T);
       let Bs = T;
-      if (useStatic) Bs = useDynamic ? Math.min(T, Math.floor(B / ratio2)) : B;
-      layerRatio2.set(ctx.layer, Math.min(1, B / Bs));
+      if (staticRatio !== undefined) {
+        if (useStatic) Bs = Math.max(1, Math.floor(staticRatio * T + 1e-9));
+        layerRatio2.set(ctx.layer, ratio2);
+      } else {
+        if (useStatic) Bs = useDynamic ? Math.min(T, Math.floor(B / ratio2)) : B;
+        layerRatio2.set(ctx.layer, Math.min(1, B / Bs));
+      }
       if (!useStatic || (keepRule === 'topk' && Bs >= T)) return;
       const { cache } = ctx;
       const keys = Array.from({ length: cache.nKvHeads }, (_, kv) => cache.keys(kv).slice(0, T * cache.headDim));
@@ -117,9 +134,12 @@ export function mpcachePolicy(o: MpCacheOptions): KvPolicy {
         let level2: Int32Array;
         if (reuse) {
           const kept = Array.from(reuse[h]).filter((b) => b < G2);
-          level2 = unionSorted(kept, [0, G2 - 1]);
+          const forced: number[] = [];
+          if (forceFirst) forced.push(0);
+          if (forceLast) forced.push(G2 - 1);
+          level2 = unionSorted(kept, forced);
         } else {
-          level2 = twoLevelSelect(ctx.query[h], cache.keys(kv), n, cache.headDim, { block2, ratio1: Math.max(ratio1, r2), ratio2: r2, alpha }).level2;
+          level2 = twoLevelSelect(ctx.query[h], cache.keys(kv), n, cache.headDim, { block2, ratio1: Math.max(ratio1, r2), ratio2: r2, alpha, forceFirst, forceLast }).level2;
         }
         mine.push(level2);
         out.push(blockTokens(level2, block2, n));
