@@ -25,6 +25,7 @@ import type { Context } from '../../protocols/context.js';
 import { ltz, max } from '../../protocols/compare.js';
 import { add, concat, neg, slice, sub, transposeWords } from '../../protocols/linear.js';
 import { mul } from '../../protocols/mul.js';
+import { constant } from '../../protocols/sharing.js';
 import { ArithShare } from '../../protocols/types.js';
 
 export interface BlockReps {
@@ -191,4 +192,34 @@ export async function appendBlockReps(ctx: Context, reps: BlockReps, kNew: Arith
     ({ max2, min2, max1, min1 } = arrays);
   }
   return { n: t + 1, nKv, hd, block2, max2, min2, max1, min1, staleLast1: stale };
+}
+
+/**
+ * Representatives of keys that are PUBLIC test data (benchmarks, tests): computed in the clear
+ * and turned into trivial sharings (local, no communication). `keys` is head-major
+ * [nKv, n, hd]. Equal to what buildBlockReps computes on a sharing of the same keys.
+ */
+export function publicBlockReps(ctx: Context, keys: Float64Array, nKv: number, n: number, hd: number, block2: number): BlockReps {
+  if (keys.length !== nKv * n * hd) throw new RangeError(`publicBlockReps: keys must hold ${nKv} x ${n} x ${hd} values`);
+  const G2 = Math.ceil(n / block2);
+  const G1 = Math.ceil(G2 / 2);
+  const mx2 = new Float64Array(nKv * G2 * hd).fill(-Infinity);
+  const mn2 = new Float64Array(nKv * G2 * hd).fill(Infinity);
+  const mx1 = new Float64Array(nKv * G1 * hd).fill(-Infinity);
+  const mn1 = new Float64Array(nKv * G1 * hd).fill(Infinity);
+  for (let h = 0; h < nKv; h++) {
+    for (let t = 0; t < n; t++) {
+      const b2 = h * G2 + Math.floor(t / block2);
+      const b1 = h * G1 + Math.floor(t / (2 * block2));
+      for (let i = 0; i < hd; i++) {
+        const v = keys[(h * n + t) * hd + i];
+        if (v > mx2[b2 * hd + i]) mx2[b2 * hd + i] = v;
+        if (v < mn2[b2 * hd + i]) mn2[b2 * hd + i] = v;
+        if (v > mx1[b1 * hd + i]) mx1[b1 * hd + i] = v;
+        if (v < mn1[b1 * hd + i]) mn1[b1 * hd + i] = v;
+      }
+    }
+  }
+  const sh = (v: Float64Array, G: number): ArithShare => constant(ctx, [nKv, G, hd], v);
+  return { n, nKv, hd, block2, max2: sh(mx2, G2), min2: sh(mn2, G2), max1: sh(mx1, G1), min1: sh(mn1, G1), staleLast1: false };
 }

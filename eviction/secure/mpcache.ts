@@ -50,6 +50,12 @@ export interface SecureMpCachePolicy extends SecureKvPolicy {
   attend(ctx: Context, cache: SecureLayerCache, query: ArithShare, step: number): Promise<ArithShare>;
   /** The block selection of `layer` at `step` (computed or reused), or undefined when dynamic selection is off. */
   selection(ctx: Context, cache: SecureLayerCache, query: ArithShare, step: number): Promise<BlockSelection | undefined>;
+  /**
+   * Set up the dynamic state of a layer whose cache did not go through afterPrefill (e.g. a
+   * decoder resumed from a given cache, or a benchmark): its block representatives, built
+   * securely from the cache, or `reps` when given (e.g. publicBlockReps of public test data).
+   */
+  prepare(ctx: Context, cache: SecureLayerCache, reps?: BlockReps): Promise<void>;
   /** per layer: prompt tokens kept at prefill (after afterPrefill) */
   readonly keptAtPrefill: ReadonlyMap<number, number>;
   /** per layer: the count revealed by the threshold rule */
@@ -124,6 +130,14 @@ export function secureMpCachePolicy(model: MpCacheModelShape, options: SecureMpC
     keptAtPrefill: kept,
     revealedCounts: revealed,
     selection,
+
+    async prepare(ctx, cache, given) {
+      checkLayer(cache);
+      if (given !== undefined && (given.n !== cache.length || given.nKv !== cache.nKvHeads || given.hd !== cache.headDim || given.block2 !== p.block2)) {
+        throw new RangeError('prepare: the representatives do not match the cache');
+      }
+      reps.set(cache.layer, given ?? (await buildBlockReps(ctx, cache.k, p.block2)));
+    },
 
     async afterPrefill(ctx, cache, queries) {
       checkLayer(cache);

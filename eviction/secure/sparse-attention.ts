@@ -27,7 +27,7 @@
 import type { Context } from '../../protocols/context.js';
 import { addPublic, concat, slice } from '../../protocols/linear.js';
 import { matmul, matmulFixed } from '../../protocols/mul.js';
-import { softmax } from '../../protocols/nonlinear.js';
+import { softmax } from '../../protocols/softmax.js';
 import { constant, publicTensor } from '../../protocols/sharing.js';
 import { ArithShare } from '../../protocols/types.js';
 import type { BlockSelection } from './clustered-select.js';

@@ -32,7 +32,7 @@ import type { Context } from '../../protocols/context.js';
 import { eq, ge, lt, max } from '../../protocols/compare.js';
 import { broadcastLast, concat, mulPublic, mulPublicFloat, slice, sumAxis, transpose } from '../../protocols/linear.js';
 import { matmul, matmulFixed } from '../../protocols/mul.js';
-import { softmax } from '../../protocols/nonlinear.js';
+import { softmax } from '../../protocols/softmax.js';
 import { constant, reveal } from '../../protocols/sharing.js';
 import { topk } from '../../protocols/topk.js';
 import { type ArithShare, PublicTensor } from '../../protocols/types.js';
