@@ -145,15 +145,11 @@ export function splitQkv(ctx: Context, c: ModelConfig, qkv: ArithShare): [ArithS
   return [slice(ctx, qkv, 0, qd), slice(ctx, qkv, qd, qd + kd), slice(ctx, qkv, qd + kd, qd + 2 * kd)];
 }
 
-/** The causal mask for prefill scores [nKvHeads, G*T, T] (row (j, t) may see keys 0..t). */
-export function causalMask(ctx: Context, c: ModelConfig, T: number): PublicTensor {
-  const rows = qDim(c) / c.headDim; // nHeads = nKvHeads * G rows of T each
-  const m = new BigUint64Array(rows * T * T);
-  for (let r = 0; r < rows; r++) {
-    for (let t = 0; t < T; t++) m.fill(1n, (r * T + t) * T, (r * T + t) * T + t + 1);
-  }
-  void ctx;
-  return new PublicTensor([c.nKvHeads, (c.nHeads / c.nKvHeads) * T, T], m, 0);
+/** The causal mask [T, T] (query t may see keys 0..t), scale 0; softmax repeats it over heads. */
+export function causalMask(T: number): PublicTensor {
+  const m = new BigUint64Array(T * T);
+  for (let t = 0; t < T; t++) m.fill(1n, t * T, t * T + t + 1);
+  return new PublicTensor([T, T], m, 0);
 }
 
 export interface PrefillAttention {
@@ -180,8 +176,8 @@ export async function prefillAttention(ctx: Context, c: ModelConfig, q: ArithSha
   const K = swapLeadingAxes(k, T, c.nKvHeads, hd);
   const V = swapLeadingAxes(v, T, c.nKvHeads, hd);
   const scores = await matmulFixed(ctx, Q.reshape([c.nKvHeads, G * T, hd]), K, { transB: true });
-  const probs = await softmax(ctx, scores, { mask: causalMask(ctx, c, T) });
-  const o = await matmulFixed(ctx, probs, V); // [nKv, G*T, hd] = [nHeads, T, hd]
+  const probs = await softmax(ctx, scores.reshape([c.nKvHeads, G, T, T]), { mask: causalMask(T) });
+  const o = await matmulFixed(ctx, probs.reshape([c.nKvHeads, G * T, T]), V); // [nKv, G*T, hd] = [nHeads, T, hd]
   return { out: swapLeadingAxes(o, c.nHeads, T, hd).reshape([T, qDim(c)]), queries: Q, k: K, v: V };
 }
 
