@@ -82,6 +82,10 @@ describe.skipIf(!present)('eval harness on stories260K', () => {
     expect(renderMarkdown(r).split('\n').length).toBe(r.rows.length + 3);
     expect(renderTable(r)).toContain('mpcache');
     expect(JSON.parse(JSON.stringify(r)).rows.length).toBe(8);
+    // same seed, same result (timings aside)
+    const again = runEval({ name: 'stories260K', path: 'x', model, tokenizer: tok }, settings);
+    const strip = (rows: typeof r.rows) => rows.map(({ seconds: _s, ...rest }) => rest);
+    expect(strip(again.rows)).toEqual(strip(r.rows));
   });
 
   it('retrieval-head calibration is deterministic, one score in [0, 1] per layer and KV head', () => {

@@ -96,6 +96,9 @@ export function mpcachePolicy(o: MpCacheOptions): KvPolicy {
     gqa: useDynamic ? 'per-query-head' : useStatic ? 'layer-mean' : 'none',
     params: { static: useStatic, dynamic: useDynamic, share, keepRule, tau, scaled, causal, windowRatio, ratio1, ratio2, alpha, block2, staticRatio: staticRatio ?? 'from budget', forceFirst, forceLast },
     onPrefill(ctx: PrefillContext) {
+      // a new sequence: forget the previous one's shared selections
+      chosen.clear();
+      chosenStep = -1;
       const T = ctx.length;
       const B = resolveBudget(budget, T);
       let Bs = T;
