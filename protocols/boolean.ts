@@ -138,15 +138,17 @@ interface GpState {
  * positions whose generate bit is needed (63 for msb, 64 for a2b and truncExact).
  * `sValue` (P0) and `xValue` (P1, P2) override s = x0 + x1 and x2 (used by eq).
  */
-async function gpRound(ctx: Context, sVal: U64 | undefined, xVal: U64 | undefined, n: number, nG: number, step: string): Promise<GpState> {
+async function gpRound(
+  ctx: Context, sVal: U64 | undefined, xVal: U64 | undefined, n: number, nG: number, step: string, nS = 64,
+): Promise<GpState> {
   const k = ctx.k;
   const W = sliceWords(n);
   const gW = nG * W;
-  const all = 64 * W;
+  const all = nS * W;
   // p = s ^ x2 with s shared as (t, u, 0) and x2 as (0, 0, X): p = (t, u, X), no work needed
   let p0: U64, p1: U64, g0: U64, g1: U64;
   if (ctx.party === 0) {
-    const S = sliceBits(ctx, sVal!, 64);
+    const S = sliceBits(ctx, sVal!, nS);
     const t = ctx.prgPrev.words(all);
     const c0 = ctx.prgPrev.words(gW);
     const tp = ctx.prgNext.words(gW);
@@ -156,7 +158,7 @@ async function gpRound(ctx: Context, sVal: U64 | undefined, xVal: U64 | undefine
     await ctx.ch.exchange({ step, send: { 1: u, 2: up } });
     [p0, p1, g0, g1] = [t, u, c0, c1];
   } else if (ctx.party === 1) {
-    const X = sliceBits(ctx, xVal!, 64);
+    const X = sliceBits(ctx, xVal!, nS);
     const tp = ctx.prgPrev.words(gW);
     const c1 = ctx.prgPrev.words(gW);
     const Xg = X.subarray(0, gW);
@@ -169,7 +171,7 @@ async function gpRound(ctx: Context, sVal: U64 | undefined, xVal: U64 | undefine
     k.xor(c2, c1, c2);
     [p0, p1, g0, g1] = [u, X, c1, c2];
   } else {
-    const X = sliceBits(ctx, xVal!, 64);
+    const X = sliceBits(ctx, xVal!, nS);
     const t = ctx.prgNext.words(all);
     const c0 = ctx.prgNext.words(gW);
     const Xg = X.subarray(0, gW);
@@ -183,7 +185,7 @@ async function gpRound(ctx: Context, sVal: U64 | undefined, xVal: U64 | undefine
     [p0, p1, g0, g1] = [X, t, c2, c0];
   }
   const p: SlicePair[] = [];
-  for (let j = 0; j < 64; j++) p.push([sl(p0, j, W), sl(p1, j, W)]);
+  for (let j = 0; j < nS; j++) p.push([sl(p0, j, W), sl(p1, j, W)]);
   const g: SlicePair[] = [];
   for (let j = 0; j < nG; j++) g.push([sl(g0, j, W), sl(g1, j, W)]);
   return { n, W, p, g };
@@ -252,12 +254,25 @@ async function carryTrees(ctx: Context, st: GpState, ranges: readonly (readonly 
 
 // ---------------------------------------------------------------- msb, b2a
 
-/** The sign bit of x as one boolean slice pair (W words, bit i of word w = element 64w+i). 7 rounds. */
-export async function msbSliced(ctx: Context, x: ArithShare, step = 'msb'): Promise<SlicePair> {
+/** Check a bit width option: an integer in [2, 64]. */
+export function aBitWidth(w: unknown, label: string): number {
+  if (typeof w !== 'number' || !Number.isInteger(w) || w < 2 || w > 64) throw new RangeError(`${label}: bitWidth must be an integer in [2, 64], got ${String(w)}`);
+  return w;
+}
+
+/**
+ * The sign bit of x as one boolean slice pair (W words, bit i of word w = element 64w+i).
+ * With `bitWidth` = L < 64 the caller promises -2^(L-1) <= x < 2^(L-1); then bit L-1 equals
+ * the sign bit and only the carry out of the low L-1 bits is needed (a smaller tree:
+ * ceil(log2(L-1)) levels, about half the bytes for L = 32). 1 + ceil(log2(L-1)) rounds
+ * (7 for L = 64). Outside the promised range the result is wrong (not insecure).
+ */
+export async function msbSliced(ctx: Context, x: ArithShare, step = 'msb', bitWidth = 64): Promise<SlicePair> {
+  const L = aBitWidth(bitWidth, step);
   const sp = splitOf(ctx, x);
-  const st = await gpRound(ctx, sp.s, sp.x, x.size, 63, `${step}.gp`);
-  const [carry] = await carryTrees(ctx, st, [[0, 63]], `${step}.carry`);
-  return xorPair(ctx, st.p[63], carry);
+  const st = await gpRound(ctx, sp.s, sp.x, x.size, L - 1, `${step}.gp`, L);
+  const [carry] = await carryTrees(ctx, st, [[0, L - 1]], `${step}.carry`);
+  return xorPair(ctx, st.p[L - 1], carry);
 }
 
 /**
@@ -427,9 +442,9 @@ export async function bitTimes(ctx: Context, b: BoolShare, d: ArithShare): Promi
 }
 
 /** Boolean sharing of the sign bit of x: bit 0 of each word (other bits zero). 7 rounds. */
-export async function msb(ctx: Context, x: ArithShare): Promise<BoolShare> {
+export async function msb(ctx: Context, x: ArithShare, opts: { bitWidth?: number } = {}): Promise<BoolShare> {
   anArith(x, 'msb: x');
-  const m = await msbSliced(ctx, x);
+  const m = await msbSliced(ctx, x, 'msb', opts.bitWidth ?? 64);
   return new BoolShare(x.shape, ctx.k.unpackBits(m[0], x.size, 0), ctx.k.unpackBits(m[1], x.size, 0));
 }
 

@@ -62,6 +62,39 @@ describe('ltz / lt / le / gt / ge', () => {
   });
 });
 
+describe('comparisons with a promised bit width', () => {
+  it('bitWidth 32: exact inside the range, 7 rounds, fewer bytes', async () => {
+    const n = 640;
+    const a = onGrid(randFloats(n, -4000, 4000, 8), F);
+    const b = onGrid(randFloats(n, -4000, 4000, 9), F);
+    a[0] = 4095.99;
+    b[0] = -4095.99; // difference just under 2^13 = 2^31 ulps
+    a[1] = b[1] = 7;
+    a[2] = -1;
+    b[2] = -1 + ulp;
+    const A = onGrid(a, F);
+    const B = onGrid(b, F);
+    const res = await runTrio(async (ctx) => {
+      const x = await share(ctx, 0, [n], A);
+      const y = await share(ctx, 2, [n], B);
+      const c = costOf(ctx);
+      const l = await lt(ctx, x, y, { bitWidth: 32 });
+      const cost = c();
+      const m = await max(ctx, x.reshape([64, 10]), { bitWidth: 32 });
+      return { cost, l: (await reveal(ctx, l))!.data, m: (await revealFloat(ctx, m))! };
+    });
+    // g/p: P0 sends 32 + 31 slices, P1/P2 31; tree over 31 leaves: 29 + 15 + 7 + 3 + 1 = 55 ANDs; b2a
+    expect(res.map((r) => r.cost.bytesSent / n)).toEqual([(32 + 31 + 55) / 8 + 16, (31 + 55) / 8 + 8, (31 + 55) / 8 + 8]);
+    expect(res.map((r) => r.cost.rounds)).toEqual([7, 7, 7]);
+    for (let i = 0; i < n; i++) expect(res[0].l[i]).toBe(A[i] < B[i] ? 1n : 0n);
+    for (let r = 0; r < 64; r++) expect(res[1].m[r]).toBe(Math.max(...A.subarray(r * 10, r * 10 + 10)));
+  });
+
+  it('rejects a bad bit width', async () => {
+    await expect(runTrio(async (ctx) => ltz(ctx, constant(ctx, [1], 1), { bitWidth: 65 }))).rejects.toThrow(RangeError);
+  });
+});
+
 describe('eq', () => {
   it('exact equality with 8 rounds and the documented bytes', async () => {
     const n = 640;
