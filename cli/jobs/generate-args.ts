@@ -8,7 +8,7 @@ import { defaultModelPath } from '../../models/model-source.js';
 import { securePolicyNames } from '../../eviction/secure/registry.js';
 
 export const DEFAULT_PROMPT = 'Once upon a time';
-export const DEFAULT_TOKENS = 30;
+export const DEFAULT_TOKENS = 24;
 /** The line prefix of P1's per-token progress lines. */
 export const GEN_LINE_PREFIX = '@gen ';
 

@@ -1,0 +1,120 @@
+/**
+ * Private generation benchmark: ms/token, bytes/token and rounds/token per party, three
+ * party processes over the ENCRYPTED WebSocket transport on loopback (parties/launcher.ts),
+ * job in bench/generation-job.ts.
+ *
+ *  - stories260K (../shared/models/stories260K) at contexts 64 / 256 / 512: a prompt of that
+ *    many tokens is prefilled (timed separately), then `steps` decode steps are timed; each
+ *    step is a full token: forward pass + secure argmax + reveal to P1. The model was trained
+ *    on 512 positions; at 512 the decode steps run at positions 512.. (RoPE has no limit, the
+ *    cost is what is measured).
+ *  - a seeded random-weight model with GPT-2-small dimensions (12 layers, d=768, 12 heads,
+ *    3072 hidden, vocabulary 50257, tied head; Llama-style blocks) at contexts 128 / 512 / 1024:
+ *    a real prefill at 128; at 512 and 1024 the KV cache is input by P0 as random shares (a
+ *    prefill of that length costs minutes on a small machine; the decode cost depends only on
+ *    the cache length). Prefill time is reported where a prefill ran.
+ * Figures: s260k_tokens_per_s_ctx256 (target >= 3), gpt2dims_s_per_token_ctx512 (target <= 2),
+ * plus per-context ms/token and bytes/token per party.
+ * Args: `--quick` (stories260K at 64 only, 2 steps, no GPT-2), `--no-gpt2`, `--steps N`.
+ */
+import { existsSync } from 'node:fs';
+import { runLocalParties } from '../parties/launcher.js';
+import { GPT2_SMALL_DIMS, type ModelConfig } from '../models/config.js';
+import { loadWeights } from '../models/load.js';
+import { repoRoot } from '../models/model-source.js';
+import type { GenerationBenchArgs, GenerationBenchResult } from './generation-job.js';
+import type { BenchOptions, BenchResult } from './types.js';
+import { join } from 'node:path';
+
+const JOB = 'bench/generation-job.ts#generationBenchJob';
+
+interface Run {
+  readonly label: string;
+  readonly key: string;
+  readonly results: GenerationBenchResult[];
+  readonly wallMs: number;
+}
+
+async function run(label: string, key: string, args: GenerationBenchArgs, notes: string[]): Promise<Run> {
+  const t = performance.now();
+  const r = await runLocalParties({
+    jobModule: join(repoRoot(), JOB),
+    jobArgs: args,
+    recvTimeoutMs: 600_000,
+    sessionOptions: { maxFrameBytes: 2 ** 31 - 1, maxBufferedBytes: 2 ** 33, heartbeatTimeoutMs: 600_000 },
+    timeoutMs: 1_200_000,
+    onLine: (p, line) => process.stderr.write(`[${key} P${p}] ${line}\n`),
+  });
+  const results = r.results as GenerationBenchResult[];
+  notes.push(`${label}: weights shared in ${(results[0].shareMs / 1000).toFixed(1)} s (P0 sent ${(results[0].shareBytesSent / 1e6).toFixed(1)} MB); run wall ${((performance.now() - t) / 1000).toFixed(1)} s; ${r.stats[0].mode} channels, ${r.stats[0].kernels} kernels`);
+  return { label, key, results, wallMs: r.wallMs };
+}
+
+function collect(runs: readonly Run[], rows: Record<string, string | number>[], figures: Record<string, number>): void {
+  for (const r of runs) {
+    for (let i = 0; i < r.results[0].contexts.length; i++) {
+      const per = r.results.map((p) => p.contexts[i]);
+      const ctxLen = per[0].context;
+      // the parties run in lockstep; the slowest party's time is the latency
+      const ms = Math.max(...per.map((p) => p.msPerToken));
+      rows.push({
+        model: r.label,
+        context: ctxLen,
+        prefill: per[0].synthetic ? 'synthetic cache' : `${(Math.max(...per.map((p) => p.prefillMs)) / 1000).toFixed(2)} s`,
+        'ms/token': ms,
+        'tokens/s': 1000 / ms,
+        'kB/token P0': per[0].bytesPerToken / 1e3,
+        'kB/token P1': per[1].bytesPerToken / 1e3,
+        'kB/token P2': per[2].bytesPerToken / 1e3,
+        'rounds/token': per[0].roundsPerToken,
+      });
+      figures[`${r.key}_ms_per_token_ctx${ctxLen}`] = ms;
+      for (let p = 0; p < 3; p++) figures[`${r.key}_bytes_per_token_ctx${ctxLen}_p${p}`] = per[p].bytesPerToken;
+      figures[`${r.key}_rounds_per_token_ctx${ctxLen}`] = per[0].roundsPerToken;
+      if (!per[0].synthetic) figures[`${r.key}_prefill_s_ctx${ctxLen}`] = Math.max(...per.map((p) => p.prefillMs)) / 1000;
+      if (r.key === 's260k') figures[`s260k_tokens_per_s_ctx${ctxLen}`] = 1000 / ms;
+      if (r.key === 'gpt2dims') figures[`gpt2dims_s_per_token_ctx${ctxLen}`] = ms / 1000;
+    }
+  }
+}
+
+function intArg(args: readonly string[], name: string, dflt: number): number {
+  const i = args.indexOf(name);
+  if (i < 0) return dflt;
+  const v = Number(args[i + 1]);
+  if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`${name} needs a positive integer`);
+  return v;
+}
+
+export default async function generationBench(opts: BenchOptions): Promise<BenchResult> {
+  const quick = opts.quick === true;
+  const steps = intArg(opts.args, '--steps', quick ? 2 : 4);
+  const notes: string[] = [];
+  const runs: Run[] = [];
+  const s260 = join(repoRoot(), '..', 'shared', 'models', 'stories260K', 'stories260K.bin');
+  if (existsSync(s260)) {
+    const config: ModelConfig = (await loadWeights(s260)).config;
+    runs.push(await run('stories260K', 's260k', { model: { path: s260 }, config, contexts: quick ? [64] : [64, 256, 512], steps }, notes));
+  } else {
+    notes.push(`stories260K not found at ${s260}: its rows are skipped`);
+  }
+  if (!quick && !opts.args.includes('--no-gpt2')) {
+    const config: ModelConfig = { ...GPT2_SMALL_DIMS, maxSeqLen: 2048 };
+    runs.push(
+      await run(
+        'GPT-2-small dims (random weights, vocab 50257)',
+        'gpt2dims',
+        { model: { random: config, seed: 124 }, config, contexts: [128, 512, 1024], synthetic: [512, 1024], steps: Math.min(steps, 3), maxRoundWords: 2 ** 24 },
+        notes,
+      ),
+    );
+  }
+  const rows: Record<string, string | number>[] = [];
+  const figures: Record<string, number> = {};
+  collect(runs, rows, figures);
+  notes.push(
+    'decode step = forward pass of one token + secure argmax over the vocabulary + reveal of the index to P1; ms/token is the slowest party, bytes are payload bytes sent by each party',
+    'targets: s260k_tokens_per_s_ctx256 >= 3, gpt2dims_s_per_token_ctx512 <= 2',
+  );
+  return { title: `Private generation, three processes over encrypted WebSockets (${steps} decode steps per context)`, rows, figures, notes };
+}
