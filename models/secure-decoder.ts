@@ -263,7 +263,8 @@ export class SecureDecoder {
   /**
    * One decode step: feeds the token given as a one-hot secret [1, vocab] (scale 0) at the
    * current position; returns the logits share [1, vocab] predicting the next token.
-   * Hooks per layer: onAppend (after the new K/V are appended), then selectForStep.
+   * Hooks per layer: onAppend (after the new K/V are appended), then attend if the policy has it,
+   * else selectForStep.
    */
   async step(oneHot: ArithShare): Promise<ArithShare> {
     const ctx = this.ctx;
@@ -294,9 +295,15 @@ export class SecureDecoder {
       };
       this.cache[l] = lc;
       if (this.policy?.onAppend) await this.policy.onAppend(ctx, lc, kNew, vNew, this.steps);
-      const sel = this.policy?.selectForStep ? await this.policy.selectForStep(ctx, lc, q, this.steps) : undefined;
-      if (sel !== undefined) checkSelection(sel, c);
-      const att = sel === undefined ? await decodeAttention(ctx, c, q, lc.k, lc.v, false) : await decodeAttention(ctx, c, q, sel.k, sel.v, sel.perQueryHead);
+      let att: ArithShare;
+      if (this.policy?.attend) {
+        att = await this.policy.attend(ctx, lc, q, this.steps);
+        if (att.shape.length !== 2 || att.shape[0] !== 1 || att.shape[1] !== qd || att.scale !== ctx.f) throw new RangeError(`policy.attend must return [1, ${qd}] at scale ${ctx.f}, got [${att.shape.join(', ')}] at ${att.scale}`);
+      } else {
+        const sel = this.policy?.selectForStep ? await this.policy.selectForStep(ctx, lc, q, this.steps) : undefined;
+        if (sel !== undefined) checkSelection(sel, c);
+        att = sel === undefined ? await decodeAttention(ctx, c, q, lc.k, lc.v, false) : await decodeAttention(ctx, c, q, sel.k, sel.v, sel.perQueryHead);
+      }
       x = add(ctx, x, await matmulFixed(ctx, att, L.wo, { transB: true }));
       x = add(ctx, x, await feedForward(ctx, c, await rmsNormalize(ctx, x, c), L.w13, L.w2));
     }

@@ -68,4 +68,12 @@ export interface SecureKvPolicy {
    * `k`/`v` are the new token's entries [nKvHeads, 1, headDim].
    */
   onAppend?(ctx: Context, cache: SecureLayerCache, k: ArithShare, v: ArithShare, step: number): Promise<void>;
+  /**
+   * Optional: compute the step's attention output itself, [1, nHeads * headDim] at ctx.f, for
+   * the query [nHeads, headDim] (post-RoPE, already times 1/sqrt(headDim)). When present the
+   * decoder calls it after onAppend INSTEAD of selectForStep + its own attention. A policy that
+   * selects blocks can then gather attention SCORES instead of keys and values (far less
+   * traffic: eviction/secure/sparse-attention.ts).
+   */
+  attend?(ctx: Context, cache: SecureLayerCache, query: ArithShare, step: number): Promise<ArithShare>;
 }
