@@ -50,7 +50,7 @@ describe('block representatives on shares', () => {
     }
   });
 
-  it('incremental appends equal a rebuild; one batched comparison per step (9 rounds)', async () => {
+  it('incremental appends equal a rebuild; one batched comparison per step (8 rounds at 32 bits)', async () => {
     const nKv = 2;
     const hd = 4;
     const n0 = 29;
@@ -75,7 +75,7 @@ describe('block representatives on shares', () => {
         const t = c.n - 1;
         // steps that open a level-2 block and neither close a stale level-1 block nor update eagerly: no comparison
         const compares = t % 16 !== 0 || (!eager && t % 32 === 0) || (eager && t % 32 !== 0);
-        expect(c.rounds).toBe(compares ? 9 : 0);
+        expect(c.rounds).toBe(compares ? 8 : 0);
         if (!eager) expect(c.stale).toBe(t % 32 !== 0);
       }
     }

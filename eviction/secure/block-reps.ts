@@ -28,6 +28,14 @@ import { mul } from '../../protocols/mul.js';
 import { constant } from '../../protocols/sharing.js';
 import { ArithShare } from '../../protocols/types.js';
 
+/**
+ * Bit width of the key comparisons (compare.ts bitWidth): differences of two keys must lie in
+ * [-2^(bits-1), 2^(bits-1)) ring units, i.e. |k - k'| < 2^13 = 8192 at f = 18 with 32 bits
+ * (keys of trained models are within +-100 by a wide margin). 32 bits: 7 rounds and ~23
+ * bytes per comparison per party instead of 8 rounds and ~36 at 64 bits.
+ */
+export const DEFAULT_COMPARE_BITS = 32;
+
 export interface BlockReps {
   /** tokens covered */
   readonly n: number;
@@ -69,38 +77,38 @@ function padRows(x: ArithShare, m: number, src: number): ArithShare {
 }
 
 /** Per block of `size` rows: [a, G*size, hd] -> elementwise max [a, G, hd] (one tournament, ceil(log2 size) levels). */
-async function blockMax(ctx: Context, x: ArithShare, size: number): Promise<ArithShare> {
+async function blockMax(ctx: Context, x: ArithShare, size: number, bits: number): Promise<ArithShare> {
   const [a, m, hd] = dims3(x, 'blockMax: x');
   const G = m / size;
   // [a*G, size, hd] -> [a*G, hd, size]: each (block, dimension) becomes one row of `size`
   const t = new ArithShare([a * G * hd, size], transposeWords(x.s0, a * G, size, hd), transposeWords(x.s1, a * G, size, hd), x.scale);
-  return (await max(ctx, t)).reshape([a, G, hd]);
+  return (await max(ctx, t, { bitWidth: bits })).reshape([a, G, hd]);
 }
 
 /** max over blocks of [X; -X] stacked on the head axis, split back into (max, min). */
-async function blockMaxMin(ctx: Context, x: ArithShare, size: number): Promise<[ArithShare, ArithShare]> {
+async function blockMaxMin(ctx: Context, x: ArithShare, size: number, bits: number): Promise<[ArithShare, ArithShare]> {
   const a = x.shape[0];
-  const both = await blockMax(ctx, concat(ctx, [x, neg(ctx, x)], 0), size);
+  const both = await blockMax(ctx, concat(ctx, [x, neg(ctx, x)], 0), size, bits);
   return [slice(ctx, both, 0, a, 0), neg(ctx, slice(ctx, both, a, 2 * a, 0))];
 }
 
 /** Level-1 representatives from level-2 ones (pairs of children; an odd last child pairs with itself). */
-async function mergeLevel(ctx: Context, max2: ArithShare, min2: ArithShare): Promise<[ArithShare, ArithShare]> {
+async function mergeLevel(ctx: Context, max2: ArithShare, min2: ArithShare, bits: number): Promise<[ArithShare, ArithShare]> {
   const [a, G2] = dims3(max2, 'mergeLevel: max2');
   const G1 = Math.ceil(G2 / 2);
-  const both = await blockMax(ctx, concat(ctx, [padRows(max2, 2 * G1, G2 - 1), neg(ctx, padRows(min2, 2 * G1, G2 - 1))], 0), 2);
+  const both = await blockMax(ctx, concat(ctx, [padRows(max2, 2 * G1, G2 - 1), neg(ctx, padRows(min2, 2 * G1, G2 - 1))], 0), 2, bits);
   return [slice(ctx, both, 0, a, 0), neg(ctx, slice(ctx, both, a, 2 * a, 0))];
 }
 
 /** Representatives of the whole cache k [nKv, n, hd]. Rounds: 9 * (ceil(log2 block2) + 1). */
-export async function buildBlockReps(ctx: Context, k: ArithShare, block2: number): Promise<BlockReps> {
+export async function buildBlockReps(ctx: Context, k: ArithShare, block2: number, bits = DEFAULT_COMPARE_BITS): Promise<BlockReps> {
   const [nKv, n, hd] = dims3(k, 'buildBlockReps: k');
   if (!Number.isSafeInteger(block2) || block2 < 1) throw new RangeError(`block2 must be a positive integer, got ${block2}`);
   if (n < 1) throw new RangeError('buildBlockReps: the cache is empty');
   const G2 = Math.ceil(n / block2);
   const padded = padRows(k, G2 * block2, (G2 - 1) * block2);
-  const [max2, min2] = await blockMaxMin(ctx, padded, block2);
-  const [max1, min1] = await mergeLevel(ctx, max2, min2);
+  const [max2, min2] = await blockMaxMin(ctx, padded, block2, bits);
+  const [max1, min1] = await mergeLevel(ctx, max2, min2, bits);
   return { n, nKv, hd, block2, max2, min2, max1, min1, staleLast1: false };
 }
 
@@ -145,7 +153,7 @@ interface Pending {
  * `eager`: keep the newest level-1 block's representative exact (needed when the last block
  * is not forced in). Returns new representatives (the old object is not modified).
  */
-export async function appendBlockReps(ctx: Context, reps: BlockReps, kNew: ArithShare, eager: boolean): Promise<BlockReps> {
+export async function appendBlockReps(ctx: Context, reps: BlockReps, kNew: ArithShare, eager: boolean, bits = DEFAULT_COMPARE_BITS): Promise<BlockReps> {
   const { nKv, hd, block2 } = reps;
   if (kNew.size !== nKv * hd) throw new RangeError(`appendBlockReps: kNew must have ${nKv} x ${hd} elements, got [${kNew.shape.join(', ')}]`);
   if (kNew.scale !== reps.max2.scale) throw new RangeError('appendBlockReps: kNew has another scale than the representatives');
@@ -182,7 +190,7 @@ export async function appendBlockReps(ctx: Context, reps: BlockReps, kNew: Arith
   if (pend.length > 0) {
     // max rows: [cur < cand] = ltz(cur - cand); min rows: [cand < cur] = ltz(cand - cur)
     const diffs = pend.map((p) => (p.key.startsWith('max') ? sub(ctx, p.cur, p.cand) : sub(ctx, p.cand, p.cur)));
-    const c = await ltz(ctx, concat(ctx, diffs, 0));
+    const c = await ltz(ctx, concat(ctx, diffs, 0), { bitWidth: bits });
     const delta = concat(ctx, pend.map((p) => sub(ctx, p.cand, p.cur)), 0);
     const moved = await mul(ctx, c, delta);
     const arrays = { max2, min2, max1, min1 };

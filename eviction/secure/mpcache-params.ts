@@ -48,6 +48,8 @@ export interface SecureMpCacheOptions {
   readonly forceFirst?: boolean;
   /** always select the last (newest) block (default true) */
   readonly forceLast?: boolean;
+  /** bit width of key comparisons (block representatives): |key differences| < 2^(bits-1-f) (default 32: < 8192 at f = 18) */
+  readonly compareBits?: number;
 }
 
 export interface SecureMpCacheParams {
@@ -72,6 +74,7 @@ export interface SecureMpCacheParams {
   readonly alphaDen: number;
   readonly forceFirst: boolean;
   readonly forceLast: boolean;
+  readonly compareBits: number;
 }
 
 function aBool(v: unknown, dflt: boolean, label: string): boolean {
@@ -122,6 +125,7 @@ export function resolveMpCacheParams(o: SecureMpCacheOptions = {}): SecureMpCach
     alphaDen: den,
     forceFirst: aBool(o.forceFirst, true, 'forceFirst'),
     forceLast: aBool(o.forceLast, true, 'forceLast'),
+    compareBits: aPosInt(o.compareBits ?? 32, 'compareBits', 2),
   };
 }
 

@@ -96,7 +96,7 @@ export function secureMpCachePolicy(model: MpCacheModelShape, options: SecureMpC
   async function ownSelection(ctx: Context, cache: SecureLayerCache, query: ArithShare): Promise<BlockSelection> {
     let r = reps.get(cache.layer);
     if (r === undefined || r.n !== cache.length) {
-      r = await buildBlockReps(ctx, cache.k, p.block2);
+      r = await buildBlockReps(ctx, cache.k, p.block2, p.compareBits);
       reps.set(cache.layer, r);
     }
     return selectBlocks(ctx, p, query, r);
@@ -136,7 +136,7 @@ export function secureMpCachePolicy(model: MpCacheModelShape, options: SecureMpC
       if (given !== undefined && (given.n !== cache.length || given.nKv !== cache.nKvHeads || given.hd !== cache.headDim || given.block2 !== p.block2)) {
         throw new RangeError('prepare: the representatives do not match the cache');
       }
-      reps.set(cache.layer, given ?? (await buildBlockReps(ctx, cache.k, p.block2)));
+      reps.set(cache.layer, given ?? (await buildBlockReps(ctx, cache.k, p.block2, p.compareBits)));
     },
 
     async afterPrefill(ctx, cache, queries) {
@@ -156,7 +156,7 @@ export function secureMpCachePolicy(model: MpCacheModelShape, options: SecureMpC
       }
       kept.set(cache.layer, out.length);
       reps.delete(cache.layer);
-      if (p.dynamic && ownsSelection(cache.layer)) reps.set(cache.layer, await buildBlockReps(ctx, out.k, p.block2));
+      if (p.dynamic && ownsSelection(cache.layer)) reps.set(cache.layer, await buildBlockReps(ctx, out.k, p.block2, p.compareBits));
       return out;
     },
 
@@ -168,8 +168,8 @@ export function secureMpCachePolicy(model: MpCacheModelShape, options: SecureMpC
         return;
       }
       const r = reps.get(cache.layer);
-      if (r !== undefined && r.n === cache.length - 1) reps.set(cache.layer, await appendBlockReps(ctx, r, k, eager));
-      else reps.set(cache.layer, await buildBlockReps(ctx, cache.k, p.block2));
+      if (r !== undefined && r.n === cache.length - 1) reps.set(cache.layer, await appendBlockReps(ctx, r, k, eager, p.compareBits));
+      else reps.set(cache.layer, await buildBlockReps(ctx, cache.k, p.block2, p.compareBits));
     },
 
     async selectForStep(ctx, cache, query, step): Promise<SecureSelection | undefined> {

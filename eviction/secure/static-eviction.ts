@@ -56,7 +56,7 @@ export async function sortOneHotRows(ctx: Context, oneHot: ArithShare): Promise<
   const idx = sumAxis(ctx, mulPublic(ctx, oneHot, new PublicTensor([n], iota, 0))); // [c, 1]
   const A = broadcastLast(ctx, idx, c); // A[i, i'] = idx_i
   const B = transpose(ctx, A); // B[i, i'] = idx_i'
-  const rank = sumAxis(ctx, await lt(ctx, B, A)); // [c, 1]
+  const rank = sumAxis(ctx, await lt(ctx, B, A, { bitWidth: 32 })); // [c, 1] (indices < 2^31)
   const R = transpose(ctx, broadcastLast(ctx, rank, c)); // R[s, i] = rank_i
   const slots = new Float64Array(c * c);
   for (let s = 0; s < c; s++) slots.fill(s, s * c, (s + 1) * c);
