@@ -50,14 +50,17 @@ export interface SecureKvPolicy {
   readonly leaks: string;
   /**
    * After the prompt's K/V of a layer are cached (prefill). `queries` are the prompt's
-   * post-RoPE queries [nHeads, T, headDim]. Returns the (possibly compacted) cache the decoder
+   * post-RoPE queries [nHeads, T, headDim], PRE-MULTIPLIED by 1/sqrt(headDim) by the secure
+   * decoder (it folds the attention scale into RoPE), so q . k is the attention logit and
+   * softmax(queries K^T) is the scaled attention; multiply by sqrt(headDim) for the unscaled form.
+   * Query head h belongs to KV head floor(h / (nHeads / nKvHeads)). Returns the (possibly compacted) cache the decoder
    * keeps for this layer; returning `cache` unchanged keeps everything.
    */
   afterPrefill?(ctx: Context, cache: SecureLayerCache, queries: ArithShare): Promise<SecureLayerCache>;
   /**
    * At decode step `step` (0-based), after the current token's K/V were appended (the cache
    * passed here includes it as its last entry) and before attention. `query` is the current
-   * token's post-RoPE query [nHeads, headDim]. Return the K/V to attend to, or undefined for
+   * token's post-RoPE query [nHeads, headDim] (pre-multiplied by 1/sqrt(headDim), as in afterPrefill). Return the K/V to attend to, or undefined for
    * the whole cache. Called for layers in increasing order at each step, so a policy may
    * share selections across layers within a step.
    */
