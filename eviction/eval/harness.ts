@@ -177,7 +177,8 @@ export function runEval(em: EvalModel, settings: EvalSettings, onProgress?: (p: 
   const extras: PolicyExtras = {
     headScores: duoHeadScores.length ? duoHeadScores : undefined,
     infllm: { blockSize: settings.infllmBlock },
-    keyformer: { steps: settings.contLen },
+    // Keyformer's noisy prefill scores cost O(T^2) Gumbel draws: capped at the last 512 prompt rows
+    keyformer: { steps: settings.contLen, prefillRows: 512 },
   };
   const make = (cf: Config): KvPolicy => createPolicy(cf.policy, { budget: { ratio: cf.budget ?? 1 }, model: c, seed: settings.seed }, extras);
 

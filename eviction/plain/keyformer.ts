@@ -21,6 +21,8 @@ export interface KeyformerOptions extends PolicyOptions {
   readonly steps?: number;
   /** recent share of the budget (default 0.3) */
   readonly recentShare?: number;
+  /** prompt rows that feed the prefill scores: the last `prefillRows` queries (default all) */
+  readonly prefillRows?: number;
 }
 
 const LOG_FLOOR = 1e-30;
@@ -50,6 +52,7 @@ export function keyformerPolicy(o: KeyformerOptions): KvPolicy {
   if (!(tauInit > 0) || !(tauEnd > 0)) throw new RangeError('tauInit and tauEnd must be positive');
   const steps = aPosInt(o.steps ?? 32, 'steps');
   const recentShare = aRatio(o.recentShare ?? 0.3, 'recentShare');
+  const prefillRows = o.prefillRows === undefined ? Infinity : aPosInt(o.prefillRows, 'prefillRows');
   const state = new Map<number, { B: number; acc: Float64Array[] }>();
   const tauAt = (step: number): number => tauInit + (tauEnd - tauInit) * Math.min(1, step / Math.max(1, steps - 1));
   const trim = (st: { B: number; acc: Float64Array[] }, cache: PrefillContext['cache']): void => {
@@ -66,7 +69,7 @@ export function keyformerPolicy(o: KeyformerOptions): KvPolicy {
     name: 'keyformer',
     kind: 'evicting',
     gqa: 'group-mean',
-    params: { tauInit, tauEnd, steps, recentShare, seed },
+    params: { tauInit, tauEnd, steps, recentShare, seed, prefillRows: Number.isFinite(prefillRows) ? prefillRows : 'all' },
     onPrefill(ctx: PrefillContext) {
       const T = ctx.length;
       const B = resolveBudget(budget, T);
@@ -79,7 +82,7 @@ export function keyformerPolicy(o: KeyformerOptions): KvPolicy {
         for (const h of heads) {
           const rng = new SeededRng(mixSeed(seed, ctx.layer, kv, h, -1));
           const P = ctx.probs[h];
-          for (let q = 0; q < T; q++) addNoisy(a, P.subarray(q * T, q * T + q + 1), null, q + 1, tauInit, rng, 1 / heads.length, buf);
+          for (let q = Math.max(0, T - prefillRows); q < T; q++) addNoisy(a, P.subarray(q * T, q * T + q + 1), null, q + 1, tauInit, rng, 1 / heads.length, buf);
         }
         acc.push(a);
       }

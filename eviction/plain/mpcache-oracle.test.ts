@@ -192,3 +192,20 @@ describe('MPCache policy, paper mode (staticRatio)', () => {
     expect(Array.from(r.attendedPositions[1][0])).toEqual(Array.from(want, (i) => pos[i]));
   });
 });
+
+describe('static scores from precomputed probabilities', () => {
+  it('equal the oracle computed from queries and keys (scaled, causal)', async () => {
+    const { driveLayer } = await import('./testing/array-cache.js');
+    const { buildScenario } = await import('./testing/scenarios.js');
+    const { staticWindowScoresFromProbs } = await import('./mpcache-oracle.js');
+    const sc = buildScenario({ T: 60, nHeads: 4, nKvHeads: 2, sink: 2 });
+    let probs: readonly Float32Array[] = [];
+    driveLayer({ onPrefill: (ctx) => void (probs = ctx.probs) }, sc);
+    const a = staticWindowScoresFromProbs(probs, 60, 12);
+    const b = staticWindowScores(sc.queries, sc.keys, 60, 8, 12);
+    for (let j = 0; j < 60; j++) {
+      expect(a.sum[j]).toBeCloseTo(b.sum[j], 5);
+      expect(a.max[j]).toBeCloseTo(b.max[j], 6);
+    }
+  });
+});

@@ -84,6 +84,35 @@ export function staticWindowScores(
 }
 
 /**
+ * The default (scaled, causal) window scores from causal attention probabilities that were
+ * already computed, e.g. the reference model's prefill probabilities: probs[h] is T*T, row q =
+ * softmax over keys 0..q of query q of head h. Same definition as staticWindowScores with
+ * scaled = causal = true (up to the precision of the given probabilities).
+ */
+export function staticWindowScoresFromProbs(probs: readonly Float32Array[], T: number, window: number): { sum: Float64Array; max: Float64Array } {
+  aPosInt(window, 'window');
+  const H = probs.length;
+  const w = Math.min(window, T);
+  const sum = new Float64Array(T);
+  const max = new Float64Array(T);
+  const m = new Float64Array(T);
+  for (let q = T - w; q < T; q++) {
+    m.fill(0, 0, q + 1);
+    for (let h = 0; h < H; h++) {
+      const P = probs[h];
+      const o = q * T;
+      for (let j = 0; j <= q; j++) m[j] += P[o + j];
+    }
+    for (let j = 0; j <= q; j++) {
+      const v = m[j] / H;
+      sum[j] += v;
+      if (v > max[j]) max[j] = v;
+    }
+  }
+  return { sum, max };
+}
+
+/**
  * Public-budget keep rule (the project default): keep exactly min(budget, T) prompt tokens:
  * the last wk = min(window, max(1, floor(budget / 2))) tokens (the observation window; only
  * a budget under twice the window shrinks it, so that scores still choose half the budget)

@@ -30,6 +30,7 @@ import {
   staticKeepThreshold,
   staticKeepTopK,
   staticWindowScores,
+  staticWindowScoresFromProbs,
   staticWindowSize,
   twoLevelSelect,
 } from './mpcache-oracle.js';
@@ -113,7 +114,8 @@ export function mpcachePolicy(o: MpCacheOptions): KvPolicy {
       const { cache } = ctx;
       const keys = Array.from({ length: cache.nKvHeads }, (_, kv) => cache.keys(kv).slice(0, T * cache.headDim));
       const w = staticWindowSize(T, windowRatio);
-      const sc = staticWindowScores(ctx.queries, keys, T, cache.headDim, w, { scaled, causal });
+      // default form: the prefill probabilities already are softmax(QK^T/sqrt d) with the causal mask
+      const sc = scaled && causal && ctx.probs.length === cache.nHeads ? staticWindowScoresFromProbs(ctx.probs, T, w) : staticWindowScores(ctx.queries, keys, T, cache.headDim, w, { scaled, causal });
       const keep = keepRule === 'topk' ? staticKeepTopK(sc.sum, T, Bs, w) : staticKeepThreshold(sc.max, T, tau, w);
       if (keep.length === T) return;
       for (let kv = 0; kv < cache.nKvHeads; kv++) cache.keep(kv, keep);
