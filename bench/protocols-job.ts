@@ -48,10 +48,21 @@ function values(n: number, lo: number, hi: number, seed: number): Float64Array {
 
 type Fn = (...a: never[]) => Promise<unknown>;
 
-/** A protocol function by name from protocols/index.ts, if it exists (the nonlinear blocks may not). */
-function lookup(name: string): Fn | undefined {
+/**
+ * A protocol function by name: from protocols/index.ts, else from protocols/<name>.ts (the
+ * nonlinear blocks may not be re-exported yet), else undefined.
+ */
+async function lookup(name: string): Promise<Fn | undefined> {
   const f = (P as Record<string, unknown>)[name];
-  return typeof f === 'function' ? (f as Fn) : undefined;
+  if (typeof f === 'function') return f as Fn;
+  try {
+    const mod = (await import(`../protocols/${name}.js`)) as Record<string, unknown>;
+    const g = mod[name];
+    return typeof g === 'function' ? (g as Fn) : undefined;
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return undefined;
+    throw e;
+  }
 }
 
 async function barrier(ctx: Context): Promise<void> {
@@ -69,7 +80,6 @@ export async function protocolBench(ctx: Context, rawArgs: unknown, io: JobIO): 
   const { op, shape, reps } = args;
   const size = shape.reduce((a, b) => a * b, 1);
   let run: () => Promise<unknown>;
-  const need = (name: string): Fn | undefined => lookup(name);
   switch (op) {
     case 'mul':
     case 'fxmul':
@@ -95,8 +105,8 @@ export async function protocolBench(ctx: Context, rawArgs: unknown, io: JobIO): 
     case 'reciprocal':
     case 'softmax':
     case 'topk': {
-      const f = need(op);
-      if (f === undefined) return { op, skipped: `protocols/index.ts has no '${op}' yet`, ms: [], cpuMs: [] };
+      const f = await lookup(op);
+      if (f === undefined) return { op, skipped: `no '${op}' in protocols/index.ts or protocols/${op}.ts yet`, ms: [], cpuMs: [] };
       const [lo, hi] = op === 'exp' ? [-14, 0] : op === 'reciprocal' ? [1, 1000] : [-8, 8];
       const x = await share(ctx, 1, [...shape], values(size, lo, hi, 6));
       const g = f as unknown as (c: Context, a: ArithShare, k?: number) => Promise<unknown>;
