@@ -10,10 +10,13 @@
  *    top-(k1 - |forced|) among the other blocks (protocols/topk.ts: ties to the lower index,
  *    like the oracle). The chosen set as a secret 0/1 mask = the sum of the top-k one-hot rows.
  * 3. Level 2: candidates are the children of chosen level-1 blocks. A non-candidate's score is
- *    lowered by 2^60 (local: mask * 2^60 - 2^60 added to the ring element), so it ranks below
- *    every candidate (|s| < 2^60 by a wide margin: d |q . r| * 2^36 << 2^60) and candidates
- *    keep their order and ties; then the secure top-(k2 - |forced|) among the non-forced
- *    level-2 blocks. k2 never exceeds the candidate count, so no non-candidate is picked.
+ *    lowered by P = 2^(60 - ceil(log2 M2)) ring units (local: (mask - 1) * P added), so it
+ *    ranks below every candidate as long as |s| < P / 2, i.e. |q . (a r_max + (d-a) r_min)| <
+ *    2^(59 - 36 - ceil(log2 M2)) (> 8000 for M2 <= 1024 at f = 18; similarities of real
+ *    queries and keys are far smaller), and every value stays inside top-k's range
+ *    |x| < 2^(62 - ceil(log2 M2)). Candidates keep their order and ties; then the secure
+ *    top-(k2 - |forced|) among the non-forced level-2 blocks. k2 never exceeds the candidate
+ *    count, so no non-candidate is picked.
  * Output: the level-2 top-k one-hot [nHeads, free2, M2] over the non-forced blocks [lo, hi).
  *
  * What it reveals: nothing. The top-k sizes and forced blocks follow from the public cache
@@ -32,8 +35,10 @@ import { ArithShare } from '../../protocols/types.js';
 import type { BlockReps } from './block-reps.js';
 import { type DynamicPlan, type SecureMpCacheParams, dynamicPlan } from './mpcache-params.js';
 
-/** Penalty that pushes a non-candidate below every candidate (raw ring units). */
-export const NON_CANDIDATE_PENALTY = 1n << 60n;
+/** Penalty that pushes a non-candidate below every candidate among M blocks (ring units): 2^(60 - ceil(log2 M)). */
+export function nonCandidatePenalty(M: number): bigint {
+  return 1n << BigInt(60 - Math.ceil(Math.log2(Math.max(2, M))));
+}
 
 export interface BlockSelection {
   readonly plan: DynamicPlan;
@@ -46,6 +51,8 @@ export interface BlockSelection {
   readonly oneHot2: ArithShare | undefined;
   /** level-1 choice among [plan.level1.lo, hi) as a 0/1 mask [nHeads, M1] (for tests and reports); undefined when public */
   readonly mask1: ArithShare | undefined;
+  /** top-k iterations of level 1 and level 2 (public facts of the shuffle-based top-k; 0 when a level needs no top-k) */
+  readonly topkIterations?: readonly [number, number];
 }
 
 /** Sum of one-hot rows: [rows, k, n] -> [rows, n] (local). */
@@ -76,7 +83,7 @@ export async function selectBlocks(ctx: Context, p: SecureMpCacheParams, q: Arit
   const M2 = l2.hi - l2.lo;
   const need1 = l1.free > 0 && l1.free < M1;
   const need2 = l2.free > 0 && l2.free < M2;
-  if (!need2) return { plan, nHeads, oneHot2: undefined, mask1: undefined };
+  if (!need2) return { plan, nHeads, oneHot2: undefined, mask1: undefined, topkIterations: [0, 0] };
   const parts: ArithShare[] = [];
   if (need1) parts.push(mixed(ctx, p, reps.max1, reps.min1, l1.lo, l1.hi));
   parts.push(mixed(ctx, p, reps.max2, reps.min2, l2.lo, l2.hi));
@@ -89,8 +96,11 @@ export async function selectBlocks(ctx: Context, p: SecureMpCacheParams, q: Arit
   // level-1 choice per block of [0, G1): forced -> 1, free -> the top-k mask (or all/none)
   let mask1: ArithShare | undefined;
   let chosen1: ArithShare; // [nHeads, G1] 0/1, scale 0
+  let it1 = 0;
   if (need1) {
-    mask1 = oneHotMask(ctx, (await topk(ctx, s1!, l1.free)).oneHot);
+    const t1 = await topk(ctx, s1!, l1.free);
+    it1 = t1.stats?.iterations ?? 0;
+    mask1 = oneHotMask(ctx, t1.oneHot);
     const pieces: ArithShare[] = [];
     if (l1.lo > 0) pieces.push(constant(ctx, [nHeads, l1.lo], 1, 0));
     pieces.push(mask1);
@@ -105,9 +115,9 @@ export async function selectBlocks(ctx: Context, p: SecureMpCacheParams, q: Arit
   }
   // candidates of level 2 among [lo2, hi2): parent chosen
   const cand = childrenOf(ctx, chosen1, l2.lo, l2.hi);
-  const penalty = withScale(mulPublicInt(ctx, subPublic(ctx, cand, 1), NON_CANDIDATE_PENALTY), s2.scale);
-  const { oneHot } = await topk(ctx, add(ctx, s2, penalty), l2.free);
-  return { plan, nHeads, oneHot2: oneHot, mask1 };
+  const penalty = withScale(mulPublicInt(ctx, subPublic(ctx, cand, 1), nonCandidatePenalty(M2)), s2.scale);
+  const t2 = await topk(ctx, add(ctx, s2, penalty), l2.free);
+  return { plan, nHeads, oneHot2: t2.oneHot, mask1, topkIterations: [it1, t2.stats?.iterations ?? 0] };
 }
 
 /** [rows, G1] -> [rows, hi - lo]: entry b (of level 2) = entry floor(b / 2) (local copy). */
