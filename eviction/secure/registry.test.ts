@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeConfig } from '../../models/config.js';
 import { secureFullPolicy } from './full.js';
+import { secureMpCachePolicy } from './mpcache.js';
 import { createSecurePolicy, securePolicyNames } from './registry.js';
 
 describe('secure policy registry', () => {
@@ -20,5 +21,20 @@ describe('secure policy registry', () => {
   it('rejects unknown names, listing the known ones', () => {
     expect(() => createSecurePolicy('nope', config)).toThrow(/policy must be one of .*full/);
     expect(() => createSecurePolicy('toString', config)).toThrow(RangeError);
+  });
+});
+
+describe('secure policy registry: MPCache', () => {
+  const config = makeConfig({ dim: 16, hiddenDim: 16, nLayers: 6, nHeads: 4, nKvHeads: 2, vocabSize: 4, maxSeqLen: 64 });
+
+  it("'mpcache' and 'mpcache-noshare' create the secure MPCache with the paper's defaults", () => {
+    expect(securePolicyNames()).toEqual(expect.arrayContaining(['full', 'mpcache', 'mpcache-noshare']));
+    const p = createSecurePolicy('mpcache', config) as ReturnType<typeof secureMpCachePolicy>;
+    expect(p.name).toBe('mpcache');
+    expect(p.leaks).toBe('');
+    expect(p.params).toMatchObject({ staticRatio: 0.3, ratio1: 0.5, ratio2: 0.2, alpha: 0.6, block2: 16, block1: 32, share: true, keepRule: 'topk' });
+    expect(typeof p.attend).toBe('function');
+    expect(createSecurePolicy('mpcache-noshare', config).name).toBe('mpcache-noshare');
+    expect(secureMpCachePolicy(config, { keepRule: 'threshold' }).leaks).toMatch(/number of prompt tokens/);
   });
 });

@@ -5,6 +5,7 @@
 import type { ModelConfig } from '../../models/config.js';
 import type { SecureKvPolicy } from '../../models/secure-hooks.js';
 import { secureFullPolicy } from './full.js';
+import { secureMpCachePolicy } from './mpcache.js';
 
 export interface SecurePolicyEntry {
   /** one line for help texts */
@@ -15,6 +16,14 @@ export interface SecurePolicyEntry {
 
 export const SECURE_POLICIES: Readonly<Record<string, SecurePolicyEntry>> = {
   full: { summary: 'keep every token (no eviction)', create: () => secureFullPolicy() },
+  mpcache: {
+    summary: 'MPCache: look-once static eviction to 30% at prefill, two-level block selection (~20%) per step, cross-layer index sharing',
+    create: (config) => secureMpCachePolicy(config),
+  },
+  'mpcache-noshare': {
+    summary: 'MPCache without cross-layer index sharing (every layer selects its own blocks)',
+    create: (config) => secureMpCachePolicy(config, { share: false }),
+  },
 };
 
 /** The names accepted by createSecurePolicy. */
