@@ -13,7 +13,7 @@
  * functions (nonlinear.ts) and local linear maps; every message is masked as argued there.
  */
 import type { Context } from '../protocols/context.js';
-import { add, addPublic, broadcastLast, concat, mulPublic, slice, sumAxis } from '../protocols/linear.js';
+import { add, addPublic, broadcastLast, mulPublic, slice, sumAxis } from '../protocols/linear.js';
 import { matmulFixed, mul, mulFixed, trunc } from '../protocols/mul.js';
 import { rsqrt, silu, softmax } from '../protocols/nonlinear.js';
 import { publicTensor } from '../protocols/sharing.js';
@@ -38,32 +38,32 @@ export function swapLeadingAxes(x: ArithShare, a: number, b: number, inner: numb
   return new ArithShare([b, a, inner], o0, o1, x.scale);
 }
 
+/** Bits dropped from x before squaring in RMSNorm (the squares are then at most x^2 * 2^(2f - 2 NORM_DROP_BITS)). */
+export const NORM_DROP_BITS = 6;
+
 /**
  * Mean-square normalisation of each row of x [T, d] WITHOUT the gain (the gain is folded into
  * the next matrix, secure-weights.ts): returns x * rsqrt(s + rho*eps) where
  * s = sum(x^2) / 2^floor(log2 d) and rho = d / 2^floor(log2 d); the missing sqrt(rho) factor is
- * in the folded gains. When `gain` is given ([d], already times sqrt(rho)), it is applied here
- * instead, in the same rounds as the squares. Rounds: 1 (squares) + 1 (trunc) + rsqrt + 2.
+ * in the folded gains. When `gain` is given ([d], already times sqrt(rho)), x * gain is used
+ * instead of x (2 more rounds).
+ * The squares are taken of x truncated to f - NORM_DROP_BITS fractional bits, so that the
+ * value truncated after squaring stays near x^2 * 2^24 (|x| = 70 gives 2^36, a probabilistic
+ * truncation failure chance of ~2^-27) instead of x^2 * 2^36; the precision lost (2^-12 on x)
+ * is far below rsqrt's 1e-3. Rounds: 1 (trunc) + 1 (squares) + 1 (trunc) + rsqrt + 2.
  */
 export async function rmsNormalize(ctx: Context, x: ArithShare, c: ModelConfig, gain?: ArithShare): Promise<ArithShare> {
   const [T, d] = x.shape;
   if (x.shape.length !== 2 || d !== c.dim) throw new RangeError(`rmsNormalize: x must be [T, ${c.dim}], got [${x.shape.join(', ')}]`);
   const f = ctx.f;
-  const k = normShift(d);
-  let sq: ArithShare;
-  let xg: ArithShare | undefined;
-  if (gain === undefined) {
-    sq = await mul(ctx, x, x);
-  } else {
-    // the squares and x*gain in one multiplication round; x*gain truncated by f below
-    const both = await mul(ctx, concat(ctx, [x, x]), concat(ctx, [x, tileRows(gain, T)]));
-    sq = slice(ctx, both, 0, d);
-    xg = await trunc(ctx, slice(ctx, both, d, 2 * d), f);
-  }
-  const t = await trunc(ctx, sq, f + k, { scale: f });
+  const drop = Math.min(NORM_DROP_BITS, Math.floor(f / 3));
+  const low = drop > 0 ? await trunc(ctx, x, drop) : x; // scale f - drop
+  const sq = await mul(ctx, low, low); // scale 2(f - drop)
+  const t = await trunc(ctx, sq, f - 2 * drop + normShift(d), { scale: f }); // x^2 / 2^k at scale f
   const s = sumAxis(ctx, t); // [T, 1]
   const r = await rsqrt(ctx, addPublic(ctx, s, normRho(d) * c.normEps));
-  return mulFixed(ctx, xg ?? x, broadcastLast(ctx, r, d));
+  const base = gain === undefined ? x : await mulFixed(ctx, x, tileRows(gain, T));
+  return mulFixed(ctx, base, broadcastLast(ctx, r, d));
 }
 
 /** [n] -> [T, n] by repetition (local). */
