@@ -76,21 +76,32 @@ function permuteWords(src: U64, perm: Uint32Array, rows: number, n: number, inve
   for (let r = 0; r < rows; r++) {
     const p = perm.subarray(r * n, (r + 1) * n);
     for (let g = 0; g < groups; g++) {
-      const base = (r * groups + g) * n;
-      for (let i = 0; i < n; i++) {
-        const a = 2 * (base + i);
-        const b = 2 * (base + p[i]);
-        if (inverse) {
-          o[b] = s[a];
-          o[b + 1] = s[a + 1];
-        } else {
-          o[a] = s[b];
-          o[a + 1] = s[b + 1];
-        }
-      }
+      const base = 2 * (r * groups + g) * n;
+      if (inverse) scatter(s, o, p, base, n);
+      else gatherInto(s, o, p, base, n);
     }
   }
   return out;
+}
+
+/** o[base + 2i..] = s[base + 2p[i]..] (one group) */
+function gatherInto(s: Uint32Array, o: Uint32Array, p: Uint32Array, base: number, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const a = base + 2 * i;
+    const b = base + 2 * p[i];
+    o[a] = s[b];
+    o[a + 1] = s[b + 1];
+  }
+}
+
+/** o[base + 2p[i]..] = s[base + 2i..] (one group) */
+function scatter(s: Uint32Array, o: Uint32Array, p: Uint32Array, base: number, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const a = base + 2 * i;
+    const b = base + 2 * p[i];
+    o[b] = s[a];
+    o[b + 1] = s[a + 1];
+  }
 }
 
 interface Flat {
@@ -106,8 +117,8 @@ async function pairStep(ctx: Context, j: PartyId, flat: Flat, sizes: readonly nu
   const c = ((j + 2) % 3) as PartyId;
   const total = flat.s0.length;
   const permAll = (v: U64): U64 => {
-    const parts = splitWords(v, sizes).map((p) => permuteWords(p, perm!, rows, n, inverse));
-    return concatWords(parts);
+    if (sizes.length === 1) return permuteWords(v, perm!, rows, n, inverse);
+    return concatWords(splitWords(v, sizes).map((p) => permuteWords(p, perm!, rows, n, inverse)));
   };
   if (ctx.party === c) {
     const got = await ctx.ch.exchange({ step, recv: [a, b] });
@@ -197,4 +208,34 @@ export async function unshufflePublic(ctx: Context, handle: ShuffleHandle, p: Pu
   let flat: Flat = { s0, s1 };
   for (const j of [1, 0] as const) flat = await pairStep(ctx, j, flat, [p.size], handle.perms[j], rows, n, true, `unshuffle.${j}`);
   return new ArithShare(p.shape, flat.s0, flat.s1, p.scale);
+}
+
+/**
+ * unshufflePublic of one-hot rows: item [rows, groups, n] whose row (r, g) is the unit vector
+ * at shuffled position positions[r * groups + g] (in [0, n)). Same protocol and cost as
+ * unshufflePublic; pair 2's local step just places the ones (no dense permutation).
+ */
+export async function unshuffleOneHot(ctx: Context, handle: ShuffleHandle, groups: number, positions: Uint32Array): Promise<ArithShare> {
+  const { rows, n } = handle;
+  if (!Number.isSafeInteger(groups) || groups < 0 || positions.length !== rows * groups) {
+    throw new RangeError(`unshuffleOneHot: need ${rows} x ${groups} positions, got ${positions.length}`);
+  }
+  const size = rows * groups * n;
+  const v = new BigUint64Array(size);
+  const sigma = handle.perms[2];
+  if (sigma !== undefined) {
+    // scatter by sigma_2: the 1 at p moves to sigma_2[p]
+    for (let r = 0; r < rows; r++) {
+      for (let g = 0; g < groups; g++) {
+        const p = positions[r * groups + g];
+        if (!(p < n)) throw new RangeError(`unshuffleOneHot: position ${p} is out of range`);
+        v[(r * groups + g) * n + sigma[r * n + p]] = 1n;
+      }
+    }
+  }
+  // components of the sharing (v, 0, 0): party 0 holds (v, 0), party 2 (0, v), party 1 zeros
+  const zero = new BigUint64Array(size);
+  let flat: Flat = ctx.party === 0 ? { s0: v, s1: zero } : ctx.party === 2 ? { s0: zero, s1: v } : { s0: v, s1: zero };
+  for (const j of [1, 0] as const) flat = await pairStep(ctx, j, flat, [size], handle.perms[j], rows, n, true, `unshuffle.${j}`);
+  return new ArithShare([rows, groups, n], flat.s0, flat.s1, 0);
 }

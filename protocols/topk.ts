@@ -16,7 +16,7 @@
  *      comparison). Segments that start at rank >= k are dropped. Expected comparisons per
  *      row ~ 2n + k log2 k; iterations ~ 2 log2(n/8) + a few (data independent in law).
  *   4. The top k sit at public shuffled positions: values and indices are local selections of
- *      the shuffled shares; oneHot = unshufflePublic of the public one-hot rows of those
+ *      the shuffled shares; oneHot = unshuffleOneHot (= unshufflePublic) of the public one-hot rows of those
  *      positions (2 rounds, 8/16/8 bytes per one-hot element for parties 0/1/2).
  *   Reveals: the outcomes of comparisons between shuffled, pairwise distinct keys, and the
  *   shuffled positions of the result. These are a function of the rank order of the
@@ -39,8 +39,8 @@ import type { Context } from './context.js';
 import { argmax } from './compare.js';
 import { msbSliced } from './boolean.js';
 import { publicComponents, revealBool } from './sharing.js';
-import { type ShuffleHandle, shuffle, unshufflePublic } from './shuffle.js';
-import { ArithShare, BoolShare, PublicTensor, shapeSize } from './types.js';
+import { type ShuffleHandle, shuffle, unshuffleOneHot } from './shuffle.js';
+import { ArithShare, BoolShare, shapeSize } from './types.js';
 
 export interface TopkOptions {
   /** 'shuffle' (default) or 'argmax' */
@@ -217,9 +217,9 @@ async function topkShuffle(ctx: Context, x: ArithShare, rows: number, n: number,
 }
 
 async function oneHotOfPositions(ctx: Context, handle: ShuffleHandle, sel: Int32Array, rows: number, n: number, k: number): Promise<ArithShare> {
-  const e = new BigUint64Array(rows * k * n);
-  for (let r = 0; r < rows; r++) for (let t = 0; t < k; t++) e[(r * k + t) * n + (sel[r * k + t] - r * n)] = 1n;
-  return unshufflePublic(ctx, handle, new PublicTensor([rows, k, n], e, 0));
+  const pos = new Uint32Array(rows * k);
+  for (let r = 0; r < rows; r++) for (let t = 0; t < k; t++) pos[r * k + t] = sel[r * k + t] - r * n;
+  return unshuffleOneHot(ctx, handle, k, pos);
 }
 
 async function topkArgmax(ctx: Context, x: ArithShare, rows: number, n: number, k: number): Promise<Raw> {
