@@ -159,60 +159,92 @@ describe('mux / relu', () => {
   });
 });
 
-describe('max / argmax', () => {
-  it('max and argmax over the last axis with ties (lowest index wins)', async () => {
-    const rows = 7;
-    const n = 13; // odd lengths exercise the carried leftover
-    const v = onGrid(randFloats(rows * n, -50, 50, 6), F);
-    // row 1: all equal; row 2: two maxima (index 3 and 9); row 3: max at the last position; row 4: negative only
-    for (let j = 0; j < n; j++) v[n + j] = 2.5;
-    v[2 * n + 3] = 100;
-    v[2 * n + 9] = 100;
-    v[3 * n + n - 1] = 60;
-    for (let j = 0; j < n; j++) v[4 * n + j] = -1 - j * ulp;
-    const res = await runTrio(async (ctx) => {
-      const x = await share(ctx, 1, [rows, n], v);
-      const c = costOf(ctx);
-      const m = await max(ctx, x);
-      const maxCost = c();
-      const am = await argmax(ctx, x);
-      return {
-        maxCost,
-        shape: m.shape,
-        m: (await revealFloat(ctx, m))!,
-        am: (await revealFloat(ctx, am.max))!,
-        oh: (await reveal(ctx, am.oneHot))!,
-      };
-    });
-    const levels = Math.ceil(Math.log2(n));
-    for (const r of res) {
-      expect(r.shape).toEqual([rows, 1]);
-      expect(r.maxCost.rounds).toBe(levels * 8);
-      expect(r.oh.shape).toEqual([rows, n]);
-      for (let i = 0; i < rows; i++) {
-        let best = 0;
-        for (let j = 1; j < n; j++) if (v[i * n + j] > v[i * n + best]) best = j;
-        expect(r.m[i]).toBe(v[i * n + best]);
-        expect(r.am[i]).toBe(v[i * n + best]);
-        for (let j = 0; j < n; j++) expect(r.oh.data[i * n + j]).toBe(j === best ? 1n : 0n);
-      }
-    }
-  });
+/** Rounds of the 4-ary tournament over n columns (msb 7 + AND rounds + select 1 per level). */
+function rounds4(n: number, msbRounds = 7): { rounds: number; levels: number } {
+  let cnt = n;
+  let rounds = 0;
+  let levels = 0;
+  while (cnt > 1) {
+    const q = Math.floor(cnt / 4);
+    const rem = cnt - 4 * q;
+    rounds += msbRounds + (q > 0 ? 2 : rem === 3 ? 1 : 0) + 1;
+    cnt = q + (rem > 0 ? 1 : 0);
+    levels++;
+  }
+  return { rounds, levels };
+}
 
-  it('n = 1 and powers of two', async () => {
-    for (const n of [1, 2, 8]) {
-      const v = onGrid(randFloats(3 * n, -5, 5, n), F);
+describe('max / argmax', () => {
+  for (const arity of [4, 2] as const) {
+    it(`arity ${arity}: max and argmax with ties (lowest index wins), odd widths`, async () => {
+      const rows = 7;
+      const n = 13;
+      const v = onGrid(randFloats(rows * n, -50, 50, 6), F);
+      // row 1: all equal; row 2: two maxima (index 3 and 9); row 3: max at the last position; row 4: negative only;
+      // row 5: ties inside one group of four (indices 5 and 6) and an equal value in the tail
+      for (let j = 0; j < n; j++) v[n + j] = 2.5;
+      v[2 * n + 3] = 100;
+      v[2 * n + 9] = 100;
+      v[3 * n + n - 1] = 60;
+      for (let j = 0; j < n; j++) v[4 * n + j] = -1 - j * ulp;
+      v[5 * n + 6] = 70;
+      v[5 * n + 5] = 70;
+      v[5 * n + 12] = 70;
       const res = await runTrio(async (ctx) => {
-        const x = await share(ctx, 0, [3, n], v);
+        const x = await share(ctx, 1, [rows, n], v);
+        const c = costOf(ctx);
+        const m = await max(ctx, x, { arity });
+        const maxCost = c();
+        const c2 = costOf(ctx);
+        const am = await argmax(ctx, x, { arity });
+        const amCost = c2();
+        return {
+          maxCost,
+          amCost,
+          shape: m.shape,
+          m: (await revealFloat(ctx, m))!,
+          am: (await revealFloat(ctx, am.max))!,
+          oh: (await reveal(ctx, am.oneHot))!,
+        };
+      });
+      const levels = arity === 2 ? Math.ceil(Math.log2(n)) : rounds4(n).levels;
+      const maxRounds = arity === 2 ? levels * 8 : rounds4(n).rounds;
+      for (const r of res) {
+        expect(r.shape).toEqual([rows, 1]);
+        expect(r.maxCost.rounds).toBe(maxRounds);
+        expect(r.amCost.rounds).toBe(maxRounds + levels);
+        expect(r.oh.shape).toEqual([rows, n]);
+        for (let i = 0; i < rows; i++) {
+          let best = 0;
+          for (let j = 1; j < n; j++) if (v[i * n + j] > v[i * n + best]) best = j;
+          expect(r.m[i]).toBe(v[i * n + best]);
+          expect(r.am[i]).toBe(v[i * n + best]);
+          for (let j = 0; j < n; j++) expect(r.oh.data[i * n + j]).toBe(j === best ? 1n : 0n);
+        }
+      }
+    });
+  }
+
+  it('every width from 1 to 21 (all group/tail/carry patterns), random ties', async () => {
+    for (let n = 1; n <= 21; n++) {
+      const rows = 5;
+      // few distinct values so ties are frequent
+      const v = randFloats(rows * n, 0, 4, 100 + n).map(Math.floor);
+      const res = await runTrio(async (ctx) => {
+        const x = await share(ctx, (n % 3) as 0 | 1 | 2, [rows, n], v);
         const am = await argmax(ctx, x);
         return { m: (await revealFloat(ctx, am.max))!, oh: (await reveal(ctx, am.oneHot))!.data };
       });
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < rows; i++) {
         let best = 0;
         for (let j = 1; j < n; j++) if (v[i * n + j] > v[i * n + best]) best = j;
         expect(res[0].m[i]).toBe(v[i * n + best]);
         for (let j = 0; j < n; j++) expect(res[0].oh[i * n + j]).toBe(j === best ? 1n : 0n);
       }
     }
+  });
+
+  it('the 4-ary tournament over 1000 needs 5 levels, 50 rounds', () => {
+    expect(rounds4(1000)).toEqual({ rounds: 50, levels: 5 });
   });
 });

@@ -15,17 +15,19 @@
  *
  * mux(c, a, b) = b + c * (a - b): one multiplication (1 round). relu(x) = x - msb(x) * x with
  * the product fused into the bit injection round (boolean.ts "bit times value"): 8 rounds.
- * max / argmax over the last axis: a tournament tree of adjacent pairs (ceil(log2 n) levels, each
- * one batched msb for all pairs of all rows and one fused select round: 8 rounds); on a tie
- * the lower index wins. argmax's one-hot is built top-down from the stored comparison bits
- * (log2 n more multiplication rounds, about 2n products per row).
+ * max / argmax over the last axis: by default a 4-ary tournament (groups of 4 adjacent
+ * columns; all 6 pairwise comparisons of every group in one batched msb, the winner bits by
+ * two rounds of ANDs, the winner's value by one fused select round: 10 rounds per level, 5
+ * levels for n = 1000); opts.arity = 2 gives the binary tournament (8 rounds per level, about
+ * half the bytes). On a tie the lower index wins. argmax's one-hot is built top-down from the
+ * stored win bits (one multiplication round per level).
  *
  * All of these reveal nothing: every message is one of the masked messages of msb, b2a,
  * the AND/reshare rounds or mul, whose masking is argued in boolean.ts and mul.ts.
  */
 import type { U64 } from '../kernels/api.js';
 import type { Context } from './context.js';
-import { andSlices, b2aSliced, bitTimesSliced, msbSliced, sliceBits, sliceWords, type SlicePair } from './boolean.js';
+import { aBitWidth, andSlices, b2aSliced, bitTimesSliced, msbSliced, sliceBits, sliceWords, type SlicePair } from './boolean.js';
 import { add, concat, publicSub, slice, sub, transposeWords } from './linear.js';
 import { mul } from './mul.js';
 import { constant } from './sharing.js';
@@ -203,16 +205,251 @@ async function tournament(ctx: Context, x: ArithShare, keep: boolean, label: str
   return { max: cur.reshape([...lead, 1]), levels };
 }
 
-/** Maximum over the last axis: shape [..., n] -> [..., 1]. ceil(log2 n) levels of 9 rounds. */
-export async function max(ctx: Context, x: ArithShare, opts: CompareOptions = {}): Promise<ArithShare> {
-  return (await tournament(ctx, x, false, 'max', opts)).max;
+// ---------------------------------------------------------------- 4-ary tournament
+
+/** Columns `cols` of a row-major [rows, cnt] word array -> [rows, cols.length] (no BigInt). */
+function pickWords(src: U64, rows: number, cnt: number, cols: Int32Array): U64 {
+  const m = cols.length;
+  const out = new BigUint64Array(rows * m);
+  const s = new Uint32Array(src.buffer, src.byteOffset, src.length * 2);
+  const o = new Uint32Array(out.buffer, out.byteOffset, out.length * 2);
+  for (let r = 0; r < rows; r++) {
+    const sb = r * cnt;
+    const ob = r * m;
+    for (let j = 0; j < m; j++) {
+      const si = 2 * (sb + cols[j]);
+      const oi = 2 * (ob + j);
+      o[oi] = s[si];
+      o[oi + 1] = s[si + 1];
+    }
+  }
+  return out;
+}
+
+function pickCols(x: ArithShare, rows: number, cnt: number, cols: Int32Array): ArithShare {
+  return new ArithShare([rows, cols.length], pickWords(x.s0, rows, cnt, cols), pickWords(x.s1, rows, cnt, cols), x.scale);
+}
+
+function colRange(start: number, step: number, count: number): Int32Array {
+  const c = new Int32Array(count);
+  for (let i = 0; i < count; i++) c[i] = start + i * step;
+  return c;
+}
+
+/** NOT of a boolean slice pair (flips component x0, held by parties 0 and 2). */
+function notPair(ctx: Context, p: SlicePair): SlicePair {
+  if (ctx.party === 0) return [ctx.k.not(p[0]), p[1]];
+  if (ctx.party === 2) return [p[0], ctx.k.not(p[1])];
+  return p;
+}
+
+const pad64 = (n: number): number => Math.ceil(n / 64) * 64;
+
+interface Level4 {
+  readonly cnt: number;
+  /** number of groups (columns of the next level) */
+  readonly groups: number;
+  /** group (next-level column) of each column */
+  readonly groupOf: Int32Array;
+  /** [rows, cnt] arithmetic 0/1: 1 where the column won its group (carried columns: 1) */
+  readonly wins: ArithShare | undefined;
+}
+
+/**
+ * One level of the 4-ary tournament: columns in groups of 4 (the tail forms a group of 2-3
+ * or is carried alone). All pairwise comparisons of a group in one batched msb; a column wins
+ * when it beats the lower columns strictly and the higher ones or ties (so the lowest index
+ * wins ties); the three-input ANDs take two rounds; the winner's value is selected with the
+ * fused bit-times-value round. Rounds: msb + 2 + 1 (10 with the default width).
+ */
+async function level4(
+  ctx: Context, cur: ArithShare, rows: number, keep: boolean, label: string, width: number,
+): Promise<{ next: ArithShare; level: Level4 }> {
+  const k = ctx.k;
+  const cnt = cur.shape[1];
+  const q = Math.floor(cnt / 4);
+  const rem = cnt - 4 * q;
+  const tail = rem >= 2 ? rem : 0;
+  const carried = rem === 1;
+  const Gq = rows * q;
+  const Pq = pad64(Gq);
+  const Pt = pad64(rows);
+  const V = q > 0 ? [0, 1, 2, 3].map((i) => pickCols(cur, rows, cnt, colRange(i, 4, q))) : [];
+  const T = Array.from({ length: tail }, (_, i) => pickCols(cur, rows, cnt, colRange(4 * q + i, 1, 1)));
+  const fullPairs: [number, number][] = q > 0 ? [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]] : [];
+  const tailPairs: [number, number][] = tail === 3 ? [[0, 1], [0, 2], [1, 2]] : tail === 2 ? [[0, 1]] : [];
+  // all differences V_i - V_j in word-aligned blocks (padding is zero)
+  const total = fullPairs.length * Pq + tailPairs.length * Pt;
+  const d0 = new BigUint64Array(total);
+  const d1 = new BigUint64Array(total);
+  let off = 0;
+  for (const [i, j] of fullPairs) {
+    k.sub(V[i].s0, V[j].s0, d0.subarray(off, off + Gq));
+    k.sub(V[i].s1, V[j].s1, d1.subarray(off, off + Gq));
+    off += Pq;
+  }
+  for (const [i, j] of tailPairs) {
+    k.sub(T[i].s0, T[j].s0, d0.subarray(off, off + rows));
+    k.sub(T[i].s1, T[j].s1, d1.subarray(off, off + rows));
+    off += Pt;
+  }
+  const e = await msbSliced(ctx, new ArithShare([total], d0, d1, cur.scale), `${label}.msb`, width);
+  const blk = (start: number, len: number): SlicePair => [e[0].subarray(start / 64, (start + len) / 64), e[1].subarray(start / 64, (start + len) / 64)];
+  const cF = (i: number, j: number): SlicePair => blk(fullPairs.findIndex(([a, b]) => a === i && b === j) * Pq, Pq);
+  const cT = (i: number, j: number): SlicePair => blk(fullPairs.length * Pq + tailPairs.findIndex(([a, b]) => a === i && b === j) * Pt, Pt);
+  // win terms: column i beats j < i strictly (c_ji) and j > i or ties (not c_ij)
+  const terms = (c: (i: number, j: number) => SlicePair, g: number): SlicePair[][] =>
+    Array.from({ length: g }, (_, i) => {
+      const t: SlicePair[] = [];
+      for (let j = 0; j < g; j++) if (j !== i) t.push(j < i ? c(j, i) : notPair(ctx, c(i, j)));
+      return t;
+    });
+  const fullTerms = q > 0 ? terms(cF, 4) : [];
+  const tailTerms = tail > 0 ? terms(cT, tail) : [];
+  // AND round 1: the first two terms of every win with at least two terms
+  const xs: SlicePair[] = [];
+  const ys: SlicePair[] = [];
+  for (const t of [...fullTerms, ...tailTerms]) {
+    if (t.length >= 2) {
+      xs.push(t[0]);
+      ys.push(t[1]);
+    }
+  }
+  let wins: SlicePair[] = [...fullTerms, ...tailTerms].map((t) => t[0]);
+  if (xs.length > 0) {
+    const z = await andSlices(ctx, xs, ys, `${label}.and.0`);
+    let zi = 0;
+    wins = [...fullTerms, ...tailTerms].map((t) => (t.length >= 2 ? z[zi++] : t[0]));
+  }
+  if (q > 0) {
+    // AND round 2: the third term of the full groups' wins
+    const z = await andSlices(ctx, wins.slice(0, 4), fullTerms.map((t) => t[2]), `${label}.and.1`);
+    wins = [...z, ...wins.slice(4)];
+  }
+  // select: sum_i win_i * value_i per group, one round for everything
+  const selN = 4 * (q > 0 ? Pq : 0) + tail * Pt;
+  const eAll: SlicePair = [new BigUint64Array(selN / 64), new BigUint64Array(selN / 64)];
+  const v0 = new BigUint64Array(selN);
+  const v1 = new BigUint64Array(selN);
+  const starts: number[] = [];
+  off = 0;
+  const put = (w: SlicePair, x: ArithShare, padded: number): void => {
+    eAll[0].set(w[0], off / 64);
+    eAll[1].set(w[1], off / 64);
+    v0.set(x.s0, off);
+    v1.set(x.s1, off);
+    starts.push(off);
+    off += padded;
+  };
+  for (let i = 0; i < (q > 0 ? 4 : 0); i++) put(wins[i], V[i], Pq);
+  for (let i = 0; i < tail; i++) put(wins[(q > 0 ? 4 : 0) + i], T[i], Pt);
+  const sel = await bitTimesSliced(ctx, eAll, selN, [new ArithShare([selN], v0, v1, cur.scale)], keep, `${label}.select`);
+  const prod = sel.prods[0];
+  const parts: ArithShare[] = [];
+  if (q > 0) {
+    const s0 = new BigUint64Array(Gq);
+    const s1 = new BigUint64Array(Gq);
+    for (let i = 0; i < 4; i++) {
+      k.add(s0, prod.s0.subarray(starts[i], starts[i] + Gq), s0);
+      k.add(s1, prod.s1.subarray(starts[i], starts[i] + Gq), s1);
+    }
+    parts.push(new ArithShare([rows, q], s0, s1, cur.scale));
+  }
+  if (tail > 0) {
+    const s0 = new BigUint64Array(rows);
+    const s1 = new BigUint64Array(rows);
+    for (let i = 0; i < tail; i++) {
+      const st = starts[(q > 0 ? 4 : 0) + i];
+      k.add(s0, prod.s0.subarray(st, st + rows), s0);
+      k.add(s1, prod.s1.subarray(st, st + rows), s1);
+    }
+    parts.push(new ArithShare([rows, 1], s0, s1, cur.scale));
+  }
+  if (carried) parts.push(pickCols(cur, rows, cnt, colRange(cnt - 1, 1, 1)));
+  const next = parts.length === 1 ? parts[0] : concat(ctx, parts);
+  const groups = q + (tail > 0 ? 1 : 0) + (carried ? 1 : 0);
+  const groupOf = new Int32Array(cnt);
+  for (let c = 0; c < cnt; c++) groupOf[c] = c < 4 * q ? c >> 2 : q + (c - 4 * q < tail ? 0 : tail > 0 ? 1 : 0);
+  let winsA: ArithShare | undefined;
+  if (keep) {
+    // arithmetic wins in column order; a carried column has win 1 (a public constant in x0)
+    const w0 = new BigUint64Array(rows * cnt);
+    const w1 = new BigUint64Array(rows * cnt);
+    const b = sel.bit!;
+    const src0 = new Uint32Array(b.s0.buffer, b.s0.byteOffset, b.s0.length * 2);
+    const src1 = new Uint32Array(b.s1.buffer, b.s1.byteOffset, b.s1.length * 2);
+    const o0 = new Uint32Array(w0.buffer);
+    const o1 = new Uint32Array(w1.buffer);
+    const copy = (from: number, to: number): void => {
+      o0[2 * to] = src0[2 * from];
+      o0[2 * to + 1] = src0[2 * from + 1];
+      o1[2 * to] = src1[2 * from];
+      o1[2 * to + 1] = src1[2 * from + 1];
+    };
+    for (let r = 0; r < rows; r++) {
+      for (let g = 0; g < q; g++) for (let i = 0; i < 4; i++) copy(starts[i] + r * q + g, r * cnt + 4 * g + i);
+      for (let i = 0; i < tail; i++) copy(starts[(q > 0 ? 4 : 0) + i] + r, r * cnt + 4 * q + i);
+      if (carried) {
+        if (ctx.party === 0) w0[r * cnt + cnt - 1] = 1n;
+        if (ctx.party === 2) w1[r * cnt + cnt - 1] = 1n;
+      }
+    }
+    winsA = new ArithShare([rows, cnt], w0, w1, 0);
+  }
+  return { next, level: { cnt, groups, groupOf, wins: winsA } };
+}
+
+async function tournament4(ctx: Context, x: ArithShare, keep: boolean, label: string, opts: CompareOptions): Promise<{ max: ArithShare; levels: Level4[] }> {
+  anArith(x, `${label}: x`);
+  if (x.shape.length === 0) throw new RangeError(`${label}: x must have at least one axis`);
+  const n = x.shape[x.shape.length - 1];
+  if (n < 1) throw new RangeError(`${label}: the last axis is empty`);
+  const width = aBitWidth(opts.bitWidth ?? 64, label);
+  const lead = x.shape.slice(0, -1);
+  const rows = shapeSize(lead);
+  let cur = x.reshape([rows, n]);
+  const levels: Level4[] = [];
+  while (cur.shape[1] > 1) {
+    const r = await level4(ctx, cur, rows, keep, `${label}.${levels.length}`, width);
+    cur = r.next;
+    levels.push(r.level);
+  }
+  return { max: cur.reshape([...lead, 1]), levels };
+}
+
+/**
+ * Maximum over the last axis: shape [..., n] -> [..., 1]. Default: 4-ary tournament,
+ * about ceil(log4 n) levels of 10 rounds; opts.arity = 2 gives the binary tournament
+ * (ceil(log2 n) levels of 8 rounds, about half the bytes).
+ */
+export async function max(ctx: Context, x: ArithShare, opts: MaxOptions = {}): Promise<ArithShare> {
+  if ((opts.arity ?? 4) === 2) return (await tournament(ctx, x, false, 'max', opts)).max;
+  return (await tournament4(ctx, x, false, 'max', opts)).max;
 }
 
 /**
  * Maximum and one-hot position of the maximum over the last axis (the lowest index on ties).
- * oneHot: [..., n] of 0/1 (scale 0).
+ * oneHot: [..., n] of 0/1 (scale 0). The one-hot is expanded top-down from the stored win bits
+ * (one multiplication round per level).
  */
-export async function argmax(ctx: Context, x: ArithShare, opts: CompareOptions = {}): Promise<{ max: ArithShare; oneHot: ArithShare }> {
+export async function argmax(ctx: Context, x: ArithShare, opts: MaxOptions = {}): Promise<{ max: ArithShare; oneHot: ArithShare }> {
+  if ((opts.arity ?? 4) === 2) return argmax2(ctx, x, opts);
+  const { max: mx, levels } = await tournament4(ctx, x, true, 'argmax', opts);
+  const rows = shapeSize(x.shape.slice(0, -1));
+  let oh = constant(ctx, [rows, 1], 1, 0);
+  for (let l = levels.length - 1; l >= 0; l--) {
+    const { cnt, groups, groupOf, wins } = levels[l];
+    oh = await mul(ctx, pickCols(oh, rows, groups, groupOf), wins!);
+  }
+  return { max: mx, oneHot: oh.reshape(x.shape) };
+}
+
+/** Options of max/argmax: the comparison width and the tournament arity (4 by default, or 2). */
+export interface MaxOptions extends CompareOptions {
+  readonly arity?: 2 | 4;
+}
+
+async function argmax2(ctx: Context, x: ArithShare, opts: CompareOptions): Promise<{ max: ArithShare; oneHot: ArithShare }> {
   const { max: mx, levels } = await tournament(ctx, x, true, 'argmax', opts);
   const lead = x.shape.slice(0, -1);
   const rows = shapeSize(lead);
