@@ -15,7 +15,9 @@
 import type { Context } from '../protocols/context.js';
 import { add, addPublic, broadcastLast, mulPublic, slice, sumAxis } from '../protocols/linear.js';
 import { matmulFixed, mul, mulFixed, trunc } from '../protocols/mul.js';
-import { rsqrt, silu, softmax } from '../protocols/nonlinear.js';
+import { silu } from '../protocols/activations.js';
+import { rsqrt } from '../protocols/rsqrt.js';
+import { softmax } from '../protocols/softmax.js';
 import { publicTensor } from '../protocols/sharing.js';
 import { ArithShare, PublicTensor } from '../protocols/types.js';
 import { type ModelConfig, kvDim, qDim } from './config.js';
