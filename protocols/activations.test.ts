@@ -6,6 +6,8 @@ import { ltz } from './compare.js';
 import { constant, revealFloat } from './sharing.js';
 import { onGrid, randFloats, share } from './test-util.js';
 import { geluRef, siluRef } from './fit/special.js';
+import type { Context } from './context.js';
+import type { ArithShare } from './types.js';
 
 const F = 18;
 
@@ -52,7 +54,7 @@ describe('silu / gelu', () => {
         await ltz(ctx, constant(ctx, [plan.comparisons * n], 0));
         const ltzCost = c0();
         const m = costOf(ctx);
-        const y = await (c.fn as (ctx: unknown, x: unknown, o: unknown) => Promise<typeof x>)(ctx, x, c.opts);
+        const y = await (c.fn as (ctx: Context, x: ArithShare, o: object) => Promise<ArithShare>)(ctx, x, c.opts);
         const cost = m();
         expect(y.scale).toBe(F);
         return { cost, ltzCost, y: (await revealFloat(ctx, y))! };

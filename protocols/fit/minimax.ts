@@ -79,7 +79,7 @@ export function minimaxFit(
     base[i] = weight(ts[i]);
   }
   const lw = new Float64Array(samples).fill(1);
-  let c = new Float64Array(cols);
+  let c: Float64Array = new Float64Array(cols);
   let maxError = Infinity;
   const w = new Float64Array(samples);
   for (let it = 0; it < iters; it++) {
