@@ -21,10 +21,15 @@ export function configError(msg: string): MpcError {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+/** The parsed values: string options as strings, boolean options as booleans, absent as undefined. */
+export type FlagValues<O extends Options> = {
+  [K in keyof O]?: O[K] extends { multiple: true } ? (O[K] extends { type: 'boolean' } ? boolean[] : string[]) : O[K] extends { type: 'boolean' } ? boolean : string;
+};
+
 /** node:util parseArgs in strict mode; its errors become one-line config errors. */
-export function parseFlags<O extends Options>(argv: readonly string[], options: O, command: string) {
+export function parseFlags<O extends Options>(argv: readonly string[], options: O, command: string): FlagValues<O> {
   try {
-    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
+    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values as FlagValues<O>;
   } catch (e) {
     throw configError(`${command}: ${(e as Error).message.split('\n')[0]}`);
   }

@@ -6,36 +6,44 @@
  */
 import { MpcError, isMpcError } from '../protocols/errors.js';
 import type { Command } from './command.js';
-import { demoCommand } from './commands/demo.js';
-import { evalCommand } from './commands/eval.js';
-import { keygenCommand } from './commands/keygen.js';
-import { partyCommand } from './commands/party.js';
 
-export const COMMANDS: Readonly<Record<string, Command>> = {
-  keygen: keygenCommand,
-  party: partyCommand,
-  demo: demoCommand,
-  eval: evalCommand,
+/**
+ * The commands, by name. Each module is imported only when its command runs (or for --help),
+ * so a command whose dependencies are broken or heavy never slows or breaks the others.
+ */
+export const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  keygen: async () => (await import('./commands/keygen.js')).keygenCommand,
+  party: async () => (await import('./commands/party.js')).partyCommand,
+  demo: async () => (await import('./commands/demo.js')).demoCommand,
+  eval: async () => (await import('./commands/eval.js')).evalCommand,
 };
 
-function help(): string {
+async function help(): Promise<string> {
   const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
-  return `usage: mpcache <command> [options]   (mpcache <command> --help for its options)\n\n${Object.entries(COMMANDS)
-    .map(([k, c]) => `  ${k.padEnd(w)}  ${c.summary}`)
-    .join('\n')}\n`;
+  const rows = await Promise.all(
+    Object.entries(COMMANDS).map(async ([k, load]) => {
+      const summary = await load().then(
+        (c) => c.summary,
+        (e: unknown) => `(unavailable: ${String(e).split('\n')[0]})`,
+      );
+      return `  ${k.padEnd(w)}  ${summary}`;
+    }),
+  );
+  return `usage: mpcache <command> [options]   (mpcache <command> --help for its options)\n\n${rows.join('\n')}\n`;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(help());
+    process.stdout.write(await help());
     return name === undefined ? 2 : 0;
   }
-  const cmd = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!cmd) {
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!load) {
     process.stderr.write(`mpcache: unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')})\n`);
     return 2;
   }
+  const cmd = await load();
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(`usage: ${cmd.usage}\n`);
     return 0;

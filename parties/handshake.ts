@@ -23,6 +23,7 @@ import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { Packr } from 'msgpackr';
 import type { PartyId } from '../protocols/channel.js';
 import { MpcError, MPC_ERROR_CODES, type MpcErrorCode } from '../protocols/errors.js';
+import { bareMessage } from './error-text.js';
 
 export type LinkMode = 'sealed' | 'plain';
 
@@ -77,7 +78,8 @@ function decode(bytes: Uint8Array, self: PartyId, peer?: number): Record<string,
     const code: MpcErrorCode =
       typeof o.c === 'string' && (MPC_ERROR_CODES as readonly string[]).includes(o.c) ? (o.c as MpcErrorCode) : 'MPC_ERR_AUTH';
     const m = typeof o.m === 'string' ? o.m.slice(0, 500) : '';
-    throw new MpcError(code, `rejected by ${peer !== undefined ? `party ${peer}` : 'the peer'}: ${m}`, { party: self, peer, step: 'handshake' });
+    if (peer === undefined && (o.f === 0 || o.f === 1 || o.f === 2) && o.f !== self) peer = o.f;
+    throw new MpcError(code, `rejected by ${peer !== undefined ? `party ${peer}` : 'the peer'} with ${code}: ${m}`, { party: self, peer, step: 'handshake' });
   }
   return o;
 }
@@ -121,9 +123,31 @@ function sharedSecret(eph: Uint8Array, peerEph: Uint8Array, self: PartyId, peer:
   return z;
 }
 
-/** Build a reject message (sent before closing a connection whose handshake failed). */
-export function rejectMessage(e: MpcError): Uint8Array {
-  return packr.pack({ t: 'reject', c: e.code, m: e.message.slice(0, 500) });
+/** Decode a small handshake message without throwing (undefined when it is not one). */
+export function peekHandshake(bytes: Uint8Array): Record<string, unknown> | undefined {
+  // a msgpack map (fixmap, map16, map32); frames start with the high half of their sequence number, 0
+  const b0 = bytes[0];
+  if (bytes.byteLength === 0 || bytes.byteLength > MAX_HANDSHAKE_BYTES || !((b0 >= 0x80 && b0 <= 0x8f) || b0 === 0xde || b0 === 0xdf)) return undefined;
+  try {
+    const v: unknown = packr.unpack(bytes);
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** If `bytes` is a reject message: its code and text. */
+export function handshakeReject(bytes: Uint8Array): { code: MpcErrorCode; message: string; from?: PartyId } | undefined {
+  const m = peekHandshake(bytes);
+  if (!m || m.t !== 'reject') return undefined;
+  const code: MpcErrorCode = typeof m.c === 'string' && (MPC_ERROR_CODES as readonly string[]).includes(m.c) ? (m.c as MpcErrorCode) : 'MPC_ERR_AUTH';
+  const from = m.f === 0 || m.f === 1 || m.f === 2 ? (m.f as PartyId) : undefined;
+  return { code, message: typeof m.m === 'string' ? m.m.slice(0, 500) : '', ...(from !== undefined ? { from } : {}) };
+}
+
+/** Build a reject message from party `self` (sent before closing a connection whose handshake failed). */
+export function rejectMessage(e: MpcError, self: number): Uint8Array {
+  return packr.pack({ t: 'reject', f: self, c: e.code, m: bareMessage(e).slice(0, 500) });
 }
 
 /** The dialing side (self < peer). */
@@ -145,7 +169,7 @@ export async function initiateHandshake(io: HandshakeIO, p: HandshakeParams, pee
   }
   if (!ok) {
     const e = auth(`party ${peer} failed to prove its identity (signature does not verify against its public key in the session file)`, p.self, peer);
-    io.send(rejectMessage(e));
+    io.send(rejectMessage(e, p.self));
     throw e;
   }
   const z = sharedSecret(eph, ephR, p.self, peer);
@@ -163,7 +187,7 @@ export async function initiateHandshake(io: HandshakeIO, p: HandshakeParams, pee
 export async function respondHandshake(io: HandshakeIO, p: HandshakeParams, expectPeer: (id: number) => string | undefined): Promise<LinkKeys> {
   const hello = decode(await io.next(), p.self);
   const fail = (e: MpcError): never => {
-    io.send(rejectMessage(e));
+    io.send(rejectMessage(e, p.self));
     throw e;
   };
   if (hello.t !== 'hello' || hello.v !== 1) {

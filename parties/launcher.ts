@@ -42,7 +42,7 @@ import { MpcError, MPC_ERROR_CODES, type MpcErrorCode } from '../protocols/error
 import { parseJobModuleSpec } from './job.js';
 import { makeLocalSession, writeLocalSession, type LocalSessionFiles } from './local-session.js';
 import type { ErrorReport, PartyStats } from './run-party.js';
-import type { SessionOptions } from './session-config.js';
+import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from './session-config.js';
 
 export interface LocalPartiesOptions {
   /** name of a built-in job (cli/jobs.ts); exactly one of job / jobModule */
@@ -74,7 +74,8 @@ export interface LocalPartiesTestOptions extends LocalPartiesOptions {
   readonly onSpawn?: (party: PartyId, child: ChildProcess) => void;
   /** called with the session files before the children start (may rewrite them) */
   readonly onSession?: (files: LocalSessionFiles) => void;
-  /** how long survivors may take to exit after a first failure before being killed (default 3000) */
+  /** how long survivors may take to exit after a first failure before being killed
+   * (default: the largest of the receive, handshake and heartbeat timeouts, plus 2 s) */
   readonly graceMs?: number;
 }
 
@@ -152,7 +153,9 @@ export async function runLocalPartiesSettled(opts: LocalPartiesTestOptions): Pro
   if ((opts.job === undefined) === (opts.jobModule === undefined)) throw new TypeError('runLocalParties: give exactly one of job, jobModule');
   if (opts.jobModule !== undefined) parseJobModuleSpec(opts.jobModule);
   const timeoutMs = opts.timeoutMs ?? 600_000;
-  const graceMs = opts.graceMs ?? 3000;
+  const so = { ...DEFAULT_SESSION_OPTIONS, ...(opts.sessionOptions ?? {}), ...(opts.recvTimeoutMs !== undefined ? { recvTimeoutMs: opts.recvTimeoutMs } : {}) };
+  // survivors end on their own within their timeouts; the grace is only a safety net
+  const graceMs = opts.graceMs ?? Math.max(so.recvTimeoutMs, so.handshakeTimeoutMs, so.heartbeatTimeoutMs) + 2000;
   const onLine = opts.onLine ?? defaultOnLine;
   const options: Partial<SessionOptions> = { ...(opts.sessionOptions ?? {}) };
   if (opts.fracBits !== undefined) (options as { fracBits?: number }).fracBits = opts.fracBits;

@@ -43,6 +43,8 @@ export abstract class QueuedChannel implements Channel {
   /** peers that will send nothing more (orderly close), with the error a receive from them gets */
   private readonly gone = new Map<PartyId, MpcError>();
   private lastStep: string | undefined;
+  /** the transport's shutdown, once started */
+  private closing: Promise<void> | undefined;
   private readonly waiters = new Map<PartyId, Waiter>();
   private failure: MpcError | undefined;
   private busy = false;
@@ -238,9 +240,13 @@ export abstract class QueuedChannel implements Channel {
     this.waiters.clear();
     this.inbox.clear();
     this.inboxBytes.clear();
-    void this.shutdown(e).catch(() => undefined);
+    this.closing = this.shutdown(e).catch(() => undefined);
   }
 
+  /**
+   * Abort the session (peers are told). Resolves once the transport has shut down — also
+   * when the channel had already failed, so a caller may exit the process right after.
+   */
   async abort(error: Error): Promise<void> {
     const e =
       error instanceof MpcError
@@ -251,15 +257,19 @@ export abstract class QueuedChannel implements Channel {
       for (const [, w] of this.waiters) w.reject(e);
       this.waiters.clear();
       this.inbox.clear();
-      await this.shutdown(e);
+      this.inboxBytes.clear();
+      this.closing = this.shutdown(e);
     }
+    await this.closing;
   }
 
   async close(): Promise<void> {
-    if (this.failure) return;
-    this.failure = new MpcError('MPC_ERR_CLOSED', 'channel closed', { party: this.self });
-    for (const [, w] of this.waiters) w.reject(this.failure);
-    this.waiters.clear();
-    await this.shutdown(undefined);
+    if (!this.failure) {
+      this.failure = new MpcError('MPC_ERR_CLOSED', 'channel closed', { party: this.self });
+      for (const [, w] of this.waiters) w.reject(this.failure);
+      this.waiters.clear();
+      this.closing = this.shutdown(undefined);
+    }
+    await this.closing;
   }
 }

@@ -32,7 +32,16 @@ import { type PartyId, type Payload, nextParty, prevParty } from '../protocols/c
 import type { SessionSeeds } from '../protocols/context.js';
 import { MpcError, isMpcError } from '../protocols/errors.js';
 import { FrameOpener, FrameSealer, MAX_ENVELOPE_BYTES, PREFIX_BYTES, TAG_BYTES, type Frame } from './frame-codec.js';
-import { type HandshakeIO, type LinkKeys, type LinkMode, initiateHandshake, rejectMessage, respondHandshake } from './handshake.js';
+import {
+  type HandshakeIO,
+  type LinkKeys,
+  type LinkMode,
+  handshakeReject,
+  initiateHandshake,
+  peekHandshake,
+  rejectMessage,
+  respondHandshake,
+} from './handshake.js';
 import type { Identity } from './identity.js';
 import { bareMessage } from './error-text.js';
 import { QueuedChannel } from './queued-channel.js';
@@ -149,6 +158,17 @@ export class WsChannel extends QueuedChannel {
   private readonly mySeed = new Uint8Array(randomBytes(16));
   private setupDone: { resolve(): void; reject(e: MpcError): void } | undefined;
   private shutDown = false;
+  /** setup deadline (ms since epoch) */
+  private deadline = 0;
+  /** peers already told that this party failed (reject message or abort frame) */
+  private readonly told = new Set<PartyId>();
+  /** sockets this party dialed, by peer */
+  private readonly dialing = new Map<WebSocket, PartyId>();
+  /** accepted sockets, by the party their hello claims */
+  private readonly claimed = new Map<WebSocket, PartyId>();
+  /** while lingering after a failed setup: the error to answer late connections with */
+  private lingerError: MpcError | undefined;
+  private lingerCheck: (() => void) | undefined;
 
   private constructor(opts: WsConnectOptions) {
     const options: SessionOptions = { ...opts.session.options, ...(opts.overrides ?? {}) };
@@ -206,6 +226,7 @@ export class WsChannel extends QueuedChannel {
   private setup(listenHost: string | undefined): Promise<void> {
     const done = new Promise<void>((resolve, reject) => (this.setupDone = { resolve, reject }));
     const deadline = Date.now() + this.options.handshakeTimeoutMs;
+    this.deadline = deadline;
     this.timer(() => {
       const missing = [0, 1, 2].filter((i) => i !== this.self && !(this.links.has(i as PartyId) && this.seedsIn.has(i as PartyId)));
       this.fail(this.err('MPC_ERR_TIMEOUT', `setup with part${missing.length > 1 ? 'ies' : 'y'} ${missing.join(', ')} did not complete within ${this.options.handshakeTimeoutMs} ms`, missing.length === 1 ? (missing[0] as PartyId) : undefined));
@@ -240,20 +261,50 @@ export class WsChannel extends QueuedChannel {
     });
     server.on('connection', (ws) => {
       if (this.shutDown) {
-        ws.terminate();
+        this.answerLate(ws);
         return;
       }
       this.track(ws);
       const q = this.handshakeQueue(ws, undefined);
       respondHandshake(q, this.hsParams(), (id) => {
+        this.claimed.set(ws, id as PartyId);
         if (id === this.self) return `hello from party ${id}, which is this party`;
         if (id > this.self) return `party ${id} must be dialed by this party, not dial it (the lower id dials)`;
         if (this.links.has(id as PartyId)) return `a second connection claims to be party ${id}`;
         return undefined;
       }).then(
         (keys) => this.addLink(ws, q, keys),
-        (e: unknown) => this.fail(isMpcError(e) ? e : this.err('MPC_ERR_AUTH', String(e))),
+        (e: unknown) => {
+          // a connection that closes during its handshake is dropped: its dialer retries (or
+          // failed and tells us so itself); anything else fails the session
+          if (isMpcError(e) && e.code === 'MPC_ERR_PEER_CLOSED') return;
+          if (isMpcError(e) && e.peer !== undefined) this.markTold(e.peer as PartyId);
+          this.fail(isMpcError(e) ? e : this.err('MPC_ERR_AUTH', String(e)));
+        },
       );
+    });
+  }
+
+  /** `peer` knows this party failed (or failed itself and told us) */
+  private markTold(peer: PartyId): void {
+    this.told.add(peer);
+    this.lingerCheck?.();
+  }
+
+  /** A connection after this party failed during setup: answer its hello with a reject. */
+  private answerLate(ws: WebSocket): void {
+    const e = this.lingerError;
+    if (!e) {
+      ws.terminate();
+      return;
+    }
+    this.track(ws);
+    ws.once('message', (data: RawData) => {
+      const from = helloSender(rawBytes(data));
+      ws.send(rejectMessage(e, this.self), () => ws.close(4000, e.code));
+      if (from !== undefined) {
+        this.markTold(from);
+      }
     });
   }
 
@@ -271,6 +322,7 @@ export class WsChannel extends QueuedChannel {
       generateMask: (mask: Buffer) => void mask.fill(0),
     });
     this.track(ws);
+    this.dialing.set(ws, peer);
     let opened = false;
     ws.on('error', (e: NodeJS.ErrnoException) => {
       if (opened) return; // handled by the handshake/link watchers
@@ -287,7 +339,17 @@ export class WsChannel extends QueuedChannel {
       const q = this.handshakeQueue(ws, peer);
       initiateHandshake(q, this.hsParams(), peer).then(
         (keys) => this.addLink(ws, q, keys),
-        (e: unknown) => this.fail(isMpcError(e) ? e : this.err('MPC_ERR_AUTH', String(e), peer)),
+        (e: unknown) => {
+          // closed during the handshake: the listener gave up on this connection; dial again
+          // (a listener that failed answers the next attempt with a reject)
+          if (isMpcError(e) && e.code === 'MPC_ERR_PEER_CLOSED' && !this.shutDown && Date.now() + RETRY_MS < deadline) {
+            this.sockets.delete(ws);
+            this.timer(() => this.dial(peer, deadline), RETRY_MS);
+            return;
+          }
+          this.markTold(peer);
+          this.fail(isMpcError(e) ? e : this.err('MPC_ERR_AUTH', String(e), peer));
+        },
       );
     });
   }
@@ -369,6 +431,14 @@ export class WsChannel extends QueuedChannel {
     link.lastHeard = Date.now();
     this.wire.framesReceived++;
     this.wire.wireBytesReceived += bytes.byteLength;
+    if (link.opener.sequence === 0) {
+      // the peer failed while we finished the handshake: its reject message comes instead of a frame
+      const rej = handshakeReject(bytes);
+      if (rej) {
+        this.fail(this.err(rej.code === 'MPC_ERR_AUTH' ? 'MPC_ERR_AUTH' : 'MPC_ERR_ABORTED', `party ${link.peer} gave up the session with ${rej.code}: ${rej.message}`, link.peer));
+        return;
+      }
+    }
     let f: Frame;
     try {
       f = link.opener.open(bytes);
@@ -461,18 +531,16 @@ export class WsChannel extends QueuedChannel {
       clearInterval(t);
     }
     this.timers.clear();
-    this.closeServer();
-    if (this.setupDone) {
-      const d = this.setupDone;
-      this.setupDone = undefined;
-      d.reject(abortError ?? this.err('MPC_ERR_CLOSED', 'channel closed during setup'));
-    }
+    const inSetup = this.setupDone !== undefined;
+    if (inSetup && abortError) this.lingerError = abortError; // late connections get a reject from now on
+    else this.closeServer();
     const closing: Promise<void>[] = [];
     for (const ws of this.sockets) {
       const link = [...this.links.values()].find((l) => l.ws === ws);
       if (ws.readyState === WebSocket.OPEN) {
         if (link && !link.closed) {
           try {
+            this.markTold(link.peer);
             if (abortError) {
               this.sendFrame(link, { kind: 'abort', code: abortError.code, message: bareMessage(abortError), step: abortError.step, round: abortError.round });
             } else this.sendFrame(link, { kind: 'bye' });
@@ -480,7 +548,14 @@ export class WsChannel extends QueuedChannel {
             // best effort: the socket is going away anyway
           }
         } else if (!link && abortError) {
-          ws.send(rejectMessage(abortError)); // a connection still in its handshake
+          ws.send(rejectMessage(abortError, this.self)); // a connection still in its handshake
+          const peer = this.dialing.get(ws) ?? this.claimed.get(ws);
+          if (peer !== undefined) this.markTold(peer);
+          // its hello may still be in flight: once it arrives we know who has been told
+          else ws.once('message', (data: RawData) => {
+            const from = helloSender(rawBytes(data));
+            if (from !== undefined) this.markTold(from);
+          });
         }
       }
       closing.push(
@@ -500,5 +575,69 @@ export class WsChannel extends QueuedChannel {
       );
     }
     await Promise.all(closing);
+    if (inSetup && abortError) await this.linger(abortError);
+    // connect() rejects only now, so a caller that exits on failure has told its peers first
+    if (this.setupDone) {
+      const d = this.setupDone;
+      this.setupDone = undefined;
+      d.reject(abortError ?? this.err('MPC_ERR_CLOSED', 'channel closed during setup'));
+    }
   }
+
+  /**
+   * After failing during setup: until the setup deadline, tell every peer not told yet —
+   * answer its connection with a reject (lower peers dial us) or dial it and send one
+   * (higher peers) — so no peer waits for the full handshake timeout. Bounded by the deadline.
+   */
+  private async linger(e: MpcError): Promise<void> {
+    const pending = () => ([0, 1, 2] as PartyId[]).filter((p) => p !== this.self && !this.told.has(p) && !this.links.has(p));
+    if (pending().length === 0 || Date.now() >= this.deadline) {
+      this.lingerError = undefined;
+      this.closeServer();
+      return;
+    }
+    const timers: NodeJS.Timeout[] = [];
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        this.lingerCheck = undefined;
+        resolve();
+      };
+      this.lingerCheck = () => {
+        if (pending().length === 0) done();
+      };
+      timers.push(setTimeout(done, Math.max(0, this.deadline - Date.now())));
+      for (const peer of pending()) {
+        if (peer < this.self) continue; // it dials us: answered in answerLate
+        const p = this.session.parties[peer];
+        const tryDial = () => {
+          if (!this.lingerCheck || this.told.has(peer)) return;
+          const ws = new WebSocket(`ws://${p.host.includes(':') ? `[${p.host}]` : p.host}:${p.port}/mpcache`, {
+            perMessageDeflate: false,
+            handshakeTimeout: Math.max(1, this.deadline - Date.now()),
+          });
+          this.track(ws);
+          ws.on('error', () => {
+            if (Date.now() + RETRY_MS < this.deadline) timers.push(setTimeout(tryDial, RETRY_MS));
+          });
+          ws.on('open', () =>
+            ws.send(rejectMessage(e, this.self), () => {
+              this.markTold(peer);
+              ws.close(4000, e.code);
+            }),
+          );
+        };
+        tryDial();
+      }
+    });
+    for (const t of timers) clearTimeout(t);
+    this.lingerError = undefined;
+    this.closeServer();
+    for (const ws of this.sockets) ws.terminate();
+  }
+}
+
+/** The sender id of a hello or reject message, if `bytes` is one. */
+function helloSender(bytes: Uint8Array): PartyId | undefined {
+  const m = peekHandshake(bytes);
+  return m && (m.t === 'hello' || m.t === 'reject') && (m.f === 0 || m.f === 1 || m.f === 2) ? m.f : undefined;
 }

@@ -15,7 +15,6 @@ import type { PartyIpcMessage } from '../../parties/launcher.js';
 import { errorReport, runParty } from '../../parties/run-party.js';
 import { readSessionFile } from '../../parties/session-config.js';
 import { type Command, configError, parseFlags, parseJsonFlag, requireFlag, toJsonText } from '../command.js';
-import { JOBS, findJob } from '../jobs.js';
 
 function sendToParent(msg: PartyIpcMessage): Promise<void> {
   return new Promise((resolve) => {
@@ -30,12 +29,23 @@ export const partyCommand: Command = {
   --session FILE        session file (JSON: session id, parties' host:port and public keys, options)
   --id N                this party's index: 0, 1 or 2
   --key FILE            this party's key file (from mpcache keygen)
-  --job NAME            built-in job (default selftest): ${Object.keys(JOBS).join(', ')}
+  --job NAME            built-in job from cli/jobs.ts (default selftest; e.g. selftest, generate)
   --job-module P#E      load the job from module P, export E (default export when #E is omitted)
   --job-args JSON       job arguments (the same on every party)
   --insecure-plaintext  do NOT encrypt frames (loopback benchmarks only; every party must agree)
 Topology: the lower id dials the higher (0->1, 0->2, 1->2); parties 1 and 2 listen on their port.`,
   async run(argv) {
+    try {
+      return await runPartyCommand(argv);
+    } catch (e) {
+      // configuration errors (and anything else before the session) reach the launcher too
+      await sendToParent({ type: 'error', party: -1, error: errorReport(e) });
+      throw e;
+    }
+  },
+};
+
+async function runPartyCommand(argv: readonly string[]): Promise<number> {
     const f = parseFlags(
       argv,
       {
@@ -63,6 +73,7 @@ Topology: the lower id dials the higher (0->1, 0->2, 1->2); parties 1 and 2 list
     if (f['job-module'] !== undefined) job = await loadJobModule(f['job-module']);
     else {
       const name = f.job ?? 'selftest';
+      const { JOBS, findJob } = await import('../jobs.js'); // only when a built-in job is asked for
       const found = findJob(name);
       if (!found) throw configError(`party: unknown --job '${name}' (known: ${Object.keys(JOBS).join(', ')})`);
       job = found;
@@ -84,5 +95,4 @@ Topology: the lower id dials the higher (0->1, 0->2, 1->2); parties 1 and 2 list
       await sendToParent({ type: 'error', party: self, error: rep });
       return isMpcError(e) && e.code === 'MPC_ERR_CONFIG' ? 2 : 1;
     }
-  },
-};
+}

@@ -1,0 +1,164 @@
+/**
+ * Three real party processes over WebSockets on loopback, started by the launcher.
+ * Fault injection: a wrong key file, a party killed or stopped mid-protocol, bad CLI input.
+ */
+import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MpcError } from '../protocols/errors.js';
+import { generateIdentity, writeKeyFile } from './identity.js';
+import { childExecArgv, cliEntry, runLocalParties, runLocalPartiesSettled, PartiesFailedError, type PartyOutcome } from './launcher.js';
+
+const quiet = () => undefined;
+/** the selftest job loaded as a module (the registry path is covered by the first test) */
+const SELFTEST = 'cli/jobs/selftest.ts#selftestJob';
+// child startup under tsx can take seconds on a busy machine: the handshake timeout covers it
+const opts = { onLine: quiet, recvTimeoutMs: 2000, sessionOptions: { handshakeTimeoutMs: 15_000, heartbeatMs: 500, heartbeatTimeoutMs: 5000 }, timeoutMs: 60_000 };
+
+function codes(outcomes: readonly PartyOutcome[]): (string | undefined)[] {
+  return outcomes.map((o) => o.error?.code);
+}
+
+describe('launcher + WebSocket parties in three processes', () => {
+  it('runs the selftest job (share, add, reveal) and every party agrees', async () => {
+    const lines: string[] = [];
+    const r = await runLocalParties({ ...opts, job: 'selftest', jobArgs: { x: [5, -7, 1 << 30], y: [1, 2, 3] }, onLine: (p, l) => lines.push(`[P${p}] ${l}`) });
+    expect(r.results).toEqual([
+      [6, -5, (1 << 30) + 3],
+      [6, -5, (1 << 30) + 3],
+      [6, -5, (1 << 30) + 3],
+    ]);
+    expect(r.stats.map((s) => s.rounds)).toEqual([3, 3, 3]);
+    expect(r.stats.every((s) => s.mode === 'sealed')).toBe(true);
+    // payload bytes: each owner sends 2 x 2n words; everyone sends n words in the reveal
+    expect(r.stats[0].bytesSent).toBe(2 * 2 * 3 * 8 + 3 * 8);
+    expect(lines.some((l) => l.startsWith('[P2] selftest: x + y = [6, -5'))).toBe(true);
+  });
+
+  it('loads a job module; pairwise and common PRG streams agree across processes', async () => {
+    const r = await runLocalParties({ ...opts, jobModule: 'parties/testing-jobs.ts#seedProbe', insecurePlaintext: true });
+    const [a, b, c] = r.results as { next: string; prev: string; common: string }[];
+    expect(a.next).toBe(b.prev);
+    expect(b.next).toBe(c.prev);
+    expect(c.next).toBe(a.prev);
+    expect(new Set([a.common, b.common, c.common]).size).toBe(1);
+    expect(r.stats.every((s) => s.mode === 'plain')).toBe(true);
+  });
+
+  it('a party with the wrong key is rejected: every party fails with MPC_ERR_AUTH (or hears the abort)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mpcache-test-'));
+    try {
+      const wrong = join(dir, 'wrong.key');
+      writeKeyFile(wrong, generateIdentity());
+      const e = await runLocalParties({ ...opts, jobModule: SELFTEST, perParty: [undefined, { keyPath: wrong }] } as never).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(PartiesFailedError);
+      const outcomes = (e as PartiesFailedError).outcomes;
+      // no party waits for the handshake timeout: the failure spreads at once
+      // (child start-up under tsx on a busy machine varies, so compare exit times)
+      const exits = outcomes.map((o) => o.exitMs);
+      expect(Math.max(...exits) - Math.min(...exits)).toBeLessThan(5000);
+      // whoever checks the bad signature first fails with AUTH and tells the others, who may
+      // hear that first (MPC_ERR_ABORTED, whose message carries the AUTH cause)
+      for (const o of outcomes) {
+        expect(['MPC_ERR_AUTH', 'MPC_ERR_ABORTED'], o.error?.message).toContain(o.error?.code);
+        expect(o.error?.message).toContain('MPC_ERR_AUTH');
+        expect(o.exitCode).toBe(1);
+        expect(o.killed).toBe(false);
+      }
+      expect(codes(outcomes)).toContain('MPC_ERR_AUTH');
+      expect((e as PartiesFailedError).code).toBe('MPC_ERR_AUTH');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a party killed mid-protocol: the survivors fail with MPC_ERR_PEER_CLOSED and exit non-zero', async () => {
+    let killedAt = 0;
+    const { outcomes } = await runLocalPartiesSettled({
+      ...opts,
+      jobModule: 'parties/testing-jobs.ts#ticker',
+      jobArgs: { rounds: 1000, pauseMs: 5 },
+      onSpawn: (p, child) => {
+        if (p !== 2) return;
+        child.stdout?.on('data', (d: Buffer) => {
+          if (!killedAt && d.toString().includes('tick 5')) {
+            killedAt = Date.now();
+            child.kill('SIGKILL');
+          }
+        });
+      },
+    });
+    expect(killedAt).toBeGreaterThan(0);
+    expect(outcomes[2].signal).toBe('SIGKILL');
+    for (const p of [0, 1]) {
+      expect(['MPC_ERR_PEER_CLOSED', 'MPC_ERR_ABORTED']).toContain(outcomes[p].error?.code);
+      expect(outcomes[p].error?.step).toMatch(/^tick\./);
+      expect(outcomes[p].exitCode).toBe(1);
+      expect(outcomes[p].killed).toBe(false);
+    }
+    expect(outcomes.some((o) => o.error?.code === 'MPC_ERR_PEER_CLOSED' && o.error.peer === 2)).toBe(true);
+  });
+
+  it('a stalled party (SIGSTOP): the survivors time out within the receive timeout, nobody is left running', async () => {
+    let stoppedAt = 0;
+    let pid = 0;
+    const { outcomes } = await runLocalPartiesSettled({
+      ...opts,
+      graceMs: 500,
+      jobModule: 'parties/testing-jobs.ts#ticker',
+      jobArgs: { rounds: 1000, pauseMs: 5 },
+      onSpawn: (p, child) => {
+        if (p !== 1) return;
+        pid = child.pid ?? 0;
+        child.stdout?.on('data', (d: Buffer) => {
+          if (!stoppedAt && d.toString().includes('tick 3')) {
+            stoppedAt = Date.now();
+            child.kill('SIGSTOP');
+          }
+        });
+      },
+    });
+    expect(stoppedAt).toBeGreaterThan(0);
+    for (const p of [0, 2]) {
+      expect(['MPC_ERR_TIMEOUT', 'MPC_ERR_ABORTED']).toContain(outcomes[p].error?.code);
+      expect(outcomes[p].exitCode).toBe(1);
+    }
+    expect(outcomes.some((o) => o.error?.code === 'MPC_ERR_TIMEOUT' && o.error.peer === 1)).toBe(true);
+    expect(outcomes[1].killed).toBe(true);
+    expect(() => process.kill(pid, 0)).toThrow(); // the stopped child is gone
+  });
+});
+
+describe('mpcache CLI configuration errors', () => {
+  const entry = cliEntry();
+  const run = (...args: string[]) => spawnSync(process.execPath, [...childExecArgv(entry), entry, ...args], { encoding: 'utf8', timeout: 30_000 });
+
+  it('an unknown party id, a missing file and a bad session field each give one line and exit code 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mpcache-test-'));
+    try {
+      const key = join(dir, 'k.key');
+      const kg = run('keygen', '--out', key);
+      expect(kg.status).toBe(0);
+      expect(kg.stdout.trim()).toMatch(/^[0-9a-f]{64}$/);
+      const r1 = run('party', '--session', join(dir, 'missing.json'), '--id', '3', '--key', key);
+      expect(r1.status).toBe(2);
+      expect(r1.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r1.stderr).toContain('--id must be 0, 1 or 2');
+      const r2 = run('party', '--session', join(dir, 'missing.json'), '--id', '1', '--key', key);
+      expect(r2.status).toBe(2);
+      expect(r2.stderr).toContain('cannot read session file');
+      const r3 = run('keygen', '--out', key);
+      expect(r3.status).toBe(2);
+      expect(r3.stderr).toContain('already exists');
+      const r4 = run('frobnicate');
+      expect(r4.status).toBe(2);
+      const r5 = run('party', '--session', join(dir, 'missing.json'), '--id', '1', '--key', key, '--job-modul', 'x');
+      expect(r5.status).toBe(2);
+      expect(r5.stderr).toContain("Unknown option '--job-modul'");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
