@@ -26,8 +26,14 @@ import type { StepStats } from '../protocols/channel.js';
 import type { Context } from '../protocols/context.js';
 import { slice } from '../protocols/linear.js';
 import { constant, revealFloat } from '../protocols/sharing.js';
-import type { ArithShare } from '../protocols/types.js';
+import { ArithShare } from '../protocols/types.js';
 import { costOf } from '../protocols/testing.js';
+import { type SecureMpCachePolicy } from '../eviction/secure/mpcache.js';
+import { createSecurePolicy } from '../eviction/secure/registry.js';
+import { type ModelConfig, kvDim, qDim, validateConfig } from '../models/config.js';
+import { NonSecretTestRng } from '../models/random-weights.js';
+import { SecureDecoder } from '../models/secure-decoder.js';
+import type { SecureModel } from '../models/secure-weights.js';
 
 export type MpcacheVariant = 'full' | 'own' | 'reuse';
 
@@ -193,4 +199,127 @@ export async function mpcacheBench(ctx: Context, rawArgs: unknown, io: JobIO): P
     if (wantReuse) results.push({ variant: 'reuse', cacheLength: n, ms: reuse.ms, cost: reuse.cost!, maxErr: errReuse, attended });
   }
   return { results };
+}
+
+// ---------------------------------------------------------------- the paper's harness: a whole decode step
+
+export interface ModelStepArgs {
+  /** public model config (GPT-2-small dimensions in the benchmark) */
+  readonly config: ModelConfig;
+  /** prompt length before the measured step (512 in the paper) */
+  readonly prompt: number;
+  /** measured steps per policy (after one unmeasured warm-up step) */
+  readonly reps: number;
+  readonly policies: readonly ('full' | 'mpcache' | 'mpcache-noshare')[];
+}
+
+export interface ModelStepResult {
+  readonly policy: string;
+  /** cached tokens per layer before the step */
+  readonly cacheLength: number;
+  readonly ms: number[];
+  /** traffic of the first measured step on this party */
+  readonly cost: StepStats;
+  /** the generated token (party 1 only) */
+  readonly token: number | undefined;
+}
+
+/**
+ * A trivial sharing (x0 = v, x1 = x2 = 0) of public uniform test values with standard
+ * deviation `std` at scale ctx.f, generated in chunks (no communication; only parties 0 and 2,
+ * which hold x0, compute the values).
+ */
+function trivialUniform(ctx: Context, shape: readonly number[], seed: number, std: number, mean = 0): ArithShare {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const v = new BigUint64Array(n);
+  if (ctx.party !== 1) {
+    const rng = new NonSecretTestRng(seed);
+    const CH = 1 << 20;
+    const f32 = new Float32Array(CH);
+    const f64 = new Float64Array(CH);
+    for (let off = 0; off < n; off += CH) {
+      const m = Math.min(CH, n - off);
+      rng.fillUniform(f32.subarray(0, m), std);
+      for (let i = 0; i < m; i++) f64[i] = f32[i] + mean;
+      ctx.k.encodeFixed(f64.subarray(0, m), ctx.f, v.subarray(off, off + m));
+    }
+  }
+  const zero = new BigUint64Array(n);
+  const [s0, s1] = ctx.party === 0 ? [v, zero] : ctx.party === 2 ? [zero, v] : [zero, new BigUint64Array(n)];
+  return new ArithShare(shape, s0, s1, ctx.f);
+}
+
+/** A random-weight model as trivial sharings (public test weights; the costs are those of secret ones). */
+function trivialModel(ctx: Context, c: ModelConfig, seed: number): SecureModel {
+  const d = c.dim;
+  const qkv = qDim(c) + 2 * kvDim(c);
+  const embedding = trivialUniform(ctx, [c.vocabSize, d], seed, 1 / Math.sqrt(d));
+  const layers = Array.from({ length: c.nLayers }, (_, l) => ({
+    wqkv: trivialUniform(ctx, [qkv, d], seed + 10 * l + 1, 1 / Math.sqrt(d)),
+    wo: trivialUniform(ctx, [d, qDim(c)], seed + 10 * l + 2, 1 / Math.sqrt(qDim(c))),
+    w13: trivialUniform(ctx, [2 * c.hiddenDim, d], seed + 10 * l + 3, 1 / Math.sqrt(d)),
+    w2: trivialUniform(ctx, [d, c.hiddenDim], seed + 10 * l + 4, 1 / Math.sqrt(c.hiddenDim)),
+  }));
+  return { config: c, embedding, output: embedding, finalNorm: trivialUniform(ctx, [d], seed + 5, 0.05, 1), layers };
+}
+
+/**
+ * One whole decode step (all layers + output head + secure argmax revealed to P1) of a model
+ * after a `prompt`-token prompt, per policy: 'full' attends over the prompt's cache; the
+ * MPCache policies start from the statically kept 30% (the eviction ran at prefill) with
+ * their block representatives prepared, and select per layer (with or without sharing).
+ * The caches are trivial sharings of public random values (decode cost depends on lengths only).
+ */
+export async function mpcacheModelStep(ctx: Context, rawArgs: unknown, io: JobIO): Promise<ModelStepResult[]> {
+  const a = rawArgs as ModelStepArgs;
+  const c = validateConfig(a.config);
+  const t0 = performance.now();
+  const model = trivialModel(ctx, c, 17);
+  io.log(`model ready in ${(performance.now() - t0).toFixed(0)} ms`);
+  const out: ModelStepResult[] = [];
+  for (const name of a.policies) {
+    const n = name === 'full' ? a.prompt : Math.max(1, Math.floor(0.3 * a.prompt + 1e-9));
+    const caches: SecureLayerCache[] = Array.from({ length: c.nLayers }, (_, l) => ({
+      layer: l,
+      nHeads: c.nHeads,
+      nKvHeads: c.nKvHeads,
+      headDim: c.headDim,
+      length: n,
+      k: trivialUniform(ctx, [c.nKvHeads, n, c.headDim], 1000 + l, 0.5),
+      v: trivialUniform(ctx, [c.nKvHeads, n, c.headDim], 2000 + l, 0.5),
+    }));
+    const ms: number[] = [];
+    let cost: StepStats | undefined;
+    let token: number | undefined;
+    for (let r = 0; r <= a.reps; r++) {
+      const policy = name === 'full' ? undefined : createSecurePolicy(name, c);
+      if (policy !== undefined) {
+        const mp = policy as SecureMpCachePolicy;
+        for (const lc of caches) {
+          // representatives of the public test keys (computed in the clear, trivially shared)
+          const keys = new Float64Array(lc.k.size);
+          if (ctx.party !== 1) ctx.k.decodeFixed(ctx.party === 0 ? lc.k.s0 : lc.k.s1, ctx.f, keys);
+          await mp.prepare(ctx, lc, publicBlockReps(ctx, keys, c.nKvHeads, n, c.headDim, mp.params.block2));
+        }
+      }
+      const dec = new SecureDecoder(ctx, model, policy === undefined ? { maxSeqLen: a.prompt + 2 } : { policy, maxSeqLen: a.prompt + 2 });
+      dec.resume(caches, a.prompt);
+      const hot = constant(ctx, [1, c.vocabSize], Float64Array.from({ length: c.vocabSize }, (_, i) => (i === 7 ? 1 : 0)), 0);
+      await barrier(ctx);
+      const done = costOf(ctx);
+      const t = performance.now();
+      const choice = await dec.nextToken(await dec.step(hot));
+      const dt = performance.now() - t;
+      if (r === 0) {
+        io.log(`${name}: warm-up step ${dt.toFixed(0)} ms`);
+        continue;
+      }
+      ms.push(dt);
+      cost ??= done();
+      token = choice.token;
+      io.log(`${name}: step ${dt.toFixed(0)} ms`);
+    }
+    out.push({ policy: name, cacheLength: n, ms, cost: cost!, token });
+  }
+  return out;
 }
