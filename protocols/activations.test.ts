@@ -79,6 +79,20 @@ describe('silu / gelu', () => {
     });
   }
 
+  it('bounded comparison width (bitWidth 32, |x| < 2^12) gives the same values', async () => {
+    const X = onGrid(randFloats(500, -16, 16, 8), F);
+    const res = await runTrio(async (ctx) => {
+      const x = await share(ctx, 2, [500], X);
+      const a = await silu(ctx, x, { bitWidth: 32 });
+      const b = await gelu(ctx, x, { variant: 'puma', bitWidth: 32 });
+      return { a: (await revealFloat(ctx, a))!, b: (await revealFloat(ctx, b))! };
+    });
+    for (let i = 0; i < 500; i++) {
+      expect(Math.abs(res[0].a[i] - siluRef(X[i]))).toBeLessThanOrEqual(1e-2);
+      expect(Math.abs(res[0].b[i] - geluRef(X[i]))).toBeLessThanOrEqual(2e-2);
+    }
+  });
+
   it('documented round counts: silu fit ltz+8, gelu fit ltz+6, published variants ltz+8', () => {
     expect(piecewiseCost(SILU_SPECS.fit).rounds).toBe(8);
     expect(piecewiseCost(GELU_SPECS.fit).rounds).toBe(6);

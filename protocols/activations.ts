@@ -20,12 +20,13 @@
  *   silu fit:     3 ltz + 8 rounds;  bytes/party (mean) 3 ltz + 53.3
  *   gelu fit:     3 ltz + 6 rounds;  bytes/party (mean) 3 ltz + 48
  *   silu mpcache: 3 ltz + 8 rounds;  gelu puma: 3 ltz + 8 rounds
- * (exact counts: piecewiseCost(spec) — asserted by the tests).
+ * (exact counts: piecewiseCost(spec) — asserted by the tests). opts.bitWidth = 32 (a promise
+ * that |x| < 2^12 at f = 18) shrinks the comparisons (compare.ts: ~23 instead of ~36 bytes).
  *
  * Reveals nothing (piecewise.ts: a fixed composition of ltz, mul, mulFixed and trunc).
  */
 import type { Context } from './context.js';
-import { type PiecewiseSpec, piecewise } from './piecewise.js';
+import { type PiecewiseOptions, type PiecewiseSpec, piecewise } from './piecewise.js';
 import type { ArithShare } from './types.js';
 
 /** g(t) ~ -t / (1 + e^t) on [0, 8] (fit-nonlinear.ts), coefficients of t^0..t^5 */
@@ -74,11 +75,11 @@ export const GELU_SPECS = {
   },
 } as const satisfies Record<string, PiecewiseSpec>;
 
-export interface SiluOptions {
+export interface SiluOptions extends PiecewiseOptions {
   /** 'fit' (default, <= 1e-2 on [-16, 16]) or 'mpcache' (the paper's polynomial) */
   readonly variant?: keyof typeof SILU_SPECS;
 }
-export interface GeluOptions {
+export interface GeluOptions extends PiecewiseOptions {
   /** 'fit' (default, <= 1e-2 on [-16, 16]) or 'puma' (PUMA's 4-piece polynomial) */
   readonly variant?: keyof typeof GELU_SPECS;
 }
@@ -90,10 +91,10 @@ function pick<T>(specs: Record<string, T>, v: string, label: string): T {
 
 /** SiLU(x) = x * sigmoid(x), elementwise at scale ctx.f. */
 export async function silu(ctx: Context, x: ArithShare, opts: SiluOptions = {}): Promise<ArithShare> {
-  return piecewise(ctx, x, pick(SILU_SPECS, opts.variant ?? 'fit', 'silu'));
+  return piecewise(ctx, x, pick(SILU_SPECS, opts.variant ?? 'fit', 'silu'), opts);
 }
 
 /** GeLU(x) = x * Phi(x) (the erf form), elementwise at scale ctx.f. */
 export async function gelu(ctx: Context, x: ArithShare, opts: GeluOptions = {}): Promise<ArithShare> {
-  return piecewise(ctx, x, pick(GELU_SPECS, opts.variant ?? 'fit', 'gelu'));
+  return piecewise(ctx, x, pick(GELU_SPECS, opts.variant ?? 'fit', 'gelu'), opts);
 }

@@ -24,7 +24,7 @@
  * Inputs must be <= 0 (the result for x > 0 is not e^x beyond ~x = 0.1 and grows out of
  * range for large x). Inputs below -14 (any magnitude that fits the ring) give exactly 0.
  *
- * Cost (n elements): rounds = ltz + 2 + 2 + 1 + 1 + 5*2 = ltz + 16 = 24.
+ * Cost (n elements): rounds = ltz + 2 + 2 + 1 + 1 + 5*2 = ltz + 16 = 24 (opts.bitWidth shrinks ltz).
  * Bytes sent per party per element (mean of the three): ltz + 8*(3 + 2 + 5) (mulFixed /
  * mul: 8 per product) + 8 (mul) + 8/3 (truncation, party 0 only) = ltz + 88 + 8/3
  * (~ 41 + 90.7 = 132 at n = 64k).
@@ -52,18 +52,26 @@ function anArith(x: unknown, label: string): ArithShare {
   return x;
 }
 
+export interface ExpOptions {
+  /**
+   * Promise that -2^(bitWidth-1) <= x + 14 < 2^(bitWidth-1) in ring units (x * 2^f); the
+   * clipping comparison then uses a smaller circuit (compare.ts). Default 64 (no promise).
+   */
+  readonly bitWidth?: number;
+}
+
 /**
  * exp(x) for x <= 0 at scale ctx.f; exactly 0 where x < -14. Elementwise, any shape.
  * |error| <= 3e-4 on [-14, 0] (f = 18).
  */
-export async function exp(ctx: Context, x: ArithShare): Promise<ArithShare> {
+export async function exp(ctx: Context, x: ArithShare, opts: ExpOptions = {}): Promise<ArithShare> {
   anArith(x, 'exp: x');
   const f = ctx.f;
   if (x.scale !== f) throw new RangeError(`exp: x must be at scale ctx.f = ${f}, got ${x.scale}`);
   const shape = x.shape;
   if (x.size === 0) return x;
   // c = [x >= -14]
-  const c = publicSub(ctx, 1, await ltz(ctx, addPublic(ctx, x, -EXP_CLIP)));
+  const c = publicSub(ctx, 1, await ltz(ctx, addPublic(ctx, x, -EXP_CLIP), { bitWidth: opts.bitWidth ?? 64 }));
   const m = 2 ** EXP_SQUARINGS;
   const e1 = encodeConst(1 / m, f); // exact
   const e3 = encodeConst(EXP_POLY[2] / m, f);

@@ -195,8 +195,16 @@ function checkSpec(spec: PiecewiseSpec): void {
   });
 }
 
+export interface PiecewiseOptions {
+  /**
+   * Promise that every x - b_j lies in [-2^(bitWidth-1), 2^(bitWidth-1)) ring units (e.g. 32
+   * for |x| < 2^12 at f = 18): smaller comparison circuits. Default 64 (no promise).
+   */
+  readonly bitWidth?: number;
+}
+
 /** Evaluate a piecewise polynomial elementwise on x (scale ctx.f); result at scale ctx.f. */
-export async function piecewise(ctx: Context, x: ArithShare, spec: PiecewiseSpec): Promise<ArithShare> {
+export async function piecewise(ctx: Context, x: ArithShare, spec: PiecewiseSpec, opts: PiecewiseOptions = {}): Promise<ArithShare> {
   if (!(x instanceof ArithShare)) throw new TypeError('piecewise: x must be an ArithShare');
   const f = ctx.f;
   if (x.scale !== f) throw new RangeError(`piecewise: x must be at scale ctx.f = ${f}, got ${x.scale}`);
@@ -207,7 +215,7 @@ export async function piecewise(ctx: Context, x: ArithShare, spec: PiecewiseSpec
   // 1. comparisons
   let cs: ArithShare[] = [];
   if (B > 0) {
-    const lt = await ltz(ctx, stack(spec.breakpoints.map((b) => subPublic(ctx, x, b)), f));
+    const lt = await ltz(ctx, stack(spec.breakpoints.map((b) => subPublic(ctx, x, b)), f), { bitWidth: opts.bitWidth ?? 64 });
     cs = unstack(lt, spec.breakpoints.map(() => shape), 0);
   }
   // segment s as integer terms (plus a constant)

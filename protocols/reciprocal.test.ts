@@ -28,7 +28,7 @@ describe('reciprocal', () => {
     const res = await runTrio(async (ctx) => {
       const x = await share(ctx, 2, [n], X);
       const c0 = costOf(ctx);
-      await ltz(ctx, constant(ctx, [14 * n], 0));
+      await ltz(ctx, constant(ctx, [14 * n], 0), { bitWidth: 14 + F + 2 });
       const ltzCost = c0();
       const c = costOf(ctx);
       const r = await reciprocal(ctx, x);

@@ -19,7 +19,8 @@
  * slightly beyond it still converges). Truncation failure: every truncated value is below
  * 2^(f+K+1) or 2^(2f+2), i.e. probability < 2^-30 per truncation at f = 18, K = 14.
  *
- * Cost (n elements): rounds = ltz + 5 * 2 = ltz + 10 (18). Bytes per element per party:
+ * Cost (n elements): rounds = ltz + 5 * 2 = ltz + 10 (18; the comparison is bounded to
+ * K + f + 2 bits, compare.ts bitWidth). Bytes per element per party:
  * K * ltz(per element) + 8 * 6 (products: x*M, x_n*y0, 2 in the Goldschmidt step, y1*(1+e^2),
  * y2*M) [+ 8/3 when a truncation to opts.scale in (f, f+K) follows a plain mul].
  *
@@ -55,7 +56,8 @@ export async function reciprocal(ctx: Context, x: ArithShare, opts: ReciprocalOp
   const shape = x.shape;
   if (x.size === 0) return withScale(x, outScale);
   const thresholds = Array.from({ length: K }, (_, i) => i + 1);
-  const bits = await thresholdBits(ctx, x, thresholds);
+  // |x - 2^i| < 2^K for x in [1, 2^K]: the comparison needs K + f + 1 signed bits (+1 spare)
+  const bits = await thresholdBits(ctx, x, thresholds, Math.min(64, K + f + 2));
   const M = levelFunction(ctx, bits, (L) => 1n << BigInt(K - L), shape, K); // 2^-L at scale K
   const xn = await mulFixed(ctx, x, M);
   const y0 = publicSub(ctx, RECIP_INIT, withScale(xn, f + 1)); // scale f+1

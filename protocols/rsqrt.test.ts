@@ -27,7 +27,7 @@ describe('rsqrt', () => {
     const res = await runTrio(async (ctx) => {
       const x = await share(ctx, 1, [n], X);
       const c0 = costOf(ctx);
-      await ltz(ctx, constant(ctx, [11 * n], 0));
+      await ltz(ctx, constant(ctx, [11 * n], 0), { bitWidth: 12 + F + 2 });
       const ltzCost = c0();
       const c = costOf(ctx);
       const r = await rsqrt(ctx, x);

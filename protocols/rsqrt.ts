@@ -17,7 +17,8 @@
  * Truncation failure: every truncated value is below 2^(2f+3) (probability < 2^-25 per
  * truncation at f = 18).
  *
- * Cost (n elements): rounds = ltz + 1 + 7 * 2 = ltz + 15 (23). Bytes per element per party:
+ * Cost (n elements): rounds = ltz + 1 + 7 * 2 = ltz + 15 (ltz bounded to 32 bits at f = 18).
+ * Bytes per element per party:
  * 11 * ltz(per element) + 8 * 9 (products: x*M, 2 for g0/h0, g*h, 2 for the update, g*h,
  * h*(1+r), h*R) + 8/3 (the truncation of y0).
  *
@@ -47,7 +48,8 @@ export async function rsqrt(ctx: Context, x: ArithShare): Promise<ArithShare> {
   if (x.size === 0) return x;
   const log2t: number[] = [];
   for (let i = MIN_LOG4; i <= MAX_LOG4; i++) log2t.push(2 * i);
-  const bits = await thresholdBits(ctx, x, log2t);
+  // x - 4^i lies within +-2^12 on the range: 12 + f + 1 signed bits (+1 spare)
+  const bits = await thresholdBits(ctx, x, log2t, Math.min(64, 2 * MAX_LOG4 + f + 2));
   // level L -> j = L + MIN_LOG4 - 1; M = 4^-j at scale 12 = 2^(12 - 2j); R = 2^-j at scale 6 = 2^(6 - j)
   const jOf = (L: number): number => L + MIN_LOG4 - 1;
   const M = levelFunction(ctx, bits, (L) => 1n << BigInt(12 - 2 * jOf(L)), shape, 12);

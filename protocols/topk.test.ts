@@ -29,11 +29,11 @@ function makeRows(rows: number, n: number, seed: number): Float64Array {
   return onGrid(v, F);
 }
 
-async function check(method: 'shuffle' | 'argmax', rows: number, n: number, k: number, seed: number): Promise<void> {
+async function check(method: 'shuffle' | 'argmax', rows: number, n: number, k: number, seed: number, bitWidth?: number): Promise<void> {
   const X = makeRows(rows, n, seed);
   const res = await runTrio(async (ctx) => {
     const x = await share(ctx, 0, [rows, n], X);
-    const r = await topk(ctx, x, k, { method });
+    const r = await topk(ctx, x, k, bitWidth === undefined ? { method } : { method, bitWidth });
     expect(r.values.shape).toEqual([rows, k]);
     expect(r.indices.shape).toEqual([rows, k]);
     expect(r.oneHot.shape).toEqual([rows, k, n]);
@@ -60,6 +60,10 @@ describe('topk', () => {
     await check('shuffle', 4, 37, 37, 2);
     await check('shuffle', 4, 20, 1, 3);
     await check('shuffle', 3, 2, 2, 4);
+  });
+
+  it('shuffle method with a bounded comparison width (|x| < 2^7 real = 2^25 ring units)', async () => {
+    await check('shuffle', 4, 64, 12, 6, 26);
   });
 
   it('argmax method (data-oblivious reference): exact, same answers', async () => {

@@ -47,6 +47,11 @@ export interface TopkOptions {
   readonly method?: 'shuffle' | 'argmax';
   /** compute the one-hot rows (default true) */
   readonly oneHot?: boolean;
+  /**
+   * 'shuffle' method: promise that |x| < 2^(bitWidth-1) ring units (e.g. 31 for |x| < 2^12 at
+   * f = 18); key comparisons then use bitWidth + ceil(log2 n) + 1 bits. Default: full width.
+   */
+  readonly bitWidth?: number;
 }
 
 export interface TopkStats {
@@ -85,7 +90,10 @@ export async function topk(ctx: Context, x: ArithShare, k: number, opts: TopkOpt
   const lead = x.shape.slice(0, -1);
   const rows = shapeSize(lead);
   const wantHot = opts.oneHot ?? true;
-  const r = method === 'shuffle' ? await topkShuffle(ctx, x.reshape([rows, n]), rows, n, k, wantHot) : await topkArgmax(ctx, x.reshape([rows, n]), rows, n, k);
+  if (opts.bitWidth !== undefined && (!Number.isInteger(opts.bitWidth) || opts.bitWidth < 2 || opts.bitWidth > 64)) {
+    throw new RangeError(`topk: bitWidth must be an integer in [2, 64], got ${String(opts.bitWidth)}`);
+  }
+  const r = method === 'shuffle' ? await topkShuffle(ctx, x.reshape([rows, n]), rows, n, k, wantHot, opts.bitWidth) : await topkArgmax(ctx, x.reshape([rows, n]), rows, n, k);
   const values = r.values.reshape([...lead, k]);
   const indices = r.indices.reshape([...lead, k]);
   const base = r.stats === undefined ? { values, indices } : { values, indices, stats: r.stats };
@@ -112,7 +120,7 @@ function pick(src: BigUint64Array, pos: Int32Array | Uint32Array): BigUint64Arra
   return out;
 }
 
-async function topkShuffle(ctx: Context, x: ArithShare, rows: number, n: number, k: number, wantHot: boolean): Promise<Raw> {
+async function topkShuffle(ctx: Context, x: ArithShare, rows: number, n: number, k: number, wantHot: boolean, bitWidth: number | undefined): Promise<Raw> {
   const K = ctx.k;
   const N = rows * n;
   // 1. shuffle (value, index)
@@ -123,6 +131,7 @@ async function topkShuffle(ctx: Context, x: ArithShare, rows: number, n: number,
   const [sv, si] = out;
   // 2. keys
   const b = n <= 1 ? 0 : Math.ceil(Math.log2(n));
+  const width = bitWidth === undefined ? 64 : Math.min(64, bitWidth + b + 1);
   const keyOf = (s: BigUint64Array, t: BigUint64Array): BigUint64Array => K.sub(K.shl(s, b), t);
   const top = BigInt(n - 1);
   const key0 = keyOf(sv.s0, si.s0);
@@ -166,7 +175,7 @@ async function topkShuffle(ctx: Context, x: ArithShare, rows: number, n: number,
       }
     }
     const d = new ArithShare([C], K.sub(pick(key0, P), pick(key0, Q)), K.sub(pick(key1, P), pick(key1, Q)), 0);
-    const bits = await msbSliced(ctx, d, 'topk.msb');
+    const bits = await msbSliced(ctx, d, 'topk.msb', width);
     const W = bits[0].length;
     const opened = (await revealBool(ctx, new BoolShare([W], bits[0], bits[1])))!;
     perIteration.push(C);
