@@ -31,6 +31,7 @@ const PALETTE: Record<string, string> = {
   'mpcache-dynamic': '#a50f15',
   'mpcache-noshare': '#fb6a4a',
   'mpcache-unscaled': '#8c6d31',
+  'mpcache-max': '#e7298a',
   full: '#000000',
 };
 const DASHED = new Set(['mpcache-static', 'mpcache-dynamic', 'mpcache-noshare', 'mpcache-unscaled', 'pyramidkv', 'scissorhands']);

@@ -45,6 +45,12 @@ export interface MpCacheOptions extends PolicyOptions {
   readonly share?: boolean;
   /** static keep rule (default 'topk') */
   readonly keepRule?: 'topk' | 'threshold';
+  /**
+   * how the top-k rule aggregates a token's head-mean probabilities over the window queries:
+   * 'sum' (default; linear, free under MPC) or 'max' (the quantity the authors' threshold rule
+   * tests, so top-k on it is their rule with a public count; costs a max under MPC)
+   */
+  readonly aggregate?: 'sum' | 'max';
   /** threshold for keepRule 'threshold' (default 1e-3) */
   readonly tau?: number;
   readonly scaled?: boolean;
@@ -63,6 +69,11 @@ export interface MpCacheOptions extends PolicyOptions {
   /** always select the first / the last block (default true) */
   readonly forceFirst?: boolean;
   readonly forceLast?: boolean;
+  /**
+   * layers below this index keep and read everything (default 0: MPCache everywhere).
+   * Quest's rule is 2; not part of MPCache, offered to measure what early layers need.
+   */
+  readonly denseLayers?: number;
   /** registry name override (variants) */
   readonly name?: string;
 }
@@ -75,6 +86,8 @@ export function mpcachePolicy(o: MpCacheOptions): KvPolicy {
   const share = o.share ?? true;
   const keepRule = o.keepRule ?? 'topk';
   const tau = o.tau ?? 1e-3;
+  const aggregate = o.aggregate ?? 'sum';
+  if (aggregate !== 'sum' && aggregate !== 'max') throw new RangeError(`aggregate must be 'sum' or 'max'`);
   const scaled = o.scaled ?? true;
   const causal = o.causal ?? true;
   const windowRatio = aRatio(o.windowRatio ?? 0.2, 'windowRatio');
@@ -85,6 +98,8 @@ export function mpcachePolicy(o: MpCacheOptions): KvPolicy {
   const staticRatio = o.staticRatio === undefined ? undefined : aRatio(o.staticRatio, 'staticRatio', 1e-9, 1);
   const forceFirst = o.forceFirst ?? true;
   const forceLast = o.forceLast ?? true;
+  const denseLayers = o.denseLayers ?? 0;
+  if (!Number.isSafeInteger(denseLayers) || denseLayers < 0) throw new RangeError(`denseLayers must be a non-negative integer, got ${String(o.denseLayers)}`);
   /** per layer: dynamic ratio in effect */
   const layerRatio2 = new Map<number, number>();
   /** per step: level-2 blocks chosen per query head by each computing layer */
@@ -95,12 +110,13 @@ export function mpcachePolicy(o: MpCacheOptions): KvPolicy {
     name,
     kind: useStatic && useDynamic ? 'static+query-aware' : useStatic ? 'static' : useDynamic ? 'query-aware' : 'reference',
     gqa: useDynamic ? 'per-query-head' : useStatic ? 'layer-mean' : 'none',
-    params: { static: useStatic, dynamic: useDynamic, share, keepRule, tau, scaled, causal, windowRatio, ratio1, ratio2, alpha, block2, staticRatio: staticRatio ?? 'from budget', forceFirst, forceLast },
+    params: { static: useStatic, dynamic: useDynamic, share, keepRule, aggregate, tau, scaled, causal, windowRatio, ratio1, ratio2, alpha, block2, staticRatio: staticRatio ?? 'from budget', forceFirst, forceLast, denseLayers },
     onPrefill(ctx: PrefillContext) {
       // a new sequence: forget the previous one's shared selections
       chosen.clear();
       chosenStep = -1;
       const T = ctx.length;
+      if (ctx.layer < denseLayers) return;
       const B = resolveBudget(budget, T);
       let Bs = T;
       if (staticRatio !== undefined) {
@@ -116,12 +132,12 @@ export function mpcachePolicy(o: MpCacheOptions): KvPolicy {
       const w = staticWindowSize(T, windowRatio);
       // default form: the prefill probabilities already are softmax(QK^T/sqrt d) with the causal mask
       const sc = scaled && causal && ctx.probs.length === cache.nHeads ? staticWindowScoresFromProbs(ctx.probs, T, w) : staticWindowScores(ctx.queries, keys, T, cache.headDim, w, { scaled, causal });
-      const keep = keepRule === 'topk' ? staticKeepTopK(sc.sum, T, Bs, w) : staticKeepThreshold(sc.max, T, tau, w);
+      const keep = keepRule === 'topk' ? staticKeepTopK(aggregate === 'sum' ? sc.sum : sc.max, T, Bs, w) : staticKeepThreshold(sc.max, T, tau, w);
       if (keep.length === T) return;
       for (let kv = 0; kv < cache.nKvHeads; kv++) cache.keep(kv, keep);
     },
     selectForStep(ctx: StepContext) {
-      if (!useDynamic) return undefined;
+      if (!useDynamic || ctx.layer < denseLayers) return undefined;
       if (ctx.step !== chosenStep) {
         chosen.clear();
         chosenStep = ctx.step;

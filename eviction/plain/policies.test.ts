@@ -9,6 +9,7 @@ import { duoSplit } from './duo-attention.js';
 import { infllmSplit } from './infllm.js';
 import { kiviMemoryRatio } from './kivi.js';
 import { topKAscending, topKWithForced } from './select.js';
+import { staticKeepTopK, staticWindowScoresFromProbs, staticWindowSize } from './mpcache-oracle.js';
 
 const model: ModelShape = { nLayers: 6, nHeads: 4, nKvHeads: 2, headDim: 8 };
 const T = 128;
@@ -241,5 +242,31 @@ describe('query-aware ties', () => {
     const { init, local } = infllmSplit(64, 4, 16);
     const want = [...Array.from({ length: init }, (_, i) => i), ...Array.from({ length: 16 }, (_, i) => init + i), ...Array.from({ length: local }, (_, i) => 129 - local + i)];
     expect(Array.from(r.attendedPositions[0][1])).toEqual(want);
+  });
+});
+
+describe('MPCache options', () => {
+  it("aggregate 'sum' / 'max' keep the oracle's top-k of the window-summed / window-max scores", () => {
+    const sc = { ...buildScenario({ T, needle: { pos: 30, strength: 3, qStrength: 2, late: 2 }, sink: 1 }), layer: 2 };
+    let probs: readonly Float32Array[] = [];
+    driveLayer({ onPrefill: (ctx) => void (probs = ctx.probs) }, sc);
+    const w = staticWindowSize(T);
+    const scores = staticWindowScoresFromProbs(probs, T, w);
+    const B = resolveBudget({ ratio: 0.2 }, T);
+    const kept = new Set<string>();
+    for (const aggregate of ['sum', 'max'] as const) {
+      const got = Array.from(driveLayer(createPolicy('mpcache-static', { budget: { ratio: 0.2 }, model }, { mpcache: { aggregate } }), sc).cache.positions(0));
+      expect(got).toEqual(Array.from(staticKeepTopK(aggregate === 'sum' ? scores.sum : scores.max, T, B, w)));
+      kept.add(got.join(','));
+    }
+    expect(kept.size).toBe(2);
+  });
+  it('denseLayers leaves the first layers untouched', () => {
+    const p = createPolicy('mpcache', { budget: { ratio: 0.1 }, model }, { mpcache: { denseLayers: 2 } });
+    const r1 = driveLayer(p, { ...buildScenario({ T, steps: 2 }), layer: 1 });
+    expect(r1.cache.length(0)).toBe(T + 2);
+    expect(r1.attendedPositions[1][0].length).toBe(T + 2);
+    const r2 = driveLayer(p, { ...buildScenario({ T, steps: 2 }), layer: 2 });
+    expect(r2.cache.length(0)).toBeLessThan(T);
   });
 });

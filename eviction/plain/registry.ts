@@ -35,6 +35,7 @@ export const POLICY_NAMES = [
   'mpcache-dynamic',
   'mpcache-noshare',
   'mpcache-unscaled',
+  'mpcache-max',
 ] as const;
 
 export type PolicyName = (typeof POLICY_NAMES)[number];
@@ -97,6 +98,9 @@ export function createPolicy(name: PolicyName, o: PolicyOptions, x: PolicyExtras
     case 'mpcache-unscaled':
       // the authors' static score: no 1/sqrt(d), no causal mask in the window
       return mpcachePolicy({ ...o, ...x.mpcache, scaled: false, causal: false, name: 'mpcache-unscaled' });
+    case 'mpcache-max':
+      // top-k on the max over window queries: the authors' threshold rule with a public count
+      return mpcachePolicy({ ...o, ...x.mpcache, aggregate: 'max', name: 'mpcache-max' });
     default: {
       const never: never = name;
       throw new RangeError(`unknown policy ${String(never)}`);
