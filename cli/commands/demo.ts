@@ -11,6 +11,7 @@
 import { runLocalParties } from '../../parties/launcher.js';
 import { loadModelOrRandom, loadTokenizerOrBytes } from '../../models/model-source.js';
 import { ReferenceModel } from '../../models/reference.js';
+import { createPlainTwin } from '../../eviction/secure/registry.js';
 import { type Command, configError, parseFlags, parseJsonFlag, toJsonText } from '../command.js';
 import { GenerationView, parseGenLine, summaryLines } from '../generation-view.js';
 import { DEFAULT_PROMPT, DEFAULT_TOKENS, type GenerateResult, parseGenerateArgs, resolveModelArg } from '../jobs/generate-args.js';
@@ -73,7 +74,8 @@ export const demoCommand: Command = {
       const weights = await loadModelOrRandom(path);
       const tokenizer = await loadTokenizerOrBytes(path, weights.config.vocabSize);
       const prompt = tokenizer.encode(args.prompt, { bos: true });
-      const want = new ReferenceModel(weights).generate(prompt, args.tokens);
+      // with a KV policy, the reference runs the policy's plaintext twin (same parameters)
+      const want = new ReferenceModel(weights).generate(prompt, args.tokens, args.policy === 'full' ? undefined : createPlainTwin(args.policy, weights.config));
       const got = res[1].tokens ?? [];
       const firstDiff = want.findIndex((t, i) => got[i] !== t);
       const equal = firstDiff < 0 && got.length === want.length;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { makeConfig } from '../../models/config.js';
 import { secureFullPolicy } from './full.js';
 import { secureMpCachePolicy } from './mpcache.js';
-import { createSecurePolicy, securePolicyNames } from './registry.js';
+import { createPlainTwin, createSecurePolicy, securePolicyNames } from './registry.js';
 
 describe('secure policy registry', () => {
   const config = makeConfig({ dim: 8, hiddenDim: 8, nLayers: 1, nHeads: 2, vocabSize: 4, maxSeqLen: 8 });
@@ -36,5 +36,16 @@ describe('secure policy registry: MPCache', () => {
     expect(typeof p.attend).toBe('function');
     expect(createSecurePolicy('mpcache-noshare', config).name).toBe('mpcache-noshare');
     expect(secureMpCachePolicy(config, { keepRule: 'threshold' }).leaks).toMatch(/number of prompt tokens/);
+  });
+});
+
+describe('secure policy registry: plaintext twins', () => {
+  it('every secure policy names a plain twin with the same parameters', () => {
+    const config = makeConfig({ dim: 16, hiddenDim: 16, nLayers: 6, nHeads: 4, nKvHeads: 2, vocabSize: 4, maxSeqLen: 64 });
+    expect(createPlainTwin('full', config).name).toBe('full');
+    const twin = createPlainTwin('mpcache', config);
+    expect(twin.params).toMatchObject({ share: true, ratio1: 0.5, alpha: 0.6, block2: 16 });
+    expect(createPlainTwin('mpcache-noshare', config).params).toMatchObject({ share: false });
+    expect(() => createPlainTwin('nope', config)).toThrow(RangeError);
   });
 });
