@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { costOf, runTrio } from './testing.js';
 import { argmax, eq, ge, gt, le, lt, ltz, max, mux, relu } from './compare.js';
 import { constant, input, reveal, revealFloat } from './sharing.js';
-import { meanBytesPerElem, onGrid, randFloats, share } from './test-util.js';
+import { meanBytesPerElem, onGrid, randFloats, rotatedBytes, share } from './test-util.js';
 
 const F = 18;
 const ulp = 2 ** -F;
@@ -39,8 +39,11 @@ describe('ltz / lt / le / gt / ge', () => {
     });
     const costs = res.map((r) => r.cost);
     expect(costs.map((c) => c.rounds)).toEqual([8, 8, 8]);
-    // per element: P0 sends (64+63+118)/8 + 16 bytes, P1 and P2 (63+118)/8 + 8 bytes
-    expect(costs.map((c) => c.bytesSent / n)).toEqual([245 / 8 + 16, 181 / 8 + 8, 181 / 8 + 8]);
+    // per element, by role: P0 sends (64+63+118)/8 + 16 bytes, P1 and P2 (63+118)/8 + 8 bytes;
+    // the roles rotate over three chunks of the elements (+ 24 header bytes per message)
+    const roles = [245 / 8 + 16, 181 / 8 + 8, 181 / 8 + 8] as const;
+    expect(costs.map((c) => c.bytesSent - 24 * c.messagesSent)).toEqual([0, 1, 2].map((p) => rotatedBytes(n, roles, p)));
+    expect(Math.max(...costs.map((c) => c.bytesSent / n))).toBeLessThanOrEqual(40); // <= 320 bits for every party
     expect(meanBytesPerElem(costs, n)).toBeLessThanOrEqual(48);
     const r = res[1].o;
     for (let i = 0; i < n; i++) {
@@ -84,7 +87,8 @@ describe('comparisons with a promised bit width', () => {
       return { cost, l: (await reveal(ctx, l))!.data, m: (await revealFloat(ctx, m))! };
     });
     // g/p: P0 sends 32 + 31 slices, P1/P2 31; tree over 31 leaves: 29 + 15 + 7 + 3 + 1 = 55 ANDs; b2a
-    expect(res.map((r) => r.cost.bytesSent / n)).toEqual([(32 + 31 + 55) / 8 + 16, (31 + 55) / 8 + 8, (31 + 55) / 8 + 8]);
+    const roles = [(32 + 31 + 55) / 8 + 16, (31 + 55) / 8 + 8, (31 + 55) / 8 + 8] as const;
+    expect(res.map((r) => r.cost.bytesSent - 24 * r.cost.messagesSent)).toEqual([0, 1, 2].map((p) => rotatedBytes(n, roles, p)));
     expect(res.map((r) => r.cost.rounds)).toEqual([7, 7, 7]);
     for (let i = 0; i < n; i++) expect(res[0].l[i]).toBe(A[i] < B[i] ? 1n : 0n);
     for (let r = 0; r < 64; r++) expect(res[1].m[r]).toBe(Math.max(...A.subarray(r * 10, r * 10 + 10)));
@@ -110,8 +114,10 @@ describe('eq', () => {
       const e = await eq(ctx, x, y);
       return { cost: c(), e: (await reveal(ctx, e))!.data };
     });
-    // P0 reshares 64 slices, then 63 AND slices each, then bit injection (P0 16 B, others 8 B)
-    expect(res.map((r) => r.cost.bytesSent / n)).toEqual([8 + 63 / 8 + 16, 63 / 8 + 8, 63 / 8 + 8]);
+    // by role: P0 reshares 64 slices, then 63 AND slices each, then bit injection (P0 16 B, others 8 B);
+    // the roles rotate over three chunks (+ 24 header bytes per message)
+    const roles = [8 + 63 / 8 + 16, 63 / 8 + 8, 63 / 8 + 8] as const;
+    expect(res.map((r) => r.cost.bytesSent - 24 * r.cost.messagesSent)).toEqual([0, 1, 2].map((p) => rotatedBytes(n, roles, p)));
     expect(res.map((r) => r.cost.rounds)).toEqual([8, 8, 8]);
     const A = big(a);
     const B = big(b);

@@ -27,9 +27,23 @@
  */
 import type { U64 } from '../kernels/api.js';
 import type { Context } from './context.js';
-import { aBitWidth, andSlices, b2aSliced, bitTimesSliced, msbSliced, sliceBits, sliceWords, type SlicePair } from './boolean.js';
+import {
+  aBitWidth,
+  andSlices,
+  b2aSliced as b2aSlicedPlain,
+  b2aSlicedBalanced as b2aSliced,
+  chunkShare,
+  joinShares,
+  ROTATE_MIN,
+  bitTimesSlicedBalanced as bitTimesSliced,
+  msbSlicedBalanced as msbSliced,
+  sliceBits,
+  sliceWords,
+  type SlicePair,
+} from './boolean.js';
 import { add, concat, publicSub, slice, sub, transposeWords } from './linear.js';
 import { mul } from './mul.js';
+import { rotated } from './rotate.js';
 import { constant } from './sharing.js';
 import { ArithShare, sameShape, shapeSize } from './types.js';
 import { expectWords } from './wire.js';
@@ -92,6 +106,13 @@ export async function eq(ctx: Context, x: ArithShare, y: ArithShare): Promise<Ar
   anArith(x, 'eq: x');
   anArith(y, 'eq: y');
   sameOperands(x, y, 'eq');
+  if (x.size < ROTATE_MIN) return eqPlain(ctx, x, y);
+  // roles rotated over three chunks (rotate.ts) so the resharing traffic is spread evenly
+  const parts = await rotated(ctx, x.size, (v, lo, hi) => eqPlain(v, chunkShare(x, lo, hi), chunkShare(y, lo, hi)));
+  return joinShares(parts, x.shape, 0);
+}
+
+async function eqPlain(ctx: Context, x: ArithShare, y: ArithShare): Promise<ArithShare> {
   const k = ctx.k;
   const z = sub(ctx, x, y);
   const n = z.size;
@@ -128,7 +149,7 @@ export async function eq(ctx: Context, x: ArithShare, y: ArithShare): Promise<Ar
     cur = zz;
     level++;
   }
-  return b2aSliced(ctx, cur[0], n, z.shape, 'eq.b2a');
+  return b2aSlicedPlain(ctx, cur[0], n, z.shape, 'eq.b2a');
 }
 
 /** c ? a : b for an arithmetic 0/1 c (scale 0); result scale = a.scale. 1 round. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { costOf, runTrio } from './testing.js';
 import { add, addPublic, broadcastLast, concat, mulPublic, mulPublicFloat, mulPublicInt, neg, publicSub, slice, sub, subPublic, sumAxis, transpose, withScale } from './linear.js';
 import { publicTensor, revealFloat } from './sharing.js';
-import { onGrid, randFloats, share } from './test-util.js';
+import { onGrid, randFloats, rotatedBytes, share } from './test-util.js';
 
 const F = 18;
 const ulp = 2 ** -F;
@@ -110,7 +110,7 @@ describe('linear ops (local, 0 rounds)', () => {
     expect(r.out[5]).toEqual({ shape: [4, 3], v: [0, 1, 2, 3].flatMap((j) => [A(0, j), A(1, j), A(2, j)]) });
   });
 
-  it('mulPublicFloat truncates once (1 round, party 0 sends 8 bytes/element)', async () => {
+  it('mulPublicFloat truncates once (1 round, the P0 role sends 8 bytes/element, roles rotated)', async () => {
     const n = 256;
     const a = onGrid(randFloats(n, -50, 50, 5), F);
     const res = await runTrio(async (ctx) => {
@@ -120,7 +120,7 @@ describe('linear ops (local, 0 rounds)', () => {
       return { cost: c(), y: (await revealFloat(ctx, y))! };
     });
     expect(res.map((r) => r.cost.rounds)).toEqual([1, 1, 1]);
-    expect(res.map((r) => r.cost.bytesSent)).toEqual([8 * n, 0, 0]);
+    expect(res.map((r) => r.cost.bytesSent)).toEqual([0, 1, 2].map((p) => rotatedBytes(n, [8, 0, 0], p) + 24));
     const c = Math.round(0.3 * 2 ** F) / 2 ** F;
     for (let i = 0; i < n; i++) expect(Math.abs(res[0].y[i] - a[i] * c)).toBeLessThanOrEqual(ulp);
   });

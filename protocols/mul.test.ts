@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { costOf, runTrio } from './testing.js';
 import { matmul, matmulFixed, mul, mulFixed, trunc, truncExact } from './mul.js';
 import { constant, input, reveal, revealFloat } from './sharing.js';
-import { meanBytesPerElem, onGrid, randFloats, share } from './test-util.js';
+import { meanBytesPerElem, onGrid, randFloats, rotatedBytes, share } from './test-util.js';
 import type { StepStats } from './channel.js';
 
 const F = 18;
@@ -62,7 +62,7 @@ describe('mul', () => {
 });
 
 describe('trunc', () => {
-  it('one round, only party 0 sends 8 bytes/element; result is floor or floor+1', async () => {
+  it('one round, the P0 role sends 8 bytes/element (roles rotated over chunks); result is floor or floor+1', async () => {
     const n = 4000;
     const a = onGrid(randFloats(n, -4096, 4096, 7), F);
     const edges = new Float64Array([0, ulp, -ulp, 1, -1, 4095.5, -4095.5, 2 ** -10]);
@@ -78,7 +78,9 @@ describe('trunc', () => {
       return { cost, t: (await reveal(ctx, t))!, te: (await reveal(ctx, te))!, tc: (await reveal(ctx, tc))! };
     });
     expect(res.map((r) => r.cost.rounds)).toEqual([1, 1, 1]);
-    expect(res.map((r) => r.cost.bytesSent)).toEqual([8 * n, 0, 0]);
+    // in chunk r party r plays P0 and sends its chunk to the P2 role (+ a 24-byte header)
+    expect(res.map((r) => r.cost.bytesSent)).toEqual([0, 1, 2].map((p) => rotatedBytes(n, [8, 0, 0], p) + 24));
+    expect(res.map((r) => r.cost.messagesSent)).toEqual([1, 1, 1]);
     const r = res[0];
     expect(r.t.scale).toBe(F);
     for (let i = 0; i < n; i++) {

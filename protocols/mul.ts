@@ -7,7 +7,8 @@
  *   Reveals nothing: alpha_i = PRG(seed_{i,i+1}) - PRG(seed_{i-1,i}) is a fresh zero sharing,
  *   and the receiver i-1 does not hold seed_{i,i+1}, so z_i is uniformly random to it.
  *
- * trunc (1 round, only party 0 sends: 64 bits per element, to party 2), ABY3 one-round
+ * trunc (1 round; the role of P0 sends 64 bits per element, to P2; for 192 elements or more
+ * the roles rotate over three chunks (rotate.ts), so each party sends ~21 bits/element), ABY3 one-round
  * truncation (PROTOCOLS.md): first all parties shift the split by a public random offset
  * rho from the common stream (x0+x1+rho, x2-rho), which makes the 2-of-2 split uniformly
  * random even for non-random sharings such as constants; then P0 computes
@@ -28,7 +29,8 @@
  */
 import type { MatmulShape, U64 } from '../kernels/api.js';
 import type { Context } from './context.js';
-import { truncExactImpl } from './boolean.js';
+import { ROTATE_MIN, chunkShare, joinShares, truncExactImpl } from './boolean.js';
+import { rotated } from './rotate.js';
 import { ArithShare, type Shape, sameShape, shapeSize } from './types.js';
 import { zeroShareScratch } from './scratch.js';
 import { concatWords, expectWords } from './wire.js';
@@ -188,13 +190,25 @@ export async function trunc(ctx: Context, x: ArithShare, bits: number = ctx.f, o
   aBits(bits, 'trunc');
   const scale = truncScale(x, bits, opts, 'trunc');
   if (bits === 0) return new ArithShare(x.shape, x.s0, x.s1, scale);
+  if (x.size >= ROTATE_MIN) {
+    // roles rotated over three chunks (rotate.ts): every party sends ~1/3 of the messages
+    const parts = await rotated(ctx, x.size, async (v, lo, hi) => {
+      const [a, b] = await truncPlain(v, chunkShare(x, lo, hi), bits);
+      return new ArithShare([hi - lo], a, b, scale);
+    });
+    return joinShares(parts, x.shape, scale);
+  }
+  const [a, b] = await truncPlain(ctx, x, bits);
+  return new ArithShare(x.shape, a, b, scale);
+}
+
+async function truncPlain(ctx: Context, x: ArithShare, bits: number): Promise<[U64, U64]> {
   const k = ctx.k;
   const rho = ctx.prgCommon.words(x.size); // public offset: makes the split random
   let part: U64;
   if (ctx.party === 0) part = k.add(k.add(x.s0, x.s1), rho, rho);
   else part = k.sub(ctx.party === 1 ? x.s1 : x.s0, rho, rho);
-  const [a, b] = await truncRound(ctx, part, bits, 'trunc');
-  return new ArithShare(x.shape, a, b, scale);
+  return truncRound(ctx, part, bits, 'trunc');
 }
 
 /**

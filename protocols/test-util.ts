@@ -31,3 +31,24 @@ export function share(ctx: Context, owner: 0 | 1 | 2, shape: Shape, v: Float64Ar
 export function meanBytesPerElem(costs: readonly { bytesSent: number }[], n: number): number {
   return costs.reduce((a, c) => a + c.bytesSent, 0) / costs.length / n;
 }
+
+/** Element counts of the three chunks of protocols/rotate.ts rotated(). */
+export function rotatedChunks(n: number): [number, number, number] {
+  const W = Math.ceil(n / 64);
+  const out: number[] = [];
+  let w = 0;
+  for (let r = 0; r < 3; r++) {
+    const wr = Math.floor(W / 3) + (r < W % 3 ? 1 : 0);
+    out.push(Math.min(n, 64 * (w + wr)) - Math.min(n, 64 * w));
+    w += wr;
+  }
+  return out as [number, number, number];
+}
+
+/**
+ * Payload bytes a party sends in a role-rotated protocol, without the 24-byte chunk headers:
+ * in chunk r it plays role (party - r) mod 3; perRole[role] = bytes per element of that role.
+ */
+export function rotatedBytes(n: number, perRole: readonly [number, number, number], party: number): number {
+  return rotatedChunks(n).reduce((acc, nr, r) => acc + nr * perRole[(party - r + 3) % 3], 0);
+}
