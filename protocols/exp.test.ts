@@ -43,11 +43,15 @@ describe('exp', () => {
     for (const r of res) {
       expect(r.cost.rounds).toBe(r.ltzCost.rounds + 16);
     }
-    // bytes: ltz + 8 * 11 products per element (mulFixed/mul) + the stand-alone trunc (party 0: 8)
-    const perParty = res.map((r) => (r.cost.bytesSent - r.ltzCost.bytesSent) / n);
-    expect(perParty.reduce((a, b) => a + b, 0) / 3).toBeCloseTo(88 + 8 / 3, 9);
+    // bytes beyond ltz, summed over the parties: 9 products (8 bytes from each party) and 4
+    // stand-alone truncations (8 bytes from one party; mul.ts rotates that role over chunks)
+    // (plus mul.ts's role-rotation framing: at most 24 bytes per message)
+    const total = res.reduce((s, r) => s + r.cost.bytesSent - r.ltzCost.bytesSent, 0);
+    const framing = 24 * res.reduce((s, r) => s + r.cost.messagesSent - r.ltzCost.messagesSent, 0);
+    expect(total).toBeGreaterThanOrEqual((3 * 8 * 9 + 8 * 4) * n);
+    expect(total).toBeLessThanOrEqual((3 * 8 * 9 + 8 * 4) * n + framing);
     const mean = meanBytesPerElem(res.map((r) => r.cost), n);
-    expect(mean).toBeLessThan(140);
+    expect(mean).toBeLessThan(125);
     console.log(`exp: max abs error ${worst.toExponential(3)}, ${res[0].cost.rounds} rounds, ${mean.toFixed(1)} bytes/element/party`);
   });
 });

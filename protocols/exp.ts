@@ -4,7 +4,8 @@
  * Method (MPCache/PROTOCOLS.md: clip + range reduction + repeated squaring, with a better
  * base than (1 + x/256)):
  *   c = [x >= -14]                                   one batched comparison (ltz of x + 14)
- *   t = c * x / 32,  a = c * x * q3,  b = c * x * q4  ONE mulFixed of [c*E1, c*E3, c*E4] by x
+ *   u = c * x                                        ONE mul (bit times value, no truncation)
+ *   t = u / 32,  a = u * q3,  b = u * q4             ONE truncation of [u*E1, u*E3, u*E4]
  *                                                    (E = public integers, q = E / 2^f)
  *   t^2, t*b                                         ONE mulFixed
  *   T = t^2 * (a + t*b) = c3 t^3 + c4 t^4            ONE mul (kept at scale 2f, no truncation)
@@ -25,9 +26,9 @@
  * range for large x). Inputs below -14 (any magnitude that fits the ring) give exactly 0.
  *
  * Cost (n elements): rounds = ltz + 2 + 2 + 1 + 1 + 5*2 = ltz + 16 = 24 (opts.bitWidth shrinks ltz).
- * Bytes sent per party per element (mean of the three): ltz + 8*(3 + 2 + 5) (mulFixed /
- * mul: 8 per product) + 8 (mul) + 8/3 (truncation, party 0 only) = ltz + 88 + 8/3
- * (~ 41 + 90.7 = 132 at n = 64k).
+ * Bytes sent per element: 9 products (mul / mulFixed: 8 bytes from every party) and 4
+ * stand-alone truncations (8 bytes from one party, the role rotating over chunks in mul.ts):
+ * mean per party ltz + 72 + 32/3 = ltz + 82.7 (~ 119 at n = 4096).
  *
  * Reveals nothing: it is a fixed composition of ltz, mul, mulFixed and trunc, whose
  * messages are each masked by fresh zero sharings / pairwise PRG words the receiver lacks
@@ -76,9 +77,9 @@ export async function exp(ctx: Context, x: ArithShare, opts: ExpOptions = {}): P
   const e1 = encodeConst(1 / m, f); // exact
   const e3 = encodeConst(EXP_POLY[2] / m, f);
   const e4 = encodeConst(EXP_POLY[3] / m, f);
-  const rows = stack([mulPublicInt(ctx, c, e1), mulPublicInt(ctx, c, e3), mulPublicInt(ctx, c, e4)], f);
-  const xs = stack([x, x, x], f);
-  const [t, a, b] = unstack(await mulFixed(ctx, rows, xs), [shape, shape, shape], f);
+  const u = await mul(ctx, c, x); // c * x at scale f: 0 below the clip, |u| <= 14 otherwise
+  const rows = stack([mulPublicInt(ctx, u, e1), mulPublicInt(ctx, u, e3), mulPublicInt(ctx, u, e4)], 2 * f);
+  const [t, a, b] = unstack(await trunc(ctx, rows, f), [shape, shape, shape], f);
   const [t2, tb] = unstack(await mulFixed(ctx, stack([t, t], f), stack([t, b], f)), [shape, shape], f);
   const top = await mul(ctx, t2, add(ctx, a, tb)); // scale 2f: c3 t^3 + c4 t^4
   const c1 = encodeConst(EXP_POLY[0], f);

@@ -118,7 +118,7 @@ export interface PiecewiseCost {
   readonly mulProducts: number;
   /** products per element in mulFixed rounds (8 bytes each, every party) */
   readonly fixedProducts: number;
-  /** values per element truncated by stand-alone truncations (8 bytes each, party 0 only) */
+  /** values per element truncated by stand-alone truncations (8 bytes each from one party; mul.ts rotates the role) */
   readonly truncated: number;
   /** comparisons per element */
   readonly comparisons: number;
