@@ -16,3 +16,4 @@ export * from './activations.js';
 export * from './gather.js';
 export * from './shuffle.js';
 export * from './topk.js';
+export * from './rotate.js';
