@@ -14,11 +14,12 @@
  *   Reveals nothing: c receives (sigma(A) - R + S, sigma(B) - S), uniformly random pairs
  *   since R and S come from a seed c does not hold; a and b receive nothing.
  * shuffle = the steps for pairs 0, 1, 2 (3 rounds); unshuffle = the inverse permutations for
- * pairs 2, 1, 0 (3 rounds; unshufflePublic skips the first, whose pair can apply it to a
- * public tensor locally: 2 rounds).
+ * pairs 2, 1, 0 (3 rounds). For a PUBLIC tensor (unshufflePublic / unshuffleOneHot) party 2,
+ * which holds sigma_1 and sigma_2, applies both inverses locally and only sigma_0^-1 needs
+ * the others (finishFromParty2 below: 2 rounds).
  * Cost per shuffled element: each party sends one word in each of the two steps of its
- * pairs: 16 bytes per element per party (3 rounds). unshufflePublic: 2 rounds, parties send
- * 8 / 16 / 8 bytes per element (mean 10.7).
+ * pairs: 16 bytes per element per party (3 rounds). unshufflePublic: 2 rounds, 8 bytes per
+ * element from every party.
  * Fisher-Yates draws j = floor(u (i + 1) / 2^53) from 53-bit PRG values: the permutation's
  * distance from uniform is below n^2 / 2^53 per row.
  */
@@ -192,9 +193,50 @@ export async function unshuffle(ctx: Context, handle: ShuffleHandle, xs: readonl
 }
 
 /**
+ * The last inverse step for a value w known to party 2 only, w = sigma_1^-1(sigma_2^-1(p))
+ * (party 2 holds both of those permutations): the result is a sharing of sigma_0^-1(w).
+ * Round 1: party 2 sends w0 = w - w1 to party 0 (w1 from seed_{1,2}); party 1 sends
+ * z1 - T to party 0 (z1 = sigma_0^-1(w1), T from seed_{1,2}). Round 2: party 0 sends
+ * y0 = sigma_0^-1(w0) + (z1 - T) - R to party 2 (R from seed_{0,1}). Shares: (y0, R, T).
+ * Reveals nothing: party 0 sees w0 and z1 - T, masked by w1 and T (seed_{1,2}, which it
+ * lacks); party 2 sees y0, masked by R (seed_{0,1}); party 1 receives nothing.
+ * Cost: 2 rounds, every party sends 8 bytes per element.
+ */
+async function finishFromParty2(ctx: Context, handle: ShuffleHandle, w: U64 | undefined, size: number): Promise<[U64, U64]> {
+  const k = ctx.k;
+  const { rows, n } = handle;
+  const step = 'unshuffle.public';
+  if (ctx.party === 2) {
+    const w1 = ctx.prgPrev.words(size);
+    const T = ctx.prgPrev.words(size);
+    await ctx.ch.exchange({ step: `${step}.1`, send: { 0: k.sub(w!, w1, w1) } });
+    const got = await ctx.ch.exchange({ step: `${step}.2`, recv: [0] });
+    return [T, expectWords(ctx, got, 0, size, step)];
+  }
+  if (ctx.party === 1) {
+    const w1 = ctx.prgNext.words(size);
+    const T = ctx.prgNext.words(size);
+    const R = ctx.prgPrev.words(size);
+    const z1 = permuteWords(w1, handle.perms[0]!, rows, n, true);
+    await ctx.ch.exchange({ step: `${step}.1`, send: { 0: k.sub(z1, T, z1) } });
+    await ctx.ch.exchange({ step: `${step}.2` });
+    return [R, T];
+  }
+  const R = ctx.prgNext.words(size);
+  const got = await ctx.ch.exchange({ step: `${step}.1`, recv: [1, 2] });
+  const w0 = expectWords(ctx, got, 2, size, step);
+  const z1T = expectWords(ctx, got, 1, size, step);
+  const y0 = permuteWords(w0, handle.perms[0]!, rows, n, true);
+  k.add(y0, z1T, y0);
+  k.sub(y0, R, y0);
+  await ctx.ch.exchange({ step: `${step}.2`, send: { 2: y0 } });
+  return [y0, R];
+}
+
+/**
  * Undo a shuffle on a PUBLIC tensor [rows, ..., n] (e.g. one-hot rows chosen at public
- * shuffled positions): pair 2 (parties 2 and 0) applies its inverse locally, then pairs 1
- * and 0 as in unshuffle. 2 rounds; parties 0, 1, 2 send 8, 16, 8 bytes per element.
+ * shuffled positions): party 2 applies sigma_2^-1 and sigma_1^-1 locally (it holds both),
+ * then finishFromParty2 applies sigma_0^-1. 2 rounds, 8 bytes per element from every party.
  */
 export async function unshufflePublic(ctx: Context, handle: ShuffleHandle, p: PublicTensor): Promise<ArithShare> {
   if (!(p instanceof PublicTensor)) throw new TypeError('unshufflePublic: p must be a PublicTensor');
@@ -202,40 +244,33 @@ export async function unshufflePublic(ctx: Context, handle: ShuffleHandle, p: Pu
   if (p.shape.length < 2 || p.shape[0] !== rows || p.shape[p.shape.length - 1] !== n) {
     throw new RangeError(`unshufflePublic: p must have shape [${rows}, ..., ${n}]`);
   }
-  // the sharing (x0, x1, x2) = (v, 0, 0) with v = sigma_2^-1(p), known to parties 2 and 0 (pair 2)
-  const v = handle.perms[2] === undefined ? new BigUint64Array(p.size) : permuteWords(p.data, handle.perms[2], rows, n, true);
-  const [s0, s1] = publicComponents(ctx, v); // x0 = v (held by parties 0 and 2): party 1 holds zeros
-  let flat: Flat = { s0, s1 };
-  for (const j of [1, 0] as const) flat = await pairStep(ctx, j, flat, [p.size], handle.perms[j], rows, n, true, `unshuffle.${j}`);
-  return new ArithShare(p.shape, flat.s0, flat.s1, p.scale);
+  const w = ctx.party === 2 ? permuteWords(permuteWords(p.data, handle.perms[2]!, rows, n, true), handle.perms[1]!, rows, n, true) : undefined;
+  const [s0, s1] = await finishFromParty2(ctx, handle, w, p.size);
+  return new ArithShare(p.shape, s0, s1, p.scale);
 }
 
 /**
  * unshufflePublic of one-hot rows: item [rows, groups, n] whose row (r, g) is the unit vector
  * at shuffled position positions[r * groups + g] (in [0, n)). Same protocol and cost as
- * unshufflePublic; pair 2's local step just places the ones (no dense permutation).
+ * unshufflePublic; party 2 just places the ones (no dense permutation).
  */
 export async function unshuffleOneHot(ctx: Context, handle: ShuffleHandle, groups: number, positions: Uint32Array): Promise<ArithShare> {
   const { rows, n } = handle;
   if (!Number.isSafeInteger(groups) || groups < 0 || positions.length !== rows * groups) {
     throw new RangeError(`unshuffleOneHot: need ${rows} x ${groups} positions, got ${positions.length}`);
   }
+  for (const p of positions) if (!(p < n)) throw new RangeError(`unshuffleOneHot: position ${p} is out of range`);
   const size = rows * groups * n;
-  const v = new BigUint64Array(size);
-  const sigma = handle.perms[2];
-  if (sigma !== undefined) {
-    // scatter by sigma_2: the 1 at p moves to sigma_2[p]
+  let w: U64 | undefined;
+  if (ctx.party === 2) {
+    const s1 = handle.perms[1]!;
+    const s2 = handle.perms[2]!;
+    w = new BigUint64Array(size);
+    // scatter by sigma_2 then sigma_1: the 1 at p moves to sigma_1[sigma_2[p]]
     for (let r = 0; r < rows; r++) {
-      for (let g = 0; g < groups; g++) {
-        const p = positions[r * groups + g];
-        if (!(p < n)) throw new RangeError(`unshuffleOneHot: position ${p} is out of range`);
-        v[(r * groups + g) * n + sigma[r * n + p]] = 1n;
-      }
+      for (let g = 0; g < groups; g++) w[(r * groups + g) * n + s1[r * n + s2[r * n + positions[r * groups + g]]]] = 1n;
     }
   }
-  // components of the sharing (v, 0, 0): party 0 holds (v, 0), party 2 (0, v), party 1 zeros
-  const zero = new BigUint64Array(size);
-  let flat: Flat = ctx.party === 0 ? { s0: v, s1: zero } : ctx.party === 2 ? { s0: zero, s1: v } : { s0: v, s1: zero };
-  for (const j of [1, 0] as const) flat = await pairStep(ctx, j, flat, [size], handle.perms[j], rows, n, true, `unshuffle.${j}`);
-  return new ArithShare([rows, groups, n], flat.s0, flat.s1, 0);
+  const [s0, s1] = await finishFromParty2(ctx, handle, w, size);
+  return new ArithShare([rows, groups, n], s0, s1, 0);
 }

@@ -94,7 +94,7 @@ describe('topk', () => {
     const N = rows * n;
     const hot = rows * k * n;
     const opened = st.comparisons.reduce((s, C) => s + 8 * Math.ceil(C / 64), 0);
-    const hotBytes = [8 * hot, 16 * hot, 8 * hot];
+    const hotBytes = [8 * hot, 8 * hot, 8 * hot];
     res.forEach((r, p) => {
       expect(r.cost.rounds).toBe(3 + 8 * st.iterations + 2);
       expect(r.cost.bytesSent).toBe(32 * N + r.msbBytes + opened + hotBytes[p]);

@@ -17,7 +17,7 @@
  *      row ~ 2n + k log2 k; iterations ~ 2 log2(n/8) + a few (data independent in law).
  *   4. The top k sit at public shuffled positions: values and indices are local selections of
  *      the shuffled shares; oneHot = unshuffleOneHot (= unshufflePublic) of the public one-hot rows of those
- *      positions (2 rounds, 8/16/8 bytes per one-hot element for parties 0/1/2).
+ *      positions (2 rounds, 8 bytes per one-hot element from every party).
  *   Reveals: the outcomes of comparisons between shuffled, pairwise distinct keys, and the
  *   shuffled positions of the result. These are a function of the rank order of the
  *   shuffled keys only, which is a uniformly random permutation independent of the input
@@ -28,7 +28,7 @@
  *   Limit: |x| < 2^(62 - b) ring units (|value| < 2^34 at f = 18, n <= 1024).
  *   Cost: rounds = 3 + 8 * iterations (+ 2 for oneHot); bytes per party = 32 per element
  *   (shuffle) + msb bytes per comparison (~25 on average over parties) + 1 bit per
- *   comparison + oneHot's 10.7 (mean) per one-hot element.
+ *   comparison + 8 per one-hot element.
  *
  * method 'argmax' (data-oblivious reference, reveals nothing): k rounds of compare.ts argmax,
  *   each followed by pushing the winner below every other element (x - 2^58 * oneHot, local).
