@@ -11,9 +11,16 @@
  *   then       16 bytes GCM tag           (sealed only)
  *
  * The envelope is `{ s: sessionId, k: kind, q: seq, st?: step, dt?: 'u64'|'u8', sh?: [n],
- * c?: code, m?: message, r?: round }`. The payload bytes follow the envelope instead of being
- * packed into it, so a typed array is never copied into a msgpack buffer: the sender encrypts
- * straight from the caller's array and hands the pieces to ws as fragments of one message.
+ * np?: parts, c?: code, m?: message, r?: round }`. The payload bytes follow the envelope
+ * instead of being packed into it, so a typed array is never copied into a msgpack buffer:
+ * the sender encrypts straight from the caller's array and hands the pieces to ws.
+ *
+ * Large payloads (sealParts) travel as several frames: a data frame with `np: N` carrying the
+ * first part, then N-1 part frames `{ k: 'p' }`, each sealed on its own (own sequence number,
+ * own tag). The receiver opens each part as it arrives, so across processes the sender seals
+ * part i+1 while the wire carries part i and the receiver opens part i-1: encryption overlaps
+ * the transfer instead of adding to it. The total size is declared (and checked against the
+ * limit) in the first frame, before the buffer it is assembled into is allocated.
  *
  * Sealing: per-direction 32-byte key, 96-bit nonce = 4 zero bytes || the 64-bit sequence
  * number. Each direction counts its frames from 0, so the receiver knows the sequence number
@@ -52,6 +59,9 @@ export type Frame =
   | { readonly kind: 'bye' };
 
 const KIND_CODE = { data: 'd', abort: 'a', seed: 's', bye: 'b' } as const;
+
+/** default part size of sealParts */
+export const PART_BYTES = 1024 * 1024;
 
 const packr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });
 
@@ -98,13 +108,27 @@ export class FrameSealer {
   }
 
   /**
-   * Encode one frame. Returns the pieces of one WebSocket message, in order (send them as
-   * fragments or concatenate them). The pieces never alias the caller's payload, so the
-   * caller may reuse its array as soon as this returns.
+   * Encode a frame as one or more WebSocket messages (several when a data payload is larger
+   * than `partBytes`). Each message is a list of pieces (send them as fragments of one
+   * message, or concatenate them). The pieces never alias the caller's payload.
    */
-  seal(frame: Frame): Buffer[] {
-    const seq = this.seq++;
-    const env: Record<string, unknown> = { s: this.sessionId, k: KIND_CODE[frame.kind], q: seq };
+  sealParts(frame: Frame, partBytes = PART_BYTES): Buffer[][] {
+    if (!Number.isSafeInteger(partBytes) || partBytes < 1) throw new RangeError('sealParts: partBytes must be a positive integer');
+    if (frame.kind !== 'data' || frame.payload.byteLength <= partBytes) return [this.seal(frame)];
+    const bytes = bytesOf(frame.payload);
+    const np = Math.ceil(bytes.byteLength / partBytes);
+    const out: Buffer[][] = [this.seal(frame, { np, part: bytes.subarray(0, partBytes) })];
+    for (let i = 1; i < np; i++) out.push(this.sealRaw({ k: 'p' }, bytes.subarray(i * partBytes, Math.min(bytes.byteLength, (i + 1) * partBytes))));
+    return out;
+  }
+
+  /**
+   * Encode one frame as one WebSocket message (whatever its size). Returns the pieces of the
+   * message, in order. The pieces never alias the caller's payload, so the caller may reuse
+   * its array as soon as this returns.
+   */
+  seal(frame: Frame, first?: { np: number; part: Uint8Array }): Buffer[] {
+    const env: Record<string, unknown> = {};
     let payload: Uint8Array | undefined;
     switch (frame.kind) {
       case 'data':
@@ -112,6 +136,10 @@ export class FrameSealer {
         env.dt = frame.payload instanceof BigUint64Array ? 'u64' : 'u8';
         env.sh = [frame.payload.length];
         payload = bytesOf(frame.payload);
+        if (first) {
+          env.np = first.np;
+          payload = first.part;
+        }
         break;
       case 'abort':
         env.c = frame.code;
@@ -127,6 +155,12 @@ export class FrameSealer {
       case 'bye':
         break;
     }
+    return this.sealRaw({ k: KIND_CODE[frame.kind], ...env }, payload);
+  }
+
+  private sealRaw(fields: Record<string, unknown>, payload: Uint8Array | undefined): Buffer[] {
+    const seq = this.seq++;
+    const env = { s: this.sessionId, q: seq, ...fields };
     const envBytes = packr.pack(env);
     if (envBytes.length > MAX_ENVELOPE_BYTES) throw new RangeError(`frame envelope too large (${envBytes.length} bytes; step tag too long?)`);
     const prefix = prefixFor(seq, envBytes.length);
@@ -148,8 +182,18 @@ export class FrameSealer {
 }
 
 /** Opens the frames of one direction of one link, checking order and authenticity. */
+interface Assembly {
+  readonly step: string;
+  readonly u64: boolean;
+  readonly buf: Uint8Array;
+  readonly words: BigUint64Array | undefined;
+  filled: number;
+  partsLeft: number;
+}
+
 export class FrameOpener {
   private seq = 0;
+  private assembly: Assembly | undefined;
   /**
    * @param key 32-byte key of this direction, or null for plaintext mode
    * @param sessionId every envelope must carry it
@@ -168,8 +212,12 @@ export class FrameOpener {
     return this.seq;
   }
 
-  /** Decode one frame; throws only MpcError (codes: see the file comment). */
-  open(buf: Uint8Array): Frame {
+  /**
+   * Decode one frame; throws only MpcError (codes: see the file comment). Returns null for a
+   * part of a multi-part data frame that is not complete yet; the last part returns the whole
+   * data frame.
+   */
+  open(buf: Uint8Array): Frame | null {
     if (buf.byteLength > this.maxFrameBytes) {
       throw new MpcError('MPC_ERR_FRAME_TOO_LARGE', `frame of ${buf.byteLength} bytes exceeds the limit of ${this.maxFrameBytes}`);
     }
@@ -204,7 +252,47 @@ export class FrameOpener {
       }
     }
     this.seq++;
-    return decodeEnvelope(env, payload, seq, this.sessionId);
+    const o = decodeEnvelopeMap(env, seq, this.sessionId);
+    if (this.assembly) {
+      if (o.k !== 'p') throw bad(`frame of kind ${JSON.stringify(o.k)} inside a multi-part data frame`);
+      return this.addPart(payload);
+    }
+    if (o.k === 'p') throw bad('part frame without a data frame');
+    if (o.k === 'd' && o.np !== undefined) return this.startAssembly(o, payload);
+    return decodeFrame(o, payload);
+  }
+
+  private startAssembly(o: Record<string, unknown>, part: Uint8Array): null {
+    const np = o.np;
+    if (typeof o.st !== 'string' || o.st.length > MAX_STEP_CHARS) throw bad('data frame without a valid step tag');
+    const sh = o.sh;
+    if (!Array.isArray(sh) || sh.length !== 1 || typeof sh[0] !== 'number' || !Number.isSafeInteger(sh[0]) || sh[0] < 0) throw bad('payload shape must be [n]');
+    if (o.dt !== 'u8' && o.dt !== 'u64') throw bad(`unknown payload dtype ${JSON.stringify(o.dt)}`);
+    const u64 = o.dt === 'u64';
+    const total = sh[0] * (u64 ? 8 : 1);
+    if (total > this.maxFrameBytes) throw new MpcError('MPC_ERR_FRAME_TOO_LARGE', `multi-part payload of ${total} bytes exceeds the limit of ${this.maxFrameBytes}`);
+    if (typeof np !== 'number' || !Number.isSafeInteger(np) || np < 2 || np > total) throw bad(`bad part count ${JSON.stringify(np)}`);
+    if (part.byteLength === 0 || part.byteLength >= total) throw bad('first part of a multi-part frame has a bad size');
+    const words = u64 ? new BigUint64Array(sh[0]) : undefined;
+    const buf = words ? new Uint8Array(words.buffer) : new Uint8Array(total);
+    buf.set(part, 0);
+    this.assembly = { step: o.st, u64, buf, words, filled: part.byteLength, partsLeft: np - 1 };
+    return null;
+  }
+
+  private addPart(part: Uint8Array): Frame | null {
+    const a = this.assembly!;
+    const left = a.buf.byteLength - a.filled;
+    if (part.byteLength === 0 || part.byteLength > left || (a.partsLeft === 1) !== (part.byteLength === left)) {
+      this.assembly = undefined;
+      throw bad('multi-part frame parts do not add up to its declared size');
+    }
+    a.buf.set(part, a.filled);
+    a.filled += part.byteLength;
+    a.partsLeft--;
+    if (a.partsLeft > 0) return null;
+    this.assembly = undefined;
+    return { kind: 'data', step: a.step, payload: a.words ?? a.buf };
   }
 }
 
@@ -212,7 +300,7 @@ function bad(msg: string): MpcError {
   return new MpcError('MPC_ERR_BAD_FRAME', msg);
 }
 
-function decodeEnvelope(envBytes: Uint8Array, payload: Uint8Array, seq: number, sessionId: string): Frame {
+function decodeEnvelopeMap(envBytes: Uint8Array, seq: number, sessionId: string): Record<string, unknown> {
   let env: unknown;
   try {
     env = packr.unpack(envBytes);
@@ -223,6 +311,10 @@ function decodeEnvelope(envBytes: Uint8Array, payload: Uint8Array, seq: number, 
   const o = env as Record<string, unknown>;
   if (o.s !== sessionId) throw bad(`envelope names session ${JSON.stringify(o.s)}, not ${JSON.stringify(sessionId)}`);
   if (o.q !== seq) throw bad(`envelope sequence ${String(o.q)} differs from frame sequence ${seq}`);
+  return o;
+}
+
+function decodeFrame(o: Record<string, unknown>, payload: Uint8Array): Frame {
   switch (o.k) {
     case 'd': {
       if (typeof o.st !== 'string' || o.st.length > MAX_STEP_CHARS) throw bad('data frame without a valid step tag');

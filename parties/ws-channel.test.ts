@@ -31,7 +31,7 @@ describe('WsChannel over loopback (three channels in one process)', () => {
       expect(Buffer.from(a.seeds.common)).toEqual(Buffer.from(c.seeds.common));
       expect(Buffer.from(a.seeds.own)).not.toEqual(Buffer.from(b.seeds.own));
       expect(Buffer.from(a.seeds.next)).not.toEqual(Buffer.from(a.seeds.prev));
-      const big = new BigUint64Array(100_000).map((_, i) => BigInt(i) * 0x9e3779b97f4a7c15n & 0xffffffffffffffffn);
+      const big = new BigUint64Array(300_000).map((_, i) => BigInt(i) * 0x9e3779b97f4a7c15n & 0xffffffffffffffffn);
       for (let round = 0; round < 3; round++) {
         const res = await Promise.all(
           ps.map(({ channel }) => {
@@ -51,7 +51,7 @@ describe('WsChannel over loopback (three channels in one process)', () => {
         expect(res[1].get(0)).toEqual(new Uint8Array([0, 1, round]));
       }
       expect(a.channel.stats.rounds).toBe(3);
-      expect(a.channel.stats.byStep.get('r1')?.bytesReceived).toBe(2 * 800_000);
+      expect(a.channel.stats.byStep.get('r1')?.bytesReceived).toBe(2 * 2_400_000);
       const t0 = Date.now();
       await closeAll(ps);
       expect(Date.now() - t0).toBeLessThan(500);

@@ -439,7 +439,7 @@ export class WsChannel extends QueuedChannel {
         return;
       }
     }
-    let f: Frame;
+    let f: Frame | null;
     try {
       f = link.opener.open(bytes);
     } catch (e) {
@@ -447,6 +447,7 @@ export class WsChannel extends QueuedChannel {
       this.fail(this.err(e.code, `from party ${link.peer}: ${bareMessage(e)}`, link.peer));
       return;
     }
+    if (f === null) return; // a part of a multi-part data frame
     const firstFrame = link.opener.sequence === 1;
     if (firstFrame !== (f.kind === 'seed') && f.kind !== 'abort') {
       this.fail(this.err('MPC_ERR_PROTOCOL', `party ${link.peer} sent a ${f.kind} frame ${firstFrame ? 'before its seed' : 'after setup as a seed'}`, link.peer));
@@ -497,7 +498,10 @@ export class WsChannel extends QueuedChannel {
   }
 
   private sendFrame(link: Link, f: Frame): void {
-    const pieces = link.sealer.seal(f);
+    for (const pieces of link.sealer.sealParts(f)) this.sendMessage(link, pieces);
+  }
+
+  private sendMessage(link: Link, pieces: Buffer[]): void {
     let total = 0;
     for (const p of pieces) total += p.byteLength;
     this.wire.framesSent++;

@@ -23,7 +23,7 @@ interface ManualLink {
   readonly sealer: FrameSealer;
   readonly opener: FrameOpener;
   /** frames received from the real party */
-  readonly received: Frame[];
+  readonly received: (Frame | null)[];
   send(pieces: Buffer[]): void;
 }
 
@@ -67,7 +67,7 @@ async function manualParty0(s: LocalSession, identity: Identity, peers: PartyId[
       );
       const sealer = new FrameSealer(keys.sendKey, s.config.session);
       const opener = new FrameOpener(keys.recvKey, s.config.session, 1 << 30);
-      const received: Frame[] = [];
+      const received: (Frame | null)[] = [];
       ws.removeAllListeners('message');
       const onBytes = (d: Buffer) => {
         try {
@@ -130,8 +130,8 @@ describe('fault injection on the WebSocket transport', () => {
     const e2 = await w2;
     expect(e2.code).toBe('MPC_ERR_ABORTED');
     expect(e2.message).toContain('MPC_ERR_TAMPER');
-    await until(() => p0.get(1)!.received.some((f) => f.kind === 'abort'));
-    const ab = p0.get(1)!.received.find((f) => f.kind === 'abort');
+    await until(() => p0.get(1)!.received.some((f) => f?.kind === 'abort'));
+    const ab = p0.get(1)!.received.find((f) => f?.kind === 'abort');
     expect(ab && ab.kind === 'abort' && ab.code).toBe('MPC_ERR_TAMPER');
   });
 
