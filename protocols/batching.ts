@@ -17,6 +17,18 @@ export function stack(xs: readonly ArithShare[], scale: number): ArithShare {
   return new ArithShare([s0.length], s0, s1, scale);
 }
 
+/** [c_0 x, c_1 x, ...] stacked into one 1-D share at `scale`, written in place (one allocation per component). */
+export function scaledRows(ctx: Context, x: ArithShare, coeffs: readonly bigint[], scale: number): ArithShare {
+  const n = x.size;
+  const s0 = new BigUint64Array(n * coeffs.length);
+  const s1 = new BigUint64Array(n * coeffs.length);
+  coeffs.forEach((c, i) => {
+    ctx.k.mulScalar(x.s0, c, s0.subarray(i * n, (i + 1) * n));
+    ctx.k.mulScalar(x.s1, c, s1.subarray(i * n, (i + 1) * n));
+  });
+  return new ArithShare([s0.length], s0, s1, scale);
+}
+
 /** Split a stacked share back into pieces with the given shapes, all at `scale` (views, no copy). */
 export function unstack(x: ArithShare, shapes: readonly (readonly number[])[], scale: number): ArithShare[] {
   const sizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));

@@ -39,7 +39,7 @@ import { ltz } from './compare.js';
 import { add, addPublic, mulPublicInt, publicSub, withScale } from './linear.js';
 import { mul, mulFixed, trunc } from './mul.js';
 import { ArithShare } from './types.js';
-import { encodeConst, stack, unstack } from './batching.js';
+import { encodeConst, scaledRows, stack, unstack } from './batching.js';
 
 /** exp(t) - 1 ~ sum_k EXP_POLY[k-1] t^k on [-14/32, 0] (relative minimax, fit-nonlinear.ts). */
 export const EXP_POLY: readonly number[] = [0.99998005533269674, 0.49957211592169104, 0.16375053308547421, 0.033608021089287558];
@@ -78,8 +78,7 @@ export async function exp(ctx: Context, x: ArithShare, opts: ExpOptions = {}): P
   const e3 = encodeConst(EXP_POLY[2] / m, f);
   const e4 = encodeConst(EXP_POLY[3] / m, f);
   const u = await mul(ctx, c, x); // c * x at scale f: 0 below the clip, |u| <= 14 otherwise
-  const rows = stack([mulPublicInt(ctx, u, e1), mulPublicInt(ctx, u, e3), mulPublicInt(ctx, u, e4)], 2 * f);
-  const [t, a, b] = unstack(await trunc(ctx, rows, f), [shape, shape, shape], f);
+  const [t, a, b] = unstack(await trunc(ctx, scaledRows(ctx, u, [e1, e3, e4], 2 * f), f), [shape, shape, shape], f);
   const [t2, tb] = unstack(await mulFixed(ctx, stack([t, t], f), stack([t, b], f)), [shape, shape], f);
   const top = await mul(ctx, t2, add(ctx, a, tb)); // scale 2f: c3 t^3 + c4 t^4
   const c1 = encodeConst(EXP_POLY[0], f);
