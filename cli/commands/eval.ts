@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { renderChart } from '../../eviction/eval/chart.js';
 import { defaultSettings, runEval, type EvalSettings } from '../../eviction/eval/harness.js';
-import { loadEvalModel, STORIES260K } from '../../eviction/eval/load-model.js';
+import { defaultEvalModelPath, loadEvalModel } from '../../eviction/eval/load-model.js';
 import { renderMarkdown, renderTable } from '../../eviction/eval/report.js';
 import { isPolicyName, POLICY_NAMES, type PolicyName } from '../../eviction/plain/registry.js';
 import { type Command, configError, parseFlags } from '../command.js';
@@ -35,7 +35,7 @@ export const evalCommand: Command = {
   summary: 'accuracy of the plaintext KV-cache policies vs budget (NLL, passkey, agreement with Full)',
   usage: `mpcache eval [options]
   --model PATH        model: HF dir (config.json + model.safetensors) or llama2.c .bin / dir
-                      (default ../shared/models/stories260K)
+                      (default ../shared/models/stories260K when present, else models/default)
   --tokenizer PATH    tokenizer (tok*.bin or tokenizer.json) when not beside the model
   --policies LIST     comma-separated (default all: ${POLICY_NAMES.join(',')})
   --budgets LIST      budget ratios (default 0.05,0.1,0.2,0.5)
@@ -78,7 +78,7 @@ export const evalCommand: Command = {
         policies.push(p);
       }
     }
-    const em = await loadEvalModel(f.model ?? STORIES260K, f.tokenizer);
+    const em = await loadEvalModel(f.model ?? defaultEvalModelPath(), f.tokenizer);
     const ctx = em.model.config.maxSeqLen;
     const over: { -readonly [K in keyof EvalSettings]?: EvalSettings[K] } = { policies };
     const budgets = numList(f.budgets, '--budgets');

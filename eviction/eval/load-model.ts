@@ -22,10 +22,21 @@ export interface EvalModel {
   readonly tokenizer: Tokenizer;
 }
 
-/** repo root (two folders above eviction/eval/) */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+function repoRoot(): string {
+  const up = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  return basename(up) === 'dist' ? dirname(up) : up; // compiled copy: dist/eviction/eval
+}
+/** repo root (two folders above eviction/eval/, three from the compiled dist/eviction/eval/) */
+export const REPO_ROOT = repoRoot();
 /** the shared stories260K model, ../shared/models/stories260K from the repo root */
 export const STORIES260K = join(REPO_ROOT, '..', 'shared', 'models', 'stories260K');
+/** the project's own model shipped in the repository */
+export const DEFAULT_MODEL = join(REPO_ROOT, 'models', 'default');
+
+/** The model `mpcache eval` uses without --model: stories260K when present, else the shipped default model. */
+export function defaultEvalModelPath(): string {
+  return existsSync(STORIES260K) ? STORIES260K : DEFAULT_MODEL;
+}
 
 function findTok(dir: string): string | undefined {
   const f = readdirSync(dir).filter((n) => /^tok.*\.bin$/.test(n) || n === 'tokenizer.bin').sort();
