@@ -5,9 +5,7 @@
  * (Three processes over encrypted WebSockets: `npm run demo`.)
  */
 import { runInProcess } from '../parties/in-process.js';
-import { defaultModelPath, loadModelOrRandom, loadTokenizerOrBytes } from '../models/model-source.js';
-import { shareModel } from '../models/secure-weights.js';
-import { SecureDecoder } from '../models/secure-decoder.js';
+import { defaultModelPath, loadModelOrRandom, loadTokenizerOrBytes, SecureDecoder, shareModel } from '../models/index.js';
 
 const path = defaultModelPath(); // models/default/, else ../shared/models/stories260K, else a random model
 const weights = await loadModelOrRandom(path); // only P0 uses these

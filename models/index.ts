@@ -45,6 +45,17 @@
  * post-RoPE queries and full causal probs); selectForStep at each decode step after the new
  * token's K/V are appended, before attention; onAttention after it. The prompt itself is
  * always processed with full causal attention.
+ *
+ * ## Secure decoder (secure-weights.ts, secure-decoder.ts, secure-hooks.ts, model-source.ts)
+ * ```ts
+ * const model = await shareModel(ctx, config, ctx.party === 0 ? weights : undefined); // P0 owns the weights
+ * const dec = new SecureDecoder(ctx, model, { policy, revealLogits: false });      // policy: SecureKvPolicy
+ * const r = await dec.generate(ctx.party === 1 ? prompt : undefined, promptLength, 20); // r.tokens on P1 only
+ * // lower level: prefill(tokens | undefined, T) -> logits share; nextToken(logits) -> { token (P1), oneHot };
+ * // step(oneHot) -> logits share; inputToken(t | undefined); resume(caches, position); caches; position
+ * ```
+ * `defaultModelPath()` (models/default/, then ../shared stories260K, else undefined = the seeded
+ * random stand-in: loadModelOrRandom / loadTokenizerOrBytes).
  */
 export * from './errors.js';
 export * from './config.js';
@@ -63,3 +74,7 @@ export * from './kv-cache.js';
 export * from './float-ops.js';
 export * from './reference.js';
 export * from './load.js';
+export * from './secure-hooks.js';
+export * from './secure-weights.js';
+export * from './secure-decoder.js';
+export * from './model-source.js';
