@@ -42,18 +42,20 @@ export interface EvalSettings {
 /** Defaults sized for a 512-token model: 4 docs of 448 + 64, passkeys at 3 lengths x 3 depths. */
 export function defaultSettings(ctx: number, over: Partial<EvalSettings> = {}): EvalSettings {
   const contLen = Math.min(64, Math.floor(ctx / 8));
+  const promptLen = over.promptLen ?? ctx - (over.contLen ?? contLen);
   return {
     policies: over.policies ?? [],
     budgets: [0.05, 0.1, 0.2, 0.5],
     seed: 2025,
     docs: 4,
-    promptLen: ctx - contLen,
+    promptLen,
     contLen,
     passkeyLengths: [Math.min(128, ctx), Math.min(256, ctx), ctx - 8],
     passkeyDepths: [0.1, 0.5, 0.9],
     passkeySeeds: 1,
     temperature: 0.9,
-    infllmBlock: ctx <= 1024 ? 16 : ctx <= 4096 ? 64 : 128,
+    // InfLLM's 128-token blocks scaled to the prompt: 16 up to 1,024 prompt tokens, 64 up to 4,096
+    infllmBlock: promptLen <= 1024 ? 16 : promptLen <= 4096 ? 64 : 128,
     ...over,
   };
 }
