@@ -29,6 +29,7 @@ import {
 } from './channel.js';
 import { Context } from './context.js';
 import { MpcError } from './errors.js';
+import { shareScratch } from './scratch.js';
 
 interface Pending {
   readonly req: ExchangeRequest;
@@ -173,6 +174,7 @@ export async function rotated<T>(ctx: Context, n: number, fn: (v: Context, lo: n
     const v = virtOf(ctx.party, r);
     const seeds = { next: seed16(ctx.prgNext), prev: seed16(ctx.prgPrev), common: seed16(ctx.prgCommon), own: seed16(ctx.prgOwn) };
     const vctx = new Context(v, new ChunkChannel(v, r, mux, ctx.ch), ctx.k, seeds, { fracBits: ctx.f });
+    shareScratch(vctx, ctx);
     return { vctx, lo, hi };
   });
   const results = await Promise.all(chunks.map((c) => fn(c.vctx, c.lo, c.hi)));

@@ -14,6 +14,19 @@ import type { Context } from './context.js';
 
 const pools = new WeakMap<Context, Map<string, BigUint64Array>>();
 
+/**
+ * Let `child` use `parent`'s pool (the role-rotated chunk contexts of rotate.ts). Safe because
+ * scratch contents never live across an await, and synchronous stretches never interleave.
+ */
+export function shareScratch(child: Context, parent: Context): void {
+  let pool = pools.get(parent);
+  if (pool === undefined) {
+    pool = new Map();
+    pools.set(parent, pool);
+  }
+  pools.set(child, pool);
+}
+
 /** A scratch buffer of exactly n words for `slot` (contents undefined). */
 export function scratch(ctx: Context, slot: string, n: number): U64 {
   let pool = pools.get(ctx);
