@@ -1,0 +1,49 @@
+/**
+ * A party job for the multi-process integration test (protocols.integration.test.ts): runs
+ * the core blocks on fixed inputs over whatever channel the launcher provides (real
+ * WebSockets) and returns the opened results, so the test can compare them with float64.
+ * Test-only; the inputs are public test data.
+ */
+import type { Context } from './context.js';
+import { argmax, eq, lt } from './compare.js';
+import { matmulFixed, mulFixed, trunc } from './mul.js';
+import { input, reveal, revealFloat } from './sharing.js';
+import type { PublicTensor } from './types.js';
+
+export interface CheckArgs {
+  /** values of x (owned by party 0) and y (owned by party 1), same length, multiple of rowLen */
+  readonly x: number[];
+  readonly y: number[];
+  readonly rowLen: number;
+}
+
+export interface CheckResult {
+  readonly lt: number[];
+  readonly eq: number[];
+  readonly mulFixed: number[];
+  readonly trunc: number[];
+  readonly argmax: number[];
+  readonly matmul: number[];
+  readonly rounds: number;
+}
+
+export async function protocolCheck(ctx: Context, rawArgs: unknown): Promise<CheckResult> {
+  const a = rawArgs as CheckArgs;
+  const n = a.x.length;
+  const x = await input(ctx, 0, [n], ctx.party === 0 ? Float64Array.from(a.x) : undefined);
+  const y = await input(ctx, 1, [n], ctx.party === 1 ? Float64Array.from(a.y) : undefined);
+  const nums = async (p: Promise<PublicTensor | undefined>): Promise<number[]> =>
+    Array.from((await p)!.data, (v) => Number(BigInt.asIntN(64, v)));
+  const floats = async (p: Promise<Float64Array | undefined>): Promise<number[]> => Array.from((await p)!);
+  const rows = n / a.rowLen;
+  const am = await argmax(ctx, x.reshape([rows, a.rowLen]));
+  return {
+    lt: await nums(reveal(ctx, await lt(ctx, x, y))),
+    eq: await nums(reveal(ctx, await eq(ctx, x, y))),
+    mulFixed: await floats(revealFloat(ctx, await mulFixed(ctx, x, y))),
+    trunc: await floats(revealFloat(ctx, await trunc(ctx, x, 4, { scale: ctx.f - 4 }))),
+    argmax: await nums(reveal(ctx, am.oneHot)),
+    matmul: await floats(revealFloat(ctx, await matmulFixed(ctx, x.reshape([rows, a.rowLen]), y.reshape([rows, a.rowLen]), { transB: true }))),
+    rounds: ctx.ch.stats.rounds,
+  };
+}
