@@ -195,7 +195,8 @@ describe('secure decoder arguments', () => {
     });
     void b;
     const [l1, l2] = a as Float64Array[];
-    for (let i = 0; i < l1.length; i++) expect(Math.abs(l1[i] - l2[i])).toBeLessThan(1e-3);
+    // the same computation with independent truncation noise (a few 2^-18 per truncation, amplified by the layers)
+    for (let i = 0; i < l1.length; i++) expect(Math.abs(l1[i] - l2[i])).toBeLessThan(1e-2);
   });
 
   it('rejects a policy that returns a cache or selection of the wrong shape', async () => {
