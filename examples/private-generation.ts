@@ -4,8 +4,7 @@
  * channel, and only P1 learns the generated tokens. Run: `npx tsx examples/private-generation.ts`.
  * (Three processes over encrypted WebSockets: `npm run demo`.)
  */
-import { runInProcess } from '../parties/in-process.js';
-import { defaultModelPath, loadModelOrRandom, loadTokenizerOrBytes, SecureDecoder, shareModel } from '../models/index.js';
+import { defaultModelPath, loadModelOrRandom, loadTokenizerOrBytes, runInProcess, SecureDecoder, shareModel } from '../index.js'; // the package entry ('mpcache' once installed)
 
 const path = defaultModelPath(); // models/default/, else ../shared/models/stories260K, else a random model
 const weights = await loadModelOrRandom(path); // only P0 uses these
