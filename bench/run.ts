@@ -4,7 +4,8 @@
  * prints the rows as a table and the figures, and writes the figures as JSON with --json.
  * Exits 2 on a usage error, 1 when the suite fails.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { BenchOptions, BenchResult, BenchSuite } from './types.js';
 
@@ -100,6 +101,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const { suite, opts } = parsed;
   let result: BenchResult;
+  const startedMs = Date.now();
   try {
     const run = await loadSuite(suite);
     result = checkResult(suite, await run(opts));
@@ -119,7 +121,60 @@ export async function main(argv: readonly string[]): Promise<number> {
     writeFileSync(opts.json, `${JSON.stringify(result.figures, null, 2)}\n`);
     process.stdout.write(`figures written to ${opts.json}\n`);
   }
+  if (!opts.quick) {
+    const md = writeReport(suite, result, startedMs);
+    if (spliceIntoReadme(suite, readFileSync(md, 'utf8'))) process.stdout.write(`README.md section '${suite}' updated from ${md}\n`);
+  }
   return 0;
+}
+
+const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
+const README = fileURLToPath(new URL('../README.md', import.meta.url));
+
+/**
+ * Keep the figures of a full (non --quick) run in the repository: bench/results/<suite>.json,
+ * and bench/results/<suite>.md unless the suite wrote its own (richer) report during this run.
+ * Returns the markdown file's path.
+ */
+export function writeReport(suite: SuiteName, result: BenchResult, startedMs: number): string {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const stamp = new Date().toISOString().slice(0, 16).replace('T', ' ');
+  const load = loadavg().map((l) => l.toFixed(1)).join(' / ');
+  writeFileSync(`${RESULTS_DIR}${suite}.json`, `${JSON.stringify({ suite, date: stamp, loadavg: load, figures: result.figures }, null, 2)}\n`);
+  const md = `${RESULTS_DIR}${suite}.md`;
+  if (existsSync(md) && statSync(md).mtimeMs >= startedMs) return md;
+  const figs = Object.entries(result.figures).map(([figure, value]) => ({ figure, value }));
+  const body = [
+    `${result.title} (run ${stamp} UTC, load average ${load})`,
+    '',
+    markdownTable(result.rows),
+    '',
+    figs.length ? markdownTable(figs) : '',
+    ...(result.notes ?? []).map((n) => `- ${n}`),
+  ].join('\n');
+  writeFileSync(md, `${body.trimEnd()}\n`);
+  return md;
+}
+
+export function markdownTable(rows: readonly Record<string, string | number>[]): string {
+  if (rows.length === 0) return '';
+  const cols: string[] = [];
+  for (const r of rows) for (const k of Object.keys(r)) if (!cols.includes(k)) cols.push(k);
+  const line = (vals: string[]) => `| ${vals.join(' | ')} |`;
+  return [line(cols), line(cols.map(() => '---')), ...rows.map((r) => line(cols.map((c) => (r[c] === undefined ? '' : fmt(r[c])))))].join('\n');
+}
+
+/** Replace the README text between `<!-- bench:<suite> -->` and `<!-- /bench:<suite> -->`. Returns whether it did. */
+export function spliceIntoReadme(suite: SuiteName, markdown: string, readmePath = README): boolean {
+  if (!existsSync(readmePath)) return false;
+  const text = readFileSync(readmePath, 'utf8');
+  const open = `<!-- bench:${suite} -->`;
+  const close = `<!-- /bench:${suite} -->`;
+  const a = text.indexOf(open);
+  const b = text.indexOf(close);
+  if (a < 0 || b < a) return false;
+  writeFileSync(readmePath, `${text.slice(0, a + open.length)}\n${markdown.trimEnd()}\n${text.slice(b)}`);
+  return true;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
