@@ -317,7 +317,7 @@ export function chart(rows: readonly Row[]): string {
     if (pts.length === 0) return;
     out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" ${s.dash ? `stroke-dasharray="${s.dash}"` : ''} points="${pts.map((p) => `${p[0].toFixed(1)},${p[1].toFixed(1)}`).join(' ')}"/>`);
     for (const p of pts) out.push(`<circle cx="${p[0].toFixed(1)}" cy="${p[1].toFixed(1)}" r="3" fill="${s.color}"/>`);
-    const ly = m.t + 40 + i * 18;
+    const ly = m.t + 100 + i * 18;
     out.push(`<line x1="${W - m.r + 4}" x2="${W - m.r + 28}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2" ${s.dash ? `stroke-dasharray="${s.dash}"` : ''}/>`, `<text x="${W - m.r + 32}" y="${ly + 4}">${s.label}</text>`);
   });
   out.push('</svg>', '');

@@ -4,6 +4,8 @@ import { revealFloat } from '../../protocols/sharing.js';
 import { onGrid, randFloats, share } from '../../protocols/test-util.js';
 import { costOf, runTrio } from '../../protocols/testing.js';
 import { slice } from '../../protocols/linear.js';
+import { ltz } from '../../protocols/compare.js';
+import { mul } from '../../protocols/mul.js';
 import { appendBlockReps, buildBlockReps, type BlockReps } from './block-reps.js';
 
 const F = 18;
@@ -78,6 +80,30 @@ describe('block representatives on shares', () => {
         expect(c.rounds).toBe(compares ? 8 : 0);
         if (!eager) expect(c.stale).toBe(t % 32 !== 0);
       }
+    }
+  });
+
+  it('append cost = one 32-bit ltz and one mul over 2 x nKv x hd elements (bytes per party, exact)', async () => {
+    const nKv = 3;
+    const hd = 8;
+    const n = 21; // the new token (index 20) lands inside level-2 block 1: one max and one min per dimension
+    const keys = keysOf(nKv, n, hd, 3);
+    const res = await runTrio(async (ctx) => {
+      const all = await share(ctx, 0, [nKv, n, hd], keys);
+      const r = await buildBlockReps(ctx, slice(ctx, all, 0, n - 1, 1), 16);
+      const done = costOf(ctx);
+      await appendBlockReps(ctx, r, slice(ctx, all, n - 1, n, 1), false);
+      const app = done();
+      const ref = costOf(ctx);
+      const x = await share(ctx, 0, [2 * nKv * hd], onGrid(randFloats(2 * nKv * hd, -1, 1, 4), F));
+      const mid = costOf(ctx);
+      void ref;
+      await mul(ctx, await ltz(ctx, x, { bitWidth: 32 }), x);
+      return { app, parts: mid() };
+    });
+    for (const r of res) {
+      expect(r.app.rounds).toBe(r.parts.rounds);
+      expect(r.app.bytesSent).toBe(r.parts.bytesSent);
     }
   });
 });

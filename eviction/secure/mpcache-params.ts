@@ -24,6 +24,12 @@ export interface SecureMpCacheOptions {
   readonly share?: boolean;
   /** static keep rule: a PUBLIC budget by secure top-k (default), or the authors' threshold (reveals the kept count) */
   readonly keepRule?: 'topk' | 'threshold';
+  /**
+   * how the top-k rule aggregates a token's head-summed window probabilities over the window
+   * queries: 'sum' (default; linear, free) or 'max' (what the authors' threshold rule tests;
+   * costs a max tree over the window) — as the plain twin's `aggregate`
+   */
+  readonly aggregate?: 'sum' | 'max';
   /** static budget as a fraction of the prompt length (default 0.3) */
   readonly staticRatio?: number;
   /** static budget as a token count (overrides staticRatio) */
@@ -57,6 +63,7 @@ export interface SecureMpCacheParams {
   readonly dynamic: boolean;
   readonly share: boolean;
   readonly keepRule: 'topk' | 'threshold';
+  readonly aggregate: 'sum' | 'max';
   readonly staticRatio: number;
   readonly staticTokens: number | undefined;
   readonly tau: number;
@@ -95,6 +102,12 @@ export function alphaFraction(alpha: number): { num: number; den: number } {
   return { num: Math.round(alpha * 4096), den: 4096 };
 }
 
+function aAggregate(v: unknown): 'sum' | 'max' {
+  if (v === undefined) return 'sum';
+  if (v !== 'sum' && v !== 'max') throw new RangeError(`aggregate must be 'sum' or 'max', got ${String(v)}`);
+  return v;
+}
+
 /** Options with defaults filled in and checked. */
 export function resolveMpCacheParams(o: SecureMpCacheOptions = {}): SecureMpCacheParams {
   if (typeof o !== 'object' || o === null) throw new TypeError('options must be an object');
@@ -110,6 +123,7 @@ export function resolveMpCacheParams(o: SecureMpCacheOptions = {}): SecureMpCach
     dynamic: aBool(o.dynamic, true, 'dynamic'),
     share: aBool(o.share, true, 'share'),
     keepRule,
+    aggregate: aAggregate(o.aggregate),
     staticRatio: aRatio(o.staticRatio ?? 0.3, 'staticRatio', 1e-9, 1),
     staticTokens: o.staticTokens === undefined ? undefined : aPosInt(o.staticTokens, 'staticTokens'),
     tau,

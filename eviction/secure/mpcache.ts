@@ -19,6 +19,21 @@
  * GQA: selection per QUERY head (as the oracle's plain policy); static eviction one decision
  * per layer (head-summed scores), applied to every KV head.
  *
+ * Cost of one decode step of one layer over a cache of n tokens (G1, G2, M1 = G1 - 2,
+ * M2 = G2 - 2, free1, free2 from mpcache-params.ts dynamicPlan; S = total2 * block2 tokens
+ * gathered; words are 8 bytes, per party):
+ *   representatives   8 rounds (7 for the 32-bit ltz + 1 mul), 2 nKv hd comparisons + 2 nKv hd
+ *                     words (0 when the token opens a new level-2 block and closes nothing);
+ *   selection         1 round and nHeads (M1 + M2) words (similarities), then the two top-k
+ *                     (protocols/topk.ts: 3 + 8 iterations + 2 rounds each);
+ *   attention         1 (q K^T: nHeads n words) + 2 (gather + truncation: ~nHeads S words)
+ *                     + softmax over nHeads x S + 1 (scatter: nHeads G2 block2 words)
+ *                     + 2 (. V: nHeads hd words) rounds.
+ * A reusing layer (index sharing) pays the attention part only. Full attention pays
+ * 2 + softmax over nHeads x n + 2 rounds with nHeads n + nHeads hd words besides the softmax,
+ * whose cost (~180 bytes per element) dominates: hence the saving, ~ n / S on the softmax.
+ * The look-once static eviction runs at prefill (afterPrefill), not in a decode step.
+ *
  * Reveals: nothing beyond the public facts of models/secure-hooks.ts with keepRule 'topk'
  * (budgets, block counts and top-k sizes follow from public lengths); with keepRule
  * 'threshold' the number of prompt tokens each layer keeps (see `leaks`).

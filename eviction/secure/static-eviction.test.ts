@@ -92,6 +92,21 @@ describe('secure look-once static eviction = the plaintext oracle', () => {
     });
   }
 
+  it("aggregate 'max': top-k of the max over window queries", async () => {
+    const T = 48;
+    const H = 2;
+    const nKv = 1;
+    const hd = 8;
+    const data = separated(T, H, nKv, hd, 7);
+    const p = resolveMpCacheParams({ aggregate: 'max' });
+    const plan = staticPlan(p, T);
+    const sc = oracleScores(data, T, H, nKv, hd, { scaled: true, causal: true }, plan.window);
+    const keep = staticKeepTopK(sc.max, T, plan.budget, plan.window);
+    const got = await evict(data, T, H, nKv, hd, { aggregate: 'max' });
+    expect(got.kept).toBe(plan.budget);
+    expectRows(got, data, keep, T, nKv, hd);
+  });
+
   it('threshold rule: reveals the count, keeps the tokens >= tau plus the window', async () => {
     const T = 40;
     const H = 2;

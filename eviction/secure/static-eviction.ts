@@ -10,7 +10,12 @@
  *    the sum against H * tau instead).
  * 2. Keep rule 'topk' (default, nothing revealed): the last wk tokens (the window, wk from the
  *    public budget, staticPlan) plus the secure top-(Bs - wk) of the scores of the others
- *    (protocols/topk.ts, ties to the lower index as in the oracle).
+ *    (protocols/topk.ts, ties to the lower index as in the oracle). The score of a token is
+ *    the sum over window queries (default) or, with aggregate 'max', the max (a max tree).
+ *    Ties: the scores carry fixed-point noise (softmax approximation, +-1 ulp truncations), so
+ *    tokens whose float scores tie or differ by less than that noise (~1e-4 of a probability)
+ *    may be ordered differently from the float oracle; exactly tied secure values go to the
+ *    lower index. (The decode-time selection has no such noise: clustered-select.ts.)
  *    Keep rule 'threshold' (the authors' code): keep token j when the max over window queries
  *    of its head-mean probability is >= tau, plus the whole window. The kept COUNT c is
  *    revealed (leakage, stated in the policy's `leaks`): then the kept set is the top-c of
@@ -115,7 +120,8 @@ export async function secureStaticEviction(
   let chosen: number;
   let revealedCount: number | undefined;
   if (!threshold) {
-    scores = transpose(ctx, sumAxis(ctx, transpose(ctx, slice(ctx, perQuery, 0, Tp)))); // [1, Tp]
+    const perToken = transpose(ctx, slice(ctx, perQuery, 0, Tp)); // [Tp, w]
+    scores = transpose(ctx, p.aggregate === 'max' ? await max(ctx, perToken) : sumAxis(ctx, perToken)); // [1, Tp]
     chosen = plan.chosen;
   } else {
     const mx = await max(ctx, transpose(ctx, slice(ctx, perQuery, 0, Tp))); // [Tp, 1]
