@@ -22,8 +22,12 @@
  * eviction/plain/mpcache-oracle.ts) and fails on an error above 1e-2.
  *
  * Writes bench/results/mpcache.md (table) and docs/mpcache-bench.svg (chart).
- * Args: `--quick` (N = 512, 1024 only), `--max-n 8192` (include N = 8192), `--n 1024,4096` (these N only),
- * `gpt2` / `llama7b` (one model only).
+ * Also the paper's harness: one whole decode step of a GPT-2-small-dimension model after a
+ * 512-token prompt through the secure decoder (full vs mpcache; one warm-up and one measured
+ * step each).
+ * Args: `--quick` (N = 512, 1024 only; 4-layer model step), `--max-n 8192` (include N = 8192),
+ * `--n 1024,4096` (these N only), `gpt2` / `llama7b` (one model only), `--no-model` (skip the
+ * whole-step harness), `--model-noshare` (add mpcache-noshare to it).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -133,7 +137,7 @@ export default async function mpcacheBench(opts: BenchOptions): Promise<BenchRes
   if (!opts.args.includes('--no-model')) {
     const config: ModelConfig = quick ? { ...GPT2_SMALL_DIMS, nLayers: 4, vocabSize: 512 } : GPT2_SMALL_DIMS;
     const t0 = performance.now();
-    modelStep = await runModelStep(config, 512, quick ? 1 : 2);
+    modelStep = await runModelStep(config, 512, 1, opts.args.includes('--model-noshare'));
     notes.push(`whole decode step (${quick ? 'GPT-2 dims, 4 layers, vocab 512 (quick)' : 'GPT-2-small dims'}, 512-token prompt): launch + run ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
   const figures: Record<string, number> = {};
@@ -207,8 +211,8 @@ export interface ModelStepRow {
   readonly rounds: number;
 }
 
-async function runModelStep(config: ModelConfig, prompt: number, reps: number): Promise<ModelStepRow[]> {
-  const jobArgs: ModelStepArgs = { config, prompt, reps, policies: ['full', 'mpcache', 'mpcache-noshare'] };
+async function runModelStep(config: ModelConfig, prompt: number, reps: number, withNoshare: boolean): Promise<ModelStepRow[]> {
+  const jobArgs: ModelStepArgs = { config, prompt, reps, policies: withNoshare ? ['full', 'mpcache', 'mpcache-noshare'] : ['full', 'mpcache'] };
   const { results } = await runLocalParties({
     jobModule: MODEL_JOB,
     jobArgs,
