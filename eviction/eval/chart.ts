@@ -31,10 +31,10 @@ const PALETTE: Record<string, string> = {
   'mpcache-dynamic': '#a50f15',
   'mpcache-noshare': '#fb6a4a',
   'mpcache-unscaled': '#8c6d31',
-  'mpcache-max': '#e7298a',
+  'mpcache-max': '#7570b3',
   full: '#000000',
 };
-const DASHED = new Set(['mpcache-static', 'mpcache-dynamic', 'mpcache-noshare', 'mpcache-unscaled', 'pyramidkv', 'scissorhands']);
+const DASHED = new Set(['mpcache-static', 'mpcache-dynamic', 'mpcache-noshare', 'mpcache-unscaled', 'mpcache-max', 'pyramidkv', 'scissorhands']);
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

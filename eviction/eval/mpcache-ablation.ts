@@ -29,6 +29,8 @@ export function ablationVariants(model: ModelShape, ratio: number): [string, () 
     ['mpcache, top-k on window max', mp({ aggregate: 'max' })],
     ['mpcache, alpha 1 (r_max only)', mp({ alpha: 1 })],
     ['mpcache, layers 0-1 dense', mp({ denseLayers: 2 })],
+    ['mpcache, no layer sharing, layers 0-1 dense', mp({ share: false, denseLayers: 2 })],
+    ['mpcache, no layer sharing, layers 0-1 dense, alpha 1', mp({ share: false, denseLayers: 2, alpha: 1 })],
     ['mpcache static only', mp({ dynamic: false })],
     ['mpcache dynamic only', mp({ static: false })],
     ['mpcache dynamic only, no sharing', mp({ static: false, share: false })],
