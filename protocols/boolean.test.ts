@@ -3,7 +3,7 @@ import { costOf, runTrio } from './testing.js';
 import { a2b, andB, b2a, bitTimes, bitTimesSliced, msb, msbSliced, notB, xorB, xorPublicB } from './boolean.js';
 import { input, revealBool, reveal, constant } from './sharing.js';
 import { BoolShare } from './types.js';
-import { meanBytesPerElem } from './test-util.js';
+import { meanBytesPerElem, msbCost } from './test-util.js';
 
 const U = (v: bigint): bigint => BigInt.asUintN(64, v);
 
@@ -45,7 +45,7 @@ function shareBool(ctx: Parameters<Parameters<typeof runTrio>[0]>[0], v: bigint[
 }
 
 describe('msb', () => {
-  it('is the sign bit for random words and edges; 7 rounds and the documented bytes', async () => {
+  it('is the sign bit for random words and edges; 6 rounds and the documented bytes', async () => {
     const n = 640; // a multiple of 64 so the byte formula is exact
     const vals = [...EDGES, ...words(n - EDGES.length, 5n)];
     const res = await runTrio(async (ctx) => {
@@ -55,14 +55,37 @@ describe('msb', () => {
       return { cost: c(), m: (await revealBool(ctx, m))! };
     });
     const W = n / 64;
-    const tree = treeAnds(63);
-    expect(tree).toEqual({ ands: 118, levels: 6 });
-    // g/p round: P0 sends 64 + 63 slices, P1 and P2 63 slices; then 118 AND slices each
-    const want = [(64 + 63 + tree.ands) * W * 8, (63 + tree.ands) * W * 8, (63 + tree.ands) * W * 8];
-    expect(res.map((r) => r.cost.bytesSent)).toEqual(want);
-    expect(res.map((r) => r.cost.rounds)).toEqual([7, 7, 7]);
+    // pair round: P0 sends 2 x 95 factor slices, P1/P2 62 output slices; tree over 32 groups: 57 ANDs
+    const cost = msbCost(64);
+    expect(cost).toEqual({ rounds: 6, roleBits: [2 * 95 + 57, 62 + 57, 62 + 57] });
+    expect(treeAnds(32)).toEqual({ ands: 57, levels: 5 });
+    expect(res.map((r) => r.cost.bytesSent)).toEqual(cost.roleBits.map((b) => b * W * 8));
+    expect(res.map((r) => r.cost.rounds)).toEqual([6, 6, 6]);
     expect(meanBytesPerElem(res.map((r) => r.cost), n)).toBeLessThanOrEqual(40); // <= 320 bits
     for (const r of res) for (let i = 0; i < n; i++) expect(r.m[i]).toBe(vals[i] >> 63n);
+  });
+
+  it('every bit width from 2 to 64 gives the sign of values inside its range', async () => {
+    const n = 70;
+    for (let L = 2; L <= 64; L++) {
+      const half = 1n << BigInt(L - 1);
+      const vals = words(n, BigInt(L)).map((w) => {
+        const v = (w % (2n * half)) - half; // in [-2^(L-1), 2^(L-1))
+        return BigInt.asUintN(64, v);
+      });
+      vals[0] = BigInt.asUintN(64, -half);
+      vals[1] = half - 1n;
+      vals[2] = 0n;
+      vals[3] = BigInt.asUintN(64, -1n);
+      const res = await runTrio(async (ctx) => {
+        const x = await input(ctx, (L % 3) as 0 | 1 | 2, [n], ctx.party === L % 3 ? BigUint64Array.from(vals) : undefined, 0);
+        const c = costOf(ctx);
+        const m = await msb(ctx, x, { bitWidth: L });
+        return { rounds: c().rounds, m: (await revealBool(ctx, m))! };
+      });
+      expect(res[0].rounds).toBe(msbCost(L).rounds);
+      for (let i = 0; i < n; i++) expect(res[0].m[i]).toBe(vals[i] >> 63n);
+    }
   });
 
   it('works for sizes that are not multiples of 64 (and n = 1)', async () => {

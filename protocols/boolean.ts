@@ -23,11 +23,14 @@
  *   which P1 lacks, fresh and independent; P2 symmetrically (t', c1 from seed_{0,1}).
  *   Cost per element: P0 sends 64 + nG bits, P1 and P2 send nG bits (nG = number of g bits).
  *
- * Carry tree (msb): the carry into bit 63 of s + x2 is the "generate" of the group [0, 63),
- * computed by a binary tree of (G, P) combinations G = G_hi ^ P_hi & G_lo,
- * P = P_hi & P_lo (the lowest group needs no P): 63 leaves, 6 levels, 118 ANDs in all.
- * msb = p_63 ^ carry. msb therefore takes 7 rounds and sends (64 + 63*3 + 118*3)/3 ~ 202
- * bits per element per party on average.
+ * msb: the carry into bit 63 of s + x2 is the "generate" of the group [0, 63), computed by a
+ * binary tree of (G, P) combinations G = G_hi ^ P_hi & G_lo, P = P_hi & P_lo (the lowest
+ * group needs no P). The first level (pairs of positions) is computed in the first round
+ * itself (pairRound below: every pair's G and P is a XOR of products of an s-monomial, known
+ * to P0, and an x2-monomial, known to P1 and P2), leaving 32 groups: 5 AND levels, 57 ANDs.
+ * msb = p_63 ^ carry: 6 rounds; per element P0 sends 247 bits, P1 and P2 119 bits
+ * (~162 bits per party on average; the comparisons rotate the roles, rotate.ts).
+ * The g/p round below (all 64 generate bits) serves a2b and truncExact.
  *
  * b2a (bit injection, 1 round): for a boolean bit b = b0 ^ b1 ^ b2, P0 knows v = b0 ^ b1,
  * P1 and P2 know c = b2, and v ^ c = c + v*(1 - 2c). The arithmetic result is (y0, y1, y2)
@@ -211,11 +214,20 @@ interface Group {
  * exchange per level for all trees). Leaves: g[j], p[j].
  */
 async function carryTrees(ctx: Context, st: GpState, ranges: readonly (readonly [number, number])[], step: string): Promise<SlicePair[]> {
-  let trees: Group[][] = ranges.map(([lo, hi]) => {
-    const leaves: Group[] = [];
-    for (let j = lo; j < hi; j++) leaves.push({ g: st.g[j], p: j === lo ? undefined : st.p[j] });
-    return leaves;
-  });
+  return reduceGroups(
+    ctx,
+    ranges.map(([lo, hi]) => {
+      const leaves: Group[] = [];
+      for (let j = lo; j < hi; j++) leaves.push({ g: st.g[j], p: j === lo ? undefined : st.p[j] });
+      return leaves;
+    }),
+    step,
+  );
+}
+
+/** Reduce lists of (G, P) groups (lowest first; the lowest needs no P) to each list's G. One exchange per level. */
+async function reduceGroups(ctx: Context, start: Group[][], step: string): Promise<SlicePair[]> {
+  let trees = start;
   let level = 0;
   while (trees.some((t) => t.length > 1)) {
     const xs: SlicePair[] = [];
@@ -262,6 +274,127 @@ export function aBitWidth(w: unknown, label: string): number {
 }
 
 /**
+ * First round of msb with the first carry level folded in ("pair round"). Every level-1
+ * output (G, P of a pair of bit positions) is a XOR of products A*B with A a monomial in s
+ * (known to P0: s_l, s_h, s_h*s_l) and B a monomial in x2 (known to P1 and P2):
+ *   G = s_h*x_h ^ (s_h s_l)*x_l ^ s_l*(x_h x_l)
+ *   P = (s_h s_l)*1 ^ s_h*x_l ^ s_l*x_h ^ x_h x_l
+ * P0 sends every factor F masked, F ^ t to P1 (t from seed_{2,0}) and F ^ t' to P2 (t' from
+ * seed_{0,1}); P2 sends P1, per output, c0 ^ XOR B*t, and P1 sends P2 c1 ^ XOR B*t'; then
+ * P1 and P2 both get the third component c2 = O ^ c0 ^ c1 (P0 holds c0, c1). The factor
+ * s_j masked for P1 is also the boolean sharing (t, s ^ t, 0) of s_j, which gives the
+ * propagate bits p_j = s_j ^ x_j that are needed alone. Reveals nothing: everything P1
+ * receives is masked by fresh words of seed_{2,0} (P2: seed_{0,1}) that it does not hold.
+ * Cost per element for L bits (m = L-1 positions, q = floor(m/2) pairs): P0 sends
+ * 2*(3q + [m odd] + 1) bits, P1 and P2 send 2q - 1 + [m odd] bits each.
+ */
+async function pairRound(ctx: Context, sVal: U64 | undefined, xVal: U64 | undefined, n: number, L: number, step: string): Promise<{ groups: Group[]; top: SlicePair }> {
+  const k = ctx.k;
+  const W = sliceWords(n);
+  const m = L - 1; // positions [0, m) feed the carry into bit m = L - 1
+  const q = m >> 1;
+  const odd = m % 2 === 1;
+  // factor slices: [SL (q), SH (q), SHL (q), s_{m-1} if odd, s_{L-1}]
+  const nF = 3 * q + (odd ? 1 : 0) + 1;
+  // outputs: [G (q), P (q - 1, pairs 1..), Gleft if odd]
+  const nP = Math.max(0, q - 1);
+  const nO = q + nP + (odd ? 1 : 0);
+  const qW = q * W;
+  const slices = (a: U64, from: number, count: number): U64 => a.subarray(from * W, (from + count) * W);
+  /** x-side monomials: XL, XH, XHL (pair-major), x_{m-1}, x_{L-1}, and the P-local term */
+  const xSide = (X: U64) => {
+    const XL = new BigUint64Array(qW);
+    const XH = new BigUint64Array(qW);
+    for (let i = 0; i < q; i++) {
+      XL.set(slices(X, 2 * i, 1), i * W);
+      XH.set(slices(X, 2 * i + 1, 1), i * W);
+    }
+    return { XL, XH, XHL: k.and(XL, XH), xLeft: odd ? slices(X, m - 1, 1) : undefined, xTop: slices(X, L - 1, 1) };
+  };
+  /** XOR of B*T over the terms of every output, for masks / received factors T laid out like F */
+  const combine = (x: ReturnType<typeof xSide>, T: U64, withLocal: boolean): U64 => {
+    const out = new BigUint64Array(nO * W);
+    const TL = slices(T, 0, q);
+    const TH = slices(T, q, q);
+    const THL = slices(T, 2 * q, q);
+    const G = out.subarray(0, qW);
+    k.and(TH, x.XH, G);
+    k.xor(G, k.and(THL, x.XL), G);
+    k.xor(G, k.and(TL, x.XHL), G);
+    if (nP > 0) {
+      const P = out.subarray(qW, qW + nP * W);
+      const r = (a: U64) => a.subarray(W, qW); // pairs 1..q-1
+      P.set(r(THL));
+      k.xor(P, k.and(r(TH), r(x.XL)), P);
+      k.xor(P, k.and(r(TL), r(x.XH)), P);
+      if (withLocal) k.xor(P, r(x.XHL), P);
+    }
+    if (odd) k.and(slices(T, 3 * q, 1), x.xLeft!, out.subarray((q + nP) * W));
+    return out;
+  };
+  let groups: Group[];
+  let top: SlicePair;
+  const mkGroups = (o0: U64, o1: U64, pLeft: SlicePair | undefined): Group[] => {
+    const gs: Group[] = [];
+    for (let i = 0; i < q; i++) {
+      gs.push({ g: [slices(o0, i, 1), slices(o1, i, 1)], p: i === 0 ? undefined : [slices(o0, q + i - 1, 1), slices(o1, q + i - 1, 1)] });
+    }
+    if (odd) gs.push({ g: [slices(o0, q + nP, 1), slices(o1, q + nP, 1)], p: q === 0 ? undefined : pLeft });
+    return gs;
+  };
+  if (ctx.party === 0) {
+    const S = sliceBits(ctx, sVal!, L);
+    const F = new BigUint64Array(nF * W);
+    for (let i = 0; i < q; i++) {
+      F.set(slices(S, 2 * i, 1), i * W);
+      F.set(slices(S, 2 * i + 1, 1), (q + i) * W);
+    }
+    k.and(slices(F, 0, q), slices(F, q, q), slices(F, 2 * q, q));
+    if (odd) F.set(slices(S, m - 1, 1), 3 * q * W);
+    F.set(slices(S, L - 1, 1), (nF - 1) * W);
+    const t = ctx.prgPrev.words(nF * W);
+    const c0 = ctx.prgPrev.words(nO * W);
+    const tp = ctx.prgNext.words(nF * W);
+    const c1 = ctx.prgNext.words(nO * W);
+    const u = k.xor(F, t);
+    const up = k.xor(F, tp, tp);
+    await ctx.ch.exchange({ step, send: { 1: u, 2: up } });
+    // s sharing of a factor slice f: (t_f, u_f, 0); x sharing (0, 0, x)
+    groups = mkGroups(c0, c1, odd ? [slices(t, 3 * q, 1), slices(u, 3 * q, 1)] : undefined);
+    top = [slices(t, nF - 1, 1), slices(u, nF - 1, 1)];
+  } else if (ctx.party === 1) {
+    const X = sliceBits(ctx, xVal!, L);
+    const x = xSide(X);
+    const tp = ctx.prgPrev.words(nF * W);
+    const c1 = ctx.prgPrev.words(nO * W);
+    const msg = k.xor(combine(x, tp, false), c1);
+    const got = await ctx.ch.exchange({ step, send: { 2: msg }, recv: [0, 2] });
+    const u = expectWords(ctx, got, 0, nF * W, step);
+    const v = expectWords(ctx, got, 2, nO * W, step);
+    const c2 = combine(x, u, true);
+    k.xor(c2, v, c2);
+    k.xor(c2, c1, c2);
+    groups = mkGroups(c1, c2, odd ? [slices(u, 3 * q, 1), x.xLeft!] : undefined);
+    top = [slices(u, nF - 1, 1), x.xTop];
+  } else {
+    const X = sliceBits(ctx, xVal!, L);
+    const x = xSide(X);
+    const t = ctx.prgNext.words(nF * W);
+    const c0 = ctx.prgNext.words(nO * W);
+    const msg = k.xor(combine(x, t, false), c0);
+    const got = await ctx.ch.exchange({ step, send: { 1: msg }, recv: [0, 1] });
+    const up = expectWords(ctx, got, 0, nF * W, step);
+    const v = expectWords(ctx, got, 1, nO * W, step);
+    const c2 = combine(x, up, true);
+    k.xor(c2, v, c2);
+    k.xor(c2, c0, c2);
+    groups = mkGroups(c2, c0, odd ? [x.xLeft!, slices(t, 3 * q, 1)] : undefined);
+    top = [x.xTop, slices(t, nF - 1, 1)];
+  }
+  return { groups, top };
+}
+
+/**
  * The sign bit of x as one boolean slice pair (W words, bit i of word w = element 64w+i).
  * With `bitWidth` = L < 64 the caller promises -2^(L-1) <= x < 2^(L-1); then bit L-1 equals
  * the sign bit and only the carry out of the low L-1 bits is needed (a smaller tree:
@@ -271,9 +404,9 @@ export function aBitWidth(w: unknown, label: string): number {
 export async function msbSliced(ctx: Context, x: ArithShare, step = 'msb', bitWidth = 64): Promise<SlicePair> {
   const L = aBitWidth(bitWidth, step);
   const sp = splitOf(ctx, x);
-  const st = await gpRound(ctx, sp.s, sp.x, x.size, L - 1, `${step}.gp`, L);
-  const [carry] = await carryTrees(ctx, st, [[0, L - 1]], `${step}.carry`);
-  return xorPair(ctx, st.p[L - 1], carry);
+  const { groups, top } = await pairRound(ctx, sp.s, sp.x, x.size, L, `${step}.pairs`);
+  const [carry] = await reduceGroups(ctx, [groups], `${step}.carry`);
+  return xorPair(ctx, top, carry);
 }
 
 /**

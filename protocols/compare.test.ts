@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { costOf, runTrio } from './testing.js';
 import { argmax, eq, ge, gt, le, lt, ltz, max, mux, relu } from './compare.js';
 import { constant, input, reveal, revealFloat } from './sharing.js';
-import { meanBytesPerElem, onGrid, randFloats, rotatedBytes, share } from './test-util.js';
+import { meanBytesPerElem, msbCost, onGrid, randFloats, rotatedBytes, share } from './test-util.js';
 
 const F = 18;
 const ulp = 2 ** -F;
@@ -10,7 +10,7 @@ const ulp = 2 ** -F;
 const big = (v: Float64Array): bigint[] => Array.from(v, (x) => BigInt(Math.round(x * 2 ** F)));
 
 describe('ltz / lt / le / gt / ge', () => {
-  it('match float64 on random values, ties and edges; lt: 8 rounds, <= 48 bytes/element', async () => {
+  it('match float64 on random values, ties and edges; lt: 7 rounds, <= 48 bytes/element', async () => {
     const n = 1280;
     const a = onGrid(randFloats(n, -1000, 1000, 1), F);
     const b = onGrid(randFloats(n, -1000, 1000, 2), F);
@@ -38,10 +38,12 @@ describe('ltz / lt / le / gt / ge', () => {
       return { cost, o };
     });
     const costs = res.map((r) => r.cost);
-    expect(costs.map((c) => c.rounds)).toEqual([8, 8, 8]);
-    // per element, by role: P0 sends (64+63+118)/8 + 16 bytes, P1 and P2 (63+118)/8 + 8 bytes;
+    expect(costs.map((c) => c.rounds)).toEqual([7, 7, 7]);
+    // per element, by role: msb (P0 247 bits, P1/P2 119 bits) + bit injection (P0 16 B, P1/P2 8 B);
     // the roles rotate over three chunks of the elements (+ 24 header bytes per message)
-    const roles = [245 / 8 + 16, 181 / 8 + 8, 181 / 8 + 8] as const;
+    const mc = msbCost(64).roleBits;
+    const roles = [mc[0] / 8 + 16, mc[1] / 8 + 8, mc[2] / 8 + 8] as const;
+    expect(roles).toEqual([247 / 8 + 16, 119 / 8 + 8, 119 / 8 + 8]);
     expect(costs.map((c) => c.bytesSent - 24 * c.messagesSent)).toEqual([0, 1, 2].map((p) => rotatedBytes(n, roles, p)));
     expect(Math.max(...costs.map((c) => c.bytesSent / n))).toBeLessThanOrEqual(40); // <= 320 bits for every party
     expect(meanBytesPerElem(costs, n)).toBeLessThanOrEqual(48);
@@ -66,7 +68,7 @@ describe('ltz / lt / le / gt / ge', () => {
 });
 
 describe('comparisons with a promised bit width', () => {
-  it('bitWidth 32: exact inside the range, 7 rounds, fewer bytes', async () => {
+  it('bitWidth 32: exact inside the range, 6 rounds, fewer bytes', async () => {
     const n = 640;
     const a = onGrid(randFloats(n, -4000, 4000, 8), F);
     const b = onGrid(randFloats(n, -4000, 4000, 9), F);
@@ -86,10 +88,12 @@ describe('comparisons with a promised bit width', () => {
       const m = await max(ctx, x.reshape([64, 10]), { bitWidth: 32 });
       return { cost, l: (await reveal(ctx, l))!.data, m: (await revealFloat(ctx, m))! };
     });
-    // g/p: P0 sends 32 + 31 slices, P1/P2 31; tree over 31 leaves: 29 + 15 + 7 + 3 + 1 = 55 ANDs; b2a
-    const roles = [(32 + 31 + 55) / 8 + 16, (31 + 55) / 8 + 8, (31 + 55) / 8 + 8] as const;
+    // msb at 32 bits (P0 2 x 47 factor slices + 26 ANDs, P1/P2 30 outputs + 26 ANDs), then bit injection
+    const mc = msbCost(32).roleBits;
+    expect(mc).toEqual([2 * 47 + 26, 30 + 26, 30 + 26]);
+    const roles = [mc[0] / 8 + 16, mc[1] / 8 + 8, mc[2] / 8 + 8] as const;
     expect(res.map((r) => r.cost.bytesSent - 24 * r.cost.messagesSent)).toEqual([0, 1, 2].map((p) => rotatedBytes(n, roles, p)));
-    expect(res.map((r) => r.cost.rounds)).toEqual([7, 7, 7]);
+    expect(res.map((r) => r.cost.rounds)).toEqual([6, 6, 6]);
     for (let i = 0; i < n; i++) expect(res[0].l[i]).toBe(A[i] < B[i] ? 1n : 0n);
     for (let r = 0; r < 64; r++) expect(res[1].m[r]).toBe(Math.max(...A.subarray(r * 10, r * 10 + 10)));
   });
@@ -126,7 +130,7 @@ describe('eq', () => {
 });
 
 describe('mux / relu', () => {
-  it('mux: 1 round, 8 bytes/element; relu: 8 rounds', async () => {
+  it('mux: 1 round, 8 bytes/element; relu: 7 rounds', async () => {
     const n = 256;
     const a = onGrid(randFloats(n, -20, 20, 4), F);
     const b = onGrid(randFloats(n, -20, 20, 5), F);
@@ -147,7 +151,7 @@ describe('mux / relu', () => {
     });
     for (const r of res) {
       expect(r.muxCost).toMatchObject({ rounds: 1, bytesSent: 8 * n });
-      expect(r.reluCost.rounds).toBe(8);
+      expect(r.reluCost.rounds).toBe(msbCost(64).rounds + 1);
       for (let i = 0; i < n; i++) {
         expect(r.m[i]).toBe(Math.min(a[i], b[i]));
         expect(r.r[i]).toBe(Math.max(a[i], 0));
@@ -165,8 +169,8 @@ describe('mux / relu', () => {
   });
 });
 
-/** Rounds of the 4-ary tournament over n columns (msb 7 + AND rounds + select 1 per level). */
-function rounds4(n: number, msbRounds = 7): { rounds: number; levels: number } {
+/** Rounds of the 4-ary tournament over n columns (msb + AND rounds + select 1 per level). */
+function rounds4(n: number, msbRounds = msbCost(64).rounds): { rounds: number; levels: number } {
   let cnt = n;
   let rounds = 0;
   let levels = 0;
@@ -214,7 +218,7 @@ describe('max / argmax', () => {
         };
       });
       const levels = arity === 2 ? Math.ceil(Math.log2(n)) : rounds4(n).levels;
-      const maxRounds = arity === 2 ? levels * 8 : rounds4(n).rounds;
+      const maxRounds = arity === 2 ? levels * (msbCost(64).rounds + 1) : rounds4(n).rounds;
       for (const r of res) {
         expect(r.shape).toEqual([rows, 1]);
         expect(r.maxCost.rounds).toBe(maxRounds);
@@ -250,7 +254,7 @@ describe('max / argmax', () => {
     }
   });
 
-  it('the 4-ary tournament over 1000 needs 5 levels, 50 rounds', () => {
-    expect(rounds4(1000)).toEqual({ rounds: 50, levels: 5 });
+  it('the 4-ary tournament over 1000 needs 5 levels, 45 rounds', () => {
+    expect(rounds4(1000)).toEqual({ rounds: 45, levels: 5 });
   });
 });

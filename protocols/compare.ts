@@ -1,9 +1,9 @@
 /**
  * Comparisons, selection, ReLU, max and argmax on arithmetic shares.
  *
- * ltz(x) = [x < 0] = msb(x) (boolean.ts, 7 rounds) followed by bit injection (1 round):
- * 8 rounds and about 288 bits (36 bytes) sent per element per party on average
- * (P0 ~47 bytes, P1 and P2 ~31 bytes).
+ * ltz(x) = [x < 0] = msb(x) (boolean.ts, 6 rounds) followed by bit injection (1 round):
+ * 7 rounds and about 247 bits (31 bytes) sent per element per party on average; for 192
+ * elements or more the roles rotate over three chunks so every party sends about that.
  * lt/le/gt/ge compare through the sign of a difference, so they are exact when
  * |x - y| < 2^63 (always for fixed-point values within the documented ranges).
  *
@@ -17,8 +17,8 @@
  * the product fused into the bit injection round (boolean.ts "bit times value"): 8 rounds.
  * max / argmax over the last axis: by default a 4-ary tournament (groups of 4 adjacent
  * columns; all 6 pairwise comparisons of every group in one batched msb, the winner bits by
- * two rounds of ANDs, the winner's value by one fused select round: 10 rounds per level, 5
- * levels for n = 1000); opts.arity = 2 gives the binary tournament (8 rounds per level, about
+ * two rounds of ANDs, the winner's value by one fused select round: 9 rounds per level, 5
+ * levels for n = 1000); opts.arity = 2 gives the binary tournament (7 rounds per level, about
  * half the bytes). On a tie the lower index wins. argmax's one-hot is built top-down from the
  * stored win bits (one multiplication round per level).
  *
@@ -61,21 +61,21 @@ function sameOperands(x: ArithShare, y: ArithShare, label: string): void {
 /**
  * Options of the comparisons. bitWidth = L (default 64) promises that the compared
  * difference lies in [-2^(L-1), 2^(L-1)): the sign is then bit L-1 and the carry circuit
- * shrinks (L = 32: 7 rounds and ~23 bytes/element/party for lt instead of 8 and ~36).
+ * shrinks (L = 32: 6 rounds and ~18 bytes/element/party for lt instead of 7 and ~31).
  * For fixed-point values with |v| < 2^12 at f = 18, differences fit in L = 32.
  */
 export interface CompareOptions {
   readonly bitWidth?: number;
 }
 
-/** [x < 0] as an arithmetic 0/1 integer (scale 0). 8 rounds (fewer with opts.bitWidth). */
+/** [x < 0] as an arithmetic 0/1 integer (scale 0). 7 rounds (fewer with opts.bitWidth). */
 export async function ltz(ctx: Context, x: ArithShare, opts: CompareOptions = {}): Promise<ArithShare> {
   anArith(x, 'ltz: x');
   const m = await msbSliced(ctx, x, 'ltz.msb', opts.bitWidth ?? 64);
   return b2aSliced(ctx, m, x.size, x.shape, 'ltz.b2a');
 }
 
-/** [x < y] (0/1, scale 0). 8 rounds. */
+/** [x < y] (0/1, scale 0). 7 rounds. */
 export async function lt(ctx: Context, x: ArithShare, y: ArithShare, opts: CompareOptions = {}): Promise<ArithShare> {
   anArith(x, 'lt: x');
   anArith(y, 'lt: y');
@@ -83,7 +83,7 @@ export async function lt(ctx: Context, x: ArithShare, y: ArithShare, opts: Compa
   return ltz(ctx, sub(ctx, x, y), opts);
 }
 
-/** [x > y] (0/1, scale 0). 8 rounds. */
+/** [x > y] (0/1, scale 0). 7 rounds. */
 export async function gt(ctx: Context, x: ArithShare, y: ArithShare, opts: CompareOptions = {}): Promise<ArithShare> {
   anArith(x, 'gt: x');
   anArith(y, 'gt: y');
@@ -91,12 +91,12 @@ export async function gt(ctx: Context, x: ArithShare, y: ArithShare, opts: Compa
   return ltz(ctx, sub(ctx, y, x), opts);
 }
 
-/** [x <= y] (0/1, scale 0). 8 rounds. */
+/** [x <= y] (0/1, scale 0). 7 rounds. */
 export async function le(ctx: Context, x: ArithShare, y: ArithShare, opts: CompareOptions = {}): Promise<ArithShare> {
   return publicSub(ctx, 1, await gt(ctx, x, y, opts));
 }
 
-/** [x >= y] (0/1, scale 0). 8 rounds. */
+/** [x >= y] (0/1, scale 0). 7 rounds. */
 export async function ge(ctx: Context, x: ArithShare, y: ArithShare, opts: CompareOptions = {}): Promise<ArithShare> {
   return publicSub(ctx, 1, await lt(ctx, x, y, opts));
 }
@@ -163,7 +163,7 @@ export async function mux(ctx: Context, c: ArithShare, a: ArithShare, b: ArithSh
   return add(ctx, b, await mul(ctx, c, sub(ctx, a, b)));
 }
 
-/** max(x, 0) = x - [x < 0] * x, the product fused with the bit injection. 8 rounds. */
+/** max(x, 0) = x - [x < 0] * x, the product fused with the bit injection. 7 rounds. */
 export async function relu(ctx: Context, x: ArithShare, opts: CompareOptions = {}): Promise<ArithShare> {
   anArith(x, 'relu: x');
   const e = await msbSliced(ctx, x, 'relu.msb', opts.bitWidth ?? 64);
@@ -281,7 +281,7 @@ interface Level4 {
  * or is carried alone). All pairwise comparisons of a group in one batched msb; a column wins
  * when it beats the lower columns strictly and the higher ones or ties (so the lowest index
  * wins ties); the three-input ANDs take two rounds; the winner's value is selected with the
- * fused bit-times-value round. Rounds: msb + 2 + 1 (10 with the default width).
+ * fused bit-times-value round. Rounds: msb + 2 + 1 (9 with the default width).
  */
 async function level4(
   ctx: Context, cur: ArithShare, rows: number, keep: boolean, label: string, width: number,
@@ -440,8 +440,8 @@ async function tournament4(ctx: Context, x: ArithShare, keep: boolean, label: st
 
 /**
  * Maximum over the last axis: shape [..., n] -> [..., 1]. Default: 4-ary tournament,
- * about ceil(log4 n) levels of 10 rounds; opts.arity = 2 gives the binary tournament
- * (ceil(log2 n) levels of 8 rounds, about half the bytes).
+ * about ceil(log4 n) levels of 9 rounds; opts.arity = 2 gives the binary tournament
+ * (ceil(log2 n) levels of 7 rounds, about half the bytes).
  */
 export async function max(ctx: Context, x: ArithShare, opts: MaxOptions = {}): Promise<ArithShare> {
   if ((opts.arity ?? 4) === 2) return (await tournament(ctx, x, false, 'max', opts)).max;

@@ -52,3 +52,24 @@ export function rotatedChunks(n: number): [number, number, number] {
 export function rotatedBytes(n: number, perRole: readonly [number, number, number], party: number): number {
   return rotatedChunks(n).reduce((acc, nr, r) => acc + nr * perRole[(party - r + 3) % 3], 0);
 }
+
+/**
+ * Documented cost of msb over L bits (boolean.ts pairRound + carry tree): rounds, and the
+ * bits each role sends per element. m = L-1 positions, q = floor(m/2) pairs.
+ */
+export function msbCost(L: number): { rounds: number; roleBits: [number, number, number] } {
+  const m = L - 1;
+  const q = m >> 1;
+  const odd = m % 2;
+  const nF = 3 * q + odd + 1;
+  const nO = q + Math.max(0, q - 1) + odd;
+  let cnt = q + odd;
+  let ands = 0;
+  let levels = 0;
+  while (cnt > 1) {
+    ands += 2 * (cnt >> 1) - 1;
+    cnt = Math.ceil(cnt / 2);
+    levels++;
+  }
+  return { rounds: 1 + levels, roleBits: [2 * nF + ands, nO + ands, nO + ands] };
+}
