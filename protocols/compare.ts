@@ -14,7 +14,7 @@
  * injection. 8 rounds, about 170 bits (21 bytes) per element per party on average.
  *
  * mux(c, a, b) = b + c * (a - b): one multiplication (1 round). relu(x) = x - msb(x) * x with
- * the product fused into the bit injection round (boolean.ts "bit times value"): 8 rounds.
+ * the product fused into the bit injection round (boolean.ts "bit times value"): 7 rounds.
  * max / argmax over the last axis: by default a 4-ary tournament (groups of 4 adjacent
  * columns; all 6 pairwise comparisons of every group in one batched msb, the winner bits by
  * two rounds of ANDs, the winner's value by one fused select round: 9 rounds per level, 5
