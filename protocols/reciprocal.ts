@@ -2,45 +2,44 @@
  * 1/x for x in [1, 2^K] (K = maxLog2, default 14) on fixed-point shares.
  *
  * Method:
- *   b_i = [x >= 2^i], i = 1..K                  ONE batched comparison (normalize.ts)
- *   level L = sum b_i, so x = x_n * 2^L with x_n in [1, 2);  M = 2^-L is an integer
- *   combination of the bits at scale K (local)
- *   x_n = x * M                                  mulFixed (exact product, one truncation)
- *   y0 = a - x_n / 2 (a = 1.4641016, |1 - x_n y0| <= 0.0718; free: x_n's share read at
- *   scale f+1 is x_n/2)
- *   Goldschmidt: e = 1 - x_n y0 (mulFixed); [y1, e^2] = [y0 (1 + e), e * e] (ONE mulFixed);
- *   y2 = y1 (1 + e^2) (mulFixed), relative error e^4 <= 2.7e-5
- *   1/x = y2 * M                                 mulFixed (or a plain mul for a finer scale)
- * Output scale: ctx.f by default (then the error is at most ~3e-5 relative plus one unit,
- * 2^-f, which dominates for large x: 1/2^14 is only 16 units at f = 18); opts.scale up to
- * f + K gives relative error <= 1e-4 over the whole range (at f + K no truncation at all:
- * y2 * M read at scale f + K).
- * Inputs outside [1, 2^K] give wrong results (x < 1: no normalisation; x > 2^K: x_n >= 2,
- * slightly beyond it still converges). Truncation failure: every truncated value is below
- * 2^(f+K+1) or 2^(2f+2), i.e. probability < 2^-30 per truncation at f = 18, K = 14.
+ *   b_i = [x >= 4^i], i = 1..J, J = ceil(K/2)     ONE batched comparison (normalize.ts),
+ *                                                  bounded to K + f + 2 bits
+ *   level L = sum b_i, so x = x_n * 4^L with x_n in [1, 4); M = 4^-L is an integer
+ *   combination of the bits at scale 2J (local)
+ *   [x_n, (3/16) x_n] = x * [M, 3M/16]              ONE mulFixed (two products)
+ *   y0 = a - (3/16) x_n (a = 0.9596348; |1 - x_n y0| <= 0.228, fit-nonlinear.ts)
+ *   Goldschmidt: e = 1 - x_n y0 (mulFixed); then [y (1 + e), e^2] twice (ONE mulFixed each),
+ *   and y (1 + e^4): y = y0 (1 + e)(1 + e^2)(1 + e^4), relative error e^8 <= 7.3e-6
+ *   1/x = y * M                                    mulFixed (or a plain mul for a finer scale)
+ * Output scale: ctx.f by default (then the error is ~1e-5 relative plus one unit, 2^-f,
+ * which dominates for large x: 1/2^14 is only 16 units at f = 18); opts.scale up to f + 2J
+ * gives relative error <= 1e-4 over the whole range (at f + 2J there is no truncation at all:
+ * y * 4^(J-L) read at scale f + 2J).
+ * Inputs outside [1, 2^K] give wrong results (x < 1: no normalisation; x > 4^J: x_n >= 4;
+ * slightly beyond still converges). Truncation failure: every truncated value is below
+ * 2^(f + 2J + 6) or 2^(2f + 3), i.e. probability < 2^-25 per truncation at f = 18, K = 14.
  *
- * Cost (n elements): rounds = ltz + 5 * 2 = ltz + 10 (18; the comparison is bounded to
- * K + f + 2 bits, compare.ts bitWidth). Bytes per element per party:
- * K * ltz(per element) + 8 * 6 (products: x*M, x_n*y0, 2 in the Goldschmidt step, y1*(1+e^2),
- * y2*M) [+ 8/3 when a truncation to opts.scale in (f, f+K) follows a plain mul].
+ * Cost (n elements): rounds = ltz + 6 * 2 = ltz + 12 (20 at f = 18, K = 14). Bytes per
+ * element per party: J * ltz (bounded width, ~23.5 bytes each) + 8 * 9 (products: 2 for the
+ * normalisation, 1 + 2 + 2 + 1 Goldschmidt, 1 final) = ~237 at K = 14.
  *
  * Reveals nothing: a fixed composition of ltz, mulFixed / mul and trunc (each message masked,
  * see boolean.ts and mul.ts); the program does not depend on x.
  */
 import type { Context } from './context.js';
-import { addPublic, mulPublicInt, publicSub, withScale } from './linear.js';
+import { addPublic, publicSub, withScale } from './linear.js';
 import { mul, mulFixed, trunc } from './mul.js';
 import { levelFunction, thresholdBits } from './normalize.js';
-import { stack, unstack } from './batching.js';
+import { scaledRows, stack, unstack } from './batching.js';
 import { ArithShare } from './types.js';
 
-/** y0 = RECIP_INIT - x/2 on [1, 2) (fit-nonlinear.ts) */
-export const RECIP_INIT = 1.4641016151381314;
+/** y0 = RECIP_INIT - (3/16) x on [1, 4) (fit-nonlinear.ts) */
+export const RECIP_INIT = 0.95963478179174522;
 
 export interface ReciprocalOptions {
   /** inputs lie in [1, 2^maxLog2] (default 14; 1..40) */
   readonly maxLog2?: number;
-  /** scale of the result, in [ctx.f, ctx.f + maxLog2] (default ctx.f) */
+  /** scale of the result, in [ctx.f, ctx.f + 2 ceil(maxLog2 / 2)] (default ctx.f) */
   readonly scale?: number;
 }
 
@@ -50,23 +49,27 @@ export async function reciprocal(ctx: Context, x: ArithShare, opts: ReciprocalOp
   const f = ctx.f;
   if (x.scale !== f) throw new RangeError(`reciprocal: x must be at scale ctx.f = ${f}, got ${x.scale}`);
   const K = opts.maxLog2 ?? 14;
-  if (!Number.isInteger(K) || K < 1 || K > 40 || f + K > 62) throw new RangeError(`reciprocal: maxLog2 must be an integer in [1, 40] with f + maxLog2 <= 62, got ${K}`);
+  const J = Math.ceil(K / 2);
+  if (!Number.isInteger(K) || K < 1 || K > 40 || f + 2 * J + 6 > 62) throw new RangeError(`reciprocal: maxLog2 must be an integer in [1, 40] with f + maxLog2 + 7 <= 62, got ${K}`);
   const outScale = opts.scale ?? f;
-  if (!Number.isInteger(outScale) || outScale < f || outScale > f + K) throw new RangeError(`reciprocal: scale must be an integer in [${f}, ${f + K}], got ${outScale}`);
+  if (!Number.isInteger(outScale) || outScale < f || outScale > f + 2 * J) throw new RangeError(`reciprocal: scale must be an integer in [${f}, ${f + 2 * J}], got ${outScale}`);
   const shape = x.shape;
   if (x.size === 0) return withScale(x, outScale);
-  const thresholds = Array.from({ length: K }, (_, i) => i + 1);
-  // |x - 2^i| < 2^K for x in [1, 2^K]: the comparison needs K + f + 1 signed bits (+1 spare)
-  const bits = await thresholdBits(ctx, x, thresholds, Math.min(64, K + f + 2));
-  const M = levelFunction(ctx, bits, (L) => 1n << BigInt(K - L), shape, K); // 2^-L at scale K
-  const xn = await mulFixed(ctx, x, M);
-  const y0 = publicSub(ctx, RECIP_INIT, withScale(xn, f + 1)); // scale f+1
-  const e = publicSub(ctx, 1, await mulFixed(ctx, xn, y0));
-  const twoE = withScale(mulPublicInt(ctx, e, 2), f + 1); // e at scale f+1
-  const onePlusE = addPublic(ctx, e, 1);
-  const [y1, e2] = unstack(await mulFixed(ctx, stack([y0, twoE], f + 1), stack([onePlusE, e], f)), [shape, shape], f);
-  const y2 = await mulFixed(ctx, y1, addPublic(ctx, e2, 1));
-  if (outScale === f) return mulFixed(ctx, y2, M);
-  const z = withScale(await mul(ctx, y2, withScale(M, 0)), f + K); // y2 * 2^(K-L) = 2^K / x
-  return outScale === f + K ? z : trunc(ctx, z, f + K - outScale);
+  const thresholds = Array.from({ length: J }, (_, i) => 2 * (i + 1));
+  // |x - 4^i| < 4^J <= 2^(K+1) on the range: K + f + 2 signed bits suffice
+  const bits = await thresholdBits(ctx, x, thresholds, Math.min(64, K + f + 3));
+  const M = levelFunction(ctx, bits, (L) => 1n << BigInt(2 * (J - L)), shape, 2 * J); // 4^-L at scale 2J
+  // [x_n, 3 x_n / 16] in one mulFixed: the multipliers at scale 2J + 4 are 16 M and 3 M
+  const rows = scaledRows(ctx, M, [16n, 3n], 2 * J + 4);
+  const [xn, bx] = unstack(await mulFixed(ctx, stack([x, x], f), rows), [shape, shape], f);
+  let y = publicSub(ctx, RECIP_INIT, bx);
+  let e = publicSub(ctx, 1, await mulFixed(ctx, xn, y));
+  for (let it = 0; it < 2; it++) {
+    const onePlusE = addPublic(ctx, e, 1);
+    [y, e] = unstack(await mulFixed(ctx, stack([y, e], f), stack([onePlusE, e], f)), [shape, shape], f);
+  }
+  y = await mulFixed(ctx, y, addPublic(ctx, e, 1));
+  if (outScale === f) return mulFixed(ctx, y, M);
+  const z = withScale(await mul(ctx, y, withScale(M, 0)), f + 2 * J); // y * 4^(J-L) = 4^J / x
+  return outScale === f + 2 * J ? z : trunc(ctx, z, f + 2 * J - outScale);
 }

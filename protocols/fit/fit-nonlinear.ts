@@ -55,7 +55,7 @@ console.log(`silu mpcache (published), max abs error on [-16, 16]: ${maxErr(silu
 console.log(`gelu puma (published), max abs error on [-16, 16]: ${maxErr(geluPuma, geluRef).toExponential(3)}`);
 
 // Linear initial guesses with a power-of-two-fraction slope (free to evaluate on shares):
-// reciprocal on [1, 2]: y0 = a - x/2, minimise max |1 - x y0|;
+// reciprocal on [1, 4]: y0 = a - 3x/16, minimise max |1 - x y0|;
 // rsqrt on [1, 4]: y0 = a - (39/256) x, minimise max |1 - x y0^2| (Goldschmidt's error).
 function bestOffset(err: (a: number, x: number) => number, lo: number, hi: number, aLo: number, aHi: number): [number, number] {
   const worst = (a: number): number => {
@@ -72,7 +72,7 @@ function bestOffset(err: (a: number, x: number) => number, lo: number, hi: numbe
   const a = (aLo + aHi) / 2;
   return [a, worst(a)];
 }
-const [ra, re] = bestOffset((a, x) => 1 - x * (a - x / 2), 1, 2, 1, 2);
-console.log(`reciprocal init a = ${ra.toPrecision(17)} (y0 = a - x/2), max |1 - x y0| = ${re.toExponential(3)}`);
+const [ra, re] = bestOffset((a, x) => 1 - x * (a - (3 / 16) * x), 1, 4, 0.5, 1.5);
+console.log(`reciprocal init a = ${ra.toPrecision(17)} (y0 = a - 3x/16 on [1, 4]), max |1 - x y0| = ${re.toExponential(3)}`);
 const [sa, se] = bestOffset((a, x) => 1 - x * (a - (39 / 256) * x) ** 2, 1, 4, 0.8, 1.3);
 console.log(`rsqrt init a = ${sa.toPrecision(17)} (y0 = a - 39x/256), max |1 - x y0^2| = ${se.toExponential(3)}`);
