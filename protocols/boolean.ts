@@ -274,6 +274,43 @@ export function aBitWidth(w: unknown, label: string): number {
 }
 
 /**
+ * One round computing nO boolean outputs O = XOR_k A_k * B_k (+ a term local to P1 and P2),
+ * where the A_k are P0's nF factor slices F and the B_k are known to P1 and P2 (see
+ * pairRound for the message pattern and why it reveals nothing). P0 passes F; P1 and P2 pass
+ * `combine(T, withLocal)`, which evaluates XOR_k B_k * T_{f(k)} for factor-shaped T (plus the
+ * local term when asked). Returns the replicated outputs and the factor sharing
+ * (t, F ^ t, 0) as this party's components.
+ */
+export async function productRound(
+  ctx: Context, W: number, nF: number, nO: number, F: U64 | undefined, combine: ((T: U64, withLocal: boolean) => U64) | undefined, step: string,
+): Promise<{ out: SlicePair; factors: SlicePair }> {
+  const k = ctx.k;
+  if (ctx.party === 0) {
+    const t = ctx.prgPrev.words(nF * W); // seed_{2,0}
+    const c0 = ctx.prgPrev.words(nO * W);
+    const tp = ctx.prgNext.words(nF * W); // seed_{0,1}
+    const c1 = ctx.prgNext.words(nO * W);
+    const u = k.xor(F!, t);
+    const up = k.xor(F!, tp, tp);
+    await ctx.ch.exchange({ step, send: { 1: u, 2: up } });
+    return { out: [c0, c1], factors: [t, u] };
+  }
+  const me1 = ctx.party === 1;
+  const other = me1 ? 2 : 1;
+  const mask = (me1 ? ctx.prgPrev : ctx.prgNext).words(nF * W); // t' on P1, t on P2
+  const c = (me1 ? ctx.prgPrev : ctx.prgNext).words(nO * W); // c1 on P1, c0 on P2
+  const msg = k.xor(combine!(mask, false), c);
+  const got = await ctx.ch.exchange({ step, send: { [other]: msg }, recv: [0, other] });
+  const fromP0 = expectWords(ctx, got, 0, nF * W, step);
+  const v = expectWords(ctx, got, other, nO * W, step);
+  const c2 = combine!(fromP0, true);
+  k.xor(c2, v, c2);
+  k.xor(c2, c, c2);
+  const zero = new BigUint64Array(nF * W);
+  return me1 ? { out: [c, c2], factors: [fromP0, zero] } : { out: [c2, c], factors: [zero, mask] };
+}
+
+/**
  * First round of msb with the first carry level folded in ("pair round"). Every level-1
  * output (G, P of a pair of bit positions) is a XOR of products A*B with A a monomial in s
  * (known to P0: s_l, s_h, s_h*s_l) and B a monomial in x2 (known to P1 and P2):
@@ -332,8 +369,6 @@ async function pairRound(ctx: Context, sVal: U64 | undefined, xVal: U64 | undefi
     if (odd) k.and(slices(T, 3 * q, 1), x.xLeft!, out.subarray((q + nP) * W));
     return out;
   };
-  let groups: Group[];
-  let top: SlicePair;
   const mkGroups = (o0: U64, o1: U64, pLeft: SlicePair | undefined): Group[] => {
     const gs: Group[] = [];
     for (let i = 0; i < q; i++) {
@@ -342,9 +377,11 @@ async function pairRound(ctx: Context, sVal: U64 | undefined, xVal: U64 | undefi
     if (odd) gs.push({ g: [slices(o0, q + nP, 1), slices(o1, q + nP, 1)], p: q === 0 ? undefined : pLeft });
     return gs;
   };
+  let F: U64 | undefined;
+  let x: ReturnType<typeof xSide> | undefined;
   if (ctx.party === 0) {
     const S = sliceBits(ctx, sVal!, L);
-    const F = new BigUint64Array(nF * W);
+    F = new BigUint64Array(nF * W);
     for (let i = 0; i < q; i++) {
       F.set(slices(S, 2 * i, 1), i * W);
       F.set(slices(S, 2 * i + 1, 1), (q + i) * W);
@@ -352,45 +389,21 @@ async function pairRound(ctx: Context, sVal: U64 | undefined, xVal: U64 | undefi
     k.and(slices(F, 0, q), slices(F, q, q), slices(F, 2 * q, q));
     if (odd) F.set(slices(S, m - 1, 1), 3 * q * W);
     F.set(slices(S, L - 1, 1), (nF - 1) * W);
-    const t = ctx.prgPrev.words(nF * W);
-    const c0 = ctx.prgPrev.words(nO * W);
-    const tp = ctx.prgNext.words(nF * W);
-    const c1 = ctx.prgNext.words(nO * W);
-    const u = k.xor(F, t);
-    const up = k.xor(F, tp, tp);
-    await ctx.ch.exchange({ step, send: { 1: u, 2: up } });
-    // s sharing of a factor slice f: (t_f, u_f, 0); x sharing (0, 0, x)
-    groups = mkGroups(c0, c1, odd ? [slices(t, 3 * q, 1), slices(u, 3 * q, 1)] : undefined);
-    top = [slices(t, nF - 1, 1), slices(u, nF - 1, 1)];
-  } else if (ctx.party === 1) {
-    const X = sliceBits(ctx, xVal!, L);
-    const x = xSide(X);
-    const tp = ctx.prgPrev.words(nF * W);
-    const c1 = ctx.prgPrev.words(nO * W);
-    const msg = k.xor(combine(x, tp, false), c1);
-    const got = await ctx.ch.exchange({ step, send: { 2: msg }, recv: [0, 2] });
-    const u = expectWords(ctx, got, 0, nF * W, step);
-    const v = expectWords(ctx, got, 2, nO * W, step);
-    const c2 = combine(x, u, true);
-    k.xor(c2, v, c2);
-    k.xor(c2, c1, c2);
-    groups = mkGroups(c1, c2, odd ? [slices(u, 3 * q, 1), x.xLeft!] : undefined);
-    top = [slices(u, nF - 1, 1), x.xTop];
   } else {
-    const X = sliceBits(ctx, xVal!, L);
-    const x = xSide(X);
-    const t = ctx.prgNext.words(nF * W);
-    const c0 = ctx.prgNext.words(nO * W);
-    const msg = k.xor(combine(x, t, false), c0);
-    const got = await ctx.ch.exchange({ step, send: { 1: msg }, recv: [0, 1] });
-    const up = expectWords(ctx, got, 0, nF * W, step);
-    const v = expectWords(ctx, got, 1, nO * W, step);
-    const c2 = combine(x, up, true);
-    k.xor(c2, v, c2);
-    k.xor(c2, c0, c2);
-    groups = mkGroups(c2, c0, odd ? [x.xLeft!, slices(t, 3 * q, 1)] : undefined);
-    top = [x.xTop, slices(t, nF - 1, 1)];
+    x = xSide(sliceBits(ctx, xVal!, L));
   }
+  const xs = x;
+  const { out, factors } = await productRound(ctx, W, nF, nO, F, xs === undefined ? undefined : (T, loc) => combine(xs, T, loc), step);
+  // p_j = s_j ^ x_j for a factor slice s_j: s shared as (t, u, 0), x2 as (0, 0, x)
+  const pOf = (f: number, xj: U64 | undefined): SlicePair => {
+    const a = slices(factors[0], f, 1);
+    const b = slices(factors[1], f, 1);
+    if (ctx.party === 1) return [a, xj!];
+    if (ctx.party === 2) return [xj!, b];
+    return [a, b];
+  };
+  const groups = mkGroups(out[0], out[1], odd ? pOf(3 * q, x?.xLeft) : undefined);
+  const top = pOf(nF - 1, x?.xTop);
   return { groups, top };
 }
 

@@ -104,7 +104,7 @@ describe('comparisons with a promised bit width', () => {
 });
 
 describe('eq', () => {
-  it('exact equality with 8 rounds and the documented bytes', async () => {
+  it('exact equality with 7 rounds and the documented bytes', async () => {
     const n = 640;
     const a = onGrid(randFloats(n, -10, 10, 3), F);
     const b = a.slice();
@@ -118,14 +118,34 @@ describe('eq', () => {
       const e = await eq(ctx, x, y);
       return { cost: c(), e: (await reveal(ctx, e))!.data };
     });
-    // by role: P0 reshares 64 slices, then 63 AND slices each, then bit injection (P0 16 B, others 8 B);
-    // the roles rotate over three chunks (+ 24 header bytes per message)
-    const roles = [8 + 63 / 8 + 16, 63 / 8 + 8, 63 / 8 + 8] as const;
+    // by role: product round (P0 2 x 96 factor slices, P1/P2 32 outputs), 31 AND slices each,
+    // then bit injection (P0 16 B, others 8 B); roles rotate over three chunks (+ 24 B per message)
+    const roles = [(192 + 31) / 8 + 16, (32 + 31) / 8 + 8, (32 + 31) / 8 + 8] as const;
     expect(res.map((r) => r.cost.bytesSent - 24 * r.cost.messagesSent)).toEqual([0, 1, 2].map((p) => rotatedBytes(n, roles, p)));
-    expect(res.map((r) => r.cost.rounds)).toEqual([8, 8, 8]);
+    expect(res.map((r) => r.cost.rounds)).toEqual([7, 7, 7]);
     const A = big(a);
     const B = big(b);
     for (let i = 0; i < n; i++) expect(res[0].e[i]).toBe(A[i] === B[i] ? 1n : 0n);
+  });
+});
+
+describe('eq on the ring', () => {
+  it('differences in any single bit position are detected; equal words give 1', async () => {
+    const base: bigint[] = [];
+    const other: bigint[] = [];
+    let w = 0x243f6a8885a308d3n;
+    for (let j = 0; j < 64; j++) {
+      w = BigInt.asUintN(64, w * 6364136223846793005n + 1442695040888963407n);
+      base.push(w, w);
+      other.push(w ^ (1n << BigInt(j)), w);
+    }
+    const n = base.length;
+    const res = await runTrio(async (ctx) => {
+      const x = await input(ctx, 0, [n], ctx.party === 0 ? BigUint64Array.from(base) : undefined, 0);
+      const y = await input(ctx, 2, [n], ctx.party === 2 ? BigUint64Array.from(other) : undefined, 0);
+      return (await reveal(ctx, await eq(ctx, x, y)))!.data;
+    });
+    for (let i = 0; i < n; i++) expect(res[1][i]).toBe(i % 2 === 1 ? 1n : 0n);
   });
 });
 

@@ -7,11 +7,13 @@
  * lt/le/gt/ge compare through the sign of a difference, so they are exact when
  * |x - y| < 2^63 (always for fixed-point values within the documented ranges).
  *
- * eq(x, y): z = x - y is zero iff s = z0 + z1 (known to P0) equals -z2 (known to P1 and P2).
- * P0 reshares s as a boolean sharing (t, u, 0) in one message to P1 (u = S ^ t, masked by
- * t from seed_{2,0}, which P1 lacks); the 64 bits e_j = NOT(s_j ^ (-z2)_j) are ANDed by a
- * tree (6 levels, 63 ANDs, each masked by a fresh boolean zero sharing), then bit
- * injection. 8 rounds, about 170 bits (21 bytes) per element per party on average.
+ * eq(x, y): z = x - y is zero iff s = z0 + z1 (known to P0) equals -z2 (known to P1 and P2):
+ * the AND of the 64 bits e_j = s_j ^ Y_j (Y = NOT(-z2)). The first AND level is computed in
+ * the first round (boolean.ts productRound: e_a e_b = s_a s_b ^ s_a Y_b ^ s_b Y_a ^ Y_a Y_b,
+ * P0 sends its factors masked by seeds the receiver lacks), then a tree of 5 AND levels
+ * (31 ANDs, each masked by a fresh boolean zero sharing), then bit injection. 7 rounds;
+ * per element P0 sends 192 + 31 bits + 16 bytes, P1 and P2 32 + 31 bits + 8 bytes (roles
+ * rotated for 192 elements or more).
  *
  * mux(c, a, b) = b + c * (a - b): one multiplication (1 round). relu(x) = x - msb(x) * x with
  * the product fused into the bit injection round (boolean.ts "bit times value"): 7 rounds.
@@ -34,6 +36,7 @@ import {
   b2aSlicedBalanced as b2aSliced,
   chunkShare,
   joinShares,
+  productRound,
   ROTATE_MIN,
   bitTimesSlicedBalanced as bitTimesSliced,
   msbSlicedBalanced as msbSliced,
@@ -101,7 +104,7 @@ export async function ge(ctx: Context, x: ArithShare, y: ArithShare, opts: Compa
   return publicSub(ctx, 1, await lt(ctx, x, y, opts));
 }
 
-/** [x == y] (0/1, scale 0), exact on the ring. 8 rounds. */
+/** [x == y] (0/1, scale 0), exact on the ring. 7 rounds. */
 export async function eq(ctx: Context, x: ArithShare, y: ArithShare): Promise<ArithShare> {
   anArith(x, 'eq: x');
   anArith(y, 'eq: y');
@@ -117,34 +120,38 @@ async function eqPlain(ctx: Context, x: ArithShare, y: ArithShare): Promise<Arit
   const z = sub(ctx, x, y);
   const n = z.size;
   const W = sliceWords(n);
-  const all = 64 * W;
-  const step = 'eq.share';
-  // e = NOT(s ^ X) with s = z0 + z1 (P0) and X = -z2 (P1, P2); sharing of s: (t, u, 0), of X: (0, 0, X)
-  let e0: U64, e1: U64;
+  const hW = 32 * W;
+  // e_j = NOT(s_j ^ X_j) = s_j ^ Y_j with s = z0 + z1 (P0), X = -z2 and Y = NOT X (P1, P2).
+  // First level in the first round: e_a e_b = (s_a s_b) ^ s_a Y_b ^ s_b Y_a ^ (Y_a Y_b),
+  // for the pairs (a, b) = (j, j + 32): factors [SA, SB, SAB] (96 slices), 32 outputs.
+  let F: U64 | undefined;
+  let combine: ((T: U64, withLocal: boolean) => U64) | undefined;
   if (ctx.party === 0) {
     const S = sliceBits(ctx, k.add(z.s0, z.s1), 64);
-    const t = ctx.prgPrev.words(all);
-    const u = k.xor(S, t, S);
-    await ctx.ch.exchange({ step, send: { 1: u } });
-    [e0, e1] = [k.not(t, t), u];
-  } else if (ctx.party === 1) {
-    const X = sliceBits(ctx, k.neg(z.s1), 64);
-    const got = await ctx.ch.exchange({ step, recv: [0] });
-    [e0, e1] = [expectWords(ctx, got, 0, all, step), X];
+    F = new BigUint64Array(3 * hW);
+    F.set(S); // SA = slices 0..31, SB = slices 32..63
+    k.and(S.subarray(0, hW), S.subarray(hW), F.subarray(2 * hW));
   } else {
-    const X = sliceBits(ctx, k.neg(z.s0), 64);
-    const t = ctx.prgNext.words(all);
-    await ctx.ch.exchange({ step });
-    [e0, e1] = [X, k.not(t, t)];
+    const Y = sliceBits(ctx, k.neg(ctx.party === 1 ? z.s1 : z.s0), 64);
+    k.not(Y, Y);
+    const YA = Y.subarray(0, hW);
+    const YB = Y.subarray(hW);
+    const YAB = k.and(YA, YB);
+    combine = (T, withLocal) => {
+      const o = k.and(T.subarray(0, hW), YB);
+      k.xor(o, k.and(T.subarray(hW, 2 * hW), YA), o);
+      k.xor(o, T.subarray(2 * hW), o);
+      if (withLocal) k.xor(o, YAB, o);
+      return o;
+    };
   }
+  const { out } = await productRound(ctx, W, 96, 32, F, combine, 'eq.pairs');
   let cur: SlicePair[] = [];
-  for (let j = 0; j < 64; j++) cur.push([e0.subarray(j * W, (j + 1) * W), e1.subarray(j * W, (j + 1) * W)]);
+  for (let j = 0; j < 32; j++) cur.push([out[0].subarray(j * W, (j + 1) * W), out[1].subarray(j * W, (j + 1) * W)]);
   let level = 0;
   while (cur.length > 1) {
     const h = cur.length >> 1;
-    const xs = cur.slice(0, h);
-    const ys = cur.slice(h, 2 * h);
-    const zz = await andSlices(ctx, xs, ys, `eq.and.${level}`);
+    const zz = await andSlices(ctx, cur.slice(0, h), cur.slice(h, 2 * h), `eq.and.${level}`);
     if (cur.length % 2 === 1) zz.push(cur[cur.length - 1]);
     cur = zz;
     level++;
