@@ -24,6 +24,8 @@ import type { TransportJobArgs, TransportJobResult } from './transport-job.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
+/** the job module beside this one, compiled or not */
+const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 const KiB = 1024;
 const MiB = 1024 * 1024;
 
@@ -50,7 +52,7 @@ function sizeKey(n: number): string {
 
 async function launch(args: TransportJobArgs, plain: boolean): Promise<TransportJobResult> {
   const r = await runLocalParties({
-    jobModule: `${join(here, 'transport-job.ts')}#transportJob`,
+    jobModule: `${join(here, `transport-job${ext}`)}#transportJob`,
     jobArgs: args,
     insecurePlaintext: plain,
     env: MALLOC_ENV,
@@ -97,7 +99,7 @@ export default async function transportBench(opts: BenchOptions): Promise<BenchR
     figures,
     notes: [
       'three party processes (launcher), real loopback sockets; rtt = party 0 -> party 1 -> party 0; GB/s = 2 x payload / rtt',
-      `payloads over 1 MiB travel as 1 MiB parts, each sealed on its own, so sealing overlaps the transfer`,
+      `payloads over 256 KiB travel as 256 KiB parts, each sealed on its own, so sealing overlaps the transfer`,
       `empty round: every party sends to and receives from both peers; ${args.emptyRounds} rounds after ${args.emptyWarmup} warm-up, party 0`,
       `machine: ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)} at the end (timings on a busy machine are noisy)`,
       `targets: enc_vs_plain_16mib_ratio >= 0.7 (got ${figures.enc_vs_plain_16mib_ratio.toFixed(2)}), empty_round_ms_median <= 0.5 (got ${figures.empty_round_ms_median.toFixed(3)})`,

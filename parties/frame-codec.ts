@@ -16,7 +16,7 @@
  * the sender encrypts straight from the caller's array and hands the pieces to ws.
  *
  * Large payloads (sealParts) travel as several frames: a data frame with `np: N` carrying the
- * first part, then N-1 part frames `{ k: 'p' }`, each sealed on its own (own sequence number,
+ * first part (256 KiB by default), then N-1 part frames `{ k: 'p' }`, each sealed on its own (own sequence number,
  * own tag). The receiver opens each part as it arrives, so across processes the sender seals
  * part i+1 while the wire carries part i and the receiver opens part i-1: encryption overlaps
  * the transfer instead of adding to it. The total size is declared (and checked against the
@@ -61,7 +61,7 @@ export type Frame =
 const KIND_CODE = { data: 'd', abort: 'a', seed: 's', bye: 'b' } as const;
 
 /** default part size of sealParts */
-export const PART_BYTES = 1024 * 1024;
+export const PART_BYTES = 256 * 1024;
 
 const packr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });
 
@@ -111,15 +111,20 @@ export class FrameSealer {
    * Encode a frame as one or more WebSocket messages (several when a data payload is larger
    * than `partBytes`). Each message is a list of pieces (send them as fragments of one
    * message, or concatenate them). The pieces never alias the caller's payload.
+   * LAZY: each part is sealed when the iterator reaches it, so a caller that sends every
+   * message as it comes puts part i on the wire before sealing part i+1. Consume the whole
+   * iterator at once (sequence numbers are taken as parts are sealed).
    */
-  sealParts(frame: Frame, partBytes = PART_BYTES): Buffer[][] {
+  *sealParts(frame: Frame, partBytes = PART_BYTES): Generator<Buffer[], void, undefined> {
     if (!Number.isSafeInteger(partBytes) || partBytes < 1) throw new RangeError('sealParts: partBytes must be a positive integer');
-    if (frame.kind !== 'data' || frame.payload.byteLength <= partBytes) return [this.seal(frame)];
+    if (frame.kind !== 'data' || frame.payload.byteLength <= partBytes) {
+      yield this.seal(frame);
+      return;
+    }
     const bytes = bytesOf(frame.payload);
     const np = Math.ceil(bytes.byteLength / partBytes);
-    const out: Buffer[][] = [this.seal(frame, { np, part: bytes.subarray(0, partBytes) })];
-    for (let i = 1; i < np; i++) out.push(this.sealRaw({ k: 'p' }, bytes.subarray(i * partBytes, Math.min(bytes.byteLength, (i + 1) * partBytes))));
-    return out;
+    yield this.seal(frame, { np, part: bytes.subarray(0, partBytes) });
+    for (let i = 1; i < np; i++) yield this.sealRaw({ k: 'p' }, bytes.subarray(i * partBytes, Math.min(bytes.byteLength, (i + 1) * partBytes)));
   }
 
   /**
@@ -158,6 +163,40 @@ export class FrameSealer {
     return this.sealRaw({ k: KIND_CODE[frame.kind], ...env }, payload);
   }
 
+  /**
+   * Plan the sealed parts of a data frame without encrypting them (for a worker pool):
+   * each plan has its sequence number taken, the clear prefix (also the AAD), the nonce and
+   * a fresh buffer holding envelope || part to encrypt. The message to send is
+   * prefix || ciphertext || tag. Sealed mode only; consume the whole iterator at once.
+   */
+  *planParts(frame: Frame & { kind: 'data' }, partBytes = PART_BYTES): Generator<SealPlan, void, undefined> {
+    if (this.key === null) throw new RangeError('planParts: sealed mode only');
+    const bytes = bytesOf(frame.payload);
+    const np = Math.max(1, Math.ceil(bytes.byteLength / partBytes));
+    const head: Record<string, unknown> = {
+      k: 'd',
+      st: frame.step,
+      dt: frame.payload instanceof BigUint64Array ? 'u64' : 'u8',
+      sh: [frame.payload.length],
+      ...(np > 1 ? { np } : {}),
+    };
+    for (let i = 0; i < np; i++) {
+      const part = bytes.subarray(i * partBytes, Math.min(bytes.byteLength, (i + 1) * partBytes));
+      const seq = this.seq++;
+      const envBytes = packr.pack({ s: this.sessionId, q: seq, ...(i === 0 ? head : { k: 'p' }) });
+      if (envBytes.length > MAX_ENVELOPE_BYTES) throw new RangeError(`frame envelope too large (${envBytes.length} bytes; step tag too long?)`);
+      const plain = new Uint8Array(envBytes.length + part.byteLength);
+      plain.set(envBytes, 0);
+      plain.set(part, envBytes.length);
+      yield { seq, prefix: prefixFor(seq, envBytes.length), nonce: nonceFor(seq), plain };
+    }
+  }
+
+  /** this direction's key (null in plaintext mode) */
+  get sealKey(): Uint8Array | null {
+    return this.key;
+  }
+
   private sealRaw(fields: Record<string, unknown>, payload: Uint8Array | undefined): Buffer[] {
     const seq = this.seq++;
     const env = { s: this.sessionId, q: seq, ...fields };
@@ -165,10 +204,8 @@ export class FrameSealer {
     if (envBytes.length > MAX_ENVELOPE_BYTES) throw new RangeError(`frame envelope too large (${envBytes.length} bytes; step tag too long?)`);
     const prefix = prefixFor(seq, envBytes.length);
     if (this.key === null) {
-      const head = Buffer.concat([prefix, envBytes]);
-      if (!payload || payload.byteLength === 0) return [head];
-      // copy: ws may still hold the buffer after exchange() returns and the caller reuses it
-      return [head, Buffer.from(payload)];
+      // one copy into one piece: ws may still hold it after exchange() returns and the caller reuses its array
+      return [Buffer.concat(payload && payload.byteLength > 0 ? [prefix, envBytes, payload] : [prefix, envBytes])];
     }
     const c = createCipheriv('aes-256-gcm', this.key, nonceFor(seq));
     c.setAAD(prefix);
@@ -182,6 +219,24 @@ export class FrameSealer {
 }
 
 /** Opens the frames of one direction of one link, checking order and authenticity. */
+/** One part planned for sealing elsewhere (see FrameSealer.planParts). */
+export interface SealPlan {
+  readonly seq: number;
+  /** the 12 clear bytes: first bytes of the message and the AAD */
+  readonly prefix: Buffer;
+  readonly nonce: Buffer;
+  /** envelope || payload part, in a buffer of its own */
+  readonly plain: Uint8Array;
+}
+
+/** A frame whose prefix was checked (sequence number taken), not yet decrypted. */
+export interface OpenPlan {
+  readonly seq: number;
+  readonly envLen: number;
+  readonly frame: Uint8Array;
+  readonly nonce: Buffer;
+}
+
 interface Assembly {
   readonly step: string;
   readonly u64: boolean;
@@ -218,6 +273,22 @@ export class FrameOpener {
    * data frame.
    */
   open(buf: Uint8Array): Frame | null {
+    const plan = this.precheck(buf);
+    const plain = this.decrypt(plan);
+    if (plain === null) throw new MpcError('MPC_ERR_TAMPER', `frame ${plan.seq} failed authentication (tampered or wrong key)`);
+    return this.finish(plan, plain.env, plain.payload);
+  }
+
+  /** this direction's key (null in plaintext mode) */
+  get openKey(): Uint8Array | null {
+    return this.key;
+  }
+
+  /**
+   * Step 1 of open, in arrival order: size, envelope-length and sequence checks; takes the
+   * sequence number. Throws FRAME_TOO_LARGE / BAD_FRAME / REPLAY.
+   */
+  precheck(buf: Uint8Array): OpenPlan {
     if (buf.byteLength > this.maxFrameBytes) {
       throw new MpcError('MPC_ERR_FRAME_TOO_LARGE', `frame of ${buf.byteLength} bytes exceeds the limit of ${this.maxFrameBytes}`);
     }
@@ -232,27 +303,35 @@ export class FrameOpener {
     if (seq !== this.seq) {
       throw new MpcError('MPC_ERR_REPLAY', `frame sequence ${seq} where ${this.seq} was expected (replayed, reordered or dropped frame)`);
     }
-    const envEnd = PREFIX_BYTES + envLen;
-    const payEnd = buf.byteLength - tagLen;
-    let env: Uint8Array;
-    let payload: Uint8Array;
-    if (this.key === null) {
-      env = buf.subarray(PREFIX_BYTES, envEnd);
-      payload = buf.subarray(envEnd, payEnd);
-    } else {
-      const d = createDecipheriv('aes-256-gcm', this.key, nonceFor(seq));
-      d.setAAD(buf.subarray(0, PREFIX_BYTES));
-      d.setAuthTag(buf.subarray(payEnd));
-      env = d.update(buf.subarray(PREFIX_BYTES, envEnd));
-      payload = payEnd > envEnd ? d.update(buf.subarray(envEnd, payEnd)) : new Uint8Array(0);
-      try {
-        d.final();
-      } catch {
-        throw new MpcError('MPC_ERR_TAMPER', `frame ${seq} failed authentication (tampered or wrong key)`);
-      }
-    }
     this.seq++;
-    const o = decodeEnvelopeMap(env, seq, this.sessionId);
+    return { seq, envLen, frame: buf, nonce: nonceFor(seq) };
+  }
+
+  /** Step 2, here: the envelope and payload in clear, or null if authentication fails. */
+  decrypt(plan: OpenPlan): { env: Uint8Array; payload: Uint8Array } | null {
+    const buf = plan.frame;
+    const envEnd = PREFIX_BYTES + plan.envLen;
+    if (this.key === null) return { env: buf.subarray(PREFIX_BYTES, envEnd), payload: buf.subarray(envEnd) };
+    const payEnd = buf.byteLength - TAG_BYTES;
+    const d = createDecipheriv('aes-256-gcm', this.key, plan.nonce);
+    d.setAAD(buf.subarray(0, PREFIX_BYTES));
+    d.setAuthTag(buf.subarray(payEnd));
+    const env = d.update(buf.subarray(PREFIX_BYTES, envEnd));
+    const payload = payEnd > envEnd ? d.update(buf.subarray(envEnd, payEnd)) : new Uint8Array(0);
+    try {
+      d.final();
+    } catch {
+      return null;
+    }
+    return { env, payload };
+  }
+
+  /**
+   * Step 3, in sequence order: decode the authenticated envelope and payload. Returns null
+   * for a part of a multi-part data frame that is not complete yet.
+   */
+  finish(plan: OpenPlan, env: Uint8Array, payload: Uint8Array): Frame | null {
+    const o = decodeEnvelopeMap(env, plan.seq, this.sessionId);
     if (this.assembly) {
       if (o.k !== 'p') throw bad(`frame of kind ${JSON.stringify(o.k)} inside a multi-part data frame`);
       return this.addPart(payload);

@@ -31,7 +31,8 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { type PartyId, type Payload, nextParty, prevParty } from '../protocols/channel.js';
 import type { SessionSeeds } from '../protocols/context.js';
 import { MpcError, isMpcError } from '../protocols/errors.js';
-import { FrameOpener, FrameSealer, MAX_ENVELOPE_BYTES, PREFIX_BYTES, TAG_BYTES, type Frame } from './frame-codec.js';
+import { CryptoPool } from './crypto-pool.js';
+import { FrameOpener, FrameSealer, MAX_ENVELOPE_BYTES, PART_BYTES, PREFIX_BYTES, TAG_BYTES, type Frame, type OpenPlan } from './frame-codec.js';
 import {
   type HandshakeIO,
   type LinkKeys,
@@ -72,13 +73,25 @@ export interface WireStats {
   wireBytesReceived: number;
 }
 
-/** Pieces of frames up to this size are concatenated and sent as one ws message (one write). */
-const COALESCE_BYTES = 64 * 1024;
+/**
+ * Pieces of frames up to this size (every part of a split payload) are concatenated and sent
+ * as one ws frame: one write, and the receiver gets the frame without a fragment-joining copy
+ * (the receiving side, which also opens the frame, is the busier end of a transfer).
+ */
+const COALESCE_BYTES = PART_BYTES + 64 * 1024;
 const RETRY_MS = 50;
+/** sealed frames / payloads at least this large are sealed and opened on worker threads */
+const OFFLOAD_BYTES = 128 * 1024;
 const CLOSE_GRACE_MS = 1000;
 
 interface Link {
   readonly peer: PartyId;
+  /** frames being opened or handled off the arrival path, in order */
+  rx: Promise<void>;
+  rxPending: number;
+  /** messages being sealed, sent in order */
+  tx: Promise<void>;
+  txPending: number;
   readonly ws: WebSocket;
   readonly sealer: FrameSealer;
   readonly opener: FrameOpener;
@@ -158,6 +171,8 @@ export class WsChannel extends QueuedChannel {
   private readonly mySeed = new Uint8Array(randomBytes(16));
   private setupDone: { resolve(): void; reject(e: MpcError): void } | undefined;
   private shutDown = false;
+  /** worker threads for sealing/opening large frames (started on first use) */
+  private pool: CryptoPool | undefined;
   /** setup deadline (ms since epoch) */
   private deadline = 0;
   /** peers already told that this party failed (reject message or abort frame) */
@@ -382,6 +397,10 @@ export class WsChannel extends QueuedChannel {
     const sealed = this.mode === 'sealed';
     const link: Link = {
       peer: keys.peer,
+      rx: Promise.resolve(),
+      rxPending: 0,
+      tx: Promise.resolve(),
+      txPending: 0,
       ws,
       sealer: new FrameSealer(sealed ? keys.sendKey : null, this.session.session),
       opener: new FrameOpener(sealed ? keys.recvKey : null, this.session.session, this.maxPayload),
@@ -439,16 +458,68 @@ export class WsChannel extends QueuedChannel {
         return;
       }
     }
-    let f: Frame | null;
-    try {
-      f = link.opener.open(bytes);
-    } catch (e) {
+    const peerError = (e: unknown): void => {
       if (!isMpcError(e)) throw e;
       this.fail(this.err(e.code, `from party ${link.peer}: ${bareMessage(e)}`, link.peer));
+    };
+    let plan: OpenPlan;
+    try {
+      plan = link.opener.precheck(bytes); // in arrival order: sequence numbers are taken here
+    } catch (e) {
+      peerError(e);
       return;
     }
+    const key = link.opener.openKey;
+    if (key !== null && bytes.byteLength >= OFFLOAD_BYTES) {
+      // a large sealed frame: open it on a worker thread, handle it in sequence order
+      const opened = this.cryptoPool().open(key, plan.nonce, bytes.subarray(0, PREFIX_BYTES), bytes, PREFIX_BYTES, bytes.byteLength - PREFIX_BYTES - TAG_BYTES);
+      this.inOrder(link, opened, (plain) => {
+        if (plain === null) throw new MpcError('MPC_ERR_TAMPER', `frame ${plan.seq} failed authentication (tampered or wrong key)`);
+        return link.opener.finish(plan, plain.subarray(0, plan.envLen), plain.subarray(plan.envLen));
+      });
+      return;
+    }
+    if (link.rxPending > 0) {
+      this.inOrder(link, Promise.resolve(null), () => this.openHere(link, plan));
+      return;
+    }
+    let f: Frame | null;
+    try {
+      f = this.openHere(link, plan);
+    } catch (e) {
+      peerError(e);
+      return;
+    }
+    this.handleFrame(link, f, plan.seq);
+  }
+
+  private openHere(link: Link, plan: OpenPlan): Frame | null {
+    const plain = link.opener.decrypt(plan);
+    if (plain === null) throw new MpcError('MPC_ERR_TAMPER', `frame ${plan.seq} failed authentication (tampered or wrong key)`);
+    return link.opener.finish(plan, plain.env, plain.payload);
+  }
+
+  /** Run `then(result)` after every earlier frame of this link was handled. */
+  private inOrder<T>(link: Link, work: Promise<T>, then: (r: T) => Frame | null): void {
+    link.rxPending++;
+    const seq = link.opener.sequence - 1;
+    link.rx = link.rx
+      .then(() => work)
+      .then((r) => {
+        link.rxPending--;
+        if (this.shutDown) return;
+        this.handleFrame(link, then(r), seq);
+      })
+      .catch((e: unknown) => {
+        link.rxPending--;
+        if (isMpcError(e)) this.fail(this.err(e.code, `from party ${link.peer}: ${bareMessage(e)}`, link.peer));
+        else this.fail(this.err('MPC_ERR_BAD_FRAME', `from party ${link.peer}: ${String(e)}`, link.peer, e));
+      });
+  }
+
+  private handleFrame(link: Link, f: Frame | null, seq: number): void {
     if (f === null) return; // a part of a multi-part data frame
-    const firstFrame = link.opener.sequence === 1;
+    const firstFrame = seq === 0;
     if (firstFrame !== (f.kind === 'seed') && f.kind !== 'abort') {
       this.fail(this.err('MPC_ERR_PROTOCOL', `party ${link.peer} sent a ${f.kind} frame ${firstFrame ? 'before its seed' : 'after setup as a seed'}`, link.peer));
       return;
@@ -498,7 +569,39 @@ export class WsChannel extends QueuedChannel {
   }
 
   private sendFrame(link: Link, f: Frame): void {
-    for (const pieces of link.sealer.sealParts(f)) this.sendMessage(link, pieces);
+    const key = link.sealer.sealKey;
+    if (key !== null && f.kind === 'data' && f.payload.byteLength >= OFFLOAD_BYTES) {
+      // large sealed payload: parts sealed in parallel on worker threads, sent in order
+      const pool = this.cryptoPool();
+      for (const plan of link.sealer.planParts(f)) {
+        this.sendInOrder(link, pool.seal(key, plan.nonce, plan.prefix, plan.plain).then((m) => [Buffer.from(m.buffer, m.byteOffset, m.byteLength)]));
+      }
+      return;
+    }
+    for (const pieces of link.sealer.sealParts(f)) {
+      if (link.txPending > 0) this.sendInOrder(link, Promise.resolve(pieces));
+      else this.sendMessage(link, pieces);
+    }
+  }
+
+  /** Send `pieces` once every earlier message of this link went out. */
+  private sendInOrder(link: Link, pieces: Promise<Buffer[]>): void {
+    link.txPending++;
+    link.tx = link.tx
+      .then(() => pieces)
+      .then((p) => {
+        link.txPending--;
+        if (!link.closed && link.ws.readyState === WebSocket.OPEN) this.sendMessage(link, p);
+      })
+      .catch((e: unknown) => {
+        link.txPending--;
+        this.fail(this.err('MPC_ERR_CLOSED', `sealing a frame for party ${link.peer} failed: ${String(e)}`, link.peer, e));
+      });
+  }
+
+  private cryptoPool(): CryptoPool {
+    this.pool ??= new CryptoPool();
+    return this.pool;
   }
 
   private sendMessage(link: Link, pieces: Buffer[]): void {
@@ -538,6 +641,8 @@ export class WsChannel extends QueuedChannel {
     const inSetup = this.setupDone !== undefined;
     if (inSetup && abortError) this.lingerError = abortError; // late connections get a reject from now on
     else this.closeServer();
+    // frames still being sealed go out first (the peer would see a sequence gap otherwise)
+    await Promise.race([Promise.all([...this.links.values()].map((l) => l.tx)), new Promise((r) => setTimeout(r, CLOSE_GRACE_MS))]);
     const closing: Promise<void>[] = [];
     for (const ws of this.sockets) {
       const link = [...this.links.values()].find((l) => l.ws === ws);
@@ -580,6 +685,7 @@ export class WsChannel extends QueuedChannel {
     }
     await Promise.all(closing);
     if (inSetup && abortError) await this.linger(abortError);
+    await this.pool?.close();
     // connect() rejects only now, so a caller that exits on failure has told its peers first
     if (this.setupDone) {
       const d = this.setupDone;

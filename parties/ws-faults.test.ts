@@ -135,6 +135,23 @@ describe('fault injection on the WebSocket transport', () => {
     expect(ab && ab.kind === 'abort' && ab.code).toBe('MPC_ERR_TAMPER');
   });
 
+  it('a tampered part of a large payload (opened on a worker thread): MPC_ERR_TAMPER', async () => {
+    const { p0, p1, p2 } = await setup();
+    const w1 = failure(p1.exchange({ step: 'big', recv: [0] }));
+    const w2 = failure(p2.exchange({ step: 'big', recv: [0] }));
+    const msgs = [...p0.get(1)!.sealer.sealParts({ kind: 'data', step: 'big', payload: new BigUint64Array(100_000) })];
+    expect(msgs.length).toBeGreaterThan(2);
+    const second = Buffer.concat(msgs[1]);
+    second[1000] ^= 0x80;
+    p0.get(1)!.ws.send(Buffer.concat(msgs[0]));
+    p0.get(1)!.ws.send(second);
+    for (const m of msgs.slice(2)) p0.get(1)!.ws.send(Buffer.concat(m));
+    const e1 = await w1;
+    expect(e1.code).toBe('MPC_ERR_TAMPER');
+    expect([e1.party, e1.peer, e1.step]).toEqual([1, 0, 'big']);
+    expect((await w2).code).toBe('MPC_ERR_ABORTED');
+  });
+
   it('a replayed frame and a reordered frame: MPC_ERR_REPLAY', async () => {
     for (const mode of ['replay', 'reorder'] as const) {
       const { p0, p1, p2 } = await setup();
