@@ -134,5 +134,6 @@ export async function protocolBench(ctx: Context, rawArgs: unknown, io: JobIO): 
     cpuMs.push((c1.user + c1.system) / 1000);
   }
   io.log(`${op} [${shape.join('x')}]: ${ms.map((v) => v.toFixed(1)).join(', ')} ms`);
+  await barrier(ctx); // every party has consumed every protocol message before anyone closes
   return { op, ms, cpuMs, cost };
 }

@@ -97,12 +97,16 @@ export default async function protocolsBench(opts: BenchOptions): Promise<BenchR
       lines.push(`[P${party}] ${line}`);
       if (lines.length > 200) lines.shift();
     };
-    let results: unknown[];
-    try {
-      ({ results } = await runLocalParties({ jobModule: JOB, jobArgs, env: MALLOC_ENV, onLine, recvTimeoutMs: 120_000 }));
-    } catch (e) {
-      process.stderr.write(`bench protocols: block '${c.op}' failed; last party output:\n${lines.slice(-40).join('\n')}\n`);
-      throw e;
+    let results: unknown[] | undefined;
+    for (let attempt = 1; results === undefined; attempt++) {
+      try {
+        ({ results } = await runLocalParties({ jobModule: JOB, jobArgs, env: MALLOC_ENV, onLine, recvTimeoutMs: 120_000 }));
+      } catch (e) {
+        process.stderr.write(`bench protocols: block '${c.op}' failed (attempt ${attempt}); last party output:\n${lines.slice(-40).join('\n')}\n`);
+        if (attempt >= 2) throw e;
+        // one retry: a transport failure at session end must not hide the other figures
+        notes.push(`${c.name}: first attempt failed (${(e as Error).message.split('\n')[0].slice(0, 160)}); retried`);
+      }
     }
     const rs = results as [ProtocolBenchResult, ProtocolBenchResult, ProtocolBenchResult];
     const size = c.op === 'matmul' ? `${c.shape[0]}x${c.shape[1]} by ${c.shape[1]}x${c.shape[2]}` : c.op === 'topk' ? `${c.shape[0]} rows of ${c.shape[1]}` : c.shape.join('x');
