@@ -642,7 +642,11 @@ export class WsChannel extends QueuedChannel {
     if (inSetup && abortError) this.lingerError = abortError; // late connections get a reject from now on
     else this.closeServer();
     // frames still being sealed go out first (the peer would see a sequence gap otherwise)
-    await Promise.race([Promise.all([...this.links.values()].map((l) => l.tx)), new Promise((r) => setTimeout(r, CLOSE_GRACE_MS))]);
+    if ([...this.links.values()].some((l) => l.txPending > 0)) {
+      let t: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all([...this.links.values()].map((l) => l.tx)), new Promise((r) => (t = setTimeout(r, CLOSE_GRACE_MS)))]);
+      clearTimeout(t);
+    }
     const closing: Promise<void>[] = [];
     for (const ws of this.sockets) {
       const link = [...this.links.values()].find((l) => l.ws === ws);
