@@ -61,7 +61,7 @@ import type { U64 } from '../kernels/api.js';
 import type { Context } from './context.js';
 import { ArithShare, BoolShare, type Shape, sameShape } from './types.js';
 import { rotated } from './rotate.js';
-import { concatScratch, zeroShareBoolScratch } from './scratch.js';
+import { concatScratch, scratch, zeroShareBoolScratch } from './scratch.js';
 import { concatWords, expectWords, splitWords } from './wire.js';
 
 /** A boolean replicated sharing of one bit-slice: this party's two components (W words each). */
@@ -355,15 +355,17 @@ async function pairRound(ctx: Context, sVal: U64 | undefined, xVal: U64 | undefi
     const TH = slices(T, q, q);
     const THL = slices(T, 2 * q, q);
     const G = out.subarray(0, qW);
+    const tmp = scratch(ctx, 'pair.tmp', qW); // temporaries: used before this function returns
     k.and(TH, x.XH, G);
-    k.xor(G, k.and(THL, x.XL), G);
-    k.xor(G, k.and(TL, x.XHL), G);
+    k.xor(G, k.and(THL, x.XL, tmp), G);
+    k.xor(G, k.and(TL, x.XHL, tmp), G);
     if (nP > 0) {
       const P = out.subarray(qW, qW + nP * W);
       const r = (a: U64) => a.subarray(W, qW); // pairs 1..q-1
+      const t2 = tmp.subarray(0, nP * W);
       P.set(r(THL));
-      k.xor(P, k.and(r(TH), r(x.XL)), P);
-      k.xor(P, k.and(r(TL), r(x.XH)), P);
+      k.xor(P, k.and(r(TH), r(x.XL), t2), P);
+      k.xor(P, k.and(r(TL), r(x.XH), t2), P);
       if (withLocal) k.xor(P, r(x.XHL), P);
     }
     if (odd) k.and(slices(T, 3 * q, 1), x.xLeft!, out.subarray((q + nP) * W));
