@@ -54,7 +54,7 @@ describe('frame codec', () => {
       const s = new FrameSealer(key, SID);
       const o = new FrameOpener(key, SID, 1 << 20);
       for (const payload of [new BigUint64Array(1000).map((_, i) => BigInt(i) << 40n), new Uint8Array(777).map((_, i) => i)]) {
-        const msgs = s.sealParts({ kind: 'data', step: 'big', payload }, 256);
+        const msgs = [...s.sealParts({ kind: 'data', step: 'big', payload }, 256)];
         expect(msgs.length).toBe(Math.ceil(payload.byteLength / 256));
         const opened = msgs.map((m) => o.open(cat(m)));
         expect(opened.slice(0, -1).every((x) => x === null)).toBe(true);
@@ -62,11 +62,11 @@ describe('frame codec', () => {
       }
       // declared total over the limit: refused at the first part, before allocating
       const small = new FrameOpener(key, SID, 1000);
-      const big = new FrameSealer(key, SID).sealParts({ kind: 'data', step: 'x', payload: new Uint8Array(2000) }, 500);
+      const big = [...new FrameSealer(key, SID).sealParts({ kind: 'data', step: 'x', payload: new Uint8Array(2000) }, 500)];
       expect(() => small.open(cat(big[0]))).toThrow(/MPC_ERR_FRAME_TOO_LARGE/);
       // a part without its head, and a head followed by another kind
       const s2 = new FrameSealer(key, SID);
-      const parts = s2.sealParts({ kind: 'data', step: 'x', payload: new Uint8Array(100) }, 40);
+      const parts = [...s2.sealParts({ kind: 'data', step: 'x', payload: new Uint8Array(100) }, 40)];
       const o2 = new FrameOpener(key, SID, 1 << 20);
       expect(o2.open(cat(parts[0]))).toBeNull();
       const o3 = new FrameOpener(key, SID, 1 << 20);
@@ -110,7 +110,7 @@ describe('frame codec', () => {
     const sealedSealer = new FrameSealer(KEY, SID);
     const valid = (sealer: FrameSealer): Uint8Array => {
       const n = r() % 64;
-      if (r() % 4 === 0) return cat(sealer.sealParts({ kind: 'data', step: 'p', payload: new BigUint64Array(n + 8) }, 16)[0]);
+      if (r() % 4 === 0) return cat(sealer.sealParts({ kind: 'data', step: 'p', payload: new BigUint64Array(n + 8) }, 16).next().value as Buffer[]);
       const f: Frame =
         r() % 2 ? { kind: 'data', step: `s${r() % 5}`, payload: new BigUint64Array(n).map(() => BigInt(r())) } : { kind: 'abort', code: 'MPC_ERR_PROTOCOL', message: 'm' };
       return cat(sealer.seal(f));
