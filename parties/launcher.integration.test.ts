@@ -131,6 +131,25 @@ describe('launcher + WebSocket parties in three processes', () => {
   });
 });
 
+describe('launcher timeout', () => {
+  it('kills every child after timeoutMs and rejects with MPC_ERR_TIMEOUT', async () => {
+    const pids: number[] = [];
+    const t0 = Date.now();
+    const e = await runLocalParties({
+      ...opts,
+      timeoutMs: 4000,
+      jobModule: 'parties/testing-jobs.ts#ticker',
+      jobArgs: { rounds: 1_000_000, pauseMs: 5 },
+      onSpawn: (_p, child) => void pids.push(child.pid ?? 0),
+    } as never).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(PartiesFailedError);
+    expect((e as PartiesFailedError).code).toBe('MPC_ERR_TIMEOUT');
+    expect((e as PartiesFailedError).outcomes.every((o) => o.killed)).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+  });
+});
+
 describe('mpcache CLI configuration errors', () => {
   const entry = cliEntry();
   const run = (...args: string[]) => spawnSync(process.execPath, [...childExecArgv(entry), entry, ...args], { encoding: 'utf8', timeout: 30_000 });

@@ -191,7 +191,11 @@ export async function runLocalPartiesSettled(opts: LocalPartiesTestOptions): Pro
         }
       });
     };
-    const timeout = setTimeout(killAll, timeoutMs);
+    let timedOut = false;
+    const timeout = setTimeout(() => {
+      timedOut = true;
+      killAll();
+    }, timeoutMs);
 
     for (const i of [0, 1, 2] as PartyId[]) {
       const pp = opts.perParty?.[i];
@@ -222,7 +226,11 @@ export async function runLocalPartiesSettled(opts: LocalPartiesTestOptions): Pro
               ? undefined
               : {
                   code: killed[i] ? 'MPC_ERR_TIMEOUT' : 'MPC_ERR_PEER_CLOSED',
-                  message: killed[i] ? `party ${i} was killed by the launcher` : `party ${i} exited with ${signal ?? `code ${code}`} without reporting a result`,
+                  message: killed[i]
+                    ? timedOut
+                      ? `party ${i} was killed by the launcher after the run timeout of ${timeoutMs} ms`
+                      : `party ${i} was killed by the launcher ${graceMs} ms after another party failed`
+                    : `party ${i} exited with ${signal ?? `code ${code}`} without reporting a result`,
                   party: i,
                 };
         outcomes[i] = {
