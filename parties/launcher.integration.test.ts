@@ -52,7 +52,7 @@ describe('launcher + WebSocket parties in three processes', () => {
     try {
       const wrong = join(dir, 'wrong.key');
       writeKeyFile(wrong, generateIdentity());
-      const e = await runLocalParties({ ...opts, jobModule: SELFTEST, perParty: [undefined, { keyPath: wrong }] } as never).catch((x: unknown) => x);
+      const e = await runLocalParties({ ...opts, jobModule: SELFTEST, perParty: [undefined, { keyPath: wrong }] }).catch((x: unknown) => x);
       expect(e).toBeInstanceOf(PartiesFailedError);
       const outcomes = (e as PartiesFailedError).outcomes;
       // no party waits for the handshake timeout: the failure spreads at once
@@ -141,7 +141,7 @@ describe('launcher timeout', () => {
       jobModule: 'parties/testing-jobs.ts#ticker',
       jobArgs: { rounds: 1_000_000, pauseMs: 5 },
       onSpawn: (_p, child) => void pids.push(child.pid ?? 0),
-    } as never).catch((x: unknown) => x);
+    }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(PartiesFailedError);
     expect((e as PartiesFailedError).code).toBe('MPC_ERR_TIMEOUT');
     expect((e as PartiesFailedError).outcomes.every((o) => o.killed)).toBe(true);

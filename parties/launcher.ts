@@ -262,8 +262,8 @@ export async function runLocalPartiesSettled(opts: LocalPartiesTestOptions): Pro
   }
 }
 
-/** Run a job on three local party processes; see the file comment. */
-export async function runLocalParties(opts: LocalPartiesOptions): Promise<LocalPartiesResult> {
+/** Run a job on three local party processes; see the file comment. (Test hooks are optional.) */
+export async function runLocalParties(opts: LocalPartiesOptions | LocalPartiesTestOptions): Promise<LocalPartiesResult> {
   const { outcomes, wallMs } = await runLocalPartiesSettled(opts);
   const failed = outcomes.filter((o) => !o.ok).sort((a, b) => a.exitMs - b.exitMs);
   if (failed.length > 0) {
