@@ -5,30 +5,32 @@
  * base than (1 + x/256)):
  *   c = [x >= -14]                                   one batched comparison (ltz of x + 14)
  *   u = c * x                                        ONE mul (bit times value, no truncation)
- *   t = u / 32,  a = u * q3,  b = u * q4             ONE truncation of [u*E1, u*E3, u*E4]
+ *   t = u / 16,  a = u * q3,  b = u * q4             ONE truncation of [u*E1, u*E3, u*E4]
  *                                                    (E = public integers, q = E / 2^f)
  *   t^2, t*b                                         ONE mulFixed
  *   T = t^2 * (a + t*b) = c3 t^3 + c4 t^4            ONE mul (kept at scale 2f, no truncation)
  *   P = c + c1 t + c2 t^2 + T                         summed at scale 2f, ONE truncation
- *   exp(x) ~ P^32                                    5 squarings (mulFixed)
- * P(t) = 1 + c1 t + ... + c4 t^4 is a relative-minimax fit of e^t on [-14/32, 0]
- * (protocols/fit/fit-nonlinear.ts: relative error 3.0e-7, so P^32 is within 1e-5 relative);
- * c3 = 32 E3 / 2^f and c4 = 32 E4 / 2^f carry the constants' rounding (< 6e-5 absolute,
- * relative effect on exp < 2e-4 * (|x|/14)^3). Where c = 0 every term is 0, so the result is
+ *   exp(x) ~ P^16                                    4 squarings (mulFixed)
+ * P(t) = 1 + c1 t + ... + c4 t^4 is a relative-minimax fit of e^t on [-14/16, 0]
+ * (protocols/fit/fit-nonlinear.ts: relative error 9.6e-6, so P^16 is within 1.6e-4 relative);
+ * c3 = 16 E3 / 2^f and c4 = 16 E4 / 2^f carry the constants' rounding (< 3.1e-5 absolute,
+ * relative effect on exp < 4e-4 * (|x|/14)^3). Where c = 0 every term is 0, so the result is
  * exactly 0 (and no intermediate value can be large, whatever x is). exp(0) = 1 exactly.
  * Fixed-point error: each truncation is within one unit (2^-f) and the squarings amplify
- * the base's error at most 32-fold: |error| <= 3e-4 on [-14, 0] at f = 18 (measured max
- * ~2.6e-4 near 0, where exp ~ 1). Truncation failure (ABY3, probability |v|/2^64 for the
+ * the base's error at most 16-fold: |error| <= 3e-4 on [-14, 0] at f = 18 (float64
+ * simulation max ~1.5e-4; softmax built on it ~1.5e-4 per probability). (5 squarings of a
+ * fit on [-14/32, 0] measured about the same error for one more round: 4 is the optimum;
+ * 3 squarings reach ~1e-3.) Truncation failure (ABY3, probability |v|/2^64 for the
  * value v being truncated): every truncated value here is below 2^36 (values <= 1 at scale
- * 2f), so < 2^-28 per truncation, 8 truncations per element.
+ * 2f), so < 2^-28 per truncation, 7 truncation rounds per element.
  *
  * Inputs must be <= 0 (the result for x > 0 is not e^x beyond ~x = 0.1 and grows out of
  * range for large x). Inputs below -14 (any magnitude that fits the ring) give exactly 0.
  *
- * Cost (n elements): rounds = ltz + 2 + 2 + 1 + 1 + 5*2 = ltz + 16 = 24 (opts.bitWidth shrinks ltz).
- * Bytes sent per element: 9 products (mul / mulFixed: 8 bytes from every party) and 4
+ * Cost (n elements): rounds = ltz + 2 + 2 + 1 + 1 + 4*2 = ltz + 14 (opts.bitWidth shrinks ltz).
+ * Bytes sent per element: 8 products (mul / mulFixed: 8 bytes from every party) and 4
  * stand-alone truncations (8 bytes from one party, the role rotating over chunks in mul.ts):
- * mean per party ltz + 72 + 32/3 = ltz + 82.7 (~ 119 at n = 4096).
+ * mean per party ltz + 64 + 32/3 = ltz + 74.7 (~ 106 with the 7-round ltz).
  *
  * Reveals nothing: it is a fixed composition of ltz, mul, mulFixed and trunc, whose
  * messages are each masked by fresh zero sharings / pairwise PRG words the receiver lacks
@@ -41,10 +43,10 @@ import { mul, mulFixed, trunc } from './mul.js';
 import { ArithShare } from './types.js';
 import { encodeConst, scaledRows, stack, unstack } from './batching.js';
 
-/** exp(t) - 1 ~ sum_k EXP_POLY[k-1] t^k on [-14/32, 0] (relative minimax, fit-nonlinear.ts). */
-export const EXP_POLY: readonly number[] = [0.99998005533269674, 0.49957211592169104, 0.16375053308547421, 0.033608021089287558];
+/** exp(t) - 1 ~ sum_k EXP_POLY[k-1] t^k on [-14/16, 0] (relative minimax, fit-nonlinear.ts). */
+export const EXP_POLY: readonly number[] = [0.99970272952029549, 0.49691371529195649, 0.15625985257477495, 0.027019313431930012];
 /** exp(x) = P(x / 2^EXP_SQUARINGS) ^ (2^EXP_SQUARINGS) */
-export const EXP_SQUARINGS = 5;
+export const EXP_SQUARINGS = 4;
 /** inputs below this are clipped to exp = 0 */
 export const EXP_CLIP = -14;
 

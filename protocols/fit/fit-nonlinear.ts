@@ -2,8 +2,8 @@
  * Offline fits of the polynomial constants in protocols/exp.ts and protocols/activations.ts.
  * Run: npx tsx protocols/fit/fit-nonlinear.ts   (prints the constants and their errors)
  *
- * - exp: e^t on [-14/32, 0] by 1 + c1 t + c2 t^2 + c3 t^3 + c4 t^4 (constant pinned to 1 so
- *   exp(0) = 1 exactly), minimax in RELATIVE error; exp(x) = P(x/32)^32.
+ * - exp: e^t on [-14/16, 0] by 1 + c1 t + c2 t^2 + c3 t^3 + c4 t^4 (constant pinned to 1 so
+ *   exp(0) = 1 exactly), minimax in RELATIVE error; exp(x) = P(x/16)^16.
  * - silu ("fit" variant): silu(x) = relu(x) + g(|x|) with g(t) = -t / (1 + e^t); g by a
  *   degree-5 polynomial on [0, 8] (minimax absolute), g = 0 beyond 8.
  * - gelu ("fit" variant): gelu(x) = relu(x) + h(|x|) with h(t) = -t * Phi(-t); h by a
@@ -17,8 +17,8 @@ function show(name: string, coeffs: readonly number[], err: number): void {
   console.log(`${name}: [${coeffs.map((c) => c.toPrecision(17)).join(', ')}]  max error ${err.toExponential(3)}`);
 }
 
-const expFit = minimaxFit((t) => Math.exp(t) - 1, -14 / 32, 0, [1, 2, 3, 4], (t) => Math.exp(-t));
-show('exp P(t) - 1, t in [-14/32, 0], relative', expFit.coeffs, expFit.maxError);
+const expFit = minimaxFit((t) => Math.exp(t) - 1, -14 / 16, 0, [1, 2, 3, 4], (t) => Math.exp(-t));
+show('exp P(t) - 1, t in [-14/16, 0], relative', expFit.coeffs, expFit.maxError);
 
 const siluFit = minimaxFit((t) => -t / (1 + Math.exp(t)), 0, 8, [0, 1, 2, 3, 4, 5]);
 show('silu g(t) on [0, 8]', siluFit.coeffs, siluFit.maxError);
