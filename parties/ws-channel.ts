@@ -89,6 +89,8 @@ interface Link {
   /** frames being opened or handled off the arrival path, in order */
   rx: Promise<void>;
   rxPending: number;
+  /** bytes of the frames in `rx` (bounded by maxBufferedBytes) */
+  rxBytes: number;
   /** messages being sealed, sent in order */
   tx: Promise<void>;
   txPending: number;
@@ -399,6 +401,7 @@ export class WsChannel extends QueuedChannel {
       peer: keys.peer,
       rx: Promise.resolve(),
       rxPending: 0,
+      rxBytes: 0,
       tx: Promise.resolve(),
       txPending: 0,
       ws,
@@ -473,14 +476,14 @@ export class WsChannel extends QueuedChannel {
     if (key !== null && bytes.byteLength >= OFFLOAD_BYTES) {
       // a large sealed frame: open it on a worker thread, handle it in sequence order
       const opened = this.cryptoPool().open(key, plan.nonce, bytes.subarray(0, PREFIX_BYTES), bytes, PREFIX_BYTES, bytes.byteLength - PREFIX_BYTES - TAG_BYTES);
-      this.inOrder(link, opened, (plain) => {
+      this.inOrder(link, bytes.byteLength, opened, (plain) => {
         if (plain === null) throw new MpcError('MPC_ERR_TAMPER', `frame ${plan.seq} failed authentication (tampered or wrong key)`);
         return link.opener.finish(plan, plain.subarray(0, plan.envLen), plain.subarray(plan.envLen));
       });
       return;
     }
     if (link.rxPending > 0) {
-      this.inOrder(link, Promise.resolve(null), () => this.openHere(link, plan));
+      this.inOrder(link, bytes.byteLength, Promise.resolve(null), () => this.openHere(link, plan));
       return;
     }
     let f: Frame | null;
@@ -500,13 +503,19 @@ export class WsChannel extends QueuedChannel {
   }
 
   /** Run `then(result)` after every earlier frame of this link was handled. */
-  private inOrder<T>(link: Link, work: Promise<T>, then: (r: T) => Frame | null): void {
+  private inOrder<T>(link: Link, size: number, work: Promise<T>, then: (r: T) => Frame | null): void {
     link.rxPending++;
+    link.rxBytes += size;
+    if (link.rxBytes > this.options.maxBufferedBytes) {
+      this.fail(this.err('MPC_ERR_BUFFER_FULL', `more than ${this.options.maxBufferedBytes} bytes from party ${link.peer} waiting to be opened`, link.peer));
+      return;
+    }
     const seq = link.opener.sequence - 1;
     link.rx = link.rx
       .then(() => work)
       .then((r) => {
         link.rxPending--;
+        link.rxBytes -= size;
         if (this.shutDown) return;
         this.handleFrame(link, then(r), seq);
       })
