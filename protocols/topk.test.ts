@@ -121,4 +121,22 @@ describe('topk', () => {
     const ref = refTopk(X, 6, 30, 4);
     for (let r = 0; r < 6; r++) for (let t = 0; t < 4; t++) expect(Number(res[0][r * 4 + t])).toBe(ref[r][t]);
   });
+
+  it('mask option: the 0/1 membership of the top k equals the reference set (both methods, with and without one-hot rows)', async () => {
+    const rows = 4;
+    const n = 37;
+    const k = 9;
+    const x = makeRows(rows, n, 77);
+    const want = refTopk(x, rows, n, k);
+    for (const opts of [{ mask: true, oneHot: false }, { mask: true }, { mask: true, method: 'argmax' as const }]) {
+      const [got] = await runTrio(async (ctx) => {
+        const r = await topk(ctx, await share(ctx, 0, [rows, n], x), k, opts);
+        return reveal(ctx, r.mask!);
+      });
+      for (let r = 0; r < rows; r++) {
+        const set = new Set(want[r]);
+        for (let j = 0; j < n; j++) expect(got!.data[r * n + j], `${JSON.stringify(opts)} row ${r} col ${j}`).toBe(set.has(j) ? 1n : 0n);
+      }
+    }
+  });
 });

@@ -39,14 +39,20 @@ import type { Context } from './context.js';
 import { argmax } from './compare.js';
 import { msbSliced } from './boolean.js';
 import { publicComponents, revealBool } from './sharing.js';
-import { type ShuffleHandle, shuffle, unshuffleOneHot } from './shuffle.js';
-import { ArithShare, BoolShare, shapeSize } from './types.js';
+import { type ShuffleHandle, shuffle, unshuffleOneHot, unshufflePublic } from './shuffle.js';
+import { ArithShare, BoolShare, PublicTensor, shapeSize } from './types.js';
 
 export interface TopkOptions {
   /** 'shuffle' (default) or 'argmax' */
   readonly method?: 'shuffle' | 'argmax';
   /** compute the one-hot rows (default true) */
   readonly oneHot?: boolean;
+  /**
+   * also return `mask`: the 0/1 membership of the top k, [..., n] (default false). 'shuffle'
+   * method: one public unshuffle of n words per row (2 rounds, 8 B/element), instead of the
+   * k x n one-hot rows when only the chosen SET matters; 'argmax': the sum of the one-hot rows.
+   */
+  readonly mask?: boolean;
   /**
    * 'shuffle' method: promise that |x| < 2^(bitWidth-1) ring units (e.g. 31 for |x| < 2^12 at
    * f = 18); key comparisons then use bitWidth + ceil(log2 n) + 1 bits. Default: full width.
@@ -70,6 +76,8 @@ export interface TopkResult {
   readonly oneHot: ArithShare;
   /** public facts about the run ('shuffle' method; they are part of the transcript) */
   readonly stats?: TopkStats;
+  /** with opts.mask: [..., n] 0/1 (scale 0), 1 at the top-k positions */
+  readonly mask?: ArithShare;
 }
 
 /** all pairs are compared in segments of at most this many elements */
@@ -93,10 +101,27 @@ export async function topk(ctx: Context, x: ArithShare, k: number, opts: TopkOpt
   if (opts.bitWidth !== undefined && (!Number.isInteger(opts.bitWidth) || opts.bitWidth < 2 || opts.bitWidth > 64)) {
     throw new RangeError(`topk: bitWidth must be an integer in [2, 64], got ${String(opts.bitWidth)}`);
   }
-  const r = method === 'shuffle' ? await topkShuffle(ctx, x.reshape([rows, n]), rows, n, k, wantHot, opts.bitWidth) : await topkArgmax(ctx, x.reshape([rows, n]), rows, n, k);
+  const wantMask = opts.mask === true;
+  const r = method === 'shuffle' ? await topkShuffle(ctx, x.reshape([rows, n]), rows, n, k, wantHot, opts.bitWidth, wantMask) : await topkArgmax(ctx, x.reshape([rows, n]), rows, n, k);
   const values = r.values.reshape([...lead, k]);
   const indices = r.indices.reshape([...lead, k]);
-  const base = r.stats === undefined ? { values, indices } : { values, indices, stats: r.stats };
+  let mask = r.mask;
+  if (wantMask && mask === undefined) {
+    // argmax method: the sum of the one-hot rows (local)
+    const m0 = new BigUint64Array(rows * n);
+    const m1 = new BigUint64Array(rows * n);
+    const h = r.oneHot!;
+    for (let q = 0; q < rows * k; q++) {
+      const row = Math.floor(q / k) * n;
+      for (let j = 0; j < n; j++) {
+        m0[row + j] += h.s0[q * n + j];
+        m1[row + j] += h.s1[q * n + j];
+      }
+    }
+    mask = new ArithShare([rows, n], m0, m1, 0);
+  }
+  const base0 = r.stats === undefined ? { values, indices } : { values, indices, stats: r.stats };
+  const base = mask === undefined ? base0 : { ...base0, mask: mask.reshape([...lead, n]) };
   if (!wantHot) return base;
   return { ...base, oneHot: r.oneHot!.reshape([...lead, k, n]) };
 }
@@ -106,6 +131,7 @@ interface Raw {
   indices: ArithShare;
   oneHot?: ArithShare;
   stats?: TopkStats;
+  mask?: ArithShare;
 }
 
 /** words of `src` at the given element positions (fast 32-bit copies) */
@@ -120,7 +146,7 @@ function pick(src: BigUint64Array, pos: Int32Array | Uint32Array): BigUint64Arra
   return out;
 }
 
-async function topkShuffle(ctx: Context, x: ArithShare, rows: number, n: number, k: number, wantHot: boolean, bitWidth: number | undefined): Promise<Raw> {
+async function topkShuffle(ctx: Context, x: ArithShare, rows: number, n: number, k: number, wantHot: boolean, bitWidth: number | undefined, wantMask = false): Promise<Raw> {
   const K = ctx.k;
   const N = rows * n;
   // 1. shuffle (value, index)
@@ -221,8 +247,15 @@ async function topkShuffle(ctx: Context, x: ArithShare, rows: number, n: number,
   const values = new ArithShare([rows, k], pick(sv.s0, sel), pick(sv.s1, sel), x.scale);
   const indices = new ArithShare([rows, k], pick(si.s0, sel), pick(si.s1, sel), 0);
   const stats = { iterations: perIteration.length, comparisons: perIteration };
-  if (!wantHot) return { values, indices, stats };
-  return { values, indices, oneHot: await oneHotOfPositions(ctx, handle, sel, rows, n, k), stats };
+  let mask: ArithShare | undefined;
+  if (wantMask) {
+    const member = new BigUint64Array(rows * n);
+    for (const q of sel) member[q] = 1n;
+    mask = await unshufflePublic(ctx, handle, new PublicTensor([rows, n], member, 0));
+  }
+  const extra = mask === undefined ? {} : { mask };
+  if (!wantHot) return { values, indices, stats, ...extra };
+  return { values, indices, oneHot: await oneHotOfPositions(ctx, handle, sel, rows, n, k), stats, ...extra };
 }
 
 async function oneHotOfPositions(ctx: Context, handle: ShuffleHandle, sel: Int32Array, rows: number, n: number, k: number): Promise<ArithShare> {
