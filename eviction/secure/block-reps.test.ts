@@ -52,14 +52,14 @@ describe('block representatives on shares', () => {
     }
   });
 
-  it('incremental appends equal a rebuild; one batched comparison per step (8 rounds at 32 bits)', async () => {
+  it('incremental appends equal a rebuild; one batched 32-bit comparison + one multiplication round per step', async () => {
     const nKv = 2;
     const hd = 4;
     const n0 = 29;
     const nAll = 70; // crosses level-2 and level-1 boundaries (32, 48, 64)
     const keys = keysOf(nKv, nAll, hd, 7);
     for (const eager of [false, true]) {
-      const [res] = await runTrio(async (ctx) => {
+      const [{ checks: res, stepRounds }] = await runTrio(async (ctx) => {
         const all = await share(ctx, 0, [nKv, nAll, hd], keys);
         let r = await buildBlockReps(ctx, slice(ctx, all, 0, n0, 1), 16);
         const checks: { n: number; opened: Float64Array[]; rounds: number; bytes: number; stale: boolean }[] = [];
@@ -70,14 +70,19 @@ describe('block representatives on shares', () => {
           const opened = t % 10 === 0 || t === nAll - 1 || t % 32 === 0 || t % 32 === 1 ? await openReps(ctx, r) : [];
           checks.push({ n: r.n, opened, rounds: c.rounds, bytes: c.bytesSent, stale: r.staleLast1 });
         }
-        return checks;
+        const ref = costOf(ctx);
+        const x = await share(ctx, 0, [2 * nKv * hd], onGrid(randFloats(2 * nKv * hd, -1, 1, 4), F));
+        const afterShare = costOf(ctx);
+        void ref;
+        await mul(ctx, await ltz(ctx, x, { bitWidth: 32 }), x);
+        return { checks, stepRounds: afterShare().rounds };
       });
       for (const c of res) {
         if (c.opened.length > 0) expectRepsMatch(c.opened, keys, nKv, nAll, c.n, hd, c.stale);
         const t = c.n - 1;
         // steps that open a level-2 block and neither close a stale level-1 block nor update eagerly: no comparison
         const compares = t % 16 !== 0 || (!eager && t % 32 === 0) || (eager && t % 32 !== 0);
-        expect(c.rounds).toBe(compares ? 8 : 0);
+        expect(c.rounds).toBe(compares ? stepRounds : 0);
         if (!eager) expect(c.stale).toBe(t % 32 !== 0);
       }
     }

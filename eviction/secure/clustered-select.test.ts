@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { twoLevelSelect } from '../plain/mpcache-oracle.js';
 import type { Context } from '../../protocols/context.js';
+import { msbSliced } from '../../protocols/boolean.js';
 import { matmul } from '../../protocols/mul.js';
 import { constant, reveal } from '../../protocols/sharing.js';
 import { onGrid, randFloats, share } from '../../protocols/test-util.js';
@@ -104,7 +105,7 @@ describe('two-level clustered selection on shares = the plaintext oracle', () =>
     check(inp, {}, await runSelect(inp, {}));
   });
 
-  it('cost: rounds = 1 (similarity matmul) + per top-k (3 + 8 iterations + 2); bytes = matmul + two top-k', async () => {
+  it('cost: rounds = 1 (similarity matmul) + per top-k (3 + (msb + 1) iterations + 2); bytes = matmul + two top-k', async () => {
     const n = 330;
     const H = 4;
     const nKv = 2;
@@ -122,13 +123,17 @@ describe('two-level clustered selection on shares = the plaintext oracle', () =>
       const cost = done();
       const mm = costOf(ctx);
       await matmul(ctx, constant(ctx, [nKv, H / nKv, hd], 0), constant(ctx, [nKv, hd, M1 + M2], 0));
-      return { cost, iters: sel.topkIterations!, matmul: mm() };
+      const matmulCost = mm();
+      const mc = costOf(ctx);
+      await msbSliced(ctx, constant(ctx, [64], 0, 0)); // rounds of one comparison batch (top-k's keys are full width)
+      return { cost, iters: sel.topkIterations!, matmul: matmulCost, msbRounds: mc().rounds };
     });
     const [it1, it2] = res[0].iters;
     expect(it1).toBeGreaterThan(0);
     expect(it2).toBeGreaterThan(0);
     for (const r of res) {
-      expect(r.cost.rounds).toBe(1 + (3 + 8 * it1 + 2) + (3 + 8 * it2 + 2));
+      // per top-k: shuffle 3 + per iteration (msb + 1 opening) + 2 (unshuffle of the mask / the one-hot rows)
+      expect(r.cost.rounds).toBe(1 + (3 + (r.msbRounds + 1) * it1 + 2) + (3 + (r.msbRounds + 1) * it2 + 2));
       expect(r.matmul.bytesSent).toBe(8 * H * (M1 + M2));
       // top-k per element: shuffle 32 + one-hot <= 16 per one-hot element + comparisons (<= n^2 / 2 per row, <= 48 bytes each)
       const topkBound = (m: number, k: number) => H * (32 * m + 16 * k * m + 48 * (m * (m - 1)) / 2);

@@ -8,7 +8,8 @@
  *    the order and the ties. One matmul round for both levels: nHeads * (M1 + M2) outputs.
  * 2. Level 1: forced blocks (first, last) are selected publicly; the free ones are the secure
  *    top-(k1 - |forced|) among the other blocks (protocols/topk.ts: ties to the lower index,
- *    like the oracle). The chosen set as a secret 0/1 mask = the sum of the top-k one-hot rows.
+ *    like the oracle). Only the chosen SET matters here: top-k's 0/1 membership mask (one
+ *    unshuffle of M1 words per row, not k1 x M1 one-hot rows).
  * 3. Level 2: candidates are the children of chosen level-1 blocks. A non-candidate's score is
  *    lowered by P = 2^(60 - ceil(log2 M2)) ring units (local: (mask - 1) * P added), so it
  *    ranks below every candidate as long as |s| < P / 2, i.e. |q . (a r_max + (d-a) r_min)| <
@@ -22,9 +23,9 @@
  * What it reveals: nothing. The top-k sizes and forced blocks follow from the public cache
  * length and parameters (mpcache-params.ts dynamicPlan).
  *
- * Cost: 1 matmul round (8 bytes per similarity per party) + topk(nHeads x M1, free1) +
- * topk(nHeads x M2, free2); a level whose choice is forced entirely (free = 0 or all) skips
- * its top-k.
+ * Cost: 1 matmul round (8 bytes per similarity per party) + topk(nHeads x M1, free1, mask) +
+ * topk(nHeads x M2, free2, one-hot rows); a level whose choice is forced entirely (free = 0 or
+ * all) skips its top-k.
  */
 import type { Context } from '../../protocols/context.js';
 import { add, concat, mulPublicInt, slice, subPublic, sumAxis, transpose, withScale } from '../../protocols/linear.js';
@@ -98,9 +99,9 @@ export async function selectBlocks(ctx: Context, p: SecureMpCacheParams, q: Arit
   let chosen1: ArithShare; // [nHeads, G1] 0/1, scale 0
   let it1 = 0;
   if (need1) {
-    const t1 = await topk(ctx, s1!, l1.free);
+    const t1 = await topk(ctx, s1!, l1.free, { oneHot: false, mask: true }); // only the chosen SET matters at level 1
     it1 = t1.stats?.iterations ?? 0;
-    mask1 = oneHotMask(ctx, t1.oneHot);
+    mask1 = t1.mask!;
     const pieces: ArithShare[] = [];
     if (l1.lo > 0) pieces.push(constant(ctx, [nHeads, l1.lo], 1, 0));
     pieces.push(mask1);

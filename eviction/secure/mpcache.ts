@@ -5,7 +5,7 @@
  * - afterPrefill: look-once static eviction (static-eviction.ts; public budget, 30% default)
  *   and the block representatives of the kept cache (block-reps.ts).
  * - onAppend: the new token updates its own block's representatives (one max and one min
- *   comparison per dimension, batched: 9 rounds).
+ *   comparison per dimension, batched: one 32-bit comparison round trip and one multiplication).
  * - attend (the efficient path): two-level clustered selection (clustered-select.ts) and
  *   attention over the selected blocks only (sparse-attention.ts selectedAttention).
  *   selectForStep (the generic hook) returns the selected keys and values themselves
@@ -22,10 +22,12 @@
  * Cost of one decode step of one layer over a cache of n tokens (G1, G2, M1 = G1 - 2,
  * M2 = G2 - 2, free1, free2 from mpcache-params.ts dynamicPlan; S = total2 * block2 tokens
  * gathered; words are 8 bytes, per party):
- *   representatives   8 rounds (7 for the 32-bit ltz + 1 mul), 2 nKv hd comparisons + 2 nKv hd
- *                     words (0 when the token opens a new level-2 block and closes nothing);
+ *   representatives   one 32-bit ltz + one mul round,
+ *                     2 nKv hd comparisons + 2 nKv hd words (nothing when the token opens a new
+ *                     level-2 block and closes no level-1 block);
  *   selection         1 round and nHeads (M1 + M2) words (similarities), then the two top-k
- *                     (protocols/topk.ts: 3 + 8 iterations + 2 rounds each);
+ *                     (protocols/topk.ts: 3 + (msb + 1) x iterations + 2 rounds each; level 1
+ *                     returns the chosen set as a mask, level 2 one-hot rows);
  *   attention         1 (q K^T: nHeads n words) + 2 (gather + truncation: ~nHeads S words)
  *                     + softmax over nHeads x S + 1 (scatter: nHeads G2 block2 words)
  *                     + 2 (. V: nHeads hd words) rounds.
