@@ -5,7 +5,8 @@
  *
  * build (once, after prefill): pad the last block with a copy of one of its own rows (a
  * neutral element for max/min, so padding never enters a representative), then a tournament
- * max over each block's rows for [K; -K] together: ceil(log2 block2) levels of 9 rounds, plus
+ * max over each block's rows for [K; -K] together: ceil(log2 block2) levels (one comparison
+ * and one multiplication round each), plus
  * one level for level 1 (the max/min of each pair of level-2 children).
  *
  * append (every decode step, the new token only touches its own block):
@@ -16,8 +17,8 @@
  *   (that block is forced in), so it is left stale and recomputed from its two children only
  *   when the block closes (one max and one min per dimension, at the step that opens the next
  *   level-1 block, when level 2 needs no comparison). Either way a step costs at most one
- *   batched comparison of 2 * nKv * hd (eager: up to 4 * nKv * hd) elements (ltz, 8 rounds)
- *   and one multiplication round for the selects: 9 rounds.
+ *   batched comparison (ltz) of 2 * nKv * hd (eager: up to 4 * nKv * hd) elements and one
+ *   multiplication round for the selects.
  *
  * What it reveals: nothing (comparisons and multiplications only; compare.ts, mul.ts).
  */
