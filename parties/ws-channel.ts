@@ -423,8 +423,12 @@ export class WsChannel extends QueuedChannel {
     ws.on('close', (code: number, reason: Buffer) => {
       link.closed = true;
       const why = `connection to party ${link.peer} closed (code ${code}${reason.length ? `, ${reason.toString('utf8').slice(0, 100)}` : ''})`;
-      if (link.byeReceived) this.peerGone(link.peer, this.err('MPC_ERR_PEER_CLOSED', `party ${link.peer} closed the session; ${why}`, link.peer));
-      else this.fail(this.err('MPC_ERR_PEER_CLOSED', why, link.peer));
+      // frames that arrived before the close may still be opening on worker threads (the
+      // peer's `bye` among them): judge the close only once they have all been handled
+      void link.rx.then(() => {
+        if (link.byeReceived) this.peerGone(link.peer, this.err('MPC_ERR_PEER_CLOSED', `party ${link.peer} closed the session; ${why}`, link.peer));
+        else this.fail(this.err('MPC_ERR_PEER_CLOSED', why, link.peer));
+      });
     });
     this.sendFrame(link, { kind: 'seed', seed: this.mySeed });
     for (const m of leftover) this.onFrame(link, m);
@@ -651,9 +655,12 @@ export class WsChannel extends QueuedChannel {
     if (inSetup && abortError) this.lingerError = abortError; // late connections get a reject from now on
     else this.closeServer();
     // frames still being sealed go out first (the peer would see a sequence gap otherwise)
+    // (an orderly close waits for them as long as a receive may wait: the last message of a
+    // session can be large, and dropping it would fail the peer; an abort waits briefly)
+    const graceMs = abortError ? CLOSE_GRACE_MS : Math.max(CLOSE_GRACE_MS, this.recvTimeoutMs);
     if ([...this.links.values()].some((l) => l.txPending > 0)) {
       let t: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all([...this.links.values()].map((l) => l.tx)), new Promise((r) => (t = setTimeout(r, CLOSE_GRACE_MS)))]);
+      await Promise.race([Promise.all([...this.links.values()].map((l) => l.tx)), new Promise((r) => (t = setTimeout(r, graceMs)))]);
       clearTimeout(t);
     }
     const closing: Promise<void>[] = [];
@@ -683,10 +690,11 @@ export class WsChannel extends QueuedChannel {
       closing.push(
         new Promise<void>((resolve) => {
           if (ws.readyState === WebSocket.CLOSED) return resolve();
+          // queued data goes out before the close frame; give a slow reader time to drain it
           const t = setTimeout(() => {
             ws.terminate();
             resolve();
-          }, CLOSE_GRACE_MS);
+          }, graceMs);
           ws.once('close', () => {
             clearTimeout(t);
             resolve();
