@@ -173,7 +173,9 @@ export function spliceIntoReadme(suite: SuiteName, markdown: string, readmePath 
   const a = text.indexOf(open);
   const b = text.indexOf(close);
   if (a < 0 || b < a) return false;
-  writeFileSync(readmePath, `${text.slice(0, a + open.length)}\n${markdown.trimEnd()}\n${text.slice(b)}`);
+  // the report's own headings sit under the README's section heading (###): demote them
+  const body = markdown.trimEnd().replace(/^(#{1,3}) /gm, (_m, h: string) => `${'#'.repeat(Math.min(6, h.length + 3))} `);
+  writeFileSync(readmePath, `${text.slice(0, a + open.length)}\n${body}\n${text.slice(b)}`);
   return true;
 }
 
