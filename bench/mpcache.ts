@@ -15,7 +15,8 @@
  *             GPT-2), the other L - C reuse it (no representatives, no top-k), so
  *             cost(mpcache) = (C * cost(noshare) + (L - C) * cost(reuse)) / L, for latency,
  *             bytes and rounds alike.
- * Dimensions: GPT-2 small (12 heads x 64, 12 layers) and LLaMA-7B (32 heads x 128, 32 layers).
+ * Dimensions: GPT-2 small (12 heads x 64, 12 layers) and LLaMA-7B (32 heads x 128, 32 layers),
+ * N = 512, 1024, 2048, 4096, 8192.
  * Latency: median over the repetitions on party 0 (the parties run in lockstep). Bytes:
  * payload bytes SENT per party, mean of the three parties. Rounds: communication rounds.
  * Every run also checks the revealed outputs against float64 (the same selection rules,
@@ -25,7 +26,7 @@
  * Also the paper's harness: one whole decode step of a GPT-2-small-dimension model after a
  * 512-token prompt through the secure decoder (full vs mpcache; one warm-up and one measured
  * step each).
- * Args: `--quick` (N = 512, 1024 only; 4-layer model step), `--max-n 8192` (include N = 8192),
+ * Args: `--quick` (N = 512, 1024 only; 4-layer model step), `--max-n 4096` (stop at N = 4096),
  * `--n 1024,4096` (these N only), `gpt2` / `llama7b` (one model only), `--no-model` (skip the
  * whole-step harness), `--model-noshare` (add mpcache-noshare to it).
  */
@@ -99,7 +100,7 @@ const mb = (b: number): number => Math.round((b / 2 ** 20) * 1000) / 1000;
 export default async function mpcacheBench(opts: BenchOptions): Promise<BenchResult> {
   const quick = opts.quick === true;
   const maxIdx = opts.args.indexOf('--max-n');
-  const maxN = maxIdx >= 0 ? Number(opts.args[maxIdx + 1]) : quick ? 1024 : 4096;
+  const maxN = maxIdx >= 0 ? Number(opts.args[maxIdx + 1]) : quick ? 1024 : 8192;
   const onlyDims = DIMS.filter((d) => opts.args.includes(d.key));
   const dimsList = onlyDims.length > 0 ? onlyDims : DIMS;
   const nIdx = opts.args.indexOf('--n');
