@@ -15,7 +15,9 @@
  *    the cache length). Prefill time is reported where a prefill ran.
  * Figures: s260k_tokens_per_s_ctx256 (target >= 3), gpt2dims_s_per_token_ctx512 (target <= 2),
  * plus per-context ms/token and bytes/token per party.
- * Args: `--quick` (stories260K at 64 only, 2 steps, no GPT-2), `--no-gpt2`, `--steps N`.
+ *  - the project's default model (models/default, what `npm run demo` runs) at contexts 64 / 256:
+ *    `default_model_private_tokens_per_s` is its tokens/s at 256 (issue #8's target >= 2).
+ * Args: `--quick` (stories260K at 64 only, 2 steps, no GPT-2), `--no-gpt2`, `--no-default`, `--steps N`.
  */
 import { existsSync } from 'node:fs';
 import { runLocalParties } from '../parties/launcher.js';
@@ -73,6 +75,8 @@ function collect(runs: readonly Run[], rows: Record<string, string | number>[], 
       figures[`${r.key}_rounds_per_token_ctx${ctxLen}`] = per[0].roundsPerToken;
       if (!per[0].synthetic) figures[`${r.key}_prefill_s_ctx${ctxLen}`] = Math.max(...per.map((p) => p.prefillMs)) / 1000;
       if (r.key === 's260k') figures[`s260k_tokens_per_s_ctx${ctxLen}`] = 1000 / ms;
+      if (r.key === 'default') figures[`default_tokens_per_s_ctx${ctxLen}`] = 1000 / ms;
+      if (r.key === 'default' && ctxLen === 256) figures.default_model_private_tokens_per_s = 1000 / ms;
       if (r.key === 'gpt2dims') figures[`gpt2dims_s_per_token_ctx${ctxLen}`] = ms / 1000;
     }
   }
@@ -98,6 +102,14 @@ export default async function generationBench(opts: BenchOptions): Promise<Bench
   } else {
     notes.push(`stories260K not found at ${s260}: its rows are skipped`);
   }
+  const dflt = join(repoRoot(), 'models', 'default');
+  if (existsSync(join(dflt, 'model.safetensors')) && !opts.args.includes('--no-default')) {
+    // the project's own default model (what `npm run demo` runs): issue #8's private speed figure
+    const config: ModelConfig = (await loadWeights(dflt)).config;
+    runs.push(await run('default model (models/default)', 'default', { model: { path: dflt }, config, contexts: quick ? [64] : [64, 256], steps }, notes));
+  } else {
+    notes.push(`the default model was not found at ${dflt}: its rows are skipped`);
+  }
   if (!quick && !opts.args.includes('--no-gpt2')) {
     const config: ModelConfig = { ...GPT2_SMALL_DIMS, maxSeqLen: 2048 };
     runs.push(
@@ -114,7 +126,7 @@ export default async function generationBench(opts: BenchOptions): Promise<Bench
   collect(runs, rows, figures);
   notes.push(
     'decode step = forward pass of one token + secure argmax over the vocabulary + reveal of the index to P1; ms/token is the slowest party, bytes are payload bytes sent by each party',
-    'targets: s260k_tokens_per_s_ctx256 >= 3, gpt2dims_s_per_token_ctx512 <= 2',
+    'targets: s260k_tokens_per_s_ctx256 >= 3, gpt2dims_s_per_token_ctx512 <= 2, default_model_private_tokens_per_s >= 2',
   );
   return { title: `Private generation, three processes over encrypted WebSockets (${steps} decode steps per context)`, rows, figures, notes };
 }
