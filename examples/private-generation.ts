@@ -9,7 +9,7 @@ import { defaultModelPath, loadModelOrRandom, loadTokenizerOrBytes, runInProcess
 const path = defaultModelPath(); // models/default/, else ../shared/models/stories260K, else a random model
 const weights = await loadModelOrRandom(path); // only P0 uses these
 const tokenizer = await loadTokenizerOrBytes(path, weights.config.vocabSize); // public
-const prompt = tokenizer.encode('Once upon a time', { bos: true }); // only P1 uses this
+const prompt = tokenizer.encode('A list is a', { bos: true }); // only P1 uses this
 
 const [, user] = await runInProcess(async (ctx) => {
   const model = await shareModel(ctx, weights.config, ctx.party === 0 ? weights : undefined);

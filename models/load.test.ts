@@ -30,6 +30,12 @@ describe('models/index.ts: format detection', () => {
       const t = await models.loadTokenizer(p, p.endsWith('.bin') ? pieces.length : undefined);
       expect(t.encode('hi hi', { bos: true })).toEqual([1, pieces.indexOf(' hi'), pieces.indexOf(' hi')]);
     }
+    // a model directory with a llama2.c tokenizer.bin and no tokenizer.json (the default model's layout)
+    await models.saveHfLlama(join(d, 'l2c'), w);
+    await tok.save(join(d, 'l2c', 'tokenizer.bin'));
+    const fromDir = await models.loadTokenizer(join(d, 'l2c'), pieces.length);
+    expect(fromDir.encode('hi hi', { bos: true })).toEqual([1, pieces.indexOf(' hi'), pieces.indexOf(' hi')]);
+    await expect(models.loadTokenizer(join(d, 'hf', 'nothing-here'))).rejects.toMatchObject({ code: 'MODEL_ERR_IO' });
     await expect(models.loadWeights(join(d, 'absent'))).rejects.toMatchObject({ code: 'MODEL_ERR_IO' });
   });
 });

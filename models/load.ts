@@ -4,6 +4,7 @@
  *   -> HF Llama from its directory; anything else -> llama2.c legacy checkpoint.
  * - tokenizers: `*.json` -> HF tokenizer.json; anything else -> llama2.c tokenizer file.
  */
+import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ModelFormatError } from './errors.js';
@@ -31,12 +32,17 @@ export async function loadWeights(path: string): Promise<ModelWeights> {
 }
 
 /**
- * Loads a tokenizer: a tokenizer.json (or a directory holding one) or a llama2.c tokenizer
+ * Loads a tokenizer: a tokenizer.json, a directory holding tokenizer.json or tokenizer.bin, or a llama2.c tokenizer
  * file (whose vocabulary size, not stored in the file, should be passed when known).
  */
 export async function loadTokenizer(path: string, vocabSize?: number): Promise<Tokenizer> {
   if (typeof path !== 'string' || path.length === 0) throw new TypeError('path must be a non-empty string');
-  if (await isDirectory(path)) return HfBpeTokenizer.load(join(path, 'tokenizer.json'));
+  if (await isDirectory(path)) {
+    // a model directory: tokenizer.json (HF) first, else a llama2.c tokenizer.bin (the default model's)
+    const bin = join(path, 'tokenizer.bin');
+    if (!existsSync(join(path, 'tokenizer.json')) && existsSync(bin)) return Llama2cTokenizer.load(bin, vocabSize);
+    return HfBpeTokenizer.load(join(path, 'tokenizer.json'));
+  }
   if (path.endsWith('.json')) return HfBpeTokenizer.load(path);
   return Llama2cTokenizer.load(path, vocabSize);
 }

@@ -14,12 +14,12 @@ import { ReferenceModel } from '../../models/reference.js';
 import { createPlainTwin } from '../../eviction/secure/registry.js';
 import { type Command, configError, parseFlags, parseJsonFlag, toJsonText } from '../command.js';
 import { GenerationView, parseGenLine, summaryLines } from '../generation-view.js';
-import { DEFAULT_PROMPT, DEFAULT_TOKENS, type GenerateResult, parseGenerateArgs, resolveModelArg } from '../jobs/generate-args.js';
+import { DEFAULT_MODEL_PROMPT, DEFAULT_PROMPT, DEFAULT_TOKENS, type GenerateResult, parseGenerateArgs, resolveModelArg } from '../jobs/generate-args.js';
 
 export const demoCommand: Command = {
   summary: 'three local parties (fresh keys, loopback, encrypted, separate processes) privately continue a prompt',
   usage: `mpcache demo [--prompt TEXT] [--tokens N] [--model PATH|random] [--policy NAME] [--reveal-logits] [--insecure-plaintext]
-  --prompt TEXT         prompt (default '${DEFAULT_PROMPT}')
+  --prompt TEXT         prompt (default '${DEFAULT_MODEL_PROMPT}' for models/default, else '${DEFAULT_PROMPT}')
   --tokens N            tokens to generate (default ${DEFAULT_TOKENS})
   --model PATH|random   weights (default: models/default/, else ../shared/models/stories260K, else a random model)
   --policy NAME         secure KV-cache policy (default full)

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { isMpcError } from '../../protocols/errors.js';
 import { defaultModelPath } from '../../models/model-source.js';
-import { DEFAULT_PROMPT, DEFAULT_TOKENS, parseGenerateArgs, resolveModelArg } from './generate-args.js';
+import { join } from 'node:path';
+import { DEFAULT_MODEL_PROMPT, DEFAULT_PROMPT, DEFAULT_TOKENS, defaultPromptFor, parseGenerateArgs, resolveModelArg } from './generate-args.js';
+import { repoRoot } from '../../models/model-source.js';
 
 function configErr(f: () => unknown, re: RegExp): void {
   try {
@@ -16,7 +18,12 @@ function configErr(f: () => unknown, re: RegExp): void {
 
 describe('generate job arguments', () => {
   it('defaults', () => {
-    expect(parseGenerateArgs(undefined)).toEqual({ model: undefined, prompt: DEFAULT_PROMPT, tokens: DEFAULT_TOKENS, policy: 'full', revealLogits: false });
+    expect(parseGenerateArgs(undefined)).toEqual({ model: undefined, prompt: defaultPromptFor(undefined), tokens: DEFAULT_TOKENS, policy: 'full', revealLogits: false });
+    // the default prompt suits the model: the shipped default model gets its own, story models 'Once upon a time'
+    expect(defaultPromptFor(join(repoRoot(), 'models', 'default'))).toBe(DEFAULT_MODEL_PROMPT);
+    expect(defaultPromptFor('random')).toBe(DEFAULT_PROMPT);
+    expect(defaultPromptFor('/somewhere/stories260K.bin')).toBe(DEFAULT_PROMPT);
+    expect(parseGenerateArgs({ model: 'random' }).prompt).toBe(DEFAULT_PROMPT);
     expect(parseGenerateArgs({ model: 'random', prompt: 'x', tokens: 3, policy: 'full', revealLogits: true })).toEqual({ model: 'random', prompt: 'x', tokens: 3, policy: 'full', revealLogits: true });
   });
 

@@ -4,10 +4,20 @@
  */
 import type { PartyId } from '../../protocols/channel.js';
 import { MpcError } from '../../protocols/errors.js';
-import { defaultModelPath } from '../../models/model-source.js';
+import { resolve } from 'node:path';
+import { defaultModelPath, repoRoot } from '../../models/model-source.js';
 import { securePolicyNames } from '../../eviction/secure/registry.js';
 
+/** Prompt for story models (stories260K, random models). */
 export const DEFAULT_PROMPT = 'Once upon a time';
+/** Prompt for the project's default model (trained on reference text: docs, dictionaries, scripture, factbook). */
+export const DEFAULT_MODEL_PROMPT = 'A list is a';
+
+/** The default prompt for a `model` argument: one that suits the model's training text. */
+export function defaultPromptFor(model: string | undefined): string {
+  const path = resolveModelArg(model);
+  return path !== undefined && resolve(path) === resolve(repoRoot(), 'models', 'default') ? DEFAULT_MODEL_PROMPT : DEFAULT_PROMPT;
+}
 export const DEFAULT_TOKENS = 24;
 /** The line prefix of P1's per-token progress lines. */
 export const GEN_LINE_PREFIX = '@gen ';
@@ -80,7 +90,7 @@ export function parseGenerateArgs(args: unknown): GenerateArgs {
   if (o.revealLogits !== undefined && typeof o.revealLogits !== 'boolean') throw configError("'revealLogits' must be a boolean");
   return {
     model: o.model as string | undefined,
-    prompt: (o.prompt as string | undefined) ?? DEFAULT_PROMPT,
+    prompt: (o.prompt as string | undefined) ?? defaultPromptFor(o.model as string | undefined),
     tokens,
     policy,
     revealLogits: (o.revealLogits as boolean | undefined) ?? false,
