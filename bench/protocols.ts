@@ -16,18 +16,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runLocalParties } from '../parties/launcher.js';
+import { PARTY_ALLOCATOR_ENV, runLocalParties } from '../parties/launcher.js';
 import type { BenchOp, ProtocolBenchArgs, ProtocolBenchResult } from './protocols-job.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const JOB = `${join(here, 'protocols-job.ts')}#protocolBench`;
 
-export const MALLOC_ENV: Record<string, string> = {
-  MALLOC_MMAP_THRESHOLD_: String(32 * 1024 * 1024),
-  MALLOC_TRIM_THRESHOLD_: String(4 * 1024 * 1024 * 1024),
-  MALLOC_TOP_PAD_: String(256 * 1024 * 1024),
-};
+/** the launcher's allocator settings (parties/launcher.ts), named as the benchmarks knew them */
+export const MALLOC_ENV: Record<string, string> = { ...PARTY_ALLOCATOR_ENV };
 
 interface Case {
   readonly name: string;

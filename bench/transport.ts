@@ -19,7 +19,7 @@
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runLocalParties } from '../parties/launcher.js';
+import { PARTY_ALLOCATOR_ENV, runLocalParties } from '../parties/launcher.js';
 import type { TransportJobArgs, TransportJobResult } from './transport-job.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
@@ -29,11 +29,7 @@ const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 const KiB = 1024;
 const MiB = 1024 * 1024;
 
-const MALLOC_ENV: Record<string, string> = {
-  MALLOC_MMAP_THRESHOLD_: String(32 * MiB),
-  MALLOC_TRIM_THRESHOLD_: String(4 * 1024 * MiB),
-  MALLOC_TOP_PAD_: String(256 * MiB),
-};
+const MALLOC_ENV: Record<string, string> = { ...PARTY_ALLOCATOR_ENV };
 
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GPT2_SMALL_DIMS, configFromHf, configToHf, makeConfig, validateConfig } from './config.js';
-import { ModelFormatError } from './errors.js';
+import { modelErrorCode as code } from './test-support.js';
 import { parameterCount } from './weights.js';
 
 const hf = {
@@ -18,15 +18,6 @@ const hf = {
   tie_word_embeddings: true,
 };
 
-function code(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof ModelFormatError) return e.code;
-    throw e;
-  }
-  return 'no error';
-}
 
 describe('model config', () => {
   it('reads HF field names and round trips through configToHf', () => {

@@ -1,21 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { makeConfig } from './config.js';
-import { ModelFormatError } from './errors.js';
 import { encodeLlama2c, loadLlama2c, parseLlama2c } from './llama2c.js';
 import { randomWeights } from './random-weights.js';
 import { ReferenceModel } from './reference.js';
-import { STORIES260K_BIN, stories260kPresent } from './test-support.js';
+import { STORIES260K_BIN, stories260kPresent, modelErrorCode as code } from './test-support.js';
 
-function code(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof ModelFormatError) return e.code;
-    throw e;
-  }
-  return 'no error';
-}
 
 const cfg = makeConfig({ dim: 16, hiddenDim: 24, nLayers: 2, nHeads: 4, nKvHeads: 2, vocabSize: 20, maxSeqLen: 8, tiedEmbeddings: true });
 

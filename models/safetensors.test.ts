@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { bf16ToFloat, floatToBf16, floatToHalf, halfToFloat, roundToBf16, roundToF16 } from './binary.js';
-import { ModelFormatError } from './errors.js';
+import { modelErrorCode as code } from './test-support.js';
 import { SafetensorsFile, encodeSafetensors } from './safetensors.js';
 
-function code(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof ModelFormatError) return e.code;
-    throw e;
-  }
-  return 'no error';
-}
 
 /** a raw file from a header object and a data buffer */
 function raw(header: unknown, data = new Uint8Array(0), headerText?: string): Uint8Array {

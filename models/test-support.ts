@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ModelFormatError } from './errors.js';
 import { loadLlama2c } from './llama2c.js';
 import { Llama2cTokenizer } from './tokenizer-llama2c.js';
 import type { ModelWeights } from './weights.js';
@@ -39,4 +40,15 @@ export function stories260kKnownAnswer(): { prompt: string; text: string } {
   const quoted = [...section.matchAll(/"([^"]*)"/g)].map((m) => m[1].replace(/\s+/g, ' ').trim());
   if (quoted.length < 2) throw new Error('README.md known answer: expected the prompt and the text in double quotes');
   return { prompt: quoted[0], text: quoted[1] };
+}
+
+/** The ModelFormatError code `f` throws, or 'no error' (any other error is rethrown). */
+export function modelErrorCode(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof ModelFormatError) return e.code;
+    throw e;
+  }
+  return 'no error';
 }

@@ -1,20 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ModelFormatError } from './errors.js';
 import { NonSecretTestRng } from './random-weights.js';
 import { Llama2cTokenizer } from './tokenizer-llama2c.js';
 import { HfBpeTokenizer, llama2cToHfTokenizerJson } from './tokenizer-hf.js';
-import { STORIES260K_TOK, stories260kPresent } from './test-support.js';
+import { STORIES260K_TOK, stories260kPresent, modelErrorCode as code } from './test-support.js';
 
-function code(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof ModelFormatError) return e.code;
-    throw e;
-  }
-  return 'no error';
-}
 
 describe.skipIf(!stories260kPresent())('HF tokenizer.json (sentencepiece style) converted from tok512', () => {
   const l2c = Llama2cTokenizer.parse(readFileSync(STORIES260K_TOK), 512);

@@ -1,19 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ModelFormatError } from './errors.js';
 import { NonSecretTestRng } from './random-weights.js';
 import { Llama2cTokenizer, encodeLlama2cTokenizer } from './tokenizer-llama2c.js';
-import { STORIES260K_TOK, stories260kPresent } from './test-support.js';
+import { STORIES260K_TOK, stories260kPresent, modelErrorCode as code } from './test-support.js';
 
-function code(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof ModelFormatError) return e.code;
-    throw e;
-  }
-  return 'no error';
-}
 
 /** run.c's quadratic merge loop, written naively, as the oracle for the heap implementation */
 function naiveEncode(t: Llama2cTokenizer, text: string): number[] {

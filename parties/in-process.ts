@@ -42,11 +42,23 @@ export function freshSeeds(): [SessionSeeds, SessionSeeds, SessionSeeds] {
  */
 export async function runInProcess<T>(fn: (ctx: Context) => Promise<T>, opts: InProcessOptions = {}): Promise<[T, T, T]> {
   if (typeof fn !== 'function') throw new TypeError('runInProcess: fn must be a function');
+  return runOnContexts(memoryContexts(freshSeeds(), { recvTimeoutMs: 60_000, ...opts }), fn);
+}
+
+/** Three connected Contexts (party 0, 1, 2) over in-memory channels with the given seeds. */
+export function memoryContexts(seeds: readonly [SessionSeeds, SessionSeeds, SessionSeeds], opts: InProcessOptions = {}): [Context, Context, Context] {
   const k = opts.kernels ?? loadKernels();
   const chans = MemoryChannel.trio({ recvTimeoutMs: opts.recvTimeoutMs ?? 60_000 });
-  const seeds = freshSeeds();
   const o = opts.fracBits === undefined ? {} : { fracBits: opts.fracBits };
-  const ctxs = ([0, 1, 2] as const).map((i) => new Context(i, chans[i], k, seeds[i], o));
+  return [new Context(0, chans[0], k, seeds[0], o), new Context(1, chans[1], k, seeds[1], o), new Context(2, chans[2], k, seeds[2], o)];
+}
+
+/**
+ * Run `fn` on three connected Contexts concurrently; resolves with the three results. When a
+ * party throws, its channel aborts the session (the others fail fast) and the first party's
+ * own error (not the induced MPC_ERR_ABORTED ones) is rethrown. The channels are closed after.
+ */
+export async function runOnContexts<T>(ctxs: readonly [Context, Context, Context], fn: (ctx: Context) => Promise<T>): Promise<[T, T, T]> {
   const runs = ctxs.map(async (ctx) => {
     try {
       return await fn(ctx);

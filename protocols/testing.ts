@@ -9,11 +9,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { RingKernels } from '../kernels/api.js';
-import { loadKernels } from '../kernels/index.js';
-import { MemoryChannel } from '../parties/memory-channel.js';
+import { memoryContexts, runOnContexts } from '../parties/in-process.js';
 import { type PartyId, type StepStats, diffStats, snapshotStats } from './channel.js';
-import { Context, type SessionSeeds } from './context.js';
-import { MpcError } from './errors.js';
+import type { Context, SessionSeeds } from './context.js';
 
 export interface TrioOptions {
   /** fractional bits (default 18) */
@@ -47,11 +45,7 @@ export function trioSeeds(seed = 1): [SessionSeeds, SessionSeeds, SessionSeeds] 
 
 /** Three connected Contexts (party 0, 1, 2) over in-memory channels. */
 export function makeTrio(opts: TrioOptions = {}): [Context, Context, Context] {
-  const k = opts.kernels ?? loadKernels();
-  const chans = MemoryChannel.trio({ recvTimeoutMs: opts.recvTimeoutMs ?? 20_000 });
-  const seeds = trioSeeds(opts.seed ?? 1);
-  const o = opts.fracBits === undefined ? {} : { fracBits: opts.fracBits };
-  return [new Context(0, chans[0], k, seeds[0], o), new Context(1, chans[1], k, seeds[1], o), new Context(2, chans[2], k, seeds[2], o)];
+  return memoryContexts(trioSeeds(opts.seed ?? 1), { recvTimeoutMs: 20_000, ...opts });
 }
 
 /**
@@ -61,23 +55,7 @@ export function makeTrio(opts: TrioOptions = {}): [Context, Context, Context] {
  */
 export async function runTrio<T>(fn: (ctx: Context) => Promise<T>, opts: TrioOptions = {}): Promise<[T, T, T]> {
   if (typeof fn !== 'function') throw new TypeError('runTrio: fn must be a function');
-  const ctxs = makeTrio(opts);
-  const runs = ctxs.map(async (ctx) => {
-    try {
-      return await fn(ctx);
-    } catch (e) {
-      await ctx.ch.abort(e instanceof Error ? e : new Error(String(e)));
-      throw e;
-    }
-  });
-  const settled = await Promise.allSettled(runs);
-  await Promise.all(ctxs.map((c) => c.ch.close()));
-  const failures = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected').map((s) => s.reason as unknown);
-  if (failures.length > 0) {
-    const root = failures.find((e) => !(e instanceof MpcError && e.code === 'MPC_ERR_ABORTED')) ?? failures[0];
-    throw root;
-  }
-  return settled.map((s) => (s as PromiseFulfilledResult<T>).value) as [T, T, T];
+  return runOnContexts(makeTrio(opts), fn);
 }
 
 /** Start measuring a party's traffic; the returned function gives the cost since the call. */
