@@ -123,7 +123,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (!opts.quick) {
     const md = writeReport(suite, result, startedMs);
-    if (spliceIntoReadme(suite, readFileSync(md, 'utf8'))) process.stdout.write(`README.md section '${suite}' updated from ${md}\n`);
+    if (spliceIntoReadme(suite, readmeSection(suite, readFileSync(md, 'utf8')))) process.stdout.write(`README.md section '${suite}' updated from ${md}\n`);
   }
   return 0;
 }
@@ -162,6 +162,18 @@ export function markdownTable(rows: readonly Record<string, string | number>[]):
   for (const r of rows) for (const k of Object.keys(r)) if (!cols.includes(k)) cols.push(k);
   const line = (vals: string[]) => `| ${vals.join(' | ')} |`;
   return [line(cols), line(cols.map(() => '---')), ...rows.map((r) => line(cols.map((c) => (r[c] === undefined ? '' : fmt(r[c])))))].join('\n');
+}
+
+/** A report as the README shows it: without the flat `| figure | value |` table (kept in the JSON), with a link to it. */
+export function readmeSection(suite: SuiteName, markdown: string): string {
+  const lines = markdown.split('\n');
+  const at = lines.findIndex((l) => l.trim() === '| figure | value |');
+  if (at >= 0) {
+    let end = at;
+    while (end < lines.length && lines[end].startsWith('|')) end++;
+    lines.splice(at, end - at);
+  }
+  return `${lines.join('\n').trimEnd()}\n\nAll figures: [bench/results/${suite}.json](bench/results/${suite}.json)`;
 }
 
 /** Replace the README text between `<!-- bench:<suite> -->` and `<!-- /bench:<suite> -->`. Returns whether it did. */
