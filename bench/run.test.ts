@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError, checkResult, formatTable, loadSuite, parseArgs } from './run.js';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UsageError, checkResult, formatTable, loadSuite, markdownTable, parseArgs, readmeSection, spliceIntoReadme } from './run.js';
 
 describe('bench runner', () => {
   it('parses the suite, --json, --quick and passes the rest through', () => {
@@ -36,5 +39,24 @@ describe('bench runner', () => {
       'add     1235       ',
       'matmul     2      x',
     ]);
+  });
+
+  it('splices a report into the README between its markers, headings demoted, figure table dropped', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mpcache-readme-'));
+    const readme = join(dir, 'README.md');
+    writeFileSync(readme, 'intro\n<!-- bench:kernels -->\nold\n<!-- /bench:kernels -->\noutro\n');
+    const report = `# Title\n\n${markdownTable([{ kernel: 'add', x: 2 }])}\n\n${markdownTable([{ figure: 'a_s', value: 1.5 }])}\n- a note`;
+    expect(spliceIntoReadme('kernels', readmeSection('kernels', report), readme)).toBe(true);
+    const text = readFileSync(readme, 'utf8');
+    expect(text).toContain('#### Title');
+    expect(text).toContain('| add | 2 |');
+    expect(text).not.toContain('| figure | value |');
+    expect(text).toContain('- a note');
+    expect(text).toContain('All figures: [bench/results/kernels.json]');
+    expect(text).not.toContain('old');
+    expect(text.startsWith('intro\n')).toBe(true);
+    expect(text.endsWith('<!-- /bench:kernels -->\noutro\n')).toBe(true);
+    // no markers: nothing changes
+    expect(spliceIntoReadme('eval', 'x', readme)).toBe(false);
   });
 });
