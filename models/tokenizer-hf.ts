@@ -14,6 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { ModelFormatError } from './errors.js';
 import { type EncodeOptions, type Tokenizer, aTokenId, decodeWithPieces } from './tokenizer.js';
 import type { Llama2cTokenizer } from './tokenizer-llama2c.js';
+import { BinaryHeap } from './binary-heap.js';
 
 const SPIECE = '\u2581';
 const BYTE_TOKEN = /^<0x([0-9A-Fa-f]{2})>$/;
@@ -409,35 +410,9 @@ export class HfBpeTokenizer implements Tokenizer {
       next[i] = i + 1 < n ? i + 1 : -1;
       prev[i] = i - 1;
     }
-    const heap: number[][] = []; // [rank, left, right, verL, verR]
-    const better = (a: number[], b: number[]): boolean => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
-    const push = (e: number[]): void => {
-      heap.push(e);
-      for (let i = heap.length - 1; i > 0; ) {
-        const p = (i - 1) >> 1;
-        if (!better(heap[i], heap[p])) break;
-        [heap[i], heap[p]] = [heap[p], heap[i]];
-        i = p;
-      }
-    };
-    const pop = (): number[] => {
-      const top = heap[0];
-      const last = heap.pop() as number[];
-      if (heap.length > 0) {
-        heap[0] = last;
-        for (let i = 0; ; ) {
-          const l = 2 * i + 1;
-          const r = l + 1;
-          let mm = i;
-          if (l < heap.length && better(heap[l], heap[mm])) mm = l;
-          if (r < heap.length && better(heap[r], heap[mm])) mm = r;
-          if (mm === i) break;
-          [heap[i], heap[mm]] = [heap[mm], heap[i]];
-          i = mm;
-        }
-      }
-      return top;
-    };
+    const heap = new BinaryHeap<number[]>((a, b) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1])); // [rank, left, right, verL, verR]
+    const push = (e: number[]): void => heap.push(e);
+    const pop = (): number[] => heap.pop();
     const consider = (a: number): void => {
       const b = a >= 0 ? next[a] : -1;
       if (a < 0 || b < 0 || fixed[a] >= 0 || fixed[b] >= 0) return;
@@ -445,7 +420,7 @@ export class HfBpeTokenizer implements Tokenizer {
       if (r !== undefined && this.vocab.has(sym[a] + sym[b])) push([r, a, b, ver[a], ver[b]]);
     };
     for (let i = 0; i + 1 < n; i++) consider(i);
-    while (heap.length > 0) {
+    while (heap.size > 0) {
       const [, a, b, va, vb] = pop();
       if (!alive[a] || !alive[b] || ver[a] !== va || ver[b] !== vb || next[a] !== b) continue;
       sym[a] = sym[a] + sym[b];

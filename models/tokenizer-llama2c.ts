@@ -15,6 +15,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { ModelFormatError } from './errors.js';
 import { type EncodeOptions, type Tokenizer, aTokenId, decodeWithPieces } from './tokenizer.js';
+import { BinaryHeap } from './binary-heap.js';
 
 const BYTE_TOKEN = /^<0x([0-9A-Fa-f]{2})>$/;
 const latin1 = (b: Uint8Array): string => {
@@ -200,38 +201,9 @@ export class Llama2cTokenizer implements Tokenizer {
       next[i] = i + 1 < n ? i + 1 : -1;
       prev[i] = i - 1;
     }
-    // heap entries: [score, left, right, verLeft, verRight, mergedId]
-    const heap: number[][] = [];
-    const better = (a: number[], b: number[]): boolean => a[0] > b[0] || (a[0] === b[0] && a[1] < b[1]);
-    const push = (e: number[]): void => {
-      heap.push(e);
-      let i = heap.length - 1;
-      while (i > 0) {
-        const p = (i - 1) >> 1;
-        if (!better(heap[i], heap[p])) break;
-        [heap[i], heap[p]] = [heap[p], heap[i]];
-        i = p;
-      }
-    };
-    const pop = (): number[] => {
-      const top = heap[0];
-      const last = heap.pop() as number[];
-      if (heap.length > 0) {
-        heap[0] = last;
-        let i = 0;
-        for (;;) {
-          const l = 2 * i + 1;
-          const r = l + 1;
-          let m = i;
-          if (l < heap.length && better(heap[l], heap[m])) m = l;
-          if (r < heap.length && better(heap[r], heap[m])) m = r;
-          if (m === i) break;
-          [heap[i], heap[m]] = [heap[m], heap[i]];
-          i = m;
-        }
-      }
-      return top;
-    };
+    const heap = new BinaryHeap<number[]>((a, b) => a[0] > b[0] || (a[0] === b[0] && a[1] < b[1])); // [score, left, right, verLeft, verRight, mergedId]
+    const push = (e: number[]): void => heap.push(e);
+    const pop = (): number[] => heap.pop();
     const consider = (a: number): void => {
       const b = a >= 0 ? next[a] : -1;
       if (a < 0 || b < 0) return;
@@ -239,7 +211,7 @@ export class Llama2cTokenizer implements Tokenizer {
       if (id !== undefined) push([this.scores[id], a, b, ver[a], ver[b], id]);
     };
     for (let i = 0; i + 1 < n; i++) consider(i);
-    while (heap.length > 0) {
+    while (heap.size > 0) {
       const [, a, b, va, vb, id] = pop();
       if (!alive[a] || !alive[b] || ver[a] !== va || ver[b] !== vb || next[a] !== b) continue;
       tok[a] = id;
