@@ -82,7 +82,10 @@ export const demoCommand: Command = {
       process.stdout.write(
         equal
           ? `demo: the private tokens EQUAL the plaintext reference (${want.length}/${want.length}; reference computed by this launcher process, which holds the model file)\n`
-          : `demo: the private tokens DIFFER from the plaintext reference from token ${firstDiff} on (reference: ${JSON.stringify(tokenizer.decode(want))})\n`,
+          : `demo: the private tokens DIFFER from the plaintext reference from token ${firstDiff} on (reference: ${JSON.stringify(tokenizer.decode(want))})\n` +
+              (args.policy === 'full'
+                ? ''
+                : `demo: note: the policy ranks cached tokens by fixed-point scores; where two scores are closer than the fixed-point error, the secure and float rankings can keep different tokens, and the texts part from there (eviction/secure/static-eviction.ts)\n`),
       );
       return equal ? 0 : 1;
     } catch (e) {
