@@ -236,8 +236,8 @@ export interface TwoLevelSelection {
   readonly g2: number;
 }
 
-/** Block indices a level forces in: {0} and/or {G-1}. */
-function forcedBlocks(G: number, first: boolean, last: boolean): number[] {
+/** Block indices a level forces in: {0} and/or {G-1} (the secure plan uses the same rule). */
+export function forcedBlocks(G: number, first: boolean, last: boolean): number[] {
   const f: number[] = [];
   if (G === 0) return f;
   if (first) f.push(0);

@@ -13,7 +13,7 @@
  *   k2 = min(|candidates|, max(int(G2 ratio2), |forced2|)); forced = first and last blocks.
  */
 import { aPosInt, aRatio } from '../plain/select.js';
-import { staticWindowSize } from '../plain/mpcache-oracle.js';
+import { forcedBlocks, staticWindowSize } from '../plain/mpcache-oracle.js';
 
 export interface SecureMpCacheOptions {
   /** look-once static eviction at prefill (default true) */
@@ -194,16 +194,8 @@ export interface DynamicPlan {
   readonly tokens: number;
 }
 
-function forcedOf(G: number, first: boolean, last: boolean): number[] {
-  const f: number[] = [];
-  if (G === 0) return f;
-  if (first) f.push(0);
-  if (last && !(first && G === 1)) f.push(G - 1);
-  return f;
-}
-
 function level(G: number, first: boolean, last: boolean, k: number): LevelPlan {
-  const forced = forcedOf(G, first, last);
+  const forced = forcedBlocks(G, first, last);
   const lo = first ? Math.min(1, G) : 0;
   const hi = Math.max(lo, last ? G - 1 : G);
   const free = Math.min(hi - lo, Math.max(0, k - forced.length));
@@ -223,7 +215,7 @@ export function dynamicPlan(p: SecureMpCacheParams, n: number): DynamicPlan {
   const G1 = Math.ceil(n / p.block1);
   const l1 = level(G1, p.forceFirst, p.forceLast, Math.floor(G1 * p.ratio1 + 1e-9));
   const cand = 2 * l1.total - (G2 % 2); // the last level-1 block has one child when G2 is odd
-  const forced2 = forcedOf(G2, p.forceFirst, p.forceLast);
+  const forced2 = forcedBlocks(G2, p.forceFirst, p.forceLast);
   const k2 = Math.min(cand, Math.max(Math.floor(G2 * p.ratio2 + 1e-9), forced2.length));
   const l2 = level(G2, p.forceFirst, p.forceLast, k2);
   let tokens = 0;
