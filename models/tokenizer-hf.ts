@@ -14,7 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { ModelFormatError } from './errors.js';
 import { type EncodeOptions, type Tokenizer, aTokenId, decodeWithPieces } from './tokenizer.js';
 import type { Llama2cTokenizer } from './tokenizer-llama2c.js';
-import { BinaryHeap } from './binary-heap.js';
+import { mergePairs } from './bpe-merge.js';
 
 const SPIECE = '\u2581';
 const BYTE_TOKEN = /^<0x([0-9A-Fa-f]{2})>$/;
@@ -401,38 +401,18 @@ export class HfBpeTokenizer implements Tokenizer {
         fixed.push(this.unk);
       }
     }
-    const n = sym.length;
-    const next = new Int32Array(n);
-    const prev = new Int32Array(n);
-    const ver = new Int32Array(n);
-    const alive = new Uint8Array(n).fill(1);
-    for (let i = 0; i < n; i++) {
-      next[i] = i + 1 < n ? i + 1 : -1;
-      prev[i] = i - 1;
-    }
-    const heap = new BinaryHeap<number[]>((a, b) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1])); // [rank, left, right, verL, verR]
-    const push = (e: number[]): void => heap.push(e);
-    const pop = (): number[] => heap.pop();
-    const consider = (a: number): void => {
-      const b = a >= 0 ? next[a] : -1;
-      if (a < 0 || b < 0 || fixed[a] >= 0 || fixed[b] >= 0) return;
-      const r = this.ranks.get(sym[a] + '\u0000' + sym[b]);
-      if (r !== undefined && this.vocab.has(sym[a] + sym[b])) push([r, a, b, ver[a], ver[b]]);
-    };
-    for (let i = 0; i + 1 < n; i++) consider(i);
-    while (heap.size > 0) {
-      const [, a, b, va, vb] = pop();
-      if (!alive[a] || !alive[b] || ver[a] !== va || ver[b] !== vb || next[a] !== b) continue;
-      sym[a] = sym[a] + sym[b];
-      ver[a]++;
-      alive[b] = 0;
-      next[a] = next[b];
-      if (next[b] >= 0) prev[next[b]] = a;
-      consider(prev[a]);
-      consider(a);
-    }
-    const out: number[] = [];
-    for (let i = n > 0 ? 0 : -1; i >= 0; i = next[i]) out.push(fixed[i] >= 0 ? fixed[i] : (this.vocab.get(sym[i]) as number));
+    const kept = mergePairs(
+      sym.length,
+      (a, b) => {
+        if (fixed[a] >= 0 || fixed[b] >= 0) return undefined;
+        const r = this.ranks.get(sym[a] + '\u0000' + sym[b]);
+        return r !== undefined && this.vocab.has(sym[a] + sym[b]) ? { priority: r, value: 0 } : undefined;
+      },
+      (a, b) => {
+        sym[a] = sym[a] + sym[b];
+      },
+    );
+    const out = kept.map((i) => (fixed[i] >= 0 ? fixed[i] : (this.vocab.get(sym[i]) as number)));
     return out;
   }
 

@@ -15,7 +15,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { ModelFormatError } from './errors.js';
 import { type EncodeOptions, type Tokenizer, aTokenId, decodeWithPieces } from './tokenizer.js';
-import { BinaryHeap } from './binary-heap.js';
+import { mergePairs } from './bpe-merge.js';
 
 const BYTE_TOKEN = /^<0x([0-9A-Fa-f]{2})>$/;
 const latin1 = (b: Uint8Array): string => {
@@ -191,39 +191,18 @@ export class Llama2cTokenizer implements Tokenizer {
 
   /** Score-ordered BPE merges over a token list (heap + linked list). */
   private mergeAll(toks: number[]): number[] {
-    const n = toks.length;
     const tok = Int32Array.from(toks);
-    const next = new Int32Array(n);
-    const prev = new Int32Array(n);
-    const ver = new Int32Array(n);
-    const alive = new Uint8Array(n).fill(1);
-    for (let i = 0; i < n; i++) {
-      next[i] = i + 1 < n ? i + 1 : -1;
-      prev[i] = i - 1;
-    }
-    const heap = new BinaryHeap<number[]>((a, b) => a[0] > b[0] || (a[0] === b[0] && a[1] < b[1])); // [score, left, right, verLeft, verRight, mergedId]
-    const push = (e: number[]): void => heap.push(e);
-    const pop = (): number[] => heap.pop();
-    const consider = (a: number): void => {
-      const b = a >= 0 ? next[a] : -1;
-      if (a < 0 || b < 0) return;
-      const id = this.lookup.get(this.keys[tok[a]] + this.keys[tok[b]]);
-      if (id !== undefined) push([this.scores[id], a, b, ver[a], ver[b], id]);
-    };
-    for (let i = 0; i + 1 < n; i++) consider(i);
-    while (heap.size > 0) {
-      const [, a, b, va, vb, id] = pop();
-      if (!alive[a] || !alive[b] || ver[a] !== va || ver[b] !== vb || next[a] !== b) continue;
-      tok[a] = id;
-      ver[a]++;
-      alive[b] = 0;
-      next[a] = next[b];
-      if (next[b] >= 0) prev[next[b]] = a;
-      consider(prev[a]);
-      consider(a);
-    }
-    const out: number[] = [];
-    for (let i = 0; i >= 0 && i < n; i = next[i]) out.push(tok[i]);
+    const kept = mergePairs(
+      tok.length,
+      (a, b) => {
+        const id = this.lookup.get(this.keys[tok[a]] + this.keys[tok[b]]);
+        return id === undefined ? undefined : { priority: -this.scores[id], value: id }; // highest score first
+      },
+      (a, _b, id) => {
+        tok[a] = id;
+      },
+    );
+    const out = kept.map((i) => tok[i]);
     return out;
   }
 
