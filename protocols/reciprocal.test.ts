@@ -3,20 +3,10 @@ import { costOf, runTrio } from './testing.js';
 import { reciprocal } from './reciprocal.js';
 import { ltz } from './compare.js';
 import { constant, revealFloat } from './sharing.js';
-import { onGrid, share } from './test-util.js';
+import { onGrid, share, logUniform } from './test-util.js';
 
 const F = 18;
 
-/** log-uniform values in [lo, hi] plus edges (deterministic). */
-function logUniform(n: number, lo: number, hi: number, seed: number): Float64Array {
-  let s = seed >>> 0;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = lo * (hi / lo) ** (s / 2 ** 32);
-  }
-  return out;
-}
 
 describe('reciprocal', () => {
   it('relative error <= 1e-3 on [1, 2^14] at scale f + 14, abs <= 1e-3/x + 2^-f at scale f; cost = ltz(7n) + 12 rounds', async () => {

@@ -3,19 +3,10 @@ import { costOf, runTrio } from './testing.js';
 import { rsqrt } from './rsqrt.js';
 import { ltz } from './compare.js';
 import { constant, revealFloat } from './sharing.js';
-import { onGrid, share } from './test-util.js';
+import { onGrid, share, logUniform } from './test-util.js';
 
 const F = 18;
 
-function logUniform(n: number, lo: number, hi: number, seed: number): Float64Array {
-  let s = seed >>> 0;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = lo * (hi / lo) ** (s / 2 ** 32);
-  }
-  return out;
-}
 
 describe('rsqrt', () => {
   it('relative error <= 1e-3 on [1e-3, 2^12] and edges; cost = ltz(11n) + 15 rounds', async () => {

@@ -73,3 +73,14 @@ export function msbCost(L: number): { rounds: number; roleBits: [number, number,
   }
   return { rounds: 1 + levels, roleBits: [2 * nF + ands, nO + ands, nO + ands] };
 }
+
+/** n log-uniform values in [lo, hi] (deterministic LCG; test data, not randomness). */
+export function logUniform(n: number, lo: number, hi: number, seed: number): Float64Array {
+  let s = seed >>> 0;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = lo * (hi / lo) ** (s / 2 ** 32);
+  }
+  return out;
+}

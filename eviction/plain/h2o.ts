@@ -10,8 +10,8 @@
  */
 import type { AttendedContext, PrefillContext } from '../../models/attention-hooks.js';
 import { aBudget, resolveBudget, type KvPolicy, type PolicyOptions } from '../policy.js';
-import { prefillMass, stepMass } from './scores.js';
-import { aRatio, compact, grow, heavyPlusRecent } from './select.js';
+import { accumulateStepMass, prefillMass } from './scores.js';
+import { aRatio, compact, heavyPlusRecent } from './select.js';
 
 export interface H2oOptions extends PolicyOptions {
   /** fraction of the budget given to the recent window (default 0.5) */
@@ -47,12 +47,7 @@ export function h2oPolicy(o: H2oOptions): KvPolicy {
     onAttention(ctx: AttendedContext) {
       const st = state.get(ctx.layer);
       if (!st) return;
-      for (let kv = 0; kv < ctx.cache.nKvHeads; kv++) {
-        const n = ctx.cache.length(kv);
-        st.acc[kv] = grow(st.acc[kv], n);
-        const m = stepMass(ctx, kv, n);
-        for (let j = 0; j < n; j++) st.acc[kv][j] += m[j];
-      }
+      accumulateStepMass(ctx, st.acc);
       trim(st, ctx);
     },
   };

@@ -13,7 +13,7 @@
  */
 import type { AttendedContext, PrefillContext, StepContext } from '../../models/attention-hooks.js';
 import { aBudget, kvHeadOf, resolveBudget, type KvPolicy, type PolicyOptions } from '../policy.js';
-import { prefillMass, stepMass } from './scores.js';
+import { accumulateStepMass, prefillMass } from './scores.js';
 import { aPosInt, grow, iota, topKAscending, unionSorted } from './select.js';
 
 export interface InfLlmOptions extends PolicyOptions {
@@ -94,12 +94,7 @@ export function infllmPolicy(o: InfLlmOptions): KvPolicy {
     onAttention(ctx: AttendedContext) {
       const st = state.get(ctx.layer);
       if (!st) return;
-      for (let kv = 0; kv < ctx.cache.nKvHeads; kv++) {
-        const n = ctx.cache.length(kv);
-        st.acc[kv] = grow(st.acc[kv], n);
-        const m = stepMass(ctx, kv, n);
-        for (let j = 0; j < n; j++) st.acc[kv][j] += m[j];
-      }
+      accumulateStepMass(ctx, st.acc);
     },
   };
 }

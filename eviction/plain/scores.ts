@@ -4,6 +4,7 @@
  */
 import type { AttendedContext, PrefillContext } from '../../models/attention-hooks.js';
 import { kvHeadOf } from '../policy.js';
+import { grow } from './select.js';
 
 /** Query heads whose scores feed KV head `kvHead` (or all heads when kvHead is 'layer'). */
 export function headsOf(nHeads: number, nKvHeads: number, kvHead: number | 'layer'): number[] {
@@ -57,4 +58,14 @@ export function dotRow(q: Float32Array, keys: Float32Array, row: number, d: numb
   const o = row * d;
   for (let i = 0; i < d; i++) s += q[i] * keys[o + i];
   return s;
+}
+
+/** Add this step's attention mass to per-KV-head accumulators (grown to the cache length), in place. */
+export function accumulateStepMass(ctx: AttendedContext, acc: Float64Array[]): void {
+  for (let kv = 0; kv < ctx.cache.nKvHeads; kv++) {
+    const n = ctx.cache.length(kv);
+    acc[kv] = grow(acc[kv], n);
+    const m = stepMass(ctx, kv, n);
+    for (let j = 0; j < n; j++) acc[kv][j] += m[j];
+  }
 }
