@@ -13,8 +13,10 @@
  * functions (nonlinear.ts) and local linear maps; every message is masked as argued there.
  */
 import type { Context } from '../protocols/context.js';
-import { add, addPublic, broadcastLast, mulPublic, slice, sumAxis } from '../protocols/linear.js';
-import { matmulFixed, mul, mulFixed, trunc } from '../protocols/mul.js';
+import { add, addPublic, broadcastLast, mulPublic, slice, sumAxis, withScale } from '../protocols/linear.js';
+import { matmulFixed, mulFixed, mulTrunc, productTerm, trunc, truncTerms } from '../protocols/mul.js';
+import { unstack } from '../protocols/batching.js';
+import { concatWords } from '../protocols/wire.js';
 import { silu } from '../protocols/activations.js';
 import { rsqrt } from '../protocols/rsqrt.js';
 import { softmax } from '../protocols/softmax.js';
@@ -47,24 +49,35 @@ export const NORM_DROP_BITS = 6;
  * Mean-square normalisation of each row of x [T, d] WITHOUT the gain (the gain is folded into
  * the next matrix, secure-weights.ts): returns x * rsqrt(s + rho*eps) where
  * s = sum(x^2) / 2^floor(log2 d) and rho = d / 2^floor(log2 d); the missing sqrt(rho) factor is
- * in the folded gains. When `gain` is given ([d], already times sqrt(rho)), x * gain is used
- * instead of x (2 more rounds).
+ * in the folded gains. When `gain` is given ([d] at scale f, already times sqrt(rho)),
+ * x * gain is used instead of x, computed in the first round together with the truncation
+ * of x (no extra round).
  * The squares are taken of x truncated to f - NORM_DROP_BITS fractional bits, so that the
  * value truncated after squaring stays near x^2 * 2^24 (|x| = 70 gives 2^36, a probabilistic
  * truncation failure chance of ~2^-27) instead of x^2 * 2^36; the precision lost (2^-12 on x)
- * is far below rsqrt's 1e-3. Rounds: 1 (trunc) + 1 (squares) + 1 (trunc) + rsqrt + 2.
+ * is far below rsqrt's 1e-3. Rounds: 1 (trunc) + 1 (squares, fused with their truncation)
+ * + rsqrt + 1 (fused mulFixed; 2 above mul.ts's ONE_ROUND_MAX elements).
  */
 export async function rmsNormalize(ctx: Context, x: ArithShare, c: ModelConfig, gain?: ArithShare): Promise<ArithShare> {
   const [T, d] = x.shape;
   if (x.shape.length !== 2 || d !== c.dim) throw new RangeError(`rmsNormalize: x must be [T, ${c.dim}], got [${x.shape.join(', ')}]`);
   const f = ctx.f;
   const drop = Math.min(NORM_DROP_BITS, Math.floor(f / 3));
-  const low = drop > 0 ? await trunc(ctx, x, drop) : x; // scale f - drop
-  const sq = await mul(ctx, low, low); // scale 2(f - drop)
-  const t = await trunc(ctx, sq, f - 2 * drop + normShift(d), { scale: f }); // x^2 / 2^k at scale f
+  let low = x;
+  let base = x;
+  if (gain !== undefined) {
+    if (gain.scale !== f) throw new RangeError(`rmsNormalize: gain must be at scale ${f}, got ${gain.scale}`);
+    // [x * 2^(f - drop), x * gain] at scale 2f, truncated by f in one fused round:
+    // x at scale f - drop and x * gain at scale f
+    const k = ctx.k;
+    const z = concatWords([k.mulScalar(x.s0, 1n << BigInt(f - drop)), productTerm(ctx, x, tileRows(gain, T))]);
+    [low, base] = unstack(await truncTerms(ctx, z, [2 * T, d], f, f), [[T, d], [T, d]], f);
+    low = withScale(low, f - drop);
+  } else if (drop > 0) low = await trunc(ctx, x, drop); // scale f - drop
+  // x^2 / 2^k at scale f
+  const t = await mulTrunc(ctx, low, low, f - 2 * drop + normShift(d), { scale: f });
   const s = sumAxis(ctx, t); // [T, 1]
   const r = await rsqrt(ctx, addPublic(ctx, s, normRho(d) * c.normEps));
-  const base = gain === undefined ? x : await mulFixed(ctx, x, tileRows(gain, T));
   return mulFixed(ctx, base, broadcastLast(ctx, r, d));
 }
 
@@ -168,7 +181,7 @@ export interface PrefillAttention {
 /**
  * Causal self-attention of the prompt for all heads at once: scores = Q K^T (one batched
  * matmul over the KV heads, the G query heads of a group stacked as rows), softmax with the
- * public causal mask, probs V. Rounds: 2 + softmax + 2.
+ * public causal mask, probs V. Rounds: 1 + softmax + 1 (fused matmulFixed; 2 each above ONE_ROUND_MAX outputs).
  */
 export async function prefillAttention(ctx: Context, c: ModelConfig, q: ArithShare, k: ArithShare, v: ArithShare): Promise<PrefillAttention> {
   const T = q.shape[0];
@@ -186,7 +199,7 @@ export async function prefillAttention(ctx: Context, c: ModelConfig, q: ArithSha
 /**
  * Attention of one new query over selected keys/values. `q` [nHeads, hd]; `keys`/`values`
  * [nKvHeads, n, hd] (shared by the G query heads of a group) or [nHeads, n, hd] when
- * `perQueryHead`. Returns [1, qDim]. Rounds: 2 + softmax + 2.
+ * `perQueryHead`. Returns [1, qDim]. Rounds: 1 + softmax + 1.
  */
 export async function decodeAttention(ctx: Context, c: ModelConfig, q: ArithShare, keys: ArithShare, values: ArithShare, perQueryHead: boolean): Promise<ArithShare> {
   const hd = c.headDim;
@@ -198,7 +211,7 @@ export async function decodeAttention(ctx: Context, c: ModelConfig, q: ArithShar
   return o.reshape([1, qDim(c)]);
 }
 
-/** SwiGLU: w2 (silu(w1 h) * (w3 h)) with w1, w3 fused into one matmul. Rounds: 2 + silu + 2 + 2. */
+/** SwiGLU: w2 (silu(w1 h) * (w3 h)) with w1, w3 fused into one matmul. Rounds: 1 + silu + 1 + 1 (fused mulFixed / matmulFixed; 2 each above ONE_ROUND_MAX elements). */
 export async function feedForward(ctx: Context, c: ModelConfig, h: ArithShare, w13: ArithShare, w2: ArithShare): Promise<ArithShare> {
   const hid = c.hiddenDim;
   const u = await matmulFixed(ctx, h, w13, { transB: true }); // [T, 2 hid]

@@ -3,6 +3,7 @@ import { costOf, runTrio } from './testing.js';
 import { GELU_SPECS, SILU_SPECS, gelu, silu } from './activations.js';
 import { type PiecewiseSpec, piecewise, piecewiseCost } from './piecewise.js';
 import { ltz } from './compare.js';
+import { bitTimesSlicedBalanced, msbSlicedBalanced } from './boolean.js';
 import { constant, revealFloat } from './sharing.js';
 import { onGrid, randFloats, share } from './test-util.js';
 import { geluRef, siluRef } from './fit/special.js';
@@ -53,11 +54,16 @@ describe('silu / gelu', () => {
         const c0 = costOf(ctx);
         await ltz(ctx, constant(ctx, [plan.comparisons * n], 0));
         const ltzCost = c0();
+        // the comparison as piecewise runs it: msb, then the bits injected and times x
+        const c1 = costOf(ctx);
+        const e = await msbSlicedBalanced(ctx, constant(ctx, [plan.comparisons * n], 0), 'cmp', 64);
+        await bitTimesSlicedBalanced(ctx, e, plan.comparisons * n, [constant(ctx, [plan.comparisons * n], 0)], true, 'select');
+        const cmpCost = c1();
         const m = costOf(ctx);
         const y = await (c.fn as (ctx: Context, x: ArithShare, o: object) => Promise<ArithShare>)(ctx, x, c.opts);
         const cost = m();
         expect(y.scale).toBe(F);
-        return { cost, ltzCost, y: (await revealFloat(ctx, y))! };
+        return { cost, ltzCost, cmpCost, y: (await revealFloat(ctx, y))! };
       });
       const y = res[0].y;
       let worst = 0;
@@ -70,11 +76,11 @@ describe('silu / gelu', () => {
       expect(worst).toBeLessThanOrEqual(c.bound);
       expect(worstOwn).toBeLessThanOrEqual(1e-3); // top-coefficient rounding (piecewise.ts) + fixed point
       for (const r of res) expect(r.cost.rounds).toBe(r.ltzCost.rounds + plan.rounds);
-      // over all parties: products cost 8 bytes from each party, stand-alone truncations 8 bytes from one
-      // (plus mul.ts's role-rotation framing: at most 24 bytes per message)
-      const total = res.reduce((s, r) => s + r.cost.bytesSent - r.ltzCost.bytesSent, 0);
-      const framing = 24 * res.reduce((s, r) => s + r.cost.messagesSent - r.ltzCost.messagesSent, 0);
-      const formula = (3 * 8 * (plan.mulProducts + plan.fixedProducts) + 8 * plan.truncated) * n;
+      // over all parties beyond the comparison: fused outputs 40 bytes, stand-alone truncations
+      // 8 bytes from one party (plus mul.ts's role-rotation framing: at most 24 bytes per message)
+      const total = res.reduce((s, r) => s + r.cost.bytesSent - r.cmpCost.bytesSent, 0);
+      const framing = 24 * res.reduce((s, r) => s + r.cost.messagesSent - r.cmpCost.messagesSent, 0);
+      const formula = (40 * plan.fusedOutputs + 8 * plan.truncated) * n;
       expect(total).toBeGreaterThanOrEqual(formula);
       expect(total).toBeLessThanOrEqual(formula + framing);
       const mean = res.reduce((s, r) => s + r.cost.bytesSent, 0) / 3 / n;
@@ -96,11 +102,11 @@ describe('silu / gelu', () => {
     }
   });
 
-  it('documented round counts: silu fit ltz+8, gelu fit ltz+6, published variants ltz+8', () => {
-    expect(piecewiseCost(SILU_SPECS.fit).rounds).toBe(8);
-    expect(piecewiseCost(GELU_SPECS.fit).rounds).toBe(6);
-    expect(piecewiseCost(SILU_SPECS.mpcache).rounds).toBe(8);
-    expect(piecewiseCost(GELU_SPECS.puma).rounds).toBe(8);
+  it('documented round counts: silu fit ltz+4, gelu fit ltz+3, published variants ltz+4', () => {
+    expect(piecewiseCost(SILU_SPECS.fit).rounds).toBe(4);
+    expect(piecewiseCost(GELU_SPECS.fit).rounds).toBe(3);
+    expect(piecewiseCost(SILU_SPECS.mpcache).rounds).toBe(4);
+    expect(piecewiseCost(GELU_SPECS.puma).rounds).toBe(4);
   });
 
   it('piecewise: constant, non-integer linear and empty specs; bad specs are rejected', async () => {

@@ -16,14 +16,15 @@
  *     Minutes"; coefficients as published there and in SecretFlow SPU): x < -4: 0;
  *     [-4, -1.95): cubic; [-1.95, 3]: degree 6; x > 3: x. Max abs error 2.0e-2 (at x = 3).
  *
- * Cost per element (f = 18; ltz = one comparison, ~31 bytes and 7 rounds with the current core):
- *   silu fit:     3 ltz + 8 rounds;  bytes/party (mean) 3 ltz + 53.3 (146 measured at 100k)
- *   gelu fit:     3 ltz + 6 rounds;  bytes/party (mean) 3 ltz + 48   (141)
- *   silu mpcache: 3 ltz + 8 rounds (159);  gelu puma: 3 ltz + 8 rounds (167)
+ * Cost per element (f = 18; cmp = one comparison whose bit is injected together with its
+ * product by x, piecewise.ts; ltz's rounds, 7 with the current core):
+ *   silu fit:     ltz + 4 rounds;  bytes/party (mean) 3 cmp + 56   (181 measured at 3000)
+ *   gelu fit:     ltz + 3 rounds;  bytes/party (mean) 3 cmp + 32   (157)
+ *   silu mpcache: ltz + 4 rounds (170);  gelu puma: ltz + 4 rounds (184)
  * (exact counts: piecewiseCost(spec) — asserted by the tests). opts.bitWidth = 32 (a promise
  * that |x| < 2^12 at f = 18) shrinks the comparisons (compare.ts: ~23 instead of ~36 bytes).
  *
- * Reveals nothing (piecewise.ts: a fixed composition of ltz, mul, mulFixed and trunc).
+ * Reveals nothing (piecewise.ts: a fixed composition of msb, bitTimes, mulFixed, truncTerms and trunc).
  */
 import type { Context } from './context.js';
 import { type PiecewiseOptions, type PiecewiseSpec, piecewise } from './piecewise.js';

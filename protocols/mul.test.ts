@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { costOf, runTrio } from './testing.js';
-import { matmul, matmulFixed, mul, mulFixed, trunc, truncExact } from './mul.js';
+import { matmul, matmulFixed, mul, mulFixed, mulTrunc, productTerm, trunc, truncExact, truncTerms } from './mul.js';
 import { constant, input, reveal, revealFloat } from './sharing.js';
 import { meanBytesPerElem, onGrid, randFloats, rotatedBytes, share } from './test-util.js';
 import type { StepStats } from './channel.js';
@@ -139,7 +139,7 @@ describe('trunc', () => {
 });
 
 describe('mulFixed / matmul', () => {
-  it('mulFixed: 2 rounds, 8 bytes/element/party on average, within one ulp', async () => {
+  it('mulFixed: 1 round, 40 bytes/element over the parties (roles rotated), within one ulp; 2 rounds, 8 bytes/party on request', async () => {
     const n = 1000;
     const a = onGrid(randFloats(n, -60, 60, 11), F);
     const b = onGrid(randFloats(n, -60, 60, 12), F);
@@ -148,18 +148,76 @@ describe('mulFixed / matmul', () => {
       const y = await share(ctx, 1, [n], b);
       const c = costOf(ctx);
       const z = await mulFixed(ctx, x, y);
-      return { cost: c(), z: (await reveal(ctx, z))! };
+      const cost = c();
+      const c2 = costOf(ctx);
+      const z2 = await mulFixed(ctx, x, y, { rounds: 2 });
+      return { cost, cost2: c2(), z: (await reveal(ctx, z))!, z2: (await reveal(ctx, z2))! };
     });
     const costs: StepStats[] = res.map((r) => r.cost);
-    expect(costs.map((c) => c.rounds)).toEqual([2, 2, 2]);
+    expect(costs.map((c) => c.rounds)).toEqual([1, 1, 1]);
+    // the P0 role sends m to both peers and y0 to the P2 role (24 bytes), the others one term
+    // (8 bytes); every party sends one message to each peer, each with a 24-byte header
+    expect(costs.map((c) => c.bytesSent)).toEqual([0, 1, 2].map((p) => rotatedBytes(n, [24, 8, 8], p) + 48));
+    expect(costs.map((c) => c.messagesSent)).toEqual([2, 2, 2]);
+    const costs2: StepStats[] = res.map((r) => r.cost2);
+    expect(costs2.map((c) => c.rounds)).toEqual([2, 2, 2]);
     // P0 sends the truncation message, P1 and P2 one product term each
-    expect(costs.map((c) => c.bytesSent)).toEqual([8 * n, 8 * n, 8 * n]);
-    expect(meanBytesPerElem(costs, n)).toBe(8);
+    expect(costs2.map((c) => c.bytesSent)).toEqual([8 * n, 8 * n, 8 * n]);
+    expect(meanBytesPerElem(costs2, n)).toBe(8);
     for (let i = 0; i < n; i++) {
       const prod = BigInt(Math.round(a[i] * 2 ** F)) * BigInt(Math.round(b[i] * 2 ** F));
-      const d = signed(res[1].z.data[i]) - (prod >> BigInt(F));
+      for (const z of [res[1].z, res[2].z2]) {
+        const d = signed(z.data[i]) - (prod >> BigInt(F));
+        expect(d === 0n || d === 1n).toBe(true);
+      }
+    }
+  });
+
+  it('mulTrunc (small tensor, no rotation): P0 sends 24 bytes/element, P1 and P2 8; any bits and scale; property over seeds', async () => {
+    const n = 150;
+    for (let seed = 1; seed <= 4; seed++) {
+      const a = onGrid(randFloats(n, -100, 100, 40 + seed), F);
+      const b = onGrid(randFloats(n, -100, 100, 50 + seed), F);
+      const bits = [F, F + 3, 2 * F, 5][seed - 1];
+      const res = await runTrio(async (ctx) => {
+        const x = await share(ctx, 2, [n], a);
+        const y = await share(ctx, 0, [n], b);
+        const c = costOf(ctx);
+        const z = await mulTrunc(ctx, x, y, bits, { scale: 7 });
+        return { cost: c(), z: (await reveal(ctx, z))! };
+      }, { seed });
+      expect(res.map((r) => r.cost.rounds)).toEqual([1, 1, 1]);
+      expect(res.map((r) => r.cost.bytesSent)).toEqual([24 * n, 8 * n, 8 * n]);
+      expect(res[0].z.scale).toBe(7);
+      for (let i = 0; i < n; i++) {
+        const prod = BigInt(Math.round(a[i] * 2 ** F)) * BigInt(Math.round(b[i] * 2 ** F));
+        const d = signed(res[0].z.data[i]) - (prod >> BigInt(bits));
+        expect(d === 0n || d === 1n).toBe(true);
+      }
+    }
+  });
+
+  it('truncTerms truncates a sum of products and shares in one round', async () => {
+    const n = 300;
+    const a = onGrid(randFloats(n, -30, 30, 61), F);
+    const b = onGrid(randFloats(n, -30, 30, 62), F);
+    const res = await runTrio(async (ctx) => {
+      const x = await share(ctx, 0, [n], a);
+      const y = await share(ctx, 1, [n], b);
+      const c = costOf(ctx);
+      // x*y + 3*x*2^f (the share's s0 component scaled to the product's scale), truncated by f
+      const term = ctx.k.add(productTerm(ctx, x, y), ctx.k.mulScalar(x.s0, 3n << BigInt(F)));
+      const z = await truncTerms(ctx, term, [n], F, F);
+      return { cost: c(), z: (await reveal(ctx, z))! };
+    });
+    expect(res.map((r) => r.cost.rounds)).toEqual([1, 1, 1]);
+    for (let i = 0; i < n; i++) {
+      const xa = BigInt(Math.round(a[i] * 2 ** F));
+      const want = (xa * BigInt(Math.round(b[i] * 2 ** F)) + 3n * (xa << BigInt(F))) >> BigInt(F);
+      const d = signed(res[0].z.data[i]) - want;
       expect(d === 0n || d === 1n).toBe(true);
     }
+    await expect(runTrio(async (ctx) => truncTerms(ctx, new BigUint64Array(3), [4], F, F))).rejects.toThrow(/does not match/);
   });
 
   it('matmul with transposes and batches: exact ring result, 8 bytes per output element', async () => {
@@ -193,7 +251,7 @@ describe('mulFixed / matmul', () => {
     }
   });
 
-  it('matmulFixed: 2 rounds, one truncation, within k ulps of float64', async () => {
+  it('matmulFixed: 1 round (2 on request), one truncation, within k ulps of float64', async () => {
     const [m, k, n] = [16, 64, 8];
     const a = onGrid(randFloats(m * k, -2, 2, 31), F);
     const b = onGrid(randFloats(k * n, -2, 2, 32), F);
@@ -202,13 +260,21 @@ describe('mulFixed / matmul', () => {
       const y = await share(ctx, 0, [k, n], b);
       const c = costOf(ctx);
       const z = await matmulFixed(ctx, x, y);
-      return { cost: c(), z: (await revealFloat(ctx, z))!, scale: z.scale };
+      const cost = c();
+      const c2 = costOf(ctx);
+      const z2 = await matmulFixed(ctx, x, y, { rounds: 2 });
+      return { cost, cost2: c2(), z: (await revealFloat(ctx, z))!, z2: (await revealFloat(ctx, z2))!, scale: z.scale };
     });
     const want = refMatmul(a, b, m, k, n);
-    expect(res.map((r) => r.cost.rounds)).toEqual([2, 2, 2]);
-    expect(meanBytesPerElem(res.map((r) => r.cost), m * n)).toBe(8);
+    expect(res.map((r) => r.cost.rounds)).toEqual([1, 1, 1]);
+    expect(res.map((r) => r.cost.bytesSent)).toEqual([24 * m * n, 8 * m * n, 8 * m * n]); // 128 elements: no rotation
+    expect(res.map((r) => r.cost2.rounds)).toEqual([2, 2, 2]);
+    expect(meanBytesPerElem(res.map((r) => r.cost2), m * n)).toBe(8);
     expect(res[0].scale).toBe(F);
-    for (let i = 0; i < m * n; i++) expect(Math.abs(res[0].z[i] - want[i])).toBeLessThanOrEqual(ulp);
+    for (let i = 0; i < m * n; i++) {
+      expect(Math.abs(res[0].z[i] - want[i])).toBeLessThanOrEqual(ulp);
+      expect(Math.abs(res[0].z2[i] - want[i])).toBeLessThanOrEqual(ulp);
+    }
   });
 
   it('rejects bad shapes', async () => {

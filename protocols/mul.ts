@@ -18,12 +18,27 @@
  *   Error: result in {floor(x/2^f), floor(x/2^f) + 1} except with probability about
  *   |x| / 2^63 per element (then the result is garbage); see PROTOCOLS.md.
  *
- * mulFixed / matmulFixed (2 rounds, 64 bits per element per party on average):
- *   fused product and truncation. Round 1: P1 sends z1 to P0, P2 sends z2 to P1 (P0 sends
- *   nothing); P0 now knows z0+z1, P1 and P2 know z2. Round 2 is the truncation message
- *   above (P0 -> P2). Reveals nothing: z1 is masked by alpha_1 (seed_{1,2}, unknown to P0),
- *   z2 by alpha_2 (seed_{2,0}, unknown to P1); the truncation message as above. The z split
- *   is uniformly random (alpha), so no extra offset is needed.
+ * mulTrunc / mulFixed / matmulFixed: product and truncation fused. Two forms, from the 3-of-3
+ * terms z_i (each with its zero-sharing alpha_i):
+ *   one round (the default up to ONE_ROUND_MAX elements; 40 bytes per element in all, i.e.
+ *   ~13.3 bytes/element/party with the roles rotated over three chunks): P0 draws r from its
+ *   OWN stream and sends m = z0 - r to P1 and P2, and y0 = trunc_hi(r) - u to P2, where u is
+ *   drawn from seed_{0,1}; P1 sends z1 to P2 and P2 sends z2 to P1. P1 and P2 both get
+ *   c = m + z1 + z2 = z - r and take y2 = trunc_lo(c). New sharing (y0, y1 = u, y2): P0 holds
+ *   (y0, u), P1 (u, y2), P2 (y2, y0); y0 + y1 + y2 = trunc_hi(r) + trunc_lo(c) with
+ *   r + c = z, r uniform: SecureML's pair, the same error as trunc below. P0 receives nothing.
+ *   Reveals nothing: P1 sees m (masked by r, P0's own), z2 (masked by seed_{2,0} in alpha_2)
+ *   and so c, which is uniform (r); P2 sees m (r), z1 (masked by seed_{0,1} in alpha_1), y0
+ *   (masked by u, a later draw of seed_{0,1}) and c; the masks are independent.
+ *   two rounds (above ONE_ROUND_MAX elements, or opts.rounds = 2; 24 bytes per element in
+ *   all, 8 per party): round 1: P1 sends z1 to P0, P2 sends z2 to P1 (P0 sends nothing); P0
+ *   now knows z0+z1, P1 and P2 know z2. Round 2 is the truncation message above (P0 -> P2).
+ *   Reveals nothing: z1 is masked by alpha_1 (seed_{1,2}, unknown to P0), z2 by alpha_2
+ *   (seed_{2,0}, unknown to P1); the truncation message as above. The z split is uniformly
+ *   random (alpha), so no extra offset is needed.
+ *   The one-round form trades bytes for a round: on loopback a round costs ~0.4 ms, so it
+ *   wins below some tens of thousands of elements; the two-round form wins for large tensors
+ *   (prefill). The default switch point is ONE_ROUND_MAX.
  *
  * truncExact (comparison-based, exact floor for |x| < 2^62): boolean.ts/truncExactImpl.
  */
@@ -211,11 +226,24 @@ async function truncPlain(ctx: Context, x: ArithShare, bits: number): Promise<[U
   return truncRound(ctx, part, bits, 'trunc');
 }
 
+/** Largest tensor (elements) for which the fused product-truncation runs in one round by default. */
+export const ONE_ROUND_MAX = 1 << 15;
+
+export interface MulTruncOptions extends TruncOptions {
+  /** 1: one round, more bytes; 2: two rounds, fewer bytes (default: 1 up to ONE_ROUND_MAX elements) */
+  readonly rounds?: 1 | 2;
+}
+
+function fusedRounds(n: number, opts: MulTruncOptions, label: string): 1 | 2 {
+  const r = opts.rounds ?? (n <= ONE_ROUND_MAX ? 1 : 2);
+  if (r !== 1 && r !== 2) throw new RangeError(`${label}: rounds must be 1 or 2, got ${String(r)}`);
+  return r;
+}
+
 /**
- * Product then truncation from the 3-of-3 terms z_i (with alpha): round 1 moves z1 to P0 and
- * z2 to P1; round 2 is the truncation message.
+ * Two-round form: round 1 moves z1 to P0 and z2 to P1; round 2 is the truncation message.
  */
-async function fusedTrunc(ctx: Context, z: U64, bits: number, step: string): Promise<[U64, U64]> {
+async function fusedTrunc2(ctx: Context, z: U64, bits: number, step: string): Promise<[U64, U64]> {
   const n = z.length;
   let part: U64;
   if (ctx.party === 0) {
@@ -231,21 +259,113 @@ async function fusedTrunc(ctx: Context, z: U64, bits: number, step: string): Pro
   return truncRound(ctx, part, bits, `${step}.trunc`);
 }
 
-/** Fixed-point product: ring product, then one truncation back to ctx.f fractional bits (2 rounds, ~8 bytes/element/party). */
-export async function mulFixed(ctx: Context, x: ArithShare, y: ArithShare): Promise<ArithShare> {
+/** One-round form for one chunk (roles as given by ctx): see the file header. */
+async function fusedTrunc1Plain(ctx: Context, z: U64, bits: number, step: string): Promise<[U64, U64]> {
+  const k = ctx.k;
+  const n = z.length;
+  if (ctx.party === 0) {
+    const r = ctx.prgOwn.words(n);
+    const u = ctx.prgNext.words(n);
+    const msg = new BigUint64Array(2 * n);
+    const m = k.sub(z, r, msg.subarray(0, n));
+    const y0 = k.sub(k.truncHi(r, bits, r), u, msg.subarray(n));
+    await ctx.ch.exchange({ step, send: { 1: m, 2: msg } });
+    return [y0, u];
+  }
+  if (ctx.party === 1) {
+    const u = ctx.prgPrev.words(n);
+    const got = await ctx.ch.exchange({ step, send: { 2: z }, recv: [0, 2] });
+    const c = k.add(k.add(z, expectWords(ctx, got, 0, n, step)), expectWords(ctx, got, 2, n, step));
+    return [u, k.truncLo(c, bits, c)];
+  }
+  const got = await ctx.ch.exchange({ step, send: { 1: z }, recv: [0, 1] });
+  const from0 = expectWords(ctx, got, 0, 2 * n, step);
+  const c = k.add(k.add(z, from0.subarray(0, n)), expectWords(ctx, got, 1, n, step));
+  return [k.truncLo(c, bits, c), from0.slice(n)];
+}
+
+/** One-round form; the roles rotate over three chunks from ROTATE_MIN elements on. */
+async function fusedTrunc1(ctx: Context, z: U64, bits: number, step: string): Promise<[U64, U64]> {
+  if (z.length < ROTATE_MIN) return fusedTrunc1Plain(ctx, z, bits, step);
+  const parts = await rotated(ctx, z.length, (v, lo, hi) => fusedTrunc1Plain(v, z.subarray(lo, hi), bits, step));
+  return [concatWords(parts.map((p) => p[0])), concatWords(parts.map((p) => p[1]))];
+}
+
+/**
+ * From this party's 3-of-3 term z (which MUST include a fresh zero sharing: every message of
+ * both forms is masked by it) to a replicated sharing of trunc(z0 + z1 + z2, bits).
+ */
+function fusedTrunc(ctx: Context, z: U64, bits: number, rounds: 1 | 2, step: string): Promise<[U64, U64]> {
+  return rounds === 1 ? fusedTrunc1(ctx, z, bits, step) : fusedTrunc2(ctx, z, bits, step);
+}
+
+/**
+ * Product truncated by `bits`: trunc(x * y, bits), scale x.scale + y.scale - bits (or
+ * opts.scale). 1 round up to ONE_ROUND_MAX elements (40 bytes per element over the three
+ * parties), else 2 rounds (24 bytes); opts.rounds overrides. Same error as trunc.
+ */
+export async function mulTrunc(ctx: Context, x: ArithShare, y: ArithShare, bits: number, opts: MulTruncOptions = {}): Promise<ArithShare> {
+  anArith(x, 'mulTrunc: x');
+  anArith(y, 'mulTrunc: y');
+  if (!sameShape(x.shape, y.shape)) throw new RangeError(`mulTrunc: shapes differ ([${x.shape.join(',')}] vs [${y.shape.join(',')}])`);
+  aBits(bits, 'mulTrunc');
+  const s = resultScale(x.scale + y.scale, 'mulTrunc');
+  const scale = opts.scale ?? s - bits;
+  if (!Number.isInteger(scale) || scale < 0 || scale > 62) throw new RangeError(`mulTrunc: result scale ${scale} is out of range (pass opts.scale)`);
+  const rounds = fusedRounds(x.size, opts, 'mulTrunc');
+  if (bits === 0) return new ArithShare(x.shape, ...(await mulTerms(ctx, x, y)), scale);
+  const z = ctx.k.rssMul(x.s0, x.s1, y.s0, y.s1, zeroShareScratch(ctx, x.size));
+  const [a, b] = await fusedTrunc(ctx, z, bits, rounds, rounds === 1 ? 'mulTrunc' : 'mulFixed');
+  return new ArithShare(x.shape, a, b, scale);
+}
+
+async function mulTerms(ctx: Context, x: ArithShare, y: ArithShare): Promise<[U64, U64]> {
+  const z = ctx.k.rssMul(x.s0, x.s1, y.s0, y.s1, zeroShareScratch(ctx, x.size));
+  return reshare(ctx, z, 'mul');
+}
+
+/**
+ * Truncate a sum of 3-of-3 terms in one fused exchange: `z` is this party's term (the
+ * caller adds the ring products and the s0 components of any replicated shares; a fresh
+ * zero sharing is added here). Returns trunc(sum, bits) at `scale` with `shape`.
+ * Rounds and bytes as mulTrunc for the same element count.
+ */
+export async function truncTerms(ctx: Context, z: U64, shape: Shape, bits: number, scale: number, opts: MulTruncOptions = {}): Promise<ArithShare> {
+  if (!(z instanceof BigUint64Array)) throw new TypeError('truncTerms: z must be a BigUint64Array');
+  if (shapeSize(shape) !== z.length) throw new RangeError(`truncTerms: shape [${shape.join(',')}] does not match ${z.length} words`);
+  aBits(bits, 'truncTerms');
+  if (!Number.isInteger(scale) || scale < 0 || scale > 62) throw new RangeError(`truncTerms: scale ${scale} is out of range`);
+  const masked = ctx.k.add(z, ctx.zeroShare(z.length));
+  if (bits === 0) {
+    const [a, b] = await reshare(ctx, masked, 'mul');
+    return new ArithShare(shape, a, b, scale);
+  }
+  const rounds = fusedRounds(z.length, opts, 'truncTerms');
+  const [a, b] = await fusedTrunc(ctx, masked, bits, rounds, rounds === 1 ? 'mulTrunc' : 'mulFixed');
+  return new ArithShare(shape, a, b, scale);
+}
+
+/** This party's 3-of-3 term of x * y (no zero sharing; for truncTerms, which adds one). */
+export function productTerm(ctx: Context, x: ArithShare, y: ArithShare): U64 {
+  anArith(x, 'productTerm: x');
+  anArith(y, 'productTerm: y');
+  if (!sameShape(x.shape, y.shape)) throw new RangeError(`productTerm: shapes differ ([${x.shape.join(',')}] vs [${y.shape.join(',')}])`);
+  return ctx.k.rssMul(x.s0, x.s1, y.s0, y.s1);
+}
+
+/** Fixed-point product: ring product and one truncation back to ctx.f (mulTrunc: 1 round up to ONE_ROUND_MAX elements, else 2). */
+export async function mulFixed(ctx: Context, x: ArithShare, y: ArithShare, opts: { readonly rounds?: 1 | 2 } = {}): Promise<ArithShare> {
   anArith(x, 'mulFixed: x');
   anArith(y, 'mulFixed: y');
   if (!sameShape(x.shape, y.shape)) throw new RangeError(`mulFixed: shapes differ ([${x.shape.join(',')}] vs [${y.shape.join(',')}])`);
   const s = resultScale(x.scale + y.scale, 'mulFixed');
   const bits = s - ctx.f;
   if (bits <= 0) return mul(ctx, x, y);
-  const z = ctx.k.rssMul(x.s0, x.s1, y.s0, y.s1, zeroShareScratch(ctx, x.size));
-  const [a, b] = await fusedTrunc(ctx, z, bits, 'mulFixed');
-  return new ArithShare(x.shape, a, b, ctx.f);
+  return mulTrunc(ctx, x, y, bits, { scale: ctx.f, rounds: opts.rounds });
 }
 
-/** Fixed-point matmul: product then one truncation back to ctx.f (2 rounds, ~8 bytes per output element per party). */
-export async function matmulFixed(ctx: Context, x: ArithShare, y: ArithShare, opts: MatmulOptions = {}): Promise<ArithShare> {
+/** Fixed-point matmul: product then one truncation back to ctx.f (1 round up to ONE_ROUND_MAX output elements, else 2; as mulTrunc). */
+export async function matmulFixed(ctx: Context, x: ArithShare, y: ArithShare, opts: MatmulOptions & { readonly rounds?: 1 | 2 } = {}): Promise<ArithShare> {
   anArith(x, 'matmulFixed: x');
   anArith(y, 'matmulFixed: y');
   const s = resultScale(x.scale + y.scale, 'matmulFixed');
@@ -255,7 +375,8 @@ export async function matmulFixed(ctx: Context, x: ArithShare, y: ArithShare, op
     const [a, b] = await reshare(ctx, localMatmul(ctx, plan), 'matmul');
     return new ArithShare(plan.out, a, b, s);
   }
-  const [a, b] = await fusedTrunc(ctx, localMatmul(ctx, plan), bits, 'matmulFixed');
+  const rounds = fusedRounds(shapeSize(plan.out), opts, 'matmulFixed');
+  const [a, b] = await fusedTrunc(ctx, localMatmul(ctx, plan), bits, rounds, rounds === 1 ? 'matmulTrunc' : 'matmulFixed');
   return new ArithShare(plan.out, a, b, ctx.f);
 }
 

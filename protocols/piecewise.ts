@@ -8,33 +8,36 @@
  * (0 on segments no piece covers).
  *
  * Protocol (all pieces and all elements batched: one exchange per round):
- *  1. c_j = [x < b_j] for every breakpoint: ONE ltz on the stacked differences. Segment
- *     indicators are integer combinations of the c_j (local): s_0 = c_0,
- *     s_i = c_i - c_{i-1}, s_B = 1 - c_{B-1}; a piece's selector sigma = sum sign * s_i.
- *  2. Level 0, ONE mul + ONE truncation: for a piece of degree d >= 2,
- *     y = mu * sigma * x with mu = |c_d|^(1/d) (so the top coefficient becomes +-1 and
- *     |y| <= about 1 on the piece's range: every product stays small, which keeps the
- *     truncations' failure probability ~2^-28); when the top split below leaves a term
- *     c_{a+1} t^(a+1) with a + 1 < d, also a helper z = c'_{a+1} y that the top product
- *     absorbs; for a linear piece (d = 1), sigma * x (not truncated).
- *     Outside the piece's segments sigma = 0, so y = 0 and nothing can be large whatever x.
- *  3. Powers y^k by levels (level of k = ceil(log2 k)), one batched product per level;
- *     the top y^d = y^a * (y^b [+ z]) with a = 2^(level(d) - 1), b = d - a is NOT truncated.
- *  4. sum_pieces [c_0 sigma_abs + sum_{k<d} c'_k y^k + sign * top] at scale 2f, ONE
- *     truncation, plus the linear pieces (c_0 + c_1 sigma x) at scale f.
- * Rounds: ltz + 2 (level 0) + per level 1 .. L-1 two (product + truncation) + 1 (top
- * products) + 1 (final truncation), L = max level(d) => ltz + 2 L + 2 (fewer without
- * polynomials). pieceCost() gives the exact counts for a spec.
+ *  1. k_j = [x < b_j] for every breakpoint: ONE msb on the stacked differences, then ONE
+ *     round that injects the bits AND multiplies them by x (boolean.ts bitTimes), giving
+ *     c_j = k_j and c_j * x. Segment indicators are integer combinations of the c_j (local):
+ *     s_0 = c_0, s_i = c_i - c_{i-1}, s_B = 1 - c_{B-1}; a piece's selector
+ *     sigma = sum sign * s_i, and sigma * x is the same combination of the c_j * x and x
+ *     (local, exact). So the comparison costs ltz's rounds (msb + 1).
+ *  2. Level 0, ONE truncation: for a piece of degree d >= 2, y = mu * sigma * x with
+ *     mu = |c_d|^(1/d) (so the top coefficient becomes +-1 and |y| <= about 1 on the piece's
+ *     range: every product stays small, which keeps the truncations' failure probability
+ *     ~2^-28); when the top split below leaves a term c_{a+1} t^(a+1) with a + 1 < d, also a
+ *     helper z = c'_{a+1} y that the top product absorbs; for a linear piece (d = 1),
+ *     sigma * x (not truncated, no round). Outside the piece's segments sigma = 0, so y = 0
+ *     and nothing can be large whatever x.
+ *  3. Powers y^k (k < d) by levels (level of k = ceil(log2 k)): one fused mulFixed per level.
+ *  4. The top products y^d = y^a * (y^b [+ z]) (a = 2^(level(d) - 1), b = d - a) and
+ *     sum_pieces [c_0 sigma_abs + sum_{k<d} c'_k y^k + sign * top] at scale 2f, truncated
+ *     together in ONE fused round (mul.ts truncTerms), plus the linear pieces (c_0 + c_1
+ *     sigma x) at scale f.
+ * Rounds: ltz + 1 (level 0) + (levels with powers) + 1 (final). pieceCost() gives the exact
+ * counts for a spec.
  * Error: the polynomial's own approximation error, plus ~(d + 2) units of 2^-f, plus the
  * top coefficient's rounding (|c_d| / mu_eff^d - 1 <= d 2^-(f+1) / mu relative).
  *
- * Reveals nothing: a fixed composition of ltz, mul, mulFixed and trunc (messages masked as
- * argued in boolean.ts / mul.ts); which values are multiplied depends only on the public spec.
+ * Reveals nothing: a fixed composition of msb, bitTimes, mulFixed, truncTerms and trunc
+ * (messages masked as argued in boolean.ts / mul.ts); which values are multiplied depends only on the public spec.
  */
 import type { Context } from './context.js';
-import { ltz } from './compare.js';
+import { bitTimesSlicedBalanced, msbSlicedBalanced } from './boolean.js';
 import { add, subPublic, withScale } from './linear.js';
-import { mul, mulFixed, trunc } from './mul.js';
+import { mulFixed, productTerm, trunc, truncTerms } from './mul.js';
 import { type IntTerm, encodeConst, intCombination, stack, unstack } from './batching.js';
 import { ArithShare } from './types.js';
 
@@ -112,15 +115,13 @@ function planPoly(piece: number, coeffs: readonly number[], f: number): PolyPlan
 }
 
 export interface PiecewiseCost {
-  /** rounds after the comparison */
+  /** rounds after the comparison (which costs ltz's rounds: msb + the bit-times round) */
   readonly rounds: number;
-  /** products per element sent in plain mul rounds (8 bytes each, every party) */
-  readonly mulProducts: number;
-  /** products per element in mulFixed rounds (8 bytes each, every party) */
-  readonly fixedProducts: number;
+  /** values per element from fused product-truncations (mulFixed levels and the final sum; 40 bytes each over the parties) */
+  readonly fusedOutputs: number;
   /** values per element truncated by stand-alone truncations (8 bytes each from one party; mul.ts rotates the role) */
   readonly truncated: number;
-  /** comparisons per element */
+  /** comparisons per element (each with its bit times x in the injection round) */
   readonly comparisons: number;
 }
 
@@ -151,34 +152,27 @@ export function piecewiseCost(spec: PiecewiseSpec, f = 18): PiecewiseCost {
   const { plans, linear, L } = schedule(spec, f);
   const polyRows = plans.reduce((s, p) => s + 1 + (p.helper ? 1 : 0), 0);
   let rounds = 0;
-  let mulProducts = 0;
-  let fixedProducts = 0;
+  let fusedOutputs = 0;
   let truncated = 0;
-  if (polyRows + linear.length > 0) {
-    rounds += polyRows > 0 ? 2 : 1;
-    mulProducts += polyRows + linear.length;
+  if (polyRows > 0) {
+    rounds += 1;
     truncated += polyRows;
   }
   for (let l = 1; l <= L; l++) {
     const pw = plans.reduce((s, p) => s + [...p.powers.keys()].filter((k) => level(k) === l).length, 0);
-    const tops = plans.filter((p) => level(p.d) === l).length;
-    if (pw > 0 && tops > 0) {
-      rounds += 2;
-      mulProducts += pw + tops;
-      truncated += pw;
-    } else if (pw > 0) {
-      rounds += 2;
-      fixedProducts += pw;
-    } else if (tops > 0) {
+    if (pw > 0) {
       rounds += 1;
-      mulProducts += tops;
+      fusedOutputs += pw;
     }
   }
-  if (plans.length > 0 || linear.some((i) => !Number.isInteger(spec.pieces[i].coeffs[1]))) {
+  if (plans.length > 0) {
+    rounds += 1;
+    fusedOutputs += 1;
+  } else if (linear.some((i) => !Number.isInteger(spec.pieces[i].coeffs[1]))) {
     rounds += 1;
     truncated += 1;
   }
-  return { rounds, mulProducts, fixedProducts, truncated, comparisons: spec.breakpoints.length };
+  return { rounds, fusedOutputs, truncated, comparisons: spec.breakpoints.length };
 }
 
 function checkSpec(spec: PiecewiseSpec): void {
@@ -212,100 +206,81 @@ export async function piecewise(ctx: Context, x: ArithShare, spec: PiecewiseSpec
   const shape = x.shape;
   const B = spec.breakpoints.length;
   const { plans, linear, constant, L } = schedule(spec, f);
-  // 1. comparisons
+  // 1. comparisons: c_j = [x < b_j] and c_j * x from one msb and one injection round
   let cs: ArithShare[] = [];
+  let cxs: ArithShare[] = [];
   if (B > 0) {
-    const lt = await ltz(ctx, stack(spec.breakpoints.map((b) => subPublic(ctx, x, b)), f), { bitWidth: opts.bitWidth ?? 64 });
-    cs = unstack(lt, spec.breakpoints.map(() => shape), 0);
+    const n = x.size;
+    const e = await msbSlicedBalanced(ctx, stack(spec.breakpoints.map((b) => subPublic(ctx, x, b)), f), 'piecewise.cmp', opts.bitWidth ?? 64);
+    const xs = stack(spec.breakpoints.map(() => x), f);
+    const { bit, prods } = await bitTimesSlicedBalanced(ctx, e, B * n, [xs], true, 'piecewise.select');
+    cs = unstack(bit!, spec.breakpoints.map(() => shape), 0);
+    cxs = unstack(prods[0], spec.breakpoints.map(() => shape), f);
   }
-  // segment s as integer terms (plus a constant)
-  const segTerms = (s: number): { terms: IntTerm[]; c0: bigint } => {
+  // segment s as integer terms (plus a constant), over the bits or over the bits times x
+  const segTerms = (s: number, v: readonly ArithShare[]): { terms: IntTerm[]; c0: bigint } => {
     if (B === 0) return { terms: [], c0: 1n };
-    if (s === 0) return { terms: [{ x: cs[0], c: 1n }], c0: 0n };
-    if (s === B) return { terms: [{ x: cs[B - 1], c: -1n }], c0: 1n };
-    return { terms: [{ x: cs[s], c: 1n }, { x: cs[s - 1], c: -1n }], c0: 0n };
+    if (s === 0) return { terms: [{ x: v[0], c: 1n }], c0: 0n };
+    if (s === B) return { terms: [{ x: v[B - 1], c: -1n }], c0: 1n };
+    return { terms: [{ x: v[s], c: 1n }, { x: v[s - 1], c: -1n }], c0: 0n };
   };
-  const selector = (piece: number, mult: bigint, signed: boolean, scale = 0): ArithShare => {
+  // mult * sigma (timesX: mult * sigma * x, exact, at scale `scale`)
+  const selector = (piece: number, mult: bigint, signed: boolean, scale = 0, timesX = false): ArithShare => {
     const terms: IntTerm[] = [];
     let c0 = 0n;
     for (const o of spec.pieces[piece].on) {
-      const st = segTerms(o.segment);
+      const st = segTerms(o.segment, timesX ? cxs : cs);
       const m = signed ? mult * BigInt(o.sign) : mult;
       for (const t of st.terms) terms.push({ x: t.x, c: t.c * m });
       c0 += st.c0 * m;
     }
+    if (timesX) return intCombination(ctx, shape, scale, c0 === 0n ? terms : [...terms, { x, c: c0 }]);
     return intCombination(ctx, shape, scale, terms, c0);
   };
-  // 2. level 0
+  // 2. level 0: y = E sigma x at scale 2f, truncated once; linear pieces need no round
   const truncRows: ArithShare[] = [];
   for (const p of plans) {
-    truncRows.push(selector(p.piece, p.E, true));
-    if (p.helper) truncRows.push(selector(p.piece, p.helper.E, true));
+    truncRows.push(selector(p.piece, p.E, true, 2 * f, true));
+    if (p.helper) truncRows.push(selector(p.piece, p.helper.E, true, 2 * f, true));
   }
-  const linRows = linear.map((i) => selector(i, 1n, true));
   const ys = new Map<PolyPlan, Map<number, ArithShare>>();
   const helpers = new Map<PolyPlan, ArithShare>();
   const linParts = new Map<number, ArithShare>();
   let out: ArithShare | undefined;
   const addTo = (acc: ArithShare | undefined, v: ArithShare): ArithShare => (acc === undefined ? v : add(ctx, acc, v));
-  if (truncRows.length + linRows.length > 0) {
-    const rows = [...truncRows, ...linRows];
-    const prod = await mul(ctx, stack(rows, 0), stack(rows.map(() => x), f)); // scale f nominal
-    const parts = unstack(prod, rows.map(() => shape), f);
-    let tr: ArithShare[] = [];
-    if (truncRows.length > 0) {
-      const t = await trunc(ctx, withScale(stack(parts.slice(0, truncRows.length), 2 * f), 2 * f), f);
-      tr = unstack(t, truncRows.map(() => shape), f);
-    }
+  if (truncRows.length > 0) {
+    const tr = unstack(await trunc(ctx, stack(truncRows, 2 * f), f), truncRows.map(() => shape), f);
     let j = 0;
     for (const p of plans) {
       ys.set(p, new Map([[1, tr[j++]]]));
       if (p.helper) helpers.set(p, tr[j++]);
     }
-    linear.forEach((pi, i) => {
-      const c1 = spec.pieces[pi].coeffs[1];
-      const sx = parts[truncRows.length + i];
-      // c1 * sigma x: exact for an integer c1, else folded into the final 2f sum below
-      if (Number.isInteger(c1)) out = addTo(out, intCombination(ctx, shape, f, [{ x: sx, c: BigInt(c1) }]));
-      else linParts.set(pi, sx);
-    });
   }
-  // 3. powers and tops by level
-  const tops = new Map<PolyPlan, ArithShare>();
+  for (const pi of linear) {
+    const c1 = spec.pieces[pi].coeffs[1];
+    const sx = selector(pi, 1n, true, f, true); // sigma x at scale f, exact
+    // c1 * sigma x: exact for an integer c1, else folded into the final 2f sum below
+    if (Number.isInteger(c1)) out = addTo(out, intCombination(ctx, shape, f, [{ x: sx, c: BigInt(c1) }]));
+    else linParts.set(pi, sx);
+  }
+  // 3. powers below the top, one fused mulFixed per level
   for (let l = 1; l <= L; l++) {
     const jobs: { p: PolyPlan; k: number; l: ArithShare; r: ArithShare }[] = [];
     for (const p of plans) {
       const y = ys.get(p)!;
       for (const [k, [u, v]] of p.powers) if (level(k) === l) jobs.push({ p, k, l: y.get(u)!, r: y.get(v)! });
     }
-    const topJobs: { p: PolyPlan; l: ArithShare; r: ArithShare }[] = [];
-    for (const p of plans) {
-      if (level(p.d) !== l) continue;
-      const y = ys.get(p)!;
-      const h = helpers.get(p);
-      topJobs.push({ p, l: y.get(p.a)!, r: h ? add(ctx, y.get(p.b)!, h) : y.get(p.b)! });
-    }
-    if (jobs.length === 0 && topJobs.length === 0) continue;
-    let powVals: ArithShare[] = [];
-    if (topJobs.length === 0) {
-      const pr = await mulFixed(ctx, stack(jobs.map((j) => j.l), f), stack(jobs.map((j) => j.r), f));
-      powVals = unstack(pr, jobs.map(() => shape), f);
-    } else {
-      const all = [...jobs, ...topJobs];
-      const pr = await mul(ctx, stack(all.map((j) => j.l), f), stack(all.map((j) => j.r), f));
-      const parts = unstack(pr, all.map(() => shape), 2 * f);
-      topJobs.forEach((t, i) => tops.set(t.p, parts[jobs.length + i]));
-      if (jobs.length > 0) powVals = unstack(await trunc(ctx, stack(parts.slice(0, jobs.length), 2 * f), f), jobs.map(() => shape), f);
-    }
+    if (jobs.length === 0) continue;
+    const pr = await mulFixed(ctx, stack(jobs.map((j) => j.l), f), stack(jobs.map((j) => j.r), f));
+    const powVals = unstack(pr, jobs.map(() => shape), f);
     jobs.forEach((j, i) => ys.get(j.p)!.set(j.k, powVals[i]));
   }
-  // 4. final sum at scale 2f, one truncation
+  // 4. the top products and the sum at scale 2f, truncated together (one fused round)
   if (plans.length > 0 || linParts.size > 0) {
     const terms: IntTerm[] = [];
     const sum: ArithShare[] = [];
     for (const p of plans) {
       const y = ys.get(p)!;
-      sum.push(intCombination(ctx, shape, 2 * f, [{ x: tops.get(p)!, c: p.topSign }]));
       for (const [k, ck] of p.terms) terms.push({ x: y.get(k)!, c: encodeConst(ck, f) });
       const c = spec.pieces[p.piece].coeffs[0];
       if (c !== 0) sum.push(selector(p.piece, encodeConst(c, 2 * f), false, 2 * f));
@@ -313,7 +288,19 @@ export async function piecewise(ctx: Context, x: ArithShare, spec: PiecewiseSpec
     for (const [pi, sx] of linParts) terms.push({ x: sx, c: encodeConst(spec.pieces[pi].coeffs[1], f) });
     let acc = intCombination(ctx, shape, 2 * f, terms);
     for (const v of sum) acc = add(ctx, acc, v);
-    out = addTo(out, await trunc(ctx, acc, f));
+    if (plans.length === 0) out = addTo(out, await trunc(ctx, acc, f));
+    else {
+      const k = ctx.k;
+      const z = acc.s0.slice();
+      for (const p of plans) {
+        const y = ys.get(p)!;
+        const h = helpers.get(p);
+        const top = productTerm(ctx, y.get(p.a)!, h ? add(ctx, y.get(p.b)!, h) : y.get(p.b)!);
+        if (p.topSign > 0n) k.add(z, top, z);
+        else k.sub(z, top, z);
+      }
+      out = addTo(out, await truncTerms(ctx, z, shape, f, f));
+    }
   }
   for (const i of linear) {
     const c = spec.pieces[i].coeffs[0];

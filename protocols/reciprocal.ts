@@ -19,9 +19,9 @@
  * slightly beyond still converges). Truncation failure: every truncated value is below
  * 2^(f + 2J + 6) or 2^(2f + 3), i.e. probability < 2^-25 per truncation at f = 18, K = 14.
  *
- * Cost (n elements): rounds = ltz + 6 * 2 = ltz + 12 (20 at f = 18, K = 14). Bytes per
- * element per party: J * ltz (bounded width, ~23.5 bytes each) + 8 * 9 (products: 2 for the
- * normalisation, 1 + 2 + 2 + 1 Goldschmidt, 1 final) = ~237 at K = 14.
+ * Cost (n elements): rounds = ltz + 6 (one per fused mulFixed; 13 at f = 18, K = 14). Bytes
+ * per element per party: J * ltz (bounded width, ~23.5 bytes each) + 40/3 * 9 (products: 2
+ * for the normalisation, 1 + 2 + 2 + 1 Goldschmidt, 1 final; mul.ts) = ~285 at K = 14.
  *
  * Reveals nothing: a fixed composition of ltz, mulFixed / mul and trunc (each message masked,
  * see boolean.ts and mul.ts); the program does not depend on x.

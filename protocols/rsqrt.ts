@@ -17,9 +17,9 @@
  * Truncation failure: every truncated value is below 2^(2f+3) (probability < 2^-25 per
  * truncation at f = 18).
  *
- * Cost (n elements): rounds = ltz + 1 + 7 * 2 = ltz + 15 (the ltz is bounded to 32 bits at f = 18).
- * Bytes per element per party:
- * 11 * ltz(per element) + 8 * 9 (products: x*M, 2 for g0/h0, g*h, 2 for the update, g*h,
+ * Cost (n elements): rounds = ltz + 1 + 7 = ltz + 8 (one per fused mulFixed; the ltz is
+ * bounded to 32 bits at f = 18). Bytes per element per party:
+ * 11 * ltz(per element) + 40/3 * 9 (fused products, mul.ts: x*M, 2 for g0/h0, g*h, 2 for the update, g*h,
  * h*(1+r), h*R) + 8/3 (the truncation of y0).
  *
  * Reveals nothing: a fixed composition of ltz, mulFixed and trunc; nothing is opened.

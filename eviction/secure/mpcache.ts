@@ -28,11 +28,11 @@
  *   selection         1 round and nHeads (M1 + M2) words (similarities), then the two top-k
  *                     (protocols/topk.ts: 3 + (msb + 1) x iterations + 2 rounds each; level 1
  *                     returns the chosen set as a mask, level 2 one-hot rows);
- *   attention         1 (q K^T: nHeads n words) + 2 (gather + truncation: ~nHeads S words)
+ *   attention         1 (q K^T: nHeads n words) + 1 (gather + truncation, fused: ~nHeads S words)
  *                     + softmax over nHeads x S + 1 (scatter: nHeads G2 block2 words)
- *                     + 2 (. V: nHeads hd words) rounds.
+ *                     + 1 (. V: nHeads hd words) rounds.
  * A reusing layer (index sharing) pays the attention part only. Full attention pays
- * 2 + softmax over nHeads x n + 2 rounds with nHeads n + nHeads hd words besides the softmax,
+ * 1 + softmax over nHeads x n + 1 rounds with nHeads n + nHeads hd words besides the softmax,
  * whose cost (~180 bytes per element) dominates: hence the saving, ~ n / S on the softmax.
  * The look-once static eviction runs at prefill (afterPrefill), not in a decode step.
  *

@@ -118,8 +118,8 @@ describe('decode attention on shares', () => {
         const rowsWant = new Set(Array.from(o.tokens[h], (t) => Array.from(K.subarray(t * c.hd, (t + 1) * c.hd)).join(',')));
         expect(rowsGot).toEqual(rowsWant);
       }
-      // rounds: scores (1) + gather with truncation (2) + softmax over the gathered tokens + scatter (1) + values (2)
-      expect(res.cost.rounds).toBe(1 + 2 + res.softmaxRounds + 1 + 2);
+      // rounds: scores (1) + gather with truncation (1, fused) + softmax over the gathered tokens + scatter (1) + values (1, fused)
+      expect(res.cost.rounds).toBe(1 + 1 + res.softmaxRounds + 1 + 1);
     });
   }
 });

@@ -9,7 +9,7 @@
  *                           positions get a public -48 (exp of it is clipped to 0)
  *   O = [forced one-hots (public rows); top-k one-hot rows (secret)]  [nHeads, total2, G2]
  *   Sg = O @ S'             block gather by one-hot matmul, fused with the truncation back to f
- *                           (matmulFixed: 2 rounds, nHeads * total2 * block outputs)
+ *                           (matmulFixed: 1 round, nHeads * total2 * block outputs)
  *   P = softmax(Sg)         over the selected tokens only
  *   Pf = O^T @ P            scatter the probabilities back to their blocks (1 round, nHeads * n
  *                           outputs; unselected positions get exactly 0)
@@ -45,7 +45,7 @@ function checkQkv(q: ArithShare, k: ArithShare, v: ArithShare): { nHeads: number
   return { nHeads, nKv, n, hd };
 }
 
-/** Attention of one query per head over the whole cache: [1, nHeads * hd]. Rounds: 2 + softmax + 2. */
+/** Attention of one query per head over the whole cache: [1, nHeads * hd]. Rounds: 1 + softmax + 1. */
 export async function fullDecodeAttention(ctx: Context, q: ArithShare, k: ArithShare, v: ArithShare): Promise<ArithShare> {
   const { nHeads, nKv, hd } = checkQkv(q, k, v);
   const G = nHeads / nKv;
@@ -107,7 +107,7 @@ function padCols(x: ArithShare, m: number): ArithShare {
 /**
  * Attention over the selected blocks only (see the file comment): [1, nHeads * hd].
  * Falls back to full attention when the plan selects every block.
- * Rounds: 1 + 2 + softmax + 1 + 2.
+ * Rounds: 1 + 1 + softmax + 1 + 1.
  */
 export async function selectedAttention(ctx: Context, q: ArithShare, k: ArithShare, v: ArithShare, sel: BlockSelection): Promise<ArithShare> {
   const { nHeads, nKv, n, hd } = checkQkv(q, k, v);
