@@ -410,6 +410,27 @@ async function pairRound(ctx: Context, sVal: U64 | undefined, xVal: U64 | undefi
 }
 
 /**
+ * Rounds of msbSliced over L bits and the bytes it sends per element over the three parties
+ * (for planning; the tests check the real counts): 1 + ceil(log2(ceil((L-1)/2))) rounds.
+ */
+export function msbPlanCost(L: number): { rounds: number; bytes: number } {
+  const m = L - 1;
+  const q = m >> 1;
+  const odd = m % 2;
+  const nF = 3 * q + odd + 1;
+  const nO = q + Math.max(0, q - 1) + odd;
+  let cnt = q + odd;
+  let ands = 0;
+  let levels = 0;
+  while (cnt > 1) {
+    ands += 2 * (cnt >> 1) - 1;
+    cnt = Math.ceil(cnt / 2);
+    levels++;
+  }
+  return { rounds: 1 + levels, bytes: (2 * nF + 2 * nO + 3 * ands) / 8 };
+}
+
+/**
  * The sign bit of x as one boolean slice pair (W words, bit i of word w = element 64w+i).
  * With `bitWidth` = L < 64 the caller promises -2^(L-1) <= x < 2^(L-1); then bit L-1 equals
  * the sign bit and only the carry out of the low L-1 bits is needed (a smaller tree:

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { costOf, runTrio } from './testing.js';
-import { argmax, eq, ge, gt, le, lt, ltz, max, mux, relu } from './compare.js';
+import { argmax, eq, ge, gt, le, lt, ltz, max, mux, relu, tournamentPlan } from './compare.js';
 import { constant, input, reveal, revealFloat } from './sharing.js';
 import { meanBytesPerElem, msbCost, onGrid, randFloats, rotatedBytes, share } from './test-util.js';
 
@@ -189,23 +189,23 @@ describe('mux / relu', () => {
   });
 });
 
-/** Rounds of the 4-ary tournament over n columns (msb + AND rounds + select 1 per level). */
-function rounds4(n: number, msbRounds = msbCost(64).rounds): { rounds: number; levels: number } {
+/** Rounds of a tournament with the given group sizes per level (msb + AND tree + select per level). */
+function roundsOf(n: number, plan: readonly number[], msbRounds = msbCost(64).rounds): number {
   let cnt = n;
   let rounds = 0;
-  let levels = 0;
-  while (cnt > 1) {
-    const q = Math.floor(cnt / 4);
-    const rem = cnt - 4 * q;
-    rounds += msbRounds + (q > 0 ? 2 : rem === 3 ? 1 : 0) + 1;
-    cnt = q + (rem > 0 ? 1 : 0);
-    levels++;
+  for (const g of plan) {
+    const q = Math.floor(cnt / g);
+    const rem = cnt - g * q;
+    const biggest = q > 0 ? g : rem >= 2 ? rem : 1;
+    rounds += msbRounds + (biggest > 2 ? Math.ceil(Math.log2(biggest - 1)) : 0) + 1;
+    cnt = Math.ceil(cnt / g);
   }
-  return { rounds, levels };
+  expect(cnt).toBe(1);
+  return rounds;
 }
 
 describe('max / argmax', () => {
-  for (const arity of [4, 2] as const) {
+  for (const arity of [4, 'binary', 16, 3, 'auto'] as const) {
     it(`arity ${arity}: max and argmax with ties (lowest index wins), odd widths`, async () => {
       const rows = 7;
       const n = 13;
@@ -237,12 +237,15 @@ describe('max / argmax', () => {
           oh: (await reveal(ctx, am.oneHot))!,
         };
       });
-      const levels = arity === 2 ? Math.ceil(Math.log2(n)) : rounds4(n).levels;
-      const maxRounds = arity === 2 ? levels * (msbCost(64).rounds + 1) : rounds4(n).rounds;
+      const plan = (keep: boolean) => tournamentPlan(rows, n, 64, arity === 'binary' ? 2 : arity, keep);
+      const levels = arity === 'binary' ? Math.ceil(Math.log2(n)) : plan(true).length;
+      const maxRounds = arity === 'binary' ? levels * (msbCost(64).rounds + 1) : roundsOf(n, plan(false));
+      const amRounds = arity === 'binary' ? maxRounds : roundsOf(n, plan(true));
+      if (arity === 'auto') expect(plan(false)).toEqual([16]); // 13 columns: one level
       for (const r of res) {
         expect(r.shape).toEqual([rows, 1]);
         expect(r.maxCost.rounds).toBe(maxRounds);
-        expect(r.amCost.rounds).toBe(maxRounds + levels);
+        expect(r.amCost.rounds).toBe(amRounds + levels);
         expect(r.oh.shape).toEqual([rows, n]);
         for (let i = 0; i < rows; i++) {
           let best = 0;
@@ -255,14 +258,14 @@ describe('max / argmax', () => {
     });
   }
 
-  it('every width from 1 to 21 (all group/tail/carry patterns), random ties', async () => {
-    for (let n = 1; n <= 21; n++) {
+  it('every width from 1 to 21 (all group/tail/carry patterns), random ties, automatic and fixed group sizes', async () => {
+    for (let n = 1; n <= 21; n++) for (const arity of ['auto', 4, 5] as const) {
       const rows = 5;
       // few distinct values so ties are frequent
       const v = randFloats(rows * n, 0, 4, 100 + n).map(Math.floor);
       const res = await runTrio(async (ctx) => {
         const x = await share(ctx, (n % 3) as 0 | 1 | 2, [rows, n], v);
-        const am = await argmax(ctx, x);
+        const am = await argmax(ctx, x, { arity });
         return { m: (await revealFloat(ctx, am.max))!, oh: (await reveal(ctx, am.oneHot))!.data };
       });
       for (let i = 0; i < rows; i++) {
@@ -274,7 +277,18 @@ describe('max / argmax', () => {
     }
   });
 
-  it('the 4-ary tournament over 1000 needs 5 levels, 45 rounds', () => {
-    expect(rounds4(1000)).toEqual({ rounds: 45, levels: 5 });
+  it('tournament plans: 4-ary over 1000 is 5 levels, 45 rounds; automatic plans trade rounds for bytes', () => {
+    expect(tournamentPlan(1, 1000, 64, 4)).toEqual([4, 4, 4, 4, 4]);
+    expect(roundsOf(1000, tournamentPlan(1, 1000, 64, 4))).toBe(45);
+    // small inputs: wide groups (few rounds); large inputs: narrow first levels (few comparisons)
+    expect(tournamentPlan(6, 256, 31)).toEqual([16, 16]);
+    const big = tournamentPlan(1, 50257, 64);
+    expect(big[0]).toBe(2);
+    expect(big[big.length - 1]).toBe(16);
+    expect(() => tournamentPlan(1, 10, 64, 1)).toThrow(RangeError);
+  });
+
+  it('rejects a bad arity', async () => {
+    await expect(runTrio(async (ctx) => max(ctx, constant(ctx, [2, 3], 1), { arity: 17 as 16 }))).rejects.toThrow(/arity/);
   });
 });

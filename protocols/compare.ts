@@ -31,6 +31,7 @@ import type { U64 } from '../kernels/api.js';
 import type { Context } from './context.js';
 import {
   aBitWidth,
+  msbPlanCost,
   andSlices,
   b2aSliced as b2aSlicedPlain,
   b2aSlicedBalanced as b2aSliced,
@@ -273,7 +274,7 @@ function notPair(ctx: Context, p: SlicePair): SlicePair {
 
 const pad64 = (n: number): number => Math.ceil(n / 64) * 64;
 
-interface Level4 {
+interface LevelG {
   readonly cnt: number;
   /** number of groups (columns of the next level) */
   readonly groups: number;
@@ -283,29 +284,106 @@ interface Level4 {
   readonly wins: ArithShare | undefined;
 }
 
+/** ceil(log2(m)) for m >= 1: the AND rounds of an m-input AND tree. */
+function andDepth(m: number): number {
+  return m <= 1 ? 0 : Math.ceil(Math.log2(m));
+}
+
 /**
- * One level of the 4-ary tournament: columns in groups of 4 (the tail forms a group of 2-3
- * or is carried alone). All pairwise comparisons of a group in one batched msb; a column wins
- * when it beats the lower columns strictly and the higher ones or ties (so the lowest index
- * wins ties); the three-input ANDs take two rounds; the winner's value is selected with the
- * fused bit-times-value round. Rounds: msb + 2 + 1 (9 with the default width).
+ * Rounds of one g-ary tournament level over cnt columns, given the msb's rounds: the
+ * comparison, the AND tree of the largest group's g - 1 win terms, the select.
  */
-async function level4(
-  ctx: Context, cur: ArithShare, rows: number, keep: boolean, label: string, width: number,
-): Promise<{ next: ArithShare; level: Level4 }> {
+export function levelRounds(cnt: number, g: number, msbRounds: number): number {
+  const q = Math.floor(cnt / g);
+  const rem = cnt - g * q;
+  const biggest = q > 0 ? g : rem >= 2 ? rem : 1;
+  return msbRounds + andDepth(biggest - 1) + 1;
+}
+
+/** Columns after one g-ary level over cnt columns. */
+function nextCount(cnt: number, g: number): number {
+  return Math.ceil(cnt / g);
+}
+
+/** Pairwise comparisons of one g-ary level over cnt columns (per row). */
+function levelComparisons(cnt: number, g: number): number {
+  const q = Math.floor(cnt / g);
+  const rem = cnt - g * q;
+  const tail = rem >= 2 ? rem : 0;
+  return (q * g * (g - 1)) / 2 + (tail * (tail - 1)) / 2;
+}
+
+/** Group sizes the automatic plan chooses from. */
+export const TOURNAMENT_ARITIES: readonly number[] = [2, 4, 8, 16];
+/**
+ * Bytes of comparison traffic (over the three parties) that the automatic plan treats as
+ * costing as much as one round: ~0.4 ms of loopback round latency at ~0.3 GB/s sealed.
+ */
+export const ROUND_BYTES = 128 * 1024;
+
+/**
+ * The group size of each level of a tournament over n columns of `rows` rows: a public plan
+ * (it depends on the shape only) minimising rounds + bytes / ROUND_BYTES, where a comparison
+ * of `width` bits costs msbPlanCost(width) and the select about 3 words per column. Small inputs get wide groups (fewer rounds), large ones
+ * narrow groups (fewer comparisons): e.g. 6 x 256 -> [16, 16], 1 x 50257 -> [2, 2, 2, 4, 8,
+ * 16, 16]. With `keep` (argmax) each level costs one more round (the one-hot expansion).
+ */
+export function tournamentPlan(rows: number, n: number, width: number, arity: number | 'auto' = 'auto', keep = false): number[] {
+  const { rounds: msbRounds, bytes: cmpBytes } = msbPlanCost(width);
+  if (arity !== 'auto') {
+    if (!Number.isInteger(arity) || arity < 2 || arity > 16) throw new RangeError(`tournamentPlan: arity must be 'auto' or an integer in [2, 16], got ${arity}`);
+    const plan: number[] = [];
+    for (let c = n; c > 1; c = nextCount(c, arity)) plan.push(arity);
+    return plan;
+  }
+  const memo = new Map<number, { cost: number; plan: number[] }>();
+  const best = (c: number): { cost: number; plan: number[] } => {
+    if (c <= 1) return { cost: 0, plan: [] };
+    const hit = memo.get(c);
+    if (hit) return hit;
+    let out = { cost: Infinity, plan: [] as number[] };
+    for (const g of TOURNAMENT_ARITIES) {
+      const bytes = rows * (levelComparisons(c, g) * cmpBytes + 3 * 8 * c);
+      const rest = best(nextCount(c, g));
+      const cost = levelRounds(c, g, msbRounds) + (keep ? 1 : 0) + bytes / ROUND_BYTES + rest.cost;
+      if (cost < out.cost) out = { cost, plan: [g, ...rest.plan] };
+    }
+    memo.set(c, out);
+    return out;
+  };
+  return best(n).plan;
+}
+
+/**
+ * One level of the g-ary tournament: columns in groups of g (the tail forms a group of
+ * 2..g-1 or is carried alone). All pairwise comparisons of a group in one batched msb; a
+ * column wins when it beats the lower columns strictly and the higher ones or ties (so the
+ * lowest index wins ties); the (g-1)-input ANDs take ceil(log2(g-1)) rounds (a tree, all
+ * groups together); the winner's value is selected with the fused bit-times-value round.
+ * Rounds: msb + ceil(log2(g - 1)) + 1 (levelRounds).
+ */
+async function levelG(
+  ctx: Context, cur: ArithShare, rows: number, g: number, keep: boolean, label: string, width: number,
+): Promise<{ next: ArithShare; level: LevelG }> {
   const k = ctx.k;
   const cnt = cur.shape[1];
-  const q = Math.floor(cnt / 4);
-  const rem = cnt - 4 * q;
+  const q = Math.floor(cnt / g);
+  const rem = cnt - g * q;
   const tail = rem >= 2 ? rem : 0;
   const carried = rem === 1;
   const Gq = rows * q;
   const Pq = pad64(Gq);
   const Pt = pad64(rows);
-  const V = q > 0 ? [0, 1, 2, 3].map((i) => pickCols(cur, rows, cnt, colRange(i, 4, q))) : [];
-  const T = Array.from({ length: tail }, (_, i) => pickCols(cur, rows, cnt, colRange(4 * q + i, 1, 1)));
-  const fullPairs: [number, number][] = q > 0 ? [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]] : [];
-  const tailPairs: [number, number][] = tail === 3 ? [[0, 1], [0, 2], [1, 2]] : tail === 2 ? [[0, 1]] : [];
+  const fullN = q > 0 ? g : 0;
+  const V = Array.from({ length: fullN }, (_, i) => pickCols(cur, rows, cnt, colRange(i, g, q)));
+  const T = Array.from({ length: tail }, (_, i) => pickCols(cur, rows, cnt, colRange(g * q + i, 1, 1)));
+  const pairsOf = (m: number): [number, number][] => {
+    const out: [number, number][] = [];
+    for (let i = 0; i < m; i++) for (let j = i + 1; j < m; j++) out.push([i, j]);
+    return out;
+  };
+  const fullPairs = pairsOf(fullN);
+  const tailPairs = pairsOf(tail);
   // all differences V_i - V_j in word-aligned blocks (padding is zero)
   const total = fullPairs.length * Pq + tailPairs.length * Pt;
   const d0 = new BigUint64Array(total);
@@ -323,39 +401,37 @@ async function level4(
   }
   const e = await msbSliced(ctx, new ArithShare([total], d0, d1, cur.scale), `${label}.msb`, width);
   const blk = (start: number, len: number): SlicePair => [e[0].subarray(start / 64, (start + len) / 64), e[1].subarray(start / 64, (start + len) / 64)];
-  const cF = (i: number, j: number): SlicePair => blk(fullPairs.findIndex(([a, b]) => a === i && b === j) * Pq, Pq);
-  const cT = (i: number, j: number): SlicePair => blk(fullPairs.length * Pq + tailPairs.findIndex(([a, b]) => a === i && b === j) * Pt, Pt);
+  const index = (m: number, i: number, j: number): number => i * m - (i * (i + 1)) / 2 + (j - i - 1); // position of (i, j) in pairsOf(m)
+  const cF = (i: number, j: number): SlicePair => blk(index(fullN, i, j) * Pq, Pq);
+  const cT = (i: number, j: number): SlicePair => blk(fullPairs.length * Pq + index(tail, i, j) * Pt, Pt);
   // win terms: column i beats j < i strictly (c_ji) and j > i or ties (not c_ij)
-  const terms = (c: (i: number, j: number) => SlicePair, g: number): SlicePair[][] =>
-    Array.from({ length: g }, (_, i) => {
+  const terms = (c: (i: number, j: number) => SlicePair, m: number): SlicePair[][] =>
+    Array.from({ length: m }, (_, i) => {
       const t: SlicePair[] = [];
-      for (let j = 0; j < g; j++) if (j !== i) t.push(j < i ? c(j, i) : notPair(ctx, c(i, j)));
+      for (let j = 0; j < m; j++) if (j !== i) t.push(j < i ? c(j, i) : notPair(ctx, c(i, j)));
       return t;
     });
-  const fullTerms = q > 0 ? terms(cF, 4) : [];
-  const tailTerms = tail > 0 ? terms(cT, tail) : [];
-  // AND round 1: the first two terms of every win with at least two terms
-  const xs: SlicePair[] = [];
-  const ys: SlicePair[] = [];
-  for (const t of [...fullTerms, ...tailTerms]) {
-    if (t.length >= 2) {
-      xs.push(t[0]);
-      ys.push(t[1]);
+  // AND tree: each round pairs up the remaining terms of every win (all groups at once)
+  let wins: SlicePair[][] = [...terms(cF, fullN), ...terms(cT, tail)];
+  for (let round = 0; wins.some((t) => t.length > 1); round++) {
+    const xs: SlicePair[] = [];
+    const ys: SlicePair[] = [];
+    for (const t of wins) for (let a = 0; a + 1 < t.length; a += 2) {
+      xs.push(t[a]);
+      ys.push(t[a + 1]);
     }
-  }
-  let wins: SlicePair[] = [...fullTerms, ...tailTerms].map((t) => t[0]);
-  if (xs.length > 0) {
-    const z = await andSlices(ctx, xs, ys, `${label}.and.0`);
+    const z = await andSlices(ctx, xs, ys, `${label}.and.${round}`);
     let zi = 0;
-    wins = [...fullTerms, ...tailTerms].map((t) => (t.length >= 2 ? z[zi++] : t[0]));
+    wins = wins.map((t) => {
+      const nt: SlicePair[] = [];
+      for (let a = 0; a + 1 < t.length; a += 2) nt.push(z[zi++]);
+      if (t.length % 2 === 1) nt.push(t[t.length - 1]);
+      return nt;
+    });
   }
-  if (q > 0) {
-    // AND round 2: the third term of the full groups' wins
-    const z = await andSlices(ctx, wins.slice(0, 4), fullTerms.map((t) => t[2]), `${label}.and.1`);
-    wins = [...z, ...wins.slice(4)];
-  }
+  const win = wins.map((t) => t[0]);
   // select: sum_i win_i * value_i per group, one round for everything
-  const selN = 4 * (q > 0 ? Pq : 0) + tail * Pt;
+  const selN = fullN * Pq + tail * Pt;
   const eAll: SlicePair = [new BigUint64Array(selN / 64), new BigUint64Array(selN / 64)];
   const v0 = new BigUint64Array(selN);
   const v1 = new BigUint64Array(selN);
@@ -369,15 +445,15 @@ async function level4(
     starts.push(off);
     off += padded;
   };
-  for (let i = 0; i < (q > 0 ? 4 : 0); i++) put(wins[i], V[i], Pq);
-  for (let i = 0; i < tail; i++) put(wins[(q > 0 ? 4 : 0) + i], T[i], Pt);
+  for (let i = 0; i < fullN; i++) put(win[i], V[i], Pq);
+  for (let i = 0; i < tail; i++) put(win[fullN + i], T[i], Pt);
   const sel = await bitTimesSliced(ctx, eAll, selN, [new ArithShare([selN], v0, v1, cur.scale)], keep, `${label}.select`);
   const prod = sel.prods[0];
   const parts: ArithShare[] = [];
   if (q > 0) {
     const s0 = new BigUint64Array(Gq);
     const s1 = new BigUint64Array(Gq);
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < fullN; i++) {
       k.add(s0, prod.s0.subarray(starts[i], starts[i] + Gq), s0);
       k.add(s1, prod.s1.subarray(starts[i], starts[i] + Gq), s1);
     }
@@ -387,7 +463,7 @@ async function level4(
     const s0 = new BigUint64Array(rows);
     const s1 = new BigUint64Array(rows);
     for (let i = 0; i < tail; i++) {
-      const st = starts[(q > 0 ? 4 : 0) + i];
+      const st = starts[fullN + i];
       k.add(s0, prod.s0.subarray(st, st + rows), s0);
       k.add(s1, prod.s1.subarray(st, st + rows), s1);
     }
@@ -397,7 +473,7 @@ async function level4(
   const next = parts.length === 1 ? parts[0] : concat(ctx, parts);
   const groups = q + (tail > 0 ? 1 : 0) + (carried ? 1 : 0);
   const groupOf = new Int32Array(cnt);
-  for (let c = 0; c < cnt; c++) groupOf[c] = c < 4 * q ? c >> 2 : q + (c - 4 * q < tail ? 0 : tail > 0 ? 1 : 0);
+  for (let c = 0; c < cnt; c++) groupOf[c] = c < g * q ? Math.floor(c / g) : q + (c - g * q < tail ? 0 : tail > 0 ? 1 : 0);
   let winsA: ArithShare | undefined;
   if (keep) {
     // arithmetic wins in column order; a carried column has win 1 (a public constant in x0)
@@ -415,8 +491,8 @@ async function level4(
       o1[2 * to + 1] = src1[2 * from + 1];
     };
     for (let r = 0; r < rows; r++) {
-      for (let g = 0; g < q; g++) for (let i = 0; i < 4; i++) copy(starts[i] + r * q + g, r * cnt + 4 * g + i);
-      for (let i = 0; i < tail; i++) copy(starts[(q > 0 ? 4 : 0) + i] + r, r * cnt + 4 * q + i);
+      for (let gi = 0; gi < q; gi++) for (let i = 0; i < fullN; i++) copy(starts[i] + r * q + gi, r * cnt + g * gi + i);
+      for (let i = 0; i < tail; i++) copy(starts[fullN + i] + r, r * cnt + g * q + i);
       if (carried) {
         if (ctx.party === 0) w0[r * cnt + cnt - 1] = 1n;
         if (ctx.party === 2) w1[r * cnt + cnt - 1] = 1n;
@@ -427,7 +503,7 @@ async function level4(
   return { next, level: { cnt, groups, groupOf, wins: winsA } };
 }
 
-async function tournament4(ctx: Context, x: ArithShare, keep: boolean, label: string, opts: CompareOptions): Promise<{ max: ArithShare; levels: Level4[] }> {
+async function tournamentG(ctx: Context, x: ArithShare, keep: boolean, label: string, opts: MaxOptions): Promise<{ max: ArithShare; levels: LevelG[] }> {
   anArith(x, `${label}: x`);
   if (x.shape.length === 0) throw new RangeError(`${label}: x must have at least one axis`);
   const n = x.shape[x.shape.length - 1];
@@ -435,10 +511,13 @@ async function tournament4(ctx: Context, x: ArithShare, keep: boolean, label: st
   const width = aBitWidth(opts.bitWidth ?? 64, label);
   const lead = x.shape.slice(0, -1);
   const rows = shapeSize(lead);
+  const arity: unknown = opts.arity ?? 'auto';
+  if (arity !== 'auto' && (typeof arity !== 'number' || !Number.isInteger(arity) || arity < 2 || arity > 16)) throw new RangeError(`${label}: arity must be 'auto', 'binary' or an integer in [2, 16], got ${String(arity)}`);
+  const plan = tournamentPlan(rows, n, width, arity, keep);
   let cur = x.reshape([rows, n]);
-  const levels: Level4[] = [];
-  while (cur.shape[1] > 1) {
-    const r = await level4(ctx, cur, rows, keep, `${label}.${levels.length}`, width);
+  const levels: LevelG[] = [];
+  for (const g of plan) {
+    const r = await levelG(ctx, cur, rows, g, keep, `${label}.${levels.length}`, width);
     cur = r.next;
     levels.push(r.level);
   }
@@ -446,13 +525,15 @@ async function tournament4(ctx: Context, x: ArithShare, keep: boolean, label: st
 }
 
 /**
- * Maximum over the last axis: shape [..., n] -> [..., 1]. Default: 4-ary tournament,
- * about ceil(log4 n) levels of 9 rounds; opts.arity = 2 gives the binary tournament
- * (ceil(log2 n) levels of 7 rounds, about half the bytes).
+ * Maximum over the last axis: shape [..., n] -> [..., 1]. Default: a tournament whose group
+ * size per level (2, 4, 8 or 16; all pairs compared within a group) follows
+ * tournamentPlan (fewest rounds for small inputs, fewer bytes for large ones); opts.arity
+ * fixes one group size for every level; arity 'binary' is the classic binary tournament
+ * (ceil(log2 n) levels of msb + 1 rounds, the fewest bytes).
  */
 export async function max(ctx: Context, x: ArithShare, opts: MaxOptions = {}): Promise<ArithShare> {
-  if ((opts.arity ?? 4) === 2) return (await tournament(ctx, x, false, 'max', opts)).max;
-  return (await tournament4(ctx, x, false, 'max', opts)).max;
+  if (opts.arity === 'binary') return (await tournament(ctx, x, false, 'max', opts)).max;
+  return (await tournamentG(ctx, x, false, 'max', opts)).max;
 }
 
 /**
@@ -461,20 +542,24 @@ export async function max(ctx: Context, x: ArithShare, opts: MaxOptions = {}): P
  * (one multiplication round per level).
  */
 export async function argmax(ctx: Context, x: ArithShare, opts: MaxOptions = {}): Promise<{ max: ArithShare; oneHot: ArithShare }> {
-  if ((opts.arity ?? 4) === 2) return argmax2(ctx, x, opts);
-  const { max: mx, levels } = await tournament4(ctx, x, true, 'argmax', opts);
+  if (opts.arity === 'binary') return argmax2(ctx, x, opts);
+  const { max: mx, levels } = await tournamentG(ctx, x, true, 'argmax', opts);
   const rows = shapeSize(x.shape.slice(0, -1));
   let oh = constant(ctx, [rows, 1], 1, 0);
   for (let l = levels.length - 1; l >= 0; l--) {
-    const { cnt, groups, groupOf, wins } = levels[l];
+    const { groups, groupOf, wins } = levels[l];
     oh = await mul(ctx, pickCols(oh, rows, groups, groupOf), wins!);
   }
   return { max: mx, oneHot: oh.reshape(x.shape) };
 }
 
-/** Options of max/argmax: the comparison width and the tournament arity (4 by default, or 2). */
+/**
+ * Options of max/argmax: the comparison width and the tournament's group size: 'auto' (the
+ * default, tournamentPlan), a fixed 2..16 for every level (all pairs within a group), or
+ * 'binary' (the classic binary tournament).
+ */
 export interface MaxOptions extends CompareOptions {
-  readonly arity?: 2 | 4;
+  readonly arity?: 'auto' | 'binary' | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12 | 13 | 14 | 15 | 16;
 }
 
 async function argmax2(ctx: Context, x: ArithShare, opts: CompareOptions): Promise<{ max: ArithShare; oneHot: ArithShare }> {

@@ -18,12 +18,10 @@
  * cases: many equal small logits; target 2e-3 for logits in [-64, 64]). Every row must keep
  * at least one position (checked: the mask is public).
  *
- * Cost for rows x n: rounds = max(n) + (ltz + 14) (exp) + (ltz' + 12) (reciprocal) + 2,
- * where ltz is the bounded comparison above and ltz' the reciprocal's own (ceil(K/2)
- * thresholds, K = ceil(log2(n + 1))); bytes per element per party ~ max + ltz + 74.7 +
- * (ceil(K/2) ltz' + 72) / n + 8 (exactly: the sum of the parts, asserted by the test).
- * Measured with the core of 28 Nov 18:05 (4-ary max, 7-round lt): 100 x 1000: 80 rounds,
- * ~144 bytes per element per party.
+ * Cost for rows x n: rounds = max(n) + (ltz + 7) (exp) + (ltz' + 6) (reciprocal) + 1,
+ * where max(n) follows compare.ts tournamentPlan (group sizes chosen for the shape), ltz is
+ * the bounded comparison above and ltz' the reciprocal's own (ceil(K/2) thresholds,
+ * K = ceil(log2(n + 1))); bytes: the sum of the parts (asserted by the test).
  *
  * Reveals nothing: max, exp, reciprocal and mulFixed reveal nothing (their headers), and the
  * only data-dependent choices are on the public mask and shape.
