@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { costOf, runTrio } from './testing.js';
-import { matmul, matmulFixed, mul, mulFixed, mulTrunc, productTerm, trunc, truncExact, truncTerms } from './mul.js';
+import { matmul, matmulFixed, mul, mulFixed, mulTrunc, mulTruncEach, productTerm, trunc, truncEach, truncExact, truncTerms } from './mul.js';
 import { constant, input, reveal, revealFloat } from './sharing.js';
 import { meanBytesPerElem, onGrid, randFloats, rotatedBytes, share } from './test-util.js';
 import type { StepStats } from './channel.js';
@@ -193,6 +193,41 @@ describe('mulFixed / matmul', () => {
         const prod = BigInt(Math.round(a[i] * 2 ** F)) * BigInt(Math.round(b[i] * 2 ** F));
         const d = signed(res[0].z.data[i]) - (prod >> BigInt(bits));
         expect(d === 0n || d === 1n).toBe(true);
+      }
+    }
+  });
+
+  it('truncEach and mulTruncEach: parts with their own bits in one round (rotated and not)', async () => {
+    for (const n of [40, 500]) {
+      const a = onGrid(randFloats(n, -50, 50, 71), F);
+      const b = onGrid(randFloats(n, -50, 50, 72), F);
+      const res = await runTrio(async (ctx) => {
+        const x = await share(ctx, 0, [n], a);
+        const y = await share(ctx, 1, [n], b);
+        const c = costOf(ctx);
+        const [t1, t2] = await truncEach(ctx, [{ x, bits: 3 }, { x: y, bits: 11, scale: 2 }]);
+        const c1 = c();
+        const c2 = costOf(ctx);
+        const [p1, p2] = await mulTruncEach(ctx, [{ x, y, bits: F }, { x: y, y: x, bits: F - 5 }]);
+        return {
+          c1, c2: c2(), scales: [t1.scale, t2.scale, p1.scale, p2.scale],
+          t1: (await reveal(ctx, t1))!, t2: (await reveal(ctx, t2))!, p1: (await reveal(ctx, p1))!, p2: (await reveal(ctx, p2))!,
+        };
+      });
+      expect(res.map((r) => r.c1.rounds)).toEqual([1, 1, 1]);
+      expect(res.map((r) => r.c2.rounds)).toEqual([1, 1, 1]);
+      expect(res[0].scales).toEqual([F - 3, 2, F, F + 5]);
+      const within = (got: bigint, want: bigint) => {
+        const d = got - want;
+        expect(d === 0n || d === 1n).toBe(true);
+      };
+      for (let i = 0; i < n; i++) {
+        const xa = BigInt(Math.round(a[i] * 2 ** F));
+        const yb = BigInt(Math.round(b[i] * 2 ** F));
+        within(signed(res[2].t1.data[i]), xa >> 3n);
+        within(signed(res[2].t2.data[i]), yb >> 11n);
+        within(signed(res[2].p1.data[i]), (xa * yb) >> BigInt(F));
+        within(signed(res[2].p2.data[i]), (xa * yb) >> BigInt(F - 5));
       }
     }
   });

@@ -175,17 +175,19 @@ function truncScale(x: ArithShare, bits: number, opts: TruncOptions, label: stri
  * The truncation round given the 2-of-2 split: P0 passes a = x0+x1 (hi part), P1 and P2
  * pass b = x2 (lo part). Returns this party's two components of the truncated value.
  */
-async function truncRound(ctx: Context, part: U64, bits: number, step: string): Promise<[U64, U64]> {
+async function truncRound(ctx: Context, part: U64, bits: number | readonly Segment[], step: string): Promise<[U64, U64]> {
   const k = ctx.k;
   const n = part.length;
+  const segs: readonly Segment[] = typeof bits === 'number' ? [{ lo: 0, hi: n, bits }] : bits;
   if (ctx.party === 0) {
-    const a = k.truncHi(part, bits, part);
+    for (const g of segs) k.truncHi(part.subarray(g.lo, g.hi), g.bits, part.subarray(g.lo, g.hi));
     const r = ctx.prgNext.words(n);
-    const y0 = k.sub(a, r, a);
+    const y0 = k.sub(part, r, part);
     await ctx.ch.exchange({ step, send: { 2: y0 } });
     return [y0, r];
   }
-  const b = k.truncLo(part, bits, part);
+  for (const g of segs) k.truncLo(part.subarray(g.lo, g.hi), g.bits, part.subarray(g.lo, g.hi));
+  const b = part;
   if (ctx.party === 1) {
     const r = ctx.prgPrev.words(n);
     await ctx.ch.exchange({ step });
@@ -193,6 +195,59 @@ async function truncRound(ctx: Context, part: U64, bits: number, step: string): 
   }
   const got = await ctx.ch.exchange({ step, recv: [0] });
   return [b, expectWords(ctx, got, 0, n, step)];
+}
+
+/** A run [lo, hi) of elements truncated by `bits`. */
+interface Segment {
+  readonly lo: number;
+  readonly hi: number;
+  readonly bits: number;
+}
+
+/** The segments restricted to [lo, hi), shifted to start at 0. */
+function clipSegments(segs: readonly Segment[], lo: number, hi: number): Segment[] {
+  const out: Segment[] = [];
+  for (const g of segs) {
+    const a = Math.max(g.lo, lo);
+    const b = Math.min(g.hi, hi);
+    if (a < b) out.push({ lo: a - lo, hi: b - lo, bits: g.bits });
+  }
+  return out;
+}
+
+/**
+ * Several truncations in ONE round: part i is truncated by parts[i].bits to parts[i].scale
+ * (default x.scale - bits). Same protocol, cost and error as trunc on the concatenation (the
+ * shift amount is public per element, so each element uses its own). Useful when values at
+ * different scales are ready at the same time.
+ */
+export async function truncEach(ctx: Context, parts: readonly { readonly x: ArithShare; readonly bits: number; readonly scale?: number }[]): Promise<ArithShare[]> {
+  if (!Array.isArray(parts) || parts.length === 0) throw new RangeError('truncEach: parts must be a non-empty array');
+  const segs: Segment[] = [];
+  const scales: number[] = [];
+  let n = 0;
+  parts.forEach((p, i) => {
+    anArith(p.x, `truncEach: parts[${i}].x`);
+    aBits(p.bits, `truncEach: parts[${i}]`);
+    scales.push(truncScale(p.x, p.bits, { scale: p.scale }, `truncEach: parts[${i}]`));
+    if (p.bits > 0 && p.x.size > 0) segs.push({ lo: n, hi: n + p.x.size, bits: p.bits });
+    n += p.x.size;
+  });
+  const x = new ArithShare([n], concatWords(parts.map((p) => p.x.s0)), concatWords(parts.map((p) => p.x.s1)), 0);
+  let a: U64;
+  let b: U64;
+  if (n >= ROTATE_MIN) {
+    const got = await rotated(ctx, n, (v, lo, hi) => truncPlain(v, chunkShare(x, lo, hi), clipSegments(segs, lo, hi)));
+    a = concatWords(got.map((g) => g[0]));
+    b = concatWords(got.map((g) => g[1]));
+  } else [a, b] = await truncPlain(ctx, x, segs);
+  let off = 0;
+  return parts.map((p, i) => {
+    const sz = p.x.size;
+    const out = new ArithShare(p.x.shape, a.subarray(off, off + sz), b.subarray(off, off + sz), scales[i]);
+    off += sz;
+    return out;
+  });
 }
 
 /**
@@ -217,7 +272,7 @@ export async function trunc(ctx: Context, x: ArithShare, bits: number = ctx.f, o
   return new ArithShare(x.shape, a, b, scale);
 }
 
-async function truncPlain(ctx: Context, x: ArithShare, bits: number): Promise<[U64, U64]> {
+async function truncPlain(ctx: Context, x: ArithShare, bits: number | readonly Segment[]): Promise<[U64, U64]> {
   const k = ctx.k;
   const rho = ctx.prgCommon.words(x.size); // public offset: makes the split random
   let part: U64;
@@ -243,7 +298,7 @@ function fusedRounds(n: number, opts: MulTruncOptions, label: string): 1 | 2 {
 /**
  * Two-round form: round 1 moves z1 to P0 and z2 to P1; round 2 is the truncation message.
  */
-async function fusedTrunc2(ctx: Context, z: U64, bits: number, step: string): Promise<[U64, U64]> {
+async function fusedTrunc2(ctx: Context, z: U64, bits: number | readonly Segment[], step: string): Promise<[U64, U64]> {
   const n = z.length;
   let part: U64;
   if (ctx.party === 0) {
@@ -260,15 +315,20 @@ async function fusedTrunc2(ctx: Context, z: U64, bits: number, step: string): Pr
 }
 
 /** One-round form for one chunk (roles as given by ctx): see the file header. */
-async function fusedTrunc1Plain(ctx: Context, z: U64, bits: number, step: string): Promise<[U64, U64]> {
+async function fusedTrunc1Plain(ctx: Context, z: U64, bits: number | readonly Segment[], step: string): Promise<[U64, U64]> {
   const k = ctx.k;
   const n = z.length;
+  const segs: readonly Segment[] = typeof bits === 'number' ? [{ lo: 0, hi: n, bits }] : bits;
+  const each = (v: U64, fn: 'truncHi' | 'truncLo'): U64 => {
+    for (const g of segs) k[fn](v.subarray(g.lo, g.hi), g.bits, v.subarray(g.lo, g.hi));
+    return v;
+  };
   if (ctx.party === 0) {
     const r = ctx.prgOwn.words(n);
     const u = ctx.prgNext.words(n);
     const msg = new BigUint64Array(2 * n);
     const m = k.sub(z, r, msg.subarray(0, n));
-    const y0 = k.sub(k.truncHi(r, bits, r), u, msg.subarray(n));
+    const y0 = k.sub(each(r, 'truncHi'), u, msg.subarray(n));
     await ctx.ch.exchange({ step, send: { 1: m, 2: msg } });
     return [y0, u];
   }
@@ -276,18 +336,18 @@ async function fusedTrunc1Plain(ctx: Context, z: U64, bits: number, step: string
     const u = ctx.prgPrev.words(n);
     const got = await ctx.ch.exchange({ step, send: { 2: z }, recv: [0, 2] });
     const c = k.add(k.add(z, expectWords(ctx, got, 0, n, step)), expectWords(ctx, got, 2, n, step));
-    return [u, k.truncLo(c, bits, c)];
+    return [u, each(c, 'truncLo')];
   }
   const got = await ctx.ch.exchange({ step, send: { 1: z }, recv: [0, 1] });
   const from0 = expectWords(ctx, got, 0, 2 * n, step);
   const c = k.add(k.add(z, from0.subarray(0, n)), expectWords(ctx, got, 1, n, step));
-  return [k.truncLo(c, bits, c), from0.slice(n)];
+  return [each(c, 'truncLo'), from0.slice(n)];
 }
 
 /** One-round form; the roles rotate over three chunks from ROTATE_MIN elements on. */
-async function fusedTrunc1(ctx: Context, z: U64, bits: number, step: string): Promise<[U64, U64]> {
+async function fusedTrunc1(ctx: Context, z: U64, bits: number | readonly Segment[], step: string): Promise<[U64, U64]> {
   if (z.length < ROTATE_MIN) return fusedTrunc1Plain(ctx, z, bits, step);
-  const parts = await rotated(ctx, z.length, (v, lo, hi) => fusedTrunc1Plain(v, z.subarray(lo, hi), bits, step));
+  const parts = await rotated(ctx, z.length, (v, lo, hi) => fusedTrunc1Plain(v, z.subarray(lo, hi), typeof bits === 'number' ? bits : clipSegments(bits, lo, hi), step));
   return [concatWords(parts.map((p) => p[0])), concatWords(parts.map((p) => p[1]))];
 }
 
@@ -295,7 +355,7 @@ async function fusedTrunc1(ctx: Context, z: U64, bits: number, step: string): Pr
  * From this party's 3-of-3 term z (which MUST include a fresh zero sharing: every message of
  * both forms is masked by it) to a replicated sharing of trunc(z0 + z1 + z2, bits).
  */
-function fusedTrunc(ctx: Context, z: U64, bits: number, rounds: 1 | 2, step: string): Promise<[U64, U64]> {
+function fusedTrunc(ctx: Context, z: U64, bits: number | readonly Segment[], rounds: 1 | 2, step: string): Promise<[U64, U64]> {
   return rounds === 1 ? fusedTrunc1(ctx, z, bits, step) : fusedTrunc2(ctx, z, bits, step);
 }
 
@@ -317,6 +377,43 @@ export async function mulTrunc(ctx: Context, x: ArithShare, y: ArithShare, bits:
   const z = ctx.k.rssMul(x.s0, x.s1, y.s0, y.s1, zeroShareScratch(ctx, x.size));
   const [a, b] = await fusedTrunc(ctx, z, bits, rounds, rounds === 1 ? 'mulTrunc' : 'mulFixed');
   return new ArithShare(x.shape, a, b, scale);
+}
+
+/**
+ * Several fixed-point products in ONE fused exchange, each truncated by its own bits:
+ * out_i = trunc(x_i * y_i, bits_i) at scale x_i.scale + y_i.scale - bits_i (or scale_i).
+ * Rounds and bytes as mulTrunc on the total element count.
+ */
+export async function mulTruncEach(
+  ctx: Context, parts: readonly { readonly x: ArithShare; readonly y: ArithShare; readonly bits: number; readonly scale?: number }[], opts: { readonly rounds?: 1 | 2 } = {},
+): Promise<ArithShare[]> {
+  if (!Array.isArray(parts) || parts.length === 0) throw new RangeError('mulTruncEach: parts must be a non-empty array');
+  const segs: Segment[] = [];
+  const scales: number[] = [];
+  let n = 0;
+  parts.forEach((p, i) => {
+    anArith(p.x, `mulTruncEach: parts[${i}].x`);
+    anArith(p.y, `mulTruncEach: parts[${i}].y`);
+    if (!sameShape(p.x.shape, p.y.shape)) throw new RangeError(`mulTruncEach: parts[${i}]: shapes differ`);
+    aBits(p.bits, `mulTruncEach: parts[${i}]`);
+    const s = resultScale(p.x.scale + p.y.scale, 'mulTruncEach');
+    const scale = p.scale ?? s - p.bits;
+    if (!Number.isInteger(scale) || scale < 0 || scale > 62) throw new RangeError(`mulTruncEach: parts[${i}]: result scale ${scale} is out of range`);
+    scales.push(scale);
+    segs.push({ lo: n, hi: n + p.x.size, bits: p.bits });
+    n += p.x.size;
+  });
+  const cat = (f: (p: (typeof parts)[number]) => U64): U64 => concatWords(parts.map(f));
+  const z = ctx.k.rssMul(cat((p) => p.x.s0), cat((p) => p.x.s1), cat((p) => p.y.s0), cat((p) => p.y.s1), zeroShareScratch(ctx, n));
+  const rounds = fusedRounds(n, opts, 'mulTruncEach');
+  const [a, b] = await fusedTrunc(ctx, z, segs, rounds, rounds === 1 ? 'mulTrunc' : 'mulFixed');
+  let off = 0;
+  return parts.map((p, i) => {
+    const sz = p.x.size;
+    const out = new ArithShare(p.x.shape, a.subarray(off, off + sz), b.subarray(off, off + sz), scales[i]);
+    off += sz;
+    return out;
+  });
 }
 
 async function mulTerms(ctx: Context, x: ArithShare, y: ArithShare): Promise<[U64, U64]> {

@@ -9,7 +9,8 @@
  */
 import type { Context } from './context.js';
 import { ltz } from './compare.js';
-import { subPublic } from './linear.js';
+import { bitTimesSlicedBalanced, msbSlicedBalanced } from './boolean.js';
+import { sub, subPublic } from './linear.js';
 import { type IntTerm, intCombination, stack, unstack } from './batching.js';
 import type { ArithShare } from './types.js';
 
@@ -36,4 +37,38 @@ export function levelFunction(ctx: Context, bits: readonly ArithShare[], value: 
   // => sum_L value(L) (b_L - b_{L+1}) = value(0) + sum_{i>=1} b_i (value(i) - value(i-1))
   const terms: IntTerm[] = bits.map((b, i) => ({ x: b, c: value(i + 1) - value(i) }));
   return intCombination(ctx, shape, scale, terms, value(0));
+}
+
+/**
+ * thresholdBits and, from the same rounds, b_i * x for every threshold: the bit injection
+ * round of the comparison also multiplies the bits by x (boolean.ts bitTimes), so a public
+ * function of the level TIMES x is local too (levelFunctionTimes). Cost: one msb over
+ * (#thresholds * n) elements and one round (ltz's rounds).
+ */
+export async function thresholdBitsTimes(
+  ctx: Context, x: ArithShare, log2Thresholds: readonly number[], bitWidth = 64, step = 'levels',
+): Promise<{ bits: ArithShare[]; times: ArithShare[] }> {
+  if (log2Thresholds.length === 0) return { bits: [], times: [] };
+  const T = log2Thresholds.length;
+  const diffs = log2Thresholds.map((e) => subPublic(ctx, x, 2 ** e));
+  const e = await msbSlicedBalanced(ctx, stack(diffs, x.scale), `${step}.msb`, bitWidth); // [x < 2^e]
+  const xs = stack(log2Thresholds.map(() => x), x.scale);
+  const { bit, prods } = await bitTimesSlicedBalanced(ctx, e, T * x.size, [xs], true, `${step}.select`);
+  const below = unstack(bit!, log2Thresholds.map(() => x.shape), 0);
+  const belowX = unstack(prods[0], log2Thresholds.map(() => x.shape), x.scale);
+  return {
+    bits: below.map((p) => intCombination(ctx, x.shape, 0, [{ x: p, c: -1n }], 1n)), // b = 1 - below
+    times: belowX.map((p) => sub(ctx, x, p)), // b x = x - below x
+  };
+}
+
+/**
+ * x * value(level) as a share at `scale` from the products b_i * x (thresholdBitsTimes), the
+ * same combination as levelFunction with x in place of 1. Local. x.scale + log2 of the
+ * values' unit must equal `scale` (the caller's bookkeeping).
+ */
+export function levelFunctionTimes(ctx: Context, times: readonly ArithShare[], x: ArithShare, value: (level: number) => bigint, scale: number): ArithShare {
+  const terms: IntTerm[] = times.map((b, i) => ({ x: b, c: value(i + 1) - value(i) }));
+  terms.push({ x, c: value(0) });
+  return intCombination(ctx, x.shape, scale, terms);
 }
