@@ -20,6 +20,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PARTY_ALLOCATOR_ENV, runLocalParties } from '../parties/launcher.js';
+import { defaultCryptoWorkers } from '../parties/ws-channel.js';
 import type { TransportJobArgs, TransportJobResult } from './transport-job.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
@@ -95,7 +96,7 @@ export default async function transportBench(opts: BenchOptions): Promise<BenchR
     figures,
     notes: [
       'three party processes (launcher), real loopback sockets; rtt = party 0 -> party 1 -> party 0; GB/s = 2 x payload / rtt',
-      'payloads over 256 KiB travel as 256 KiB parts, sealed and opened in parallel on worker threads, so sealing overlaps the transfer',
+      `payloads over 256 KiB travel as 256 KiB parts, each sealed as it is sent and opened as it arrives, so sealing overlaps the transfer; crypto worker threads per party: ${defaultCryptoWorkers()} (none on 2 cores or fewer: sealed on the main thread)`,
       `empty round: every party sends to and receives from both peers; ${args.emptyRounds} rounds after ${args.emptyWarmup} warm-up, party 0`,
       `machine: ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)} at the end (timings on a busy machine are noisy)`,
       `targets: enc_vs_plain_16mib_ratio >= 0.7 (got ${figures.enc_vs_plain_16mib_ratio.toFixed(2)}), empty_round_ms_median <= 0.5 (got ${figures.empty_round_ms_median.toFixed(3)})`,

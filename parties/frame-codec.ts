@@ -66,17 +66,23 @@ export const PART_BYTES = 256 * 1024;
 const packr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });
 
 function nonceFor(seq: number): Buffer {
-  const n = Buffer.alloc(12);
+  const n = Buffer.allocUnsafe(12);
+  n.writeUInt32BE(0, 0);
   n.writeUInt32BE(Math.floor(seq / 0x1_0000_0000), 4);
   n.writeUInt32BE(seq >>> 0, 8);
   return n;
 }
 
+/** Write the 12-byte clear prefix (sequence number, envelope length) at the start of `out`. */
+function writePrefix(out: Buffer, seq: number, envLen: number): void {
+  out.writeUInt32BE(Math.floor(seq / 0x1_0000_0000), 0);
+  out.writeUInt32BE(seq >>> 0, 4);
+  out.writeUInt32BE(envLen, 8);
+}
+
 function prefixFor(seq: number, envLen: number): Buffer {
   const p = Buffer.allocUnsafe(PREFIX_BYTES);
-  p.writeUInt32BE(Math.floor(seq / 0x1_0000_0000), 0);
-  p.writeUInt32BE(seq >>> 0, 4);
-  p.writeUInt32BE(envLen, 8);
+  writePrefix(p, seq, envLen);
   return p;
 }
 
@@ -197,24 +203,35 @@ export class FrameSealer {
     return this.key;
   }
 
+  /**
+   * One frame as ONE buffer (prefix || envelope || payload [|| tag]): a single allocation the
+   * socket can take as it is (no second copy to join pieces), and, sealed, the envelope and
+   * the payload encrypted by one cipher in two updates (the payload keeps its own output
+   * buffer only transiently).
+   */
   private sealRaw(fields: Record<string, unknown>, payload: Uint8Array | undefined): Buffer[] {
     const seq = this.seq++;
     const env = { s: this.sessionId, q: seq, ...fields };
     const envBytes = packr.pack(env);
-    if (envBytes.length > MAX_ENVELOPE_BYTES) throw new RangeError(`frame envelope too large (${envBytes.length} bytes; step tag too long?)`);
-    const prefix = prefixFor(seq, envBytes.length);
+    const envLen = envBytes.length;
+    if (envLen > MAX_ENVELOPE_BYTES) throw new RangeError(`frame envelope too large (${envLen} bytes; step tag too long?)`);
+    const payLen = payload ? payload.byteLength : 0;
+    const tagLen = this.key === null ? 0 : TAG_BYTES;
+    const out = Buffer.allocUnsafe(PREFIX_BYTES + envLen + payLen + tagLen);
+    writePrefix(out, seq, envLen);
     if (this.key === null) {
       // one copy into one piece: ws may still hold it after exchange() returns and the caller reuses its array
-      return [Buffer.concat(payload && payload.byteLength > 0 ? [prefix, envBytes, payload] : [prefix, envBytes])];
+      out.set(envBytes, PREFIX_BYTES);
+      if (payload && payLen > 0) out.set(payload, PREFIX_BYTES + envLen);
+      return [out];
     }
     const c = createCipheriv('aes-256-gcm', this.key, nonceFor(seq));
-    c.setAAD(prefix);
-    const encEnv = c.update(envBytes);
-    const out = [Buffer.concat([prefix, encEnv])];
-    if (payload && payload.byteLength > 0) out.push(c.update(payload));
+    c.setAAD(out.subarray(0, PREFIX_BYTES));
+    out.set(c.update(envBytes), PREFIX_BYTES);
+    if (payload && payLen > 0) out.set(c.update(payload), PREFIX_BYTES + envLen);
     c.final();
-    out.push(c.getAuthTag());
-    return out;
+    out.set(c.getAuthTag(), PREFIX_BYTES + envLen + payLen);
+    return [out];
   }
 }
 
@@ -352,8 +369,11 @@ export class FrameOpener {
     if (total > this.maxFrameBytes) throw new MpcError('MPC_ERR_FRAME_TOO_LARGE', `multi-part payload of ${total} bytes exceeds the limit of ${this.maxFrameBytes}`);
     if (typeof np !== 'number' || !Number.isSafeInteger(np) || np < 2 || np > total) throw bad(`bad part count ${JSON.stringify(np)}`);
     if (part.byteLength === 0 || part.byteLength >= total) throw bad('first part of a multi-part frame has a bad size');
-    const words = u64 ? new BigUint64Array(sh[0]) : undefined;
-    const buf = words ? new Uint8Array(words.buffer) : new Uint8Array(total);
+    // uninitialised memory (no zero fill of a buffer the parts overwrite): it is handed out
+    // only once every byte of it was written (the parts must add up to `total`, see addPart)
+    const ab = Buffer.allocUnsafeSlow(total).buffer;
+    const words = u64 ? new BigUint64Array(ab, 0, sh[0]) : undefined;
+    const buf = new Uint8Array(ab, 0, total);
     buf.set(part, 0);
     this.assembly = { step: o.st, u64, buf, words, filled: part.byteLength, partsLeft: np - 1 };
     return null;
