@@ -86,6 +86,10 @@ function prefixFor(seq: number, envLen: number): Buffer {
   return p;
 }
 
+function u32be(b: Uint8Array, at: number): number {
+  return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+}
+
 function bytesOf(p: Payload): Uint8Array {
   return p instanceof Uint8Array ? p : new Uint8Array(p.buffer, p.byteOffset, p.byteLength);
 }
@@ -311,9 +315,8 @@ export class FrameOpener {
     }
     const tagLen = this.key === null ? 0 : TAG_BYTES;
     if (buf.byteLength < PREFIX_BYTES + tagLen) throw new MpcError('MPC_ERR_BAD_FRAME', `frame of ${buf.byteLength} bytes is too short`);
-    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    const seq = dv.getUint32(0) * 0x1_0000_0000 + dv.getUint32(4);
-    const envLen = dv.getUint32(8);
+    const seq = u32be(buf, 0) * 0x1_0000_0000 + u32be(buf, 4);
+    const envLen = u32be(buf, 8);
     if (envLen === 0 || envLen > MAX_ENVELOPE_BYTES || PREFIX_BYTES + envLen + tagLen > buf.byteLength) {
       throw new MpcError('MPC_ERR_BAD_FRAME', `envelope length ${envLen} out of range`);
     }

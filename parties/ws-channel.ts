@@ -106,6 +106,8 @@ const RETRY_MS = 50;
 /** sealed frames / payloads at least this large are sealed and opened on worker threads */
 const OFFLOAD_BYTES = 128 * 1024;
 const CLOSE_GRACE_MS = 1000;
+/** ws send options of a whole message (ws copies them; never changed) */
+const SEND_WHOLE = Object.freeze({ binary: true });
 
 interface Link {
   readonly peer: PartyId;
@@ -493,15 +495,11 @@ export class WsChannel extends QueuedChannel {
         return;
       }
     }
-    const peerError = (e: unknown): void => {
-      if (!isMpcError(e)) throw e;
-      this.fail(this.err(e.code, `from party ${link.peer}: ${bareMessage(e)}`, link.peer));
-    };
     let plan: OpenPlan;
     try {
       plan = link.opener.precheck(bytes); // in arrival order: sequence numbers are taken here
     } catch (e) {
-      peerError(e);
+      this.peerFailed(link, e);
       return;
     }
     const key = link.opener.openKey;
@@ -522,10 +520,16 @@ export class WsChannel extends QueuedChannel {
     try {
       f = this.openHere(link, plan);
     } catch (e) {
-      peerError(e);
+      this.peerFailed(link, e);
       return;
     }
     this.handleFrame(link, f, plan.seq);
+  }
+
+  /** A frame from `link`'s peer was refused (MpcError) — the session fails; anything else is a bug. */
+  private peerFailed(link: Link, e: unknown): void {
+    if (!isMpcError(e)) throw e;
+    this.fail(this.err(e.code, `from party ${link.peer}: ${bareMessage(e)}`, link.peer));
   }
 
   private openHere(link: Link, plan: OpenPlan): Frame | null {
@@ -619,6 +623,13 @@ export class WsChannel extends QueuedChannel {
       }
       return;
     }
+    if (f.kind !== 'data' || f.payload.byteLength <= PART_BYTES) {
+      // one frame (the common small message): sealed without the part iterator
+      const pieces = link.sealer.seal(f);
+      if (link.txPending > 0) this.sendInOrder(link, Promise.resolve(pieces));
+      else this.sendMessage(link, pieces);
+      return;
+    }
     for (const pieces of link.sealer.sealParts(f)) {
       if (link.txPending > 0) this.sendInOrder(link, Promise.resolve(pieces));
       else this.sendMessage(link, pieces);
@@ -651,12 +662,18 @@ export class WsChannel extends QueuedChannel {
   }
 
   private sendMessage(link: Link, pieces: Buffer[]): void {
+    if (pieces.length === 1) {
+      this.wire.framesSent++;
+      this.wire.wireBytesSent += pieces[0].byteLength;
+      link.ws.send(pieces[0], SEND_WHOLE);
+      return;
+    }
     let total = 0;
     for (const p of pieces) total += p.byteLength;
     this.wire.framesSent++;
     this.wire.wireBytesSent += total;
     if (total <= COALESCE_BYTES || pieces.length === 1) {
-      link.ws.send(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, total), { binary: true });
+      link.ws.send(Buffer.concat(pieces, total), SEND_WHOLE);
       return;
     }
     for (let i = 0; i < pieces.length; i++) link.ws.send(pieces[i], { binary: true, fin: i === pieces.length - 1 });
