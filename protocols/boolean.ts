@@ -613,8 +613,14 @@ export async function bitTimes(ctx: Context, b: BoolShare, d: ArithShare): Promi
 
 // ---------------------------------------------------------------- balanced (role-rotated) variants
 
-/** Below this many elements the rotated variants run the plain protocol (chunks would be tiny). */
-export const ROTATE_MIN = 192;
+/**
+ * Below this many elements the rotated variants run the plain protocol. Rotation balances
+ * BYTES, but every rotated round makes each party send to both peers (more messages) and
+ * builds three chunk contexts; for small tensors (decoding) messages and per-call work cost
+ * more than the imbalance: on the 2-core machine a default-model decode step went from ~1170
+ * to ~670 ms when this moved from 192 to 2^14 elements.
+ */
+export const ROTATE_MIN = 1 << 14;
 
 /** Elements [lo, hi) of a share, flattened (views, no copy). */
 export function chunkShare(x: ArithShare, lo: number, hi: number): ArithShare {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { costOf, runTrio } from './testing.js';
 import { add, addPublic, broadcastLast, concat, mulPublic, mulPublicFloat, mulPublicInt, neg, publicSub, slice, sub, subPublic, sumAxis, transpose, withScale } from './linear.js';
 import { publicTensor, revealFloat } from './sharing.js';
-import { onGrid, randFloats, rotatedBytes, share } from './test-util.js';
+import { onGrid, randFloats, roleBytes, share } from './test-util.js';
 
 const F = 18;
 const ulp = 2 ** -F;
@@ -120,7 +120,7 @@ describe('linear ops (local, 0 rounds)', () => {
       return { cost: c(), y: (await revealFloat(ctx, y))! };
     });
     expect(res.map((r) => r.cost.rounds)).toEqual([1, 1, 1]);
-    expect(res.map((r) => r.cost.bytesSent)).toEqual([0, 1, 2].map((p) => rotatedBytes(n, [8, 0, 0], p) + 24));
+    expect(res.map((r) => r.cost.bytesSent)).toEqual([0, 1, 2].map((p) => roleBytes(n, [8, 0, 0], p, 24)));
     const c = Math.round(0.3 * 2 ** F) / 2 ** F;
     for (let i = 0; i < n; i++) expect(Math.abs(res[0].y[i] - a[i] * c)).toBeLessThanOrEqual(ulp);
   });

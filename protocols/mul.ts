@@ -7,7 +7,7 @@
  *   Reveals nothing: alpha_i = PRG(seed_{i,i+1}) - PRG(seed_{i-1,i}) is a fresh zero sharing,
  *   and the receiver i-1 does not hold seed_{i,i+1}, so z_i is uniformly random to it.
  *
- * trunc (1 round; the role of P0 sends 64 bits per element, to P2; for 192 elements or more
+ * trunc (1 round; the role of P0 sends 64 bits per element, to P2; from ROTATE_MIN elements on
  * the roles rotate over three chunks (rotate.ts), so each party sends ~21 bits/element), ABY3 one-round
  * truncation (PROTOCOLS.md): first all parties shift the split by a public random offset
  * rho from the common stream (x0+x1+rho, x2-rho), which makes the 2-of-2 split uniformly

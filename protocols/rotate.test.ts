@@ -5,6 +5,7 @@ import { mul, trunc } from './mul.js';
 import { ltz } from './compare.js';
 import { reveal, revealFloat } from './sharing.js';
 import { ArithShare } from './types.js';
+import { ROTATE_MIN } from './boolean.js';
 import { onGrid, randFloats, rotatedBytes, rotatedChunks, share } from './test-util.js';
 
 const F = 18;
@@ -58,7 +59,7 @@ describe('rotated', () => {
   });
 
   it('balances an asymmetric protocol: trunc traffic is spread over the three parties', async () => {
-    const n = 3 * 640;
+    const n = 3 * 64 * Math.ceil(ROTATE_MIN / (3 * 64)); // large enough that trunc rotates its roles
     const a = onGrid(randFloats(n, -100, 100, 3), F);
     const res = await runTrio(async (ctx) => {
       const x = await share(ctx, 2, [n], a);

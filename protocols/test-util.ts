@@ -1,3 +1,4 @@
+import { ROTATE_MIN } from './boolean.js';
 /**
  * Helpers shared by the protocol unit tests: deterministic random inputs and float
  * references. Test-only (imported by *.test.ts files).
@@ -49,6 +50,19 @@ export function rotatedChunks(n: number): [number, number, number] {
  * Payload bytes a party sends in a role-rotated protocol, without the 24-byte chunk headers:
  * in chunk r it plays role (party - r) mod 3; perRole[role] = bytes per element of that role.
  */
+/**
+ * Bytes `party` sends for a protocol whose roles send perRole[role] bytes per element: rotated
+ * over chunks (rotatedBytes + `header` framing bytes) from ROTATE_MIN elements on, else as is.
+ */
+export function roleBytes(n: number, perRole: readonly [number, number, number], party: number, header: number): number {
+  return n >= ROTATE_MIN ? rotatedBytes(n, perRole, party) + header : n * perRole[party];
+}
+
+/** Rotation framing (24 bytes per message) counted in a cost, when n is large enough to rotate. */
+export function framingOf(n: number, messagesSent: number): number {
+  return n >= ROTATE_MIN ? 24 * messagesSent : 0;
+}
+
 export function rotatedBytes(n: number, perRole: readonly [number, number, number], party: number): number {
   return rotatedChunks(n).reduce((acc, nr, r) => acc + nr * perRole[(party - r + 3) % 3], 0);
 }
