@@ -11,7 +11,7 @@ import type { Context } from '../protocols/context.js';
 import * as P from '../protocols/index.js';
 import type { ArithShare } from '../protocols/types.js';
 
-export type BenchOp = 'mul' | 'fxmul' | 'lt' | 'exp' | 'reciprocal' | 'softmax' | 'argmax' | 'matmul' | 'topk';
+export type BenchOp = 'mul' | 'fxmul' | 'fxmul1' | 'lt' | 'exp' | 'reciprocal' | 'softmax' | 'argmax' | 'matmul' | 'topk';
 
 export interface ProtocolBenchArgs {
   readonly op: BenchOp;
@@ -83,10 +83,15 @@ export async function protocolBench(ctx: Context, rawArgs: unknown, io: JobIO): 
   switch (op) {
     case 'mul':
     case 'fxmul':
+    case 'fxmul1':
     case 'lt': {
       const x = await share(ctx, 0, [size], values(size, -10, 10, 1));
       const y = await share(ctx, 1, [size], values(size, -10, 10, 2));
-      run = op === 'mul' ? () => P.mul(ctx, x, y) : op === 'fxmul' ? () => P.mulFixed(ctx, x, y) : () => P.lt(ctx, x, y);
+      run =
+        op === 'mul' ? () => P.mul(ctx, x, y)
+        : op === 'fxmul' ? () => P.mulFixed(ctx, x, y)
+        : op === 'fxmul1' ? () => P.mulFixed(ctx, x, y, { rounds: 1 })
+        : () => P.lt(ctx, x, y);
       break;
     }
     case 'argmax': {

@@ -47,6 +47,7 @@ function cases(quick: boolean): Case[] {
   return [
     { name: 'mul', op: 'mul', shape: [N], elems: N, timeKey: `mul_${nk}_s`, bytesKey: 'mul_bytes_per_elem', targetBytes: '8' },
     { name: 'fixed mul + trunc', op: 'fxmul', shape: [N], elems: N, timeKey: `fxmul_${nk}_s`, bytesKey: 'fxmul_bytes_per_elem', targetBytes: '<= 16' },
+    { name: 'fixed mul + trunc, one round', op: 'fxmul1', shape: [N], elems: N, timeKey: `fxmul1_${nk}_s`, bytesKey: 'fxmul1_bytes_per_elem', targetBytes: '<= 16' },
     { name: 'lt', op: 'lt', shape: [N], elems: N, timeKey: `lt_${nk}_s`, bytesKey: 'lt_bytes_per_elem', targetBytes: '<= 48', targetS: quick ? undefined : '<= 0.4' },
     { name: 'exp', op: 'exp', shape: [N], elems: N, timeKey: `exp_${nk}_s`, bytesKey: 'exp_bytes_per_elem' },
     { name: 'reciprocal', op: 'reciprocal', shape: [N], elems: N, timeKey: `reciprocal_${nk}_s`, bytesKey: 'reciprocal_bytes_per_elem' },
