@@ -135,7 +135,7 @@ describe('fault injection on the WebSocket transport', () => {
     expect(ab && ab.kind === 'abort' && ab.code).toBe('MPC_ERR_TAMPER');
   });
 
-  it('a tampered part of a large payload (opened on a worker thread): MPC_ERR_TAMPER', async () => {
+  it('a tampered part of a large payload (opened part by part: on a worker thread with more than 2 cores, else on the main thread): MPC_ERR_TAMPER', async () => {
     const { p0, p1, p2 } = await setup();
     const w1 = failure(p1.exchange({ step: 'big', recv: [0] }));
     const w2 = failure(p2.exchange({ step: 'big', recv: [0] }));
