@@ -4,7 +4,7 @@
  * length n the parties either prefill a prompt of n tokens (P1's tokens, seeded public
  * benchmark data) or, with `synthetic`, start from a KV cache of n random entries that P0
  * inputs (decode cost depends on the cache length only, not on its content), then run
- * one unmeasured warm-up step and `steps` measured decode steps, each = one forward step +
+ * WARMUP_STEPS unmeasured warm-up steps and `steps` measured decode steps, each = one forward step +
  * secure argmax + reveal to P1.
  * Returns, per context, this party's prefill time/traffic and per-token decode time/traffic.
  */
@@ -19,6 +19,9 @@ import { SecureDecoder, type TokenChoice } from '../models/secure-decoder.js';
 import type { SecureLayerCache } from '../models/secure-hooks.js';
 import { shareModel } from '../models/secure-weights.js';
 import type { ModelWeights } from '../models/weights.js';
+
+/** unmeasured decode steps before the measured ones, per context */
+export const WARMUP_STEPS = 3;
 
 export interface GenerationBenchArgs {
   /** a weights path (P0 reads it) or a random model */
@@ -84,7 +87,7 @@ export async function generationBenchJob(ctx: Context, rawArgs: unknown, io: Job
   const out: ContextResult[] = [];
   for (const n of args.contexts) {
     const synthetic = args.synthetic?.includes(n) ?? false;
-    const dec = new SecureDecoder(ctx, model, { maxSeqLen: n + args.steps + 2 });
+    const dec = new SecureDecoder(ctx, model, { maxSeqLen: n + args.steps + WARMUP_STEPS + 2 });
     done = costOf(ctx);
     t = performance.now();
     let choice: TokenChoice;
@@ -98,8 +101,9 @@ export async function generationBenchJob(ctx: Context, rawArgs: unknown, io: Job
     }
     const prefillMs = performance.now() - t;
     const pre = done();
-    // one unmeasured step first (JIT warm-up, lazily sized buffers)
-    choice = await dec.nextToken(await dec.step(choice.oneHot));
+    // unmeasured steps first (JIT warm-up, lazily sized buffers, the heap's first growth):
+    // with one, a session's first context measured up to 1.5x slower than the later ones
+    for (let s = 0; s < WARMUP_STEPS; s++) choice = await dec.nextToken(await dec.step(choice.oneHot));
     done = costOf(ctx);
     t = performance.now();
     for (let s = 0; s < args.steps; s++) choice = await dec.nextToken(await dec.step(choice.oneHot));
