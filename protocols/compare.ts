@@ -13,16 +13,17 @@
  * P0 sends its factors masked by seeds the receiver lacks), then a tree of 5 AND levels
  * (31 ANDs, each masked by a fresh boolean zero sharing), then bit injection. 7 rounds;
  * per element P0 sends 192 + 31 bits + 16 bytes, P1 and P2 32 + 31 bits + 8 bytes (roles
- * rotated for 192 elements or more).
+ * rotated from ROTATE_MIN elements on).
  *
  * mux(c, a, b) = b + c * (a - b): one multiplication (1 round). relu(x) = x - msb(x) * x with
  * the product fused into the bit injection round (boolean.ts "bit times value"): 7 rounds.
- * max / argmax over the last axis: by default a 4-ary tournament (groups of 4 adjacent
- * columns; all 6 pairwise comparisons of every group in one batched msb, the winner bits by
- * two rounds of ANDs, the winner's value by one fused select round: 9 rounds per level, 5
- * levels for n = 1000); opts.arity = 2 gives the binary tournament (7 rounds per level, about
- * half the bytes). On a tie the lower index wins. argmax's one-hot is built top-down from the
- * stored win bits (one multiplication round per level).
+ * max / argmax over the last axis: a tournament whose levels compare columns in groups of g
+ * (2..16, tournamentPlan picks g per level from the shape: wide groups for small inputs,
+ * narrow ones for large): all pairwise comparisons of every group in one batched msb, the
+ * winner bits by a tree of ANDs (ceil(log2(g - 1)) rounds), the winner's value by one fused
+ * select round; opts.arity fixes g, and 'binary' gives the classic binary tournament (msb + 1
+ * rounds per level, the fewest bytes). On a tie the lower index wins. argmax's one-hot is
+ * built top-down from the stored win bits (one multiplication round per level).
  *
  * All of these reveal nothing: every message is one of the masked messages of msb, b2a,
  * the AND/reshare rounds or mul, whose masking is argued in boolean.ts and mul.ts.
@@ -234,7 +235,7 @@ async function tournament(ctx: Context, x: ArithShare, keep: boolean, label: str
   return { max: cur.reshape([...lead, 1]), levels };
 }
 
-// ---------------------------------------------------------------- 4-ary tournament
+// ---------------------------------------------------------------- g-ary tournament
 
 /** Columns `cols` of a row-major [rows, cnt] word array -> [rows, cols.length] (no BigInt). */
 function pickWords(src: U64, rows: number, cnt: number, cols: Int32Array): U64 {
