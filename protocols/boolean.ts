@@ -60,7 +60,7 @@
 import type { U64 } from '../kernels/api.js';
 import type { Context } from './context.js';
 import { ArithShare, BoolShare, type Shape, sameShape } from './types.js';
-import { rotated } from './rotate.js';
+import { rolled, rotated } from './rotate.js';
 import { concatScratch, scratch, zeroShareBoolScratch } from './scratch.js';
 import { concatWords, expectWords, splitWords } from './wire.js';
 
@@ -639,16 +639,17 @@ export function joinShares(parts: readonly ArithShare[], shape: Shape, scale: nu
 /**
  * msbSliced with the roles rotated over three chunks of the elements (rotate.ts): the same
  * rounds, and every party sends the average of the three roles' bytes (+24 bytes/message).
+ * Below ROTATE_MIN elements the roles rotate from call to call instead (rotate.ts rolled).
  */
 export async function msbSlicedBalanced(ctx: Context, x: ArithShare, step = 'msb', bitWidth = 64): Promise<SlicePair> {
-  if (x.size < ROTATE_MIN) return msbSliced(ctx, x, step, bitWidth);
+  if (x.size < ROTATE_MIN) return rolled(ctx, (v) => msbSliced(v, x, step, bitWidth));
   const parts = await rotated(ctx, x.size, (v, lo, hi) => msbSliced(v, chunkShare(x, lo, hi), step, bitWidth));
   return [concatWords(parts.map((p) => p[0])), concatWords(parts.map((p) => p[1]))];
 }
 
 /** b2aSliced with rotated roles (balanced traffic). */
 export async function b2aSlicedBalanced(ctx: Context, b: SlicePair, n: number, shape: Shape, step = 'b2a'): Promise<ArithShare> {
-  if (n < ROTATE_MIN) return b2aSliced(ctx, b, n, shape, step);
+  if (n < ROTATE_MIN) return rolled(ctx, (v) => b2aSliced(v, b, n, shape, step));
   const parts = await rotated(ctx, n, (v, lo, hi) => b2aSliced(v, chunkBits(b, lo, hi), hi - lo, [hi - lo], step));
   return joinShares(parts, shape, 0);
 }
@@ -657,7 +658,7 @@ export async function b2aSlicedBalanced(ctx: Context, b: SlicePair, n: number, s
 export async function bitTimesSlicedBalanced(
   ctx: Context, e: SlicePair, n: number, ds: readonly ArithShare[], withBit: boolean, step = 'bitTimes',
 ): Promise<{ bit?: ArithShare; prods: ArithShare[] }> {
-  if (n < ROTATE_MIN) return bitTimesSliced(ctx, e, n, ds, withBit, step);
+  if (n < ROTATE_MIN) return rolled(ctx, (v) => bitTimesSliced(v, e, n, ds, withBit, step));
   const parts = await rotated(ctx, n, (v, lo, hi) => bitTimesSliced(v, chunkBits(e, lo, hi), hi - lo, ds.map((d) => chunkShare(d, lo, hi)), withBit, step));
   return {
     ...(withBit ? { bit: joinShares(parts.map((p) => p.bit!), ds[0]?.shape ?? [n], 0) } : {}),

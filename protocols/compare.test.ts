@@ -3,7 +3,7 @@ import { costOf, runTrio } from './testing.js';
 import { ROTATE_MIN } from './boolean.js';
 import { argmax, eq, ge, gt, le, lt, ltz, max, mux, relu, tournamentPlan } from './compare.js';
 import { constant, input, reveal, revealFloat } from './sharing.js';
-import { framingOf, meanBytesPerElem, msbCost, onGrid, randFloats, roleBytes, share } from './test-util.js';
+import { framingOf, meanBytesPerElem, msbCost, onGrid, randFloats, roleBytes, rolledBytes, share } from './test-util.js';
 
 const F = 18;
 const ulp = 2 ** -F;
@@ -41,11 +41,12 @@ describe('ltz / lt / le / gt / ge', () => {
     const costs = res.map((r) => r.cost);
     expect(costs.map((c) => c.rounds)).toEqual([7, 7, 7]);
     // per element, by role: msb (P0 247 bits, P1/P2 119 bits) + bit injection (P0 16 B, P1/P2 8 B);
-    // the roles rotate over three chunks of the elements (+ 24 header bytes per message)
+    // two calls, the second with the roles rotated by one (rotate.ts rolled)
     const mc = msbCost(64).roleBits;
-    const roles = [mc[0] / 8 + 16, mc[1] / 8 + 8, mc[2] / 8 + 8] as const;
-    expect(roles).toEqual([247 / 8 + 16, 119 / 8 + 8, 119 / 8 + 8]);
-    expect(costs.map((c) => c.bytesSent - framingOf(n, c.messagesSent))).toEqual([0, 1, 2].map((p) => roleBytes(n, roles, p, 0)));
+    expect(mc).toEqual([247, 119, 119]);
+    const msbRoles = [mc[0] / 8, mc[1] / 8, mc[2] / 8] as const;
+    const b2aRoles = [16, 8, 8] as const;
+    expect(costs.map((c) => c.bytesSent)).toEqual([0, 1, 2].map((p) => rolledBytes(n, [msbRoles, b2aRoles], p)));
     // <= 320 bits per party on average (every party, once the roles rotate: next test)
     expect(meanBytesPerElem(costs, n)).toBeLessThanOrEqual(40);
     const r = res[1].o;
@@ -109,8 +110,7 @@ describe('comparisons with a promised bit width', () => {
     // msb at 32 bits (P0 2 x 47 factor slices + 26 ANDs, P1/P2 30 outputs + 26 ANDs), then bit injection
     const mc = msbCost(32).roleBits;
     expect(mc).toEqual([2 * 47 + 26, 30 + 26, 30 + 26]);
-    const roles = [mc[0] / 8 + 16, mc[1] / 8 + 8, mc[2] / 8 + 8] as const;
-    expect(res.map((r) => r.cost.bytesSent - framingOf(n, r.cost.messagesSent))).toEqual([0, 1, 2].map((p) => roleBytes(n, roles, p, 0)));
+    expect(res.map((r) => r.cost.bytesSent)).toEqual([0, 1, 2].map((p) => rolledBytes(n, [[mc[0] / 8, mc[1] / 8, mc[2] / 8], [16, 8, 8]], p)));
     expect(res.map((r) => r.cost.rounds)).toEqual([6, 6, 6]);
     for (let i = 0; i < n; i++) expect(res[0].l[i]).toBe(A[i] < B[i] ? 1n : 0n);
     for (let r = 0; r < 64; r++) expect(res[1].m[r]).toBe(Math.max(...A.subarray(r * 10, r * 10 + 10)));

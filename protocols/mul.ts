@@ -45,7 +45,7 @@
 import type { MatmulShape, U64 } from '../kernels/api.js';
 import type { Context } from './context.js';
 import { ROTATE_MIN, chunkShare, joinShares, truncExactImpl } from './boolean.js';
-import { rotated } from './rotate.js';
+import { rolled, rotated } from './rotate.js';
 import { ArithShare, type Shape, sameShape, shapeSize } from './types.js';
 import { zeroShareScratch } from './scratch.js';
 import { concatWords, expectWords } from './wire.js';
@@ -240,7 +240,7 @@ export async function truncEach(ctx: Context, parts: readonly { readonly x: Arit
     const got = await rotated(ctx, n, (v, lo, hi) => truncPlain(v, chunkShare(x, lo, hi), clipSegments(segs, lo, hi)));
     a = concatWords(got.map((g) => g[0]));
     b = concatWords(got.map((g) => g[1]));
-  } else [a, b] = await truncPlain(ctx, x, segs);
+  } else [a, b] = await rolled(ctx, (v) => truncPlain(v, x, segs));
   let off = 0;
   return parts.map((p, i) => {
     const sz = p.x.size;
@@ -268,7 +268,7 @@ export async function trunc(ctx: Context, x: ArithShare, bits: number = ctx.f, o
     });
     return joinShares(parts, x.shape, scale);
   }
-  const [a, b] = await truncPlain(ctx, x, bits);
+  const [a, b] = await rolled(ctx, (v) => truncPlain(v, x, bits));
   return new ArithShare(x.shape, a, b, scale);
 }
 
@@ -344,9 +344,9 @@ async function fusedTrunc1Plain(ctx: Context, z: U64, bits: number | readonly Se
   return [each(c, 'truncLo'), from0.slice(n)];
 }
 
-/** One-round form; the roles rotate over three chunks from ROTATE_MIN elements on. */
+/** One-round form; the roles rotate over three chunks from ROTATE_MIN elements on, else from call to call (rotate.ts rolled). */
 async function fusedTrunc1(ctx: Context, z: U64, bits: number | readonly Segment[], step: string): Promise<[U64, U64]> {
-  if (z.length < ROTATE_MIN) return fusedTrunc1Plain(ctx, z, bits, step);
+  if (z.length < ROTATE_MIN) return rolled(ctx, (v) => fusedTrunc1Plain(v, z, bits, step));
   const parts = await rotated(ctx, z.length, (v, lo, hi) => fusedTrunc1Plain(v, z.subarray(lo, hi), typeof bits === 'number' ? bits : clipSegments(bits, lo, hi), step));
   return [concatWords(parts.map((p) => p[0])), concatWords(parts.map((p) => p[1]))];
 }

@@ -88,3 +88,37 @@ describe('rotated', () => {
     }
   });
 });
+
+describe('rolled', () => {
+  it('successive small truncations rotate the sending role over the parties; values and later protocols stay right', async () => {
+    const n = 100;
+    const a = onGrid(randFloats(n, -100, 100, 9), F);
+    const res = await runTrio(async (ctx) => {
+      const x = await share(ctx, 1, [n], a);
+      const sent: number[] = [];
+      const outs: bigint[][] = [];
+      for (let i = 0; i < 3; i++) {
+        const c = costOf(ctx);
+        const t = await trunc(ctx, x, 4, { scale: F - 4 });
+        sent.push(c().bytesSent);
+        outs.push(Array.from((await reveal(ctx, t))!.data));
+      }
+      // the streams stay in step: a product and a comparison afterwards are right
+      const y = await revealFloat(ctx, await mul(ctx, x, x));
+      const l = await reveal(ctx, await ltz(ctx, x));
+      return { sent, outs, y: y!, l: l!.data };
+    });
+    // call i: physical party i plays P0 and alone sends its 8 bytes per element
+    for (let i = 0; i < 3; i++) expect(res.map((r) => r.sent[i])).toEqual([0, 1, 2].map((p) => (p === i ? 8 * n : 0)));
+    for (const o of res[0].outs) {
+      for (let j = 0; j < n; j++) {
+        const d = BigInt.asIntN(64, o[j]) - (BigInt(Math.round(a[j] * 2 ** F)) >> 4n);
+        expect(d === 0n || d === 1n).toBe(true);
+      }
+    }
+    for (let j = 0; j < n; j++) {
+      expect(res[0].y[j]).toBeCloseTo(a[j] * a[j], 6);
+      expect(res[0].l[j]).toBe(a[j] < 0 ? 1n : 0n);
+    }
+  });
+});

@@ -180,3 +180,69 @@ export async function rotated<T>(ctx: Context, n: number, fn: (v: Context, lo: n
   const results = await Promise.all(chunks.map((c) => fn(c.vctx, c.lo, c.hi)));
   return results as [T, T, T];
 }
+
+/** The physical channel seen with the party ids renamed by a rotation r (virtual v = physical p - r). */
+class RenamedChannel implements Channel {
+  constructor(
+    readonly self: PartyId,
+    private readonly r: number,
+    private readonly real: Channel,
+  ) {}
+  get stats(): ChannelStats {
+    return this.real.stats;
+  }
+  async exchange(req: ExchangeRequest): Promise<Map<PartyId, Payload>> {
+    const send: Partial<Record<PartyId, Payload>> = {};
+    for (const v of [0, 1, 2] as const) {
+      const p = req.send?.[v];
+      if (p !== undefined) send[physOf(v, this.r)] = p;
+    }
+    const got = await this.real.exchange({ step: req.step, send, recv: req.recv?.map((v) => physOf(v, this.r)) });
+    const out = new Map<PartyId, Payload>();
+    for (const [p, payload] of got) out.set(virtOf(p, this.r), payload);
+    return out;
+  }
+  abort(error: Error): Promise<void> {
+    return this.real.abort(error);
+  }
+  async close(): Promise<void> {
+    // the real channel outlives the renaming
+  }
+}
+
+interface Rolling {
+  next: number;
+  readonly ctxs: (Context | undefined)[];
+}
+const rolling = new WeakMap<Context, Rolling>();
+
+/**
+ * Role rotation across CALLS (for tensors below ROTATE_MIN, where splitting into chunks costs
+ * more than it saves): successive calls on a context run with the roles rotated by 0, 1, 2,
+ * 0, ... so the role that sends most (P0 of trunc and of the fused product-truncation) moves
+ * from party to party, with no extra message and no framing. Sound for the same reason as
+ * `rotated` (a replicated share is role-symmetric; the rotated contexts get their own
+ * seeds, drawn once, at the same point of the program on every party, from the physical
+ * streams of the pair they belong to). All parties make the same calls in the same order,
+ * so they agree on each call's rotation.
+ */
+export function rolled<T>(ctx: Context, fn: (v: Context) => Promise<T>): Promise<T> {
+  let st = rolling.get(ctx);
+  if (st === undefined) {
+    st = { next: 0, ctxs: [ctx, undefined, undefined] };
+    rolling.set(ctx, st);
+  }
+  const r = st.next;
+  st.next = (r + 1) % 3;
+  if (st.ctxs[r] === undefined) {
+    // both rotated contexts at once, so every party draws their seeds at the same point
+    for (const rr of [1, 2]) {
+      const v = virtOf(ctx.party, rr);
+      const seeds = { next: seed16(ctx.prgNext), prev: seed16(ctx.prgPrev), common: seed16(ctx.prgCommon), own: seed16(ctx.prgOwn) };
+      const vctx = new Context(v, new RenamedChannel(v, rr, ctx.ch), ctx.k, seeds, { fracBits: ctx.f });
+      shareScratch(vctx, ctx);
+      st.ctxs[rr] = vctx;
+    }
+  }
+  return fn(st.ctxs[r]!);
+}

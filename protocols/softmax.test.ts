@@ -57,9 +57,12 @@ describe('softmax', () => {
     expect(worst).toBeLessThanOrEqual(2e-3);
     for (const r of res) {
       expect(r.cost.rounds).toBe(r.parts.rounds);
-      expect(r.cost.bytesSent).toBe(r.parts.bytesSent);
       expect(r.cost.rounds).toBeLessThanOrEqual(134);
     }
+    // bytes over the three parties (small calls rotate their roles from call to call, so a
+    // party's share of the bytes depends on the call's position; the total does not)
+    const sum = (f: (r: (typeof res)[number]) => number) => res.reduce((a, r) => a + f(r), 0);
+    expect(sum((r) => r.cost.bytesSent)).toBe(sum((r) => r.parts.bytesSent));
     const perElem = meanBytesPerElem(res.map((r) => r.cost), rows * n);
     expect(perElem).toBeLessThanOrEqual(400);
     console.log(`softmax ${rows}x${n}: max error ${worst.toExponential(3)}, ${res[0].cost.rounds} rounds, ${perElem.toFixed(1)} bytes/element/party`);

@@ -58,6 +58,15 @@ export function roleBytes(n: number, perRole: readonly [number, number, number],
   return n >= ROTATE_MIN ? rotatedBytes(n, perRole, party) + header : n * perRole[party];
 }
 
+/**
+ * Bytes `party` sends over successive small calls (below ROTATE_MIN) whose roles send
+ * perCall[c][role] bytes per element: call c runs with the roles rotated by (start + c) mod 3
+ * (rotate.ts rolled: physical party p plays role p - r).
+ */
+export function rolledBytes(n: number, perCall: readonly (readonly [number, number, number])[], party: number, start = 0): number {
+  return perCall.reduce((acc, roles, c) => acc + n * roles[(((party - start - c) % 3) + 3) % 3], 0);
+}
+
 /** Rotation framing (24 bytes per message) counted in a cost, when n is large enough to rotate. */
 export function framingOf(n: number, messagesSent: number): number {
   return n >= ROTATE_MIN ? 24 * messagesSent : 0;

@@ -88,7 +88,7 @@ describe('block representatives on shares', () => {
     }
   });
 
-  it('append cost = one 32-bit ltz and one mul over 2 x nKv x hd elements (bytes per party, exact)', async () => {
+  it('append cost = one 32-bit ltz and one mul over 2 x nKv x hd elements (rounds per party and bytes over the parties, exact)', async () => {
     const nKv = 3;
     const hd = 8;
     const n = 21; // the new token (index 20) lands inside level-2 block 1: one max and one min per dimension
@@ -106,9 +106,10 @@ describe('block representatives on shares', () => {
       await mul(ctx, await ltz(ctx, x, { bitWidth: 32 }), x);
       return { app, parts: mid() };
     });
-    for (const r of res) {
-      expect(r.app.rounds).toBe(r.parts.rounds);
-      expect(r.app.bytesSent).toBe(r.parts.bytesSent);
-    }
+    for (const r of res) expect(r.app.rounds).toBe(r.parts.rounds);
+    // bytes over the three parties (small calls rotate their roles from call to call, so a
+    // party's share depends on the call's position; the total does not)
+    const sum = (f: (r: (typeof res)[number]) => number) => res.reduce((a, r) => a + f(r), 0);
+    expect(sum((r) => r.app.bytesSent)).toBe(sum((r) => r.parts.bytesSent));
   });
 });
