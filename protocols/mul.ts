@@ -215,6 +215,17 @@ function clipSegments(segs: readonly Segment[], lo: number, hi: number): Segment
   return out;
 }
 
+/** The concatenated result components (a, b) cut back into shares of the given shapes and scales. */
+function splitBack(shapes: readonly Shape[], a: U64, b: U64, scales: readonly number[]): ArithShare[] {
+  let off = 0;
+  return shapes.map((shape, i) => {
+    const sz = shapeSize(shape);
+    const out = new ArithShare(shape, a.subarray(off, off + sz), b.subarray(off, off + sz), scales[i]);
+    off += sz;
+    return out;
+  });
+}
+
 /**
  * Several truncations in ONE round: part i is truncated by parts[i].bits to parts[i].scale
  * (default x.scale - bits). Same protocol, cost and error as trunc on the concatenation (the
@@ -241,13 +252,7 @@ export async function truncEach(ctx: Context, parts: readonly { readonly x: Arit
     a = concatWords(got.map((g) => g[0]));
     b = concatWords(got.map((g) => g[1]));
   } else [a, b] = await rolled(ctx, (v) => truncPlain(v, x, segs));
-  let off = 0;
-  return parts.map((p, i) => {
-    const sz = p.x.size;
-    const out = new ArithShare(p.x.shape, a.subarray(off, off + sz), b.subarray(off, off + sz), scales[i]);
-    off += sz;
-    return out;
-  });
+  return splitBack(parts.map((p) => p.x.shape), a, b, scales);
 }
 
 /**
@@ -407,13 +412,7 @@ export async function mulTruncEach(
   const z = ctx.k.rssMul(cat((p) => p.x.s0), cat((p) => p.x.s1), cat((p) => p.y.s0), cat((p) => p.y.s1), zeroShareScratch(ctx, n));
   const rounds = fusedRounds(n, opts, 'mulTruncEach');
   const [a, b] = await fusedTrunc(ctx, z, segs, rounds, rounds === 1 ? 'mulTrunc' : 'mulFixed');
-  let off = 0;
-  return parts.map((p, i) => {
-    const sz = p.x.size;
-    const out = new ArithShare(p.x.shape, a.subarray(off, off + sz), b.subarray(off, off + sz), scales[i]);
-    off += sz;
-    return out;
-  });
+  return splitBack(parts.map((p) => p.x.shape), a, b, scales);
 }
 
 async function mulTerms(ctx: Context, x: ArithShare, y: ArithShare): Promise<[U64, U64]> {
