@@ -15,7 +15,7 @@
  *   1/sqrt(x) = 2 hR (C + w)                        ONE fused product-truncation
  * One Goldschmidt step with tuned constants: A = 1.26417, B = 0.28639 (y0 ~ 1/sqrt(x_n) on
  * [1, 2)) and C = 1.50037 instead of 3/2 minimise the step's result, relative error 3.7e-4
- * at most (float64 search over [1, 2]); R's rounding adds at most 8.6e-5 (odd j), the
+ * at most (protocols/fit/fit-nonlinear.ts); R's rounding adds at most 8.6e-5 (odd j), the
  * fixed point ~1e-5. Output at scale ctx.f: 1/sqrt(2^12) = 2^-6 is 4096 units at f = 18, so
  * the relative error stays below 1e-3 over the range (measured 5.6e-4: the fit plus one
  * output unit, 2.4e-4 of 2^-6).

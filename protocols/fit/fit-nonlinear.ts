@@ -8,7 +8,8 @@
  *   degree-5 polynomial on [0, 8] (minimax absolute), g = 0 beyond 8.
  * - gelu ("fit" variant): gelu(x) = relu(x) + h(|x|) with h(t) = -t * Phi(-t); h by a
  *   degree-4 polynomial on [0, 3.5], h = 0 beyond.
- * Also reports the published approximations' errors on [-16, 16] (MPCache SiLU, PUMA GeLU).
+ * Also reports the published approximations' errors on [-16, 16] (MPCache SiLU, PUMA GeLU),
+ * the reciprocal's initial guess, and rsqrt's one-step Goldschmidt constants.
  */
 import { minimaxFit } from './minimax.js';
 import { geluRef, normalCdf, siluRef } from './special.js';
@@ -55,8 +56,7 @@ console.log(`silu mpcache (published), max abs error on [-16, 16]: ${maxErr(silu
 console.log(`gelu puma (published), max abs error on [-16, 16]: ${maxErr(geluPuma, geluRef).toExponential(3)}`);
 
 // Linear initial guesses with a power-of-two-fraction slope (free to evaluate on shares):
-// reciprocal on [1, 4]: y0 = a - 3x/16, minimise max |1 - x y0|;
-// rsqrt on [1, 4]: y0 = a - (39/256) x, minimise max |1 - x y0^2| (Goldschmidt's error).
+// reciprocal on [1, 4]: y0 = a - 3x/16, minimise max |1 - x y0|.
 function bestOffset(err: (a: number, x: number) => number, lo: number, hi: number, aLo: number, aHi: number): [number, number] {
   const worst = (a: number): number => {
     let e = 0;
@@ -74,5 +74,47 @@ function bestOffset(err: (a: number, x: number) => number, lo: number, hi: numbe
 }
 const [ra, re] = bestOffset((a, x) => 1 - x * (a - (3 / 16) * x), 1, 4, 0.5, 1.5);
 console.log(`reciprocal init a = ${ra.toPrecision(17)} (y0 = a - 3x/16 on [1, 4]), max |1 - x y0| = ${re.toExponential(3)}`);
-const [sa, se] = bestOffset((a, x) => 1 - x * (a - (39 / 256) * x) ** 2, 1, 4, 0.8, 1.3);
-console.log(`rsqrt init a = ${sa.toPrecision(17)} (y0 = a - 39x/256), max |1 - x y0^2| = ${se.toExponential(3)}`);
+
+// rsqrt (protocols/rsqrt.ts) on [1, 2]: y0 = A - B x, g = x y0, h = y0 / 2, then ONE step
+// h' = h (C - g h); minimise max |2 h' sqrt(x) - 1| over (A, B, C) by Nelder-Mead from a few
+// starts (the result: A = 1.26417, B = 0.28639, C = 1.50037, error 3.7e-4).
+function rsqrtStepErr([A, B, C]: readonly number[]): number {
+  let e = 0;
+  for (let i = 0; i <= 8000; i++) {
+    const x = 1 + i / 8000;
+    const y = A - B * x;
+    const h = y / 2;
+    e = Math.max(e, Math.abs(2 * h * (C - x * y * h) * Math.sqrt(x) - 1));
+  }
+  return e;
+}
+function nelderMead(f: (p: readonly number[]) => number, start: readonly number[], step: number, iters: number): [number[], number] {
+  const n = start.length;
+  let pts = [start.slice(), ...start.map((_, i) => start.map((v, j) => (i === j ? v + step : v)))].map((p) => ({ p, v: f(p) }));
+  for (let it = 0; it < iters; it++) {
+    pts.sort((a, b) => a.v - b.v);
+    const c = Array.from({ length: n }, (_, j) => pts.slice(0, n).reduce((s, q) => s + q.p[j], 0) / n);
+    const at = (t: number) => c.map((cj, j) => cj + t * (pts[n].p[j] - cj));
+    const r = at(-1);
+    const fr = f(r);
+    if (fr < pts[0].v) {
+      const e = at(-2);
+      const fe = f(e);
+      pts[n] = fe < fr ? { p: e, v: fe } : { p: r, v: fr };
+    } else if (fr < pts[n - 1].v) pts[n] = { p: r, v: fr };
+    else {
+      const k = at(0.5);
+      const fk = f(k);
+      if (fk < pts[n].v) pts[n] = { p: k, v: fk };
+      else pts = pts.map((q, i) => (i === 0 ? q : { p: q.p.map((v, j) => (v + pts[0].p[j]) / 2), v: f(q.p.map((v, j) => (v + pts[0].p[j]) / 2)) }));
+    }
+  }
+  pts.sort((a, b) => a.v - b.v);
+  return [pts[0].p, pts[0].v];
+}
+let best: [number[], number] = [[], Infinity];
+for (const a0 of [1.2, 1.265, 1.3]) for (const c0 of [1.4, 1.5, 1.6]) {
+  const r = nelderMead(rsqrtStepErr, [a0, 0.287, c0], 0.02, 3000);
+  if (r[1] < best[1]) best = r;
+}
+console.log(`rsqrt one-step constants A, B, C = ${best[0].map((v) => v.toPrecision(17)).join(', ')}, max relative error ${best[1].toExponential(3)}`);
