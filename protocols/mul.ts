@@ -378,7 +378,10 @@ export async function mulTrunc(ctx: Context, x: ArithShare, y: ArithShare, bits:
   const scale = opts.scale ?? s - bits;
   if (!Number.isInteger(scale) || scale < 0 || scale > 62) throw new RangeError(`mulTrunc: result scale ${scale} is out of range (pass opts.scale)`);
   const rounds = fusedRounds(x.size, opts, 'mulTrunc');
-  if (bits === 0) return new ArithShare(x.shape, ...(await mulTerms(ctx, x, y)), scale);
+  if (bits === 0) {
+    const m = await mul(ctx, x, y);
+    return new ArithShare(x.shape, m.s0, m.s1, scale);
+  }
   const z = ctx.k.rssMul(x.s0, x.s1, y.s0, y.s1, zeroShareScratch(ctx, x.size));
   const [a, b] = await fusedTrunc(ctx, z, bits, rounds, rounds === 1 ? 'mulTrunc' : 'mulFixed');
   return new ArithShare(x.shape, a, b, scale);
@@ -413,11 +416,6 @@ export async function mulTruncEach(
   const rounds = fusedRounds(n, opts, 'mulTruncEach');
   const [a, b] = await fusedTrunc(ctx, z, segs, rounds, rounds === 1 ? 'mulTrunc' : 'mulFixed');
   return splitBack(parts.map((p) => p.x.shape), a, b, scales);
-}
-
-async function mulTerms(ctx: Context, x: ArithShare, y: ArithShare): Promise<[U64, U64]> {
-  const z = ctx.k.rssMul(x.s0, x.s1, y.s0, y.s1, zeroShareScratch(ctx, x.size));
-  return reshare(ctx, z, 'mul');
 }
 
 /**
