@@ -27,6 +27,9 @@
  *  6. after `timeoutMs` (default 10 min) kills every child and rejects with MPC_ERR_TIMEOUT.
  * No child outlives the call: children also exit when the IPC channel to this process
  * closes (e.g. this process dies).
+ * With `net` (a NetSetting: lan, wan4, wan40, custom) a relay process sits between every
+ * pair of parties and emulates that link (parties/netem/); each party then gets its own view
+ * of the session file, in which the peers it dials are at the relay's ports.
  *
  * Job modules are imported by the children: the path is resolved against the parent's
  * working directory, and the children run in that same directory.
@@ -43,7 +46,10 @@ import { MpcError, MPC_ERROR_CODES, type MpcErrorCode } from '../protocols/error
 import { parseJobModuleSpec } from './job.js';
 import { makeLocalSession, writeLocalSession, type LocalSessionFiles } from './local-session.js';
 import type { ErrorReport, PartyStats } from './run-party.js';
-import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from './session-config.js';
+import { DEFAULT_SESSION_OPTIONS, readSessionFile, type SessionOptions } from './session-config.js';
+import type { RelayStats } from './netem/relay.js';
+import { relayEntry, sessionRoutes, startRelayProcess, writeRelayedSessions, type RelayHandle } from './netem/relay-launch.js';
+import type { NetSetting } from './netem/settings.js';
 
 /**
  * glibc allocator settings every party process gets by default (a variable already set in the
@@ -79,6 +85,11 @@ export interface LocalPartiesOptions {
   readonly onLine?: (party: number, line: string) => void;
   /** kill everything and reject after this long (default 600000) */
   readonly timeoutMs?: number;
+  /**
+   * emulate this link on every pair of parties (parties/netem/): a relay process between
+   * them shapes each direction (default: plain loopback; see parseNetSetting)
+   */
+  readonly net?: NetSetting;
 }
 
 /** Test hooks: the same run with per-party changes (wrong keys, extra flags, killing a child). */
@@ -114,6 +125,8 @@ export interface LocalPartiesResult {
   readonly stats: [PartyStats, PartyStats, PartyStats];
   /** from forking the children until the last one exited */
   readonly wallMs: number;
+  /** the link-emulation relay's counters (with `net` set) */
+  readonly relay?: RelayStats;
 }
 
 /** Messages a party process sends to the launcher over IPC. */
@@ -180,7 +193,7 @@ function isIpcMessage(m: unknown): m is PartyIpcMessage {
  * Launch the three parties and report every outcome (never rejects because a party failed;
  * rejects only on bad options). Most callers want runLocalParties.
  */
-export async function runLocalPartiesSettled(opts: LocalPartiesTestOptions): Promise<{ outcomes: PartyOutcome[]; wallMs: number }> {
+export async function runLocalPartiesSettled(opts: LocalPartiesTestOptions): Promise<{ outcomes: PartyOutcome[]; wallMs: number; relay?: RelayStats }> {
   if ((opts.job === undefined) === (opts.jobModule === undefined)) throw new TypeError('runLocalParties: give exactly one of job, jobModule');
   if (opts.jobModule !== undefined) parseJobModuleSpec(opts.jobModule);
   const timeoutMs = opts.timeoutMs ?? 600_000;
@@ -192,8 +205,16 @@ export async function runLocalPartiesSettled(opts: LocalPartiesTestOptions): Pro
   if (opts.fracBits !== undefined) (options as { fracBits?: number }).fracBits = opts.fracBits;
   if (opts.recvTimeoutMs !== undefined) (options as { recvTimeoutMs?: number }).recvTimeoutMs = opts.recvTimeoutMs;
   const files = writeLocalSession(await makeLocalSession(options));
+  let relay: RelayHandle | undefined;
   try {
     opts.onSession?.(files);
+    let sessionPaths = [files.sessionPath, files.sessionPath, files.sessionPath];
+    if (opts.net?.link !== undefined) {
+      // each party dials its higher peers through the relay (parties/netem/relay-launch.ts)
+      const session = readSessionFile(files.sessionPath);
+      relay = await startRelayProcess(opts.net.link, sessionRoutes(session), { execArgv: childExecArgv(relayEntry()) });
+      sessionPaths = writeRelayedSessions(files.dir, session, relay.ports);
+    }
     const entry = cliEntry();
     const execArgv = childExecArgv(entry);
     const jobArgs: string[] = [];
@@ -230,7 +251,7 @@ export async function runLocalPartiesSettled(opts: LocalPartiesTestOptions): Pro
 
     for (const i of [0, 1, 2] as PartyId[]) {
       const pp = opts.perParty?.[i];
-      const args = ['party', '--session', files.sessionPath, '--id', String(i), '--key', pp?.keyPath ?? files.keyPaths[i], ...jobArgs, ...(pp?.extraArgs ?? [])];
+      const args = ['party', '--session', sessionPaths[i], '--id', String(i), '--key', pp?.keyPath ?? files.keyPaths[i], ...jobArgs, ...(pp?.extraArgs ?? [])];
       const child = fork(entry, args, {
         execArgv,
         env: { ...PARTY_ALLOCATOR_ENV, ...process.env, ...(opts.env ?? {}) },
@@ -287,15 +308,18 @@ export async function runLocalPartiesSettled(opts: LocalPartiesTestOptions): Pro
     await allDone;
     clearTimeout(timeout);
     if (killTimer) clearTimeout(killTimer);
-    return { outcomes: outcomes as PartyOutcome[], wallMs: performance.now() - t0 };
+    const wallMs = performance.now() - t0;
+    const relayStats = await relay?.stop();
+    return { outcomes: outcomes as PartyOutcome[], wallMs, ...(relayStats ? { relay: relayStats } : {}) };
   } finally {
+    relay?.kill();
     files.remove();
   }
 }
 
 /** Run a job on three local party processes; see the file comment. (Test hooks are optional.) */
 export async function runLocalParties(opts: LocalPartiesOptions | LocalPartiesTestOptions): Promise<LocalPartiesResult> {
-  const { outcomes, wallMs } = await runLocalPartiesSettled(opts);
+  const { outcomes, wallMs, relay } = await runLocalPartiesSettled(opts);
   const failed = outcomes.filter((o) => !o.ok).sort((a, b) => a.exitMs - b.exitMs);
   if (failed.length > 0) {
     // the first party to fail on its own (not killed by us) carries the root cause
@@ -309,5 +333,6 @@ export async function runLocalParties(opts: LocalPartiesOptions | LocalPartiesTe
     results: outcomes.map((o) => o.result) as [unknown, unknown, unknown],
     stats: outcomes.map((o) => o.stats!) as [PartyStats, PartyStats, PartyStats],
     wallMs,
+    ...(relay ? { relay } : {}),
   };
 }

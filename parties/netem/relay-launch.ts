@@ -8,11 +8,11 @@
  * the handshake authenticates keys, not addresses.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PartyId } from '../../protocols/channel.js';
-import type { SessionConfig } from '../session-config.js';
+import { sessionToJson, type SessionConfig } from '../session-config.js';
 import type { RelayConfig, RelayRoute, RelayStats } from './relay.js';
 import type { RelayReply, RelayRequest } from './relay-process.js';
 import type { LinkShape } from './settings.js';
@@ -45,6 +45,15 @@ export function relayedSession(session: SessionConfig, self: PartyId, ports: rea
     return { ...p, host: relayHost, port: ports[i] };
   }) as unknown as SessionConfig['parties'];
   return { ...session, parties };
+}
+
+/** Write each party's relayed view of `session` as `dir/session-p<i>.json`; returns the three paths. */
+export function writeRelayedSessions(dir: string, session: SessionConfig, ports: readonly number[]): [string, string, string] {
+  return ([0, 1, 2] as PartyId[]).map((i) => {
+    const path = join(dir, `session-p${i}.json`);
+    writeFileSync(path, sessionToJson(relayedSession(session, i, ports)));
+    return path;
+  }) as [string, string, string];
 }
 
 export interface RelayHandle {
@@ -84,7 +93,14 @@ export async function startRelayProcess(
     });
   }
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  let stopping: Promise<RelayStats | undefined> | undefined;
+  let ready = false;
+  let killed = false;
+  child.once('exit', (code, signal) => {
+    if (ready && stopping === undefined && !killed) onLine(`the relay process exited unexpectedly with ${signal ?? `code ${code}`}: every link through it is gone`);
+  });
   const kill = (): void => {
+    killed = true;
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   };
   const config: RelayConfig = { shape, routes, seed: opts.seed };
@@ -110,10 +126,13 @@ export async function startRelayProcess(
     });
     child.send({ type: 'start', config } satisfies RelayRequest);
   });
-  let stopping: Promise<RelayStats | undefined> | undefined;
+  ready = true;
   const stop = (): Promise<RelayStats | undefined> => {
     stopping ??= new Promise<RelayStats | undefined>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null || !child.connected) return resolve(undefined);
+      if (child.exitCode !== null || child.signalCode !== null || !child.connected) {
+        resolve(undefined);
+        return;
+      }
       let stats: RelayStats | undefined;
       const t = setTimeout(kill, 10_000);
       child.on('message', (m: unknown) => {
