@@ -19,6 +19,7 @@ import { SecureDecoder, type TokenChoice } from '../models/secure-decoder.js';
 import type { SecureLayerCache } from '../models/secure-hooks.js';
 import { shareModel } from '../models/secure-weights.js';
 import type { ModelWeights } from '../models/weights.js';
+import { countBytesToPeers, type PeerBytes } from './peer-bytes.js';
 
 /** unmeasured decode steps before the measured ones, per context */
 export const WARMUP_STEPS = 3;
@@ -45,6 +46,8 @@ export interface ContextResult {
   readonly prefillRounds: number;
   readonly msPerToken: number;
   readonly bytesPerToken: number;
+  /** of bytesPerToken, to each party id (0 to itself) */
+  readonly bytesToPeerPerToken: PeerBytes;
   readonly roundsPerToken: number;
 }
 
@@ -75,6 +78,7 @@ async function randomCache(ctx: Context, c: ModelConfig, n: number, seed: number
 export async function generationBenchJob(ctx: Context, rawArgs: unknown, io: JobIO): Promise<GenerationBenchResult> {
   const args = rawArgs as GenerationBenchArgs;
   const c = validateConfig(args.config);
+  const toPeer = countBytesToPeers(ctx.ch);
   let weights: ModelWeights | undefined;
   if (ctx.party === 0) weights = 'path' in args.model ? await loadWeights(args.model.path) : randomWeights(args.model.random, args.model.seed);
   let done = costOf(ctx);
@@ -105,6 +109,7 @@ export async function generationBenchJob(ctx: Context, rawArgs: unknown, io: Job
     // with one, a session's first context measured up to 1.5x slower than the later ones
     for (let s = 0; s < WARMUP_STEPS; s++) choice = await dec.nextToken(await dec.step(choice.oneHot));
     done = costOf(ctx);
+    const peer0: PeerBytes = [...toPeer];
     t = performance.now();
     for (let s = 0; s < args.steps; s++) choice = await dec.nextToken(await dec.step(choice.oneHot));
     const ms = performance.now() - t;
@@ -117,6 +122,7 @@ export async function generationBenchJob(ctx: Context, rawArgs: unknown, io: Job
       prefillRounds: pre.rounds,
       msPerToken: ms / args.steps,
       bytesPerToken: dc.bytesSent / args.steps,
+      bytesToPeerPerToken: toPeer.map((b, i) => (b - peer0[i]) / args.steps) as PeerBytes,
       roundsPerToken: dc.rounds / args.steps,
     };
     io.log(`context ${n}${synthetic ? ' (synthetic cache)' : ''}: prefill ${prefillMs.toFixed(0)} ms, decode ${r.msPerToken.toFixed(0)} ms/token, ${(r.bytesPerToken / 1e3).toFixed(0)} kB/token, ${r.roundsPerToken.toFixed(0)} rounds/token`);

@@ -26,6 +26,9 @@
  * Also the paper's harness: one whole decode step of a GPT-2-small-dimension model after a
  * 512-token prompt through the secure decoder (full vs mpcache; one warm-up and one measured
  * step each).
+ * `--net SETTING` (bench/run.ts): the parties talk through the link emulator (parties/netem/);
+ * every figure key gets the setting appended (`mpcache_vs_full_latency_ratio_4096_wan40`), the
+ * table goes to bench/results/mpcache-<setting>.md and the chart is left alone.
  * Args: `--quick` (N = 512, 1024 only; 4-layer model step), `--max-n 4096` (stop at N = 4096),
  * `--n 1024,4096` (these N only), `gpt2` / `llama7b` (one model only), `--no-model` (skip the
  * whole-step harness), `--model-noshare` (add mpcache-noshare to it).
@@ -38,6 +41,8 @@ import { runLocalParties } from '../parties/launcher.js';
 import { GPT2_SMALL_DIMS, type ModelConfig } from '../models/config.js';
 import type { MpcacheBenchArgs, MpcacheBenchResult, ModelStepArgs, ModelStepResult, VariantResult } from './mpcache-job.js';
 import { MALLOC_ENV } from './protocols.js';
+import type { NetSetting } from '../parties/netem/settings.js';
+import { linkLabel, reportName, suffixKeys } from './net-keys.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -113,7 +118,7 @@ export default async function mpcacheBench(opts: BenchOptions): Promise<BenchRes
       const reps = N >= 4096 ? 1 : N >= 2048 ? 2 : 3;
       const jobArgs: MpcacheBenchArgs = { nHeads: dims.nHeads, headDim: dims.headDim, nLayers: dims.nLayers, N, reps, variants: ['full', 'own', 'reuse'] };
       const t0 = performance.now();
-      const { results } = await runLocalParties({ jobModule: JOB, jobArgs, env: MALLOC_ENV, onLine: () => undefined, recvTimeoutMs: 300_000 });
+      const { results } = await runLocalParties({ jobModule: JOB, jobArgs, env: MALLOC_ENV, onLine: () => undefined, recvTimeoutMs: 300_000, net: opts.net });
       const rs = results as MpcacheBenchResult[];
       const full = measure(rs, 'full');
       const own = measure(rs, 'own');
@@ -138,7 +143,7 @@ export default async function mpcacheBench(opts: BenchOptions): Promise<BenchRes
   if (!opts.args.includes('--no-model')) {
     const config: ModelConfig = quick ? { ...GPT2_SMALL_DIMS, nLayers: 4, vocabSize: 512 } : GPT2_SMALL_DIMS;
     const t0 = performance.now();
-    modelStep = await runModelStep(config, 512, 1, opts.args.includes('--model-noshare'));
+    modelStep = await runModelStep(config, 512, 1, opts.args.includes('--model-noshare'), opts.net);
     notes.push(`whole decode step (${quick ? 'GPT-2 dims, 4 layers, vocab 512 (quick)' : 'GPT-2-small dims'}, 512-token prompt): launch + run ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
   const figures: Record<string, number> = {};
@@ -199,9 +204,9 @@ export default async function mpcacheBench(opts: BenchOptions): Promise<BenchRes
       noshare_latency_x: r3(latRatioNs),
     });
   }
-  const title = `MPCache vs full attention, one decode step of one layer, 3 parties in 3 processes, sealed WebSockets on loopback${quick ? ' (quick)' : ''}`;
-  writeReport(rows, modelStep, title, quick, notes);
-  return { title, rows: table, figures, notes };
+  const title = `MPCache vs full attention, one decode step of one layer, 3 parties in 3 processes, ${linkLabel(opts.net)}${quick ? ' (quick)' : ''}`;
+  writeReport(rows, modelStep, title, quick, notes, opts.net);
+  return { title, rows: table, figures: suffixKeys(figures, opts.net), notes };
 }
 
 export interface ModelStepRow {
@@ -212,7 +217,7 @@ export interface ModelStepRow {
   readonly rounds: number;
 }
 
-async function runModelStep(config: ModelConfig, prompt: number, reps: number, withNoshare: boolean): Promise<ModelStepRow[]> {
+async function runModelStep(config: ModelConfig, prompt: number, reps: number, withNoshare: boolean, net: NetSetting | undefined): Promise<ModelStepRow[]> {
   const jobArgs: ModelStepArgs = { config, prompt, reps, policies: withNoshare ? ['full', 'mpcache', 'mpcache-noshare'] : ['full', 'mpcache'] };
   const { results } = await runLocalParties({
     jobModule: MODEL_JOB,
@@ -222,6 +227,7 @@ async function runModelStep(config: ModelConfig, prompt: number, reps: number, w
     recvTimeoutMs: 600_000,
     sessionOptions: { maxFrameBytes: 2 ** 31 - 1, maxBufferedBytes: 2 ** 33, heartbeatTimeoutMs: 600_000 },
     timeoutMs: 1_200_000,
+    net,
   });
   const rs = results as ModelStepResult[][];
   return rs[0].map((r, i) => ({
@@ -233,12 +239,13 @@ async function runModelStep(config: ModelConfig, prompt: number, reps: number, w
   }));
 }
 
-function writeReport(rows: readonly Row[], modelStep: readonly ModelStepRow[], title: string, quick: boolean, notes: string[]): void {
-  const md = join(here, 'results', quick ? 'mpcache-quick.md' : 'mpcache.md');
+function writeReport(rows: readonly Row[], modelStep: readonly ModelStepRow[], title: string, quick: boolean, notes: string[], net: NetSetting | undefined): void {
+  const name = reportName('mpcache', net);
+  const md = join(here, 'results', quick ? `${name}-quick.md` : `${name}.md`);
   const lines = [
     `# ${title}`,
     '',
-    'Generated by `npm run bench -- mpcache` (bench/mpcache.ts); do not edit by hand.',
+    `Generated by \`npm run bench -- mpcache${net ? ` --net ${net.name}` : ''}\` (bench/mpcache.ts); do not edit by hand.`,
     '',
     'One decode step of ONE attention layer. **full**: q K^T, softmax, . V over all N tokens.',
     '**noshare**: MPCache in a layer that selects on its own: the cache holds the 30% of the prompt kept by the look-once',
@@ -279,7 +286,7 @@ function writeReport(rows: readonly Row[], modelStep: readonly ModelStepRow[], t
   mkdirSync(dirname(md), { recursive: true });
   writeFileSync(md, lines.join('\n'));
   notes.push(`table written to ${md}`);
-  if (!quick) {
+  if (!quick && net === undefined) {
     const svg = join(here, '..', 'docs', 'mpcache-bench.svg');
     mkdirSync(dirname(svg), { recursive: true });
     writeFileSync(svg, chart(rows));

@@ -1,16 +1,26 @@
 /**
- * Benchmark runner: `tsx bench/run.ts <suite> [--json FILE] [--quick] [args...]`.
+ * Benchmark runner: `tsx bench/run.ts <suite> [--json FILE] [--quick] [--net SETTING] [args...]`.
  * Imports bench/<suite>.ts (a fixed set of known suite names), runs its default export,
  * prints the rows as a table and the figures, and writes the figures as JSON with --json.
+ * `--net` (generation, mpcache, protocols, network) runs the parties through the link
+ * emulator (parties/netem/): a full run then keeps its figures as
+ * bench/results/<suite>-<setting>.{json,md} and refreshes the README's network section.
  * Exits 2 on a usage error, 1 when the suite fails.
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { isMpcError } from '../protocols/errors.js';
+import { NET_SETTING_HELP, parseNetSetting, type NetSetting } from '../parties/netem/settings.js';
+import { reportName } from './net-keys.js';
+import { NETWORK_SECTION, networkSection } from './network-report.js';
 import type { BenchOptions, BenchResult, BenchSuite } from './types.js';
 
-export const KNOWN_SUITES = ['kernels', 'transport', 'protocols', 'generation', 'eval', 'mpcache', 'default-model'] as const;
+export const KNOWN_SUITES = ['kernels', 'transport', 'protocols', 'generation', 'eval', 'mpcache', 'default-model', 'network'] as const;
 export type SuiteName = (typeof KNOWN_SUITES)[number];
+/** suites that run the parties and take `--net` */
+export const NET_SUITES: readonly SuiteName[] = ['protocols', 'generation', 'mpcache', 'network'];
+
 
 export class UsageError extends Error {}
 
@@ -19,12 +29,23 @@ export interface ParsedArgs {
   readonly opts: BenchOptions;
 }
 
-const USAGE = `usage: npm run bench -- <suite> [--json FILE] [--quick] [args...]\n  suites: ${KNOWN_SUITES.join(', ')}`;
+const USAGE = `usage: npm run bench -- <suite> [--json FILE] [--quick] [--net SETTING] [args...]\n  suites: ${KNOWN_SUITES.join(', ')}\n  --net (${NET_SUITES.join(', ')}): ${NET_SETTING_HELP}`;
+
+function netArg(text: string | undefined): NetSetting {
+  if (text === undefined || text === '' || text.startsWith('--')) throw new UsageError(`--net needs a setting\n${USAGE}`);
+  try {
+    return parseNetSetting(text);
+  } catch (e) {
+    if (isMpcError(e)) throw new UsageError(e.message);
+    throw e;
+  }
+}
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   let suite: string | undefined;
   let json: string | undefined;
   let quick = false;
+  let net: NetSetting | undefined;
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -37,6 +58,10 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       if (!json) throw new UsageError(`--json needs a file name\n${USAGE}`);
     } else if (a === '--quick') {
       quick = true;
+    } else if (a === '--net') {
+      net = netArg(argv[++i]);
+    } else if (a.startsWith('--net=')) {
+      net = netArg(a.slice('--net='.length));
     } else if (a === '--help' || a === '-h') {
       throw new UsageError(USAGE);
     } else if (suite === undefined && !a.startsWith('--')) {
@@ -47,7 +72,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   }
   if (suite === undefined) throw new UsageError(`no suite given\n${USAGE}`);
   if (!(KNOWN_SUITES as readonly string[]).includes(suite)) throw new UsageError(`unknown suite '${suite}'\n${USAGE}`);
-  return { suite: suite as SuiteName, opts: { json, quick, args } };
+  if (net !== undefined && !NET_SUITES.includes(suite as SuiteName)) throw new UsageError(`suite '${suite}' does not run over a network: --net goes with ${NET_SUITES.join(', ')}`);
+  return { suite: suite as SuiteName, opts: { json, quick, args, ...(net !== undefined ? { net } : {}) } };
 }
 
 export async function loadSuite(name: SuiteName): Promise<BenchSuite> {
@@ -104,7 +130,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const startedMs = Date.now();
   try {
     const run = await loadSuite(suite);
-    result = checkResult(suite, await run(opts));
+    result = withNetFigures(checkResult(suite, await run(opts)), suite, opts.net);
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`bench ${suite}: ${e.message}\n`);
@@ -122,10 +148,26 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`figures written to ${opts.json}\n`);
   }
   if (!opts.quick) {
-    const md = writeReport(suite, result, startedMs);
-    if (spliceIntoReadme(suite, readmeSection(suite, readFileSync(md, 'utf8')))) process.stdout.write(`README.md section '${suite}' updated from ${md}\n`);
+    const name = reportName(suite, opts.net);
+    const md = writeReport(name, result, startedMs, opts.net);
+    if (name === suite && suite !== 'network' && spliceIntoReadme(suite, readmeSection(name, readFileSync(md, 'utf8')))) process.stdout.write(`README.md section '${suite}' updated from ${md}\n`);
+    if ((suite === 'network' || (suite === 'generation' && opts.net !== undefined)) && spliceIntoReadme(NETWORK_SECTION, networkSection(RESULTS_DIR))) {
+      process.stdout.write(`README.md section '${NETWORK_SECTION}' updated from bench/results/network.json and generation*.json\n`);
+    }
   }
   return 0;
+}
+
+/**
+ * A run with an emulated link records it among its figures (so a `--json` file says what it
+ * measured): net_rtt_ms, net_rate_mbps (absent when unlimited), net_jitter_ms.
+ */
+export function withNetFigures(result: BenchResult, suite: SuiteName, net: NetSetting | undefined): BenchResult {
+  const l = net?.link;
+  if (l === undefined || suite === 'network') return result;
+  const figures: Record<string, number> = { ...result.figures, net_rtt_ms: 2 * l.delayMs, net_jitter_ms: l.jitterMs };
+  if (Number.isFinite(l.rateBps)) figures.net_rate_mbps = l.rateBps / 1e6;
+  return { ...result, figures };
 }
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
@@ -136,11 +178,12 @@ const README = fileURLToPath(new URL('../README.md', import.meta.url));
  * and bench/results/<suite>.md unless the suite wrote its own (richer) report during this run.
  * Returns the markdown file's path.
  */
-export function writeReport(suite: SuiteName, result: BenchResult, startedMs: number): string {
+export function writeReport(suite: string, result: BenchResult, startedMs: number, net?: NetSetting): string {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const stamp = new Date().toISOString().slice(0, 16).replace('T', ' ');
   const load = loadavg().map((l) => l.toFixed(1)).join(' / ');
-  writeFileSync(`${RESULTS_DIR}${suite}.json`, `${JSON.stringify({ suite, date: stamp, loadavg: load, figures: result.figures }, null, 2)}\n`);
+  const netField = net === undefined ? {} : { net: net.name };
+  writeFileSync(`${RESULTS_DIR}${suite}.json`, `${JSON.stringify({ suite, date: stamp, loadavg: load, ...netField, figures: result.figures }, null, 2)}\n`);
   const md = `${RESULTS_DIR}${suite}.md`;
   if (existsSync(md) && statSync(md).mtimeMs >= startedMs) return md;
   const figs = Object.entries(result.figures).map(([figure, value]) => ({ figure, value }));
@@ -165,7 +208,7 @@ export function markdownTable(rows: readonly Record<string, string | number>[]):
 }
 
 /** A report as the README shows it: without the flat `| figure | value |` table (kept in the JSON), with a link to it. */
-export function readmeSection(suite: SuiteName, markdown: string): string {
+export function readmeSection(suite: string, markdown: string): string {
   const lines = markdown.split('\n');
   const at = lines.findIndex((l) => l.trim() === '| figure | value |');
   if (at >= 0) {
@@ -177,7 +220,7 @@ export function readmeSection(suite: SuiteName, markdown: string): string {
 }
 
 /** Replace the README text between `<!-- bench:<suite> -->` and `<!-- /bench:<suite> -->`. Returns whether it did. */
-export function spliceIntoReadme(suite: SuiteName, markdown: string, readmePath = README): boolean {
+export function spliceIntoReadme(suite: string, markdown: string, readmePath = README): boolean {
   if (!existsSync(readmePath)) return false;
   const text = readFileSync(readmePath, 'utf8');
   const open = `<!-- bench:${suite} -->`;

@@ -1,3 +1,5 @@
+import type { NetSetting } from '../parties/netem/settings.js';
+
 /**
  * The benchmark contract. `npm run bench -- <suite> [--json FILE] [--quick] [args...]` runs
  * bench/run.ts, which imports bench/<suite>.ts; its default export is a BenchSuite.
@@ -10,6 +12,8 @@ export interface BenchOptions {
   readonly quick?: boolean;
   /** remaining command-line arguments, for the suite to interpret */
   readonly args: string[];
+  /** `--net SETTING` (suites in NET_SUITES only): emulate this link between the parties */
+  readonly net?: NetSetting;
 }
 
 export interface BenchResult {

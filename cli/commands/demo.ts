@@ -9,6 +9,7 @@
  * `--selftest` runs the old share/add/reveal selftest instead.
  */
 import { runLocalParties } from '../../parties/launcher.js';
+import { NET_SETTING_HELP, describeNetSetting, parseNetSetting, type NetSetting } from '../../parties/netem/settings.js';
 import { loadModelOrRandom, loadTokenizerOrBytes } from '../../models/model-source.js';
 import { ReferenceModel } from '../../models/reference.js';
 import { createPlainTwin } from '../../eviction/secure/registry.js';
@@ -18,12 +19,14 @@ import { DEFAULT_MODEL_PROMPT, DEFAULT_PROMPT, DEFAULT_TOKENS, type GenerateResu
 
 export const demoCommand: Command = {
   summary: 'three local parties (fresh keys, loopback, encrypted, separate processes) privately continue a prompt',
-  usage: `mpcache demo [--prompt TEXT] [--tokens N] [--model PATH|random] [--policy NAME] [--reveal-logits] [--insecure-plaintext]
+  usage: `mpcache demo [--prompt TEXT] [--tokens N] [--model PATH|random] [--policy NAME] [--reveal-logits] [--net SETTING] [--insecure-plaintext]
   --prompt TEXT         prompt (default '${DEFAULT_MODEL_PROMPT}' for models/default, else '${DEFAULT_PROMPT}')
   --tokens N            tokens to generate (default ${DEFAULT_TOKENS})
   --model PATH|random   weights (default: models/default/, else ../shared/models/stories260K, else a random model)
   --policy NAME         secure KV-cache policy (default full)
   --reveal-logits       reveal the logits to P1 (P1 picks the tokens) instead of secure argmax
+  --net SETTING         emulate a link between every pair of parties (a relay process in between):
+                        ${NET_SETTING_HELP}
   --insecure-plaintext  do NOT encrypt frames (benchmarks only)
   --selftest [--job-args JSON]  run the share/add/reveal selftest instead`,
   async run(argv) {
@@ -38,10 +41,13 @@ export const demoCommand: Command = {
         'insecure-plaintext': { type: 'boolean' },
         selftest: { type: 'boolean' },
         'job-args': { type: 'string' },
+        net: { type: 'string' },
       },
       'demo',
     );
-    if (f.selftest === true) return selftest(parseJsonFlag(f['job-args'], '--job-args'), f['insecure-plaintext'] === true);
+    const net = f.net === undefined ? undefined : parseNetSetting(f.net);
+    if (net?.link) process.stdout.write(`demo: emulated link between every pair of parties: ${describeNetSetting(net)}\n`);
+    if (f.selftest === true) return selftest(parseJsonFlag(f['job-args'], '--job-args'), f['insecure-plaintext'] === true, net);
     if (f['job-args'] !== undefined) throw configError('demo: --job-args only goes with --selftest');
     const tokens = f.tokens === undefined ? undefined : Number(f.tokens);
     const args = parseGenerateArgs({ model: f.model, prompt: f.prompt, tokens, policy: f.policy, revealLogits: f['reveal-logits'] });
@@ -57,6 +63,7 @@ export const demoCommand: Command = {
         job: 'generate',
         jobArgs: { ...args, model: path ?? 'random' },
         insecurePlaintext: f['insecure-plaintext'] === true,
+        net,
         onLine: (party, line) => {
           const g = party === 1 ? parseGenLine(line) : undefined;
           if (g !== undefined) {
@@ -96,13 +103,14 @@ export const demoCommand: Command = {
   },
 };
 
-async function selftest(jobArgs: unknown, insecurePlaintext: boolean): Promise<number> {
+async function selftest(jobArgs: unknown, insecurePlaintext: boolean, net: NetSetting | undefined): Promise<number> {
   process.stdout.write('demo: starting three parties on 127.0.0.1 (fresh Ed25519 keys, AES-256-GCM channels)\n');
   try {
     const { results, stats, wallMs } = await runLocalParties({
       job: 'selftest',
       jobArgs,
       insecurePlaintext,
+      net,
       onLine: (party, line) => process.stdout.write(`[P${party}] ${line}\n`),
     });
     const texts = results.map((r) => toJsonText(r));
