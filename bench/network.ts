@@ -58,9 +58,9 @@ export default async function networkBench(opts: BenchOptions): Promise<BenchRes
   const rows: Record<string, string | number>[] = [];
   const notes: string[] = [];
   figures.net_loopback_rtt_ms = r3(await loopbackRttMs(quick ? 100 : 300));
-  figures.net_relay0_rtt_ms = r3((await calibrate(parseNetSetting('rtt=0ms'), { rounds: quick ? 100 : 300 })).measuredRttMs);
+  figures.net_relay0_rtt_ms = r3((await calibrate(parseNetSetting('rtt=0ms'), { rounds: quick ? 100 : 300, urgent: true })).measuredRttMs);
   for (const s of settings) {
-    const c = await calibrate(s, quick ? { rounds: 40, bulkReps: 1 } : {});
+    const c = await calibrate(s, { urgent: true, ...(quick ? { rounds: 40, bulkReps: 1 } : {}) });
     const p = await partyLevel(s, quick);
     const l = s.link!;
     const k = `net_${s.tag}`;

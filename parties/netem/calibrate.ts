@@ -10,11 +10,18 @@
  *    are measured in alternating blocks, so a change in the host's load hits both alike.
  *  - throughput: median over `bulkReps` transfers of `bulkBytes` through the relay, as the
  *    arrival rate at the sink (probe.ts: bytes after the first chunk / first-to-last arrival).
- *  - the relay's own view: lateness of each piece against its due time, CPU of the process.
+ *  - the relay's own view: lateness of each piece against its due time, CPU of the process
+ *    (one relay process for the round trips, another for the bulk transfers).
+ * The relay processes ask for nice RELAY_NICE (relay-process.ts); with `urgent` this process,
+ * whose endpoints take the measurements, asks for the same while it calibrates (and goes back
+ * after), so that on a busy host the figures describe the link rather than how long the
+ * measuring process waited for a core. Where raising the priority is not permitted, both run
+ * as they are and `nice` says so.
  */
+import { getPriority, setPriority } from 'node:os';
 import { childExecArgv } from '../launcher.js';
 import { ProbeServers, median } from './probe.js';
-import type { RelayStats } from './relay.js';
+import { RELAY_NICE, type RelayStats } from './relay.js';
 import { relayEntry, startRelayProcess, type RelayHandle } from './relay-launch.js';
 import { parseNetSetting, type LinkShape, type NetSetting } from './settings.js';
 
@@ -30,8 +37,14 @@ export interface Calibration {
   readonly configuredBps: number;
   readonly measuredBps: number;
   readonly bulkBytes: number;
-  /** the relay with the setting: lateness, CPU */
+  /** the relay with the setting during the round trips: lateness, CPU */
   readonly relay: RelayStats;
+  /** the relay with the setting during the bulk transfers (undefined without a rate) */
+  readonly relayBulk?: RelayStats;
+  /** the relay's niceness (it asks for a higher priority; see relay-process.ts) */
+  readonly nice: number;
+  /** this (measuring) process's niceness during the calibration */
+  readonly probeNice: number;
 }
 
 export interface CalibrateOptions {
@@ -41,21 +54,42 @@ export interface CalibrateOptions {
   readonly bulkBytes?: number;
   /** bulk transfers (default 3) */
   readonly bulkReps?: number;
+  /** ask for the relay's priority in this process while calibrating (default false) */
+  readonly urgent?: boolean;
 }
 
-function relayFor(shape: LinkShape, servers: ProbeServers): Promise<RelayHandle> {
-  return startRelayProcess(
-    shape,
-    [
-      { name: 'echo', listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: servers.echoPort },
-      { name: 'sink', listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: servers.sinkPort },
-    ],
-    { execArgv: childExecArgv(relayEntry()) },
-  );
+/** Run `fn` at nice RELAY_NICE if permitted (restored after); passes the niceness it ran at. */
+async function atRelayPriority<T>(fn: (nice: number) => Promise<T>): Promise<T> {
+  const before = getPriority();
+  try {
+    setPriority(RELAY_NICE);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM') throw e; // not permitted: measure as we are
+  }
+  try {
+    return await fn(getPriority());
+  } finally {
+    if (getPriority() !== before) setPriority(before);
+  }
+}
+
+function relayTo(shape: LinkShape, name: string, port: number): Promise<RelayHandle> {
+  return startRelayProcess(shape, [{ name, listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: port }], { execArgv: childExecArgv(relayEntry()) });
+}
+
+async function stats(r: RelayHandle): Promise<RelayStats> {
+  const s = await r.stop();
+  if (s === undefined) throw new Error('calibrate: the relay gave no statistics');
+  return s;
 }
 
 /** Calibrate one emulated setting (it must have a link). */
 export async function calibrate(setting: NetSetting, opts: CalibrateOptions = {}): Promise<Calibration> {
+  return opts.urgent ? atRelayPriority((nice) => measure(setting, opts, nice)) : measure(setting, opts, getPriority());
+}
+
+async function measure(setting: NetSetting, opts: CalibrateOptions, probeNice: number): Promise<Calibration> {
   const shape = setting.link;
   if (shape === undefined) throw new RangeError(`calibrate: '${setting.name}' emulates nothing`);
   const rttMs = 2 * shape.delayMs;
@@ -64,9 +98,9 @@ export async function calibrate(setting: NetSetting, opts: CalibrateOptions = {}
   const servers = await ProbeServers.start();
   const relays: RelayHandle[] = [];
   try {
-    const base = await relayFor(parseNetSetting('rtt=0ms').link!, servers);
+    const base = await relayTo(parseNetSetting('rtt=0ms').link!, 'echo', servers.echoPort);
     relays.push(base);
-    const relay = await relayFor(shape, servers);
+    const relay = await relayTo(shape, 'echo', servers.echoPort);
     relays.push(relay);
     const measured: number[] = [];
     const based: number[] = [];
@@ -75,20 +109,37 @@ export async function calibrate(setting: NetSetting, opts: CalibrateOptions = {}
       measured.push(...(await servers.pingPong(relay.ports[0], n, { warmup: done === 0 ? 10 : 2 })));
       based.push(...(await servers.pingPong(base.ports[0], n, { warmup: done === 0 ? 10 : 2, gapMs: rttMs })));
     }
+    const rttStats = await stats(relay);
     const configuredBps = shape.rateBps;
     let measuredBps = Infinity;
     let bulkBytes = 0;
+    let relayBulk: RelayStats | undefined;
     if (Number.isFinite(configuredBps)) {
+      const bulk = await relayTo(shape, 'sink', servers.sinkPort);
+      relays.push(bulk);
       bulkBytes = opts.bulkBytes ?? Math.max(1 << 20, Math.round((configuredBps / 8) * 0.25));
       const rates: number[] = [];
-      for (let i = 0; i < (opts.bulkReps ?? 3); i++) rates.push((await servers.bulk(relay.ports[1], bulkBytes)).bps);
+      for (let i = 0; i < (opts.bulkReps ?? 3); i++) rates.push((await servers.bulk(bulk.ports[0], bulkBytes)).bps);
       measuredBps = median(rates);
+      relayBulk = await stats(bulk);
     }
-    const stats = await relay.stop();
-    if (stats === undefined) throw new Error('calibrate: the relay gave no statistics');
     const m = median(measured);
     const b = median(based);
-    return { setting, configuredRttMs: rttMs, measuredRttMs: m, baseRttMs: b, calibratedRttMs: m - b, rttSamples: measured.length, configuredBps, measuredBps, bulkBytes, relay: stats };
+    return {
+      setting,
+      configuredRttMs: rttMs,
+      measuredRttMs: m,
+      baseRttMs: b,
+      calibratedRttMs: m - b,
+      rttSamples: measured.length,
+      configuredBps,
+      measuredBps,
+      bulkBytes,
+      relay: rttStats,
+      ...(relayBulk ? { relayBulk } : {}),
+      nice: relay.nice,
+      probeNice,
+    };
   } finally {
     for (const r of relays) r.kill();
     await servers.close();

@@ -59,6 +59,8 @@ export function writeRelayedSessions(dir: string, session: SessionConfig, ports:
 export interface RelayHandle {
   /** listening ports, in route order */
   readonly ports: readonly number[];
+  /** the relay process's niceness (it asks for RELAY_NICE; lower is more urgent) */
+  readonly nice: number;
   readonly child: ChildProcess;
   /** stop the relay; resolves with its statistics (undefined if it had already gone) */
   stop(): Promise<RelayStats | undefined>;
@@ -104,7 +106,7 @@ export async function startRelayProcess(
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   };
   const config: RelayConfig = { shape, routes, seed: opts.seed };
-  const ports = await new Promise<number[]>((resolve, reject) => {
+  const { ports, nice } = await new Promise<{ ports: number[]; nice: number }>((resolve, reject) => {
     const t = setTimeout(() => {
       kill();
       reject(new Error(`relay: did not start within ${opts.timeoutMs ?? 30_000} ms`));
@@ -113,7 +115,7 @@ export async function startRelayProcess(
       if (!isReply(m)) return;
       if (m.type === 'ready') {
         clearTimeout(t);
-        resolve(m.ports);
+        resolve({ ports: m.ports, nice: m.nice });
       } else if (m.type === 'failed') {
         clearTimeout(t);
         kill();
@@ -146,5 +148,5 @@ export async function startRelayProcess(
     });
     return stopping;
   };
-  return { ports, child, stop, kill };
+  return { ports, nice, child, stop, kill };
 }

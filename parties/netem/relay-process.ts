@@ -4,12 +4,17 @@
  * `{ type: 'ready', ports }` (or `{ type: 'failed', message }` and exits 1); on
  * `{ type: 'stop' }` it answers `{ type: 'stats', stats }`, closes and exits 0. It exits as
  * soon as the parent goes away (IPC disconnect), so it never outlives the run.
+ *
+ * It asks the OS for a higher scheduling priority (nice RELAY_NICE, relay.ts): a link should not queue
+ * behind the parties' computation for a core, as a network card does not. Where that is not
+ * permitted it runs at the priority it has; `ready` reports which.
  */
-import { Relay, type RelayConfig, type RelayStats } from './relay.js';
+import { getPriority, setPriority } from 'node:os';
+import { RELAY_NICE, Relay, type RelayConfig, type RelayStats } from './relay.js';
 
 export type RelayRequest = { readonly type: 'start'; readonly config: RelayConfig } | { readonly type: 'stop' };
 export type RelayReply =
-  | { readonly type: 'ready'; readonly ports: number[] }
+  | { readonly type: 'ready'; readonly ports: number[]; readonly nice: number }
   | { readonly type: 'failed'; readonly message: string }
   | { readonly type: 'stats'; readonly stats: RelayStats };
 
@@ -30,6 +35,17 @@ if (!process.send) {
   process.exit(2);
 }
 
+function raisePriority(): number {
+  try {
+    setPriority(RELAY_NICE);
+  } catch (e) {
+    // EACCES / EPERM: not permitted here (no CAP_SYS_NICE); the relay runs as it is, and says so
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM') throw e;
+  }
+  return getPriority();
+}
+
 let relay: Relay | undefined;
 process.on('disconnect', () => process.exit(0));
 process.on('message', (m: unknown) => {
@@ -39,7 +55,7 @@ process.on('message', (m: unknown) => {
     Relay.start(m.config).then(
       (r) => {
         relay = r;
-        void reply({ type: 'ready', ports: r.ports });
+        void reply({ type: 'ready', ports: r.ports, nice: raisePriority() });
       },
       async (e: unknown) => {
         await reply({ type: 'failed', message: e instanceof Error ? e.message : String(e) });

@@ -25,6 +25,9 @@ import { PreciseTimer, nowNs, type PreciseTimerStats } from './precise-timer.js'
 import { DirectionShaper, jitterRng } from './shaper.js';
 import type { LinkShape } from './settings.js';
 
+/** the niceness a relay process asks for (relay-process.ts) */
+export const RELAY_NICE = -10;
+
 /** pieces a read is cut into (one token-bucket step; the default burst) */
 export const PIECE_BYTES = 16 * 1024;
 /** lateness histogram: 1 us buckets up to this many us, then one overflow bucket */
