@@ -54,12 +54,6 @@ export interface PingOptions {
   readonly warmup?: number;
   /** pause between round trips, ms (default 0) */
   readonly gapMs?: number;
-  /**
-   * keep this process's event loop turning (setImmediate) while probing, so that the
-   * endpoints' own wake-up from sleep (0.1-0.3 ms each on this VM) is not in the figure:
-   * the probe then measures the path (loopback + relay), not the endpoints' scheduler
-   */
-  readonly keepAwake?: boolean;
 }
 
 /** An echo server and a sink on loopback (free ports). */
@@ -125,13 +119,8 @@ export class ProbeServers {
 
   /** `rounds` round trips of a small frame through `port` (the echo server, or a relay route to it), after the untimed warm-up; ms each. */
   async pingPong(port: number, rounds: number, opts: PingOptions = {}): Promise<number[]> {
-    const { frameBytes = 64, warmup = 10, gapMs = 0, keepAwake = false } = opts;
+    const { frameBytes = 64, warmup = 10, gapMs = 0 } = opts;
     const s = await dial(port);
-    let awake = keepAwake;
-    const spin = (): void => {
-      if (awake) setImmediate(spin);
-    };
-    spin();
     const frame = Buffer.alloc(frameBytes, 0xa5);
     const out: number[] = [];
     try {
@@ -155,7 +144,6 @@ export class ProbeServers {
         if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
       }
     } finally {
-      awake = false;
       s.destroy();
     }
     return out;

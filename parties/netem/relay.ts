@@ -216,8 +216,10 @@ export class Relay {
   private arrive(d: Direction, chunk: Buffer): void {
     if (d.done) return;
     const t = nowNs();
-    for (let off = 0; off < chunk.length; off += PIECE_BYTES) {
-      const buf = chunk.subarray(off, Math.min(chunk.length, off + PIECE_BYTES));
+    // without a rate limit a read needs no cutting (its pieces would all be due together)
+    const piece = Number.isFinite(this.config.shape.rateBps) ? PIECE_BYTES : chunk.length;
+    for (let off = 0; off < chunk.length; off += piece) {
+      const buf = chunk.subarray(off, Math.min(chunk.length, off + piece));
       d.queue.push({ buf, release: d.shaper.schedule(t, buf.length) });
       d.queuedBytes += buf.length;
     }
