@@ -181,6 +181,10 @@ export class Relay {
     let connected = false;
     up.once('connect', () => {
       connected = true;
+      if (down.destroyed) {
+        up.destroy(); // the dialer gave up meanwhile
+        return;
+      }
       const fwd = this.direction(down, up, this.dirStats.get(`${route.name}/forward`)!);
       const back = this.direction(up, down, this.dirStats.get(`${route.name}/back`)!);
       const reset = (): void => {
