@@ -9,6 +9,10 @@
  * stamped on arrival (process.hrtime), given a release time by that direction's shaper and
  * written to the other side when it is due. Due times are served by one PreciseTimer for all
  * directions (the earliest head of any queue); pieces due together go out in one corked write.
+ * A piece that reached an idle link is released on time to the microsecond (the timer's
+ * spin); a piece that waited for tokens (the middle of a saturated stream) is released at the
+ * timer's plain wake-up, 0.1-0.3 ms late, which shifts a stream without changing its rate and
+ * saves a spin per piece (at 1 Gbit/s one every 0.13 ms: a core).
  *
  * Faithful to a link where it matters for the parties: a half-close (FIN) travels behind the
  * data before it; a reset or error on one side resets the other at once; if the target does
@@ -82,6 +86,8 @@ export interface RelayStats {
 interface Piece {
   readonly buf: Buffer;
   readonly release: number;
+  /** it waited for tokens: the middle of a saturated stream (released without the precise spin) */
+  readonly paced: boolean;
 }
 
 class Direction {
@@ -224,7 +230,8 @@ export class Relay {
     const piece = Number.isFinite(this.config.shape.rateBps) ? PIECE_BYTES : chunk.length;
     for (let off = 0; off < chunk.length; off += piece) {
       const buf = chunk.subarray(off, Math.min(chunk.length, off + piece));
-      d.queue.push({ buf, release: d.shaper.schedule(t, buf.length) });
+      const release = d.shaper.schedule(t, buf.length);
+      d.queue.push({ buf, release, paced: d.shaper.lastPaced });
       d.queuedBytes += buf.length;
     }
     const held = d.held();
@@ -236,12 +243,12 @@ export class Relay {
     }
     const head = d.next!;
     if (head.release <= t) this.flush();
-    else if (this.armed === undefined || head.release < this.armed) this.arm(head.release);
+    else if (this.armed === undefined || head.release < this.armed) this.arm(head);
   }
 
-  private arm(at: number): void {
-    this.armed = at;
-    this.timer.at(at);
+  private arm(p: Piece): void {
+    this.armed = p.release;
+    this.timer.at(p.release, !p.paced);
   }
 
   /** write every due piece; re-arm for the earliest one not yet due */
@@ -249,7 +256,7 @@ export class Relay {
     this.armed = undefined;
     if (this.closed) return;
     const now = nowNs();
-    let next = Infinity;
+    let next: Piece | undefined;
     for (const d of this.dirs) {
       let p = d.next;
       if (p !== undefined && p.release <= now) {
@@ -271,9 +278,9 @@ export class Relay {
         this.resumeIfRoom(d);
         this.finishIfDrained(d);
       }
-      if (p !== undefined && p.release < next) next = p.release;
+      if (p !== undefined && (next === undefined || p.release < next.release || (p.release === next.release && !p.paced))) next = p;
     }
-    if (next !== Infinity) this.arm(next);
+    if (next !== undefined) this.arm(next);
   }
 
   private recordLate(ns: number): void {

@@ -40,6 +40,8 @@ export class DirectionShaper {
   /** time the bucket state refers to */
   private last = -Infinity;
   private lastRelease = -Infinity;
+  /** whether the last scheduled piece waited for tokens (the link was busy: it is part of a stream) */
+  lastPaced = false;
 
   constructor(
     shape: LinkShape,
@@ -55,6 +57,7 @@ export class DirectionShaper {
   /** Release time (ns) of a piece of `bytes` that arrived at `arrivalNs`; call in arrival order. */
   schedule(arrivalNs: number, bytes: number): number {
     let exit = arrivalNs;
+    this.lastPaced = false;
     if (Number.isFinite(this.rate)) {
       const t0 = Math.max(arrivalNs, this.last);
       let tok = this.last === -Infinity ? this.burst : Math.min(this.burst, this.tokens + this.rate * (t0 - this.last));
@@ -62,6 +65,7 @@ export class DirectionShaper {
       if (tok < bytes) {
         exit = t0 + (bytes - tok) / this.rate;
         tok = bytes;
+        this.lastPaced = true;
       }
       this.tokens = tok - bytes;
       this.last = exit;
