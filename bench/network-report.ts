@@ -60,7 +60,12 @@ function calibrationLines(net: ResultsFile | undefined): string[] {
       `| ${s.name} | ${f(k('rtt_configured_ms'))} ms | ${f(k('rtt_measured_ms'))} ms (${pct(k('rtt_error_pct'))}) | ${f(k('rtt_base_ms'))} ms | ${f(k('rtt_added_ms'))} ms | ${pct(k('rtt_added_error_pct'))} | ${f(k('rate_configured_mbps'))} Mbit/s | ${f(k('rate_measured_mbps'))} Mbit/s | ${pct(k('rate_error_pct'))} | ${f(k('relay_late_p50_us'))} / ${f(k('relay_late_p99_us'))} us | ${f(k('relay_cpu_pct'), 2)}% | ${f(k('party_rtt_1kib_ms'))} ms | ${f(k('party_empty_round_ms'))} ms |`,
     );
   }
-  lines.push('', `Loopback without relay: ${f(g.net_loopback_rtt_ms)} ms; through a relay at rtt=0 (no pauses): ${f(g.net_relay0_rtt_ms)} ms.`);
+  lines.push(
+    '',
+    `Loopback without relay: ${f(g.net_loopback_rtt_ms)} ms; through a relay at rtt=0 (no pauses): ${f(g.net_relay0_rtt_ms)} ms. Party level without relay: 1 KiB round trip ${f(g.net_loopback_party_rtt_1kib_ms)} ms, empty round ${f(g.net_loopback_party_empty_round_ms)} ms, 4 MiB round trip ${f(g.net_loopback_party_rtt_4mib_ms)} ms.`,
+  );
+  const bulk = EMULATED.filter((s) => g[`net_${s.tag}_party_rtt_4mib_ms`] !== undefined).map((s) => `${s.name} ${f(g[`net_${s.tag}_party_rtt_4mib_ms`])} ms (predicted 2 x (delay + 4 MiB / rate) = ${f(g[`net_${s.tag}_party_rtt_4mib_predicted_ms`])} ms, + loopback ${f(g.net_loopback_party_rtt_4mib_ms)} ms)`);
+  if (bulk.length > 0) lines.push(`Party-level 4 MiB round trip: ${bulk.join('; ')}.`);
   return lines;
 }
 

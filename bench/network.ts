@@ -8,8 +8,9 @@
  *  - at party level, three party processes through the relay (sealed WebSockets, the
  *    transport benchmark's job): 1 KiB round trip P0 -> P1 -> P0, a 4 MiB round trip against
  *    its prediction 2 x (delay + 4 MiB / rate), and one empty round among all three.
+ * The same party-level figures without the relay (net_loopback_party_*) are the base they add to.
  * Settings: lan, wan4, wan40 (or the one given with --net). Figures: net_<setting>_* (see the
- * keys below), net_loopback_rtt_ms, net_relay0_rtt_ms. --quick: fewer repetitions.
+ * keys below), net_loopback_rtt_ms, net_relay0_rtt_ms, net_loopback_party_*. --quick: fewer repetitions.
  */
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -29,7 +30,7 @@ const PARTY_BULK = 4 * MiB;
 const r3 = (v: number): number => Number(v.toPrecision(4));
 
 async function partyLevel(net: NetSetting, quick: boolean): Promise<{ rtt1k: number; rttBulk: number; emptyRound: number }> {
-  const rtt = 2 * net.link!.delayMs;
+  const rtt = net.link === undefined ? 0.3 : 2 * net.link.delayMs;
   const n = (budgetMs: number, per: number, lo: number): number => Math.max(lo, Math.round(budgetMs / Math.max(per, 0.05)));
   const args: TransportJobArgs = {
     sizes: [1024, PARTY_BULK],
@@ -59,6 +60,9 @@ export default async function networkBench(opts: BenchOptions): Promise<BenchRes
   const notes: string[] = [];
   figures.net_loopback_rtt_ms = r3(await loopbackRttMs(quick ? 100 : 300));
   figures.net_relay0_rtt_ms = r3((await calibrate(parseNetSetting('rtt=0ms'), { rounds: quick ? 100 : 300, urgent: true })).measuredRttMs);
+  const lo = await partyLevel(NAMED_NET_SETTINGS.none, quick);
+  Object.assign(figures, { net_loopback_party_rtt_1kib_ms: r3(lo.rtt1k), net_loopback_party_empty_round_ms: r3(lo.emptyRound), net_loopback_party_rtt_4mib_ms: r3(lo.rttBulk) });
+  rows.push({ setting: 'none (no relay)', 'party 1KiB RTT ms': r3(lo.rtt1k), 'party empty round ms': r3(lo.emptyRound), 'party 4MiB RTT ms (pred)': r3(lo.rttBulk) });
   for (const s of settings) {
     const c = await calibrate(s, { urgent: true, ...(quick ? { rounds: 40, bulkReps: 1 } : {}) });
     const p = await partyLevel(s, quick);
@@ -108,7 +112,7 @@ export default async function networkBench(opts: BenchOptions): Promise<BenchRes
   notes.push(
     'RTT: 64-byte ping-pong between two endpoints of this process through the relay process; base: the same through a relay at rtt=0 with the same pause between round trips; added = measured - base',
     'rate: arrival rate at the sink of a bulk transfer (bytes after the first chunk over first-to-last arrival), median of the transfers',
-    'party level: sealed WebSockets between three party processes through the relay (bench/transport-job.ts); the 4 MiB prediction is 2 x (one-way delay + 4 MiB / rate), without the sealing and framing costs',
+    'party level: sealed WebSockets between three party processes through the relay (bench/transport-job.ts); the 4 MiB prediction is 2 x (one-way delay + 4 MiB / rate), without the sealing and framing costs (the none row measures those)',
   );
   return { title: 'Link emulator calibration: configured vs measured, through the relay process on loopback', rows, figures, notes };
 }
