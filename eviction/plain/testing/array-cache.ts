@@ -10,6 +10,7 @@ export class ArrayLayerCache implements LayerCacheView {
   private pos: number[][] = [];
   private k: Float32Array[] = [];
   private v: Float32Array[] = [];
+  private lm: Float32Array[] = [];
   /** number of keep() calls (for tests of "evicts nothing") */
   keepCalls = 0;
 
@@ -23,6 +24,7 @@ export class ArrayLayerCache implements LayerCacheView {
       this.pos.push([]);
       this.k.push(new Float32Array(0));
       this.v.push(new Float32Array(0));
+      this.lm.push(new Float32Array(0));
     }
   }
 
@@ -38,6 +40,9 @@ export class ArrayLayerCache implements LayerCacheView {
   values(kvHead: number): Float32Array {
     return this.v[kvHead];
   }
+  logMass(kvHead: number): Float32Array {
+    return this.lm[kvHead];
+  }
   keep(kvHead: number, idx: Int32Array): void {
     this.keepCalls++;
     const d = this.headDim;
@@ -52,6 +57,7 @@ export class ArrayLayerCache implements LayerCacheView {
       nv.set(this.v[kvHead].subarray(idx[i] * d, idx[i] * d + d), i * d);
     }
     this.pos[kvHead] = Array.from(idx, (i) => this.pos[kvHead][i]);
+    this.lm[kvHead] = Float32Array.from(idx, (i) => this.lm[kvHead][i]);
     this.k[kvHead] = nk;
     this.v[kvHead] = nv;
   }
@@ -67,6 +73,9 @@ export class ArrayLayerCache implements LayerCacheView {
     nv.set(value, n * d);
     this.k[kvHead] = nk;
     this.v[kvHead] = nv;
+    const nl = new Float32Array(n + 1);
+    nl.set(this.lm[kvHead]);
+    this.lm[kvHead] = nl;
     this.pos[kvHead].push(position);
   }
 }
@@ -109,7 +118,8 @@ export interface DriveResult {
 /**
  * Runs the scenario through the hooks: fills the cache with the prompt, calls onPrefill
  * with exact causal softmax(QK^T/sqrt d) probabilities, then for each decode step appends the
- * step's K/V (value = key), calls selectForStep, attends, and calls onAttention.
+ * step's K/V (value = key), calls selectForStep, attends (adding each entry's logMass to its
+ * score, as the reference model does), and calls onAttention.
  */
 export function driveLayer(hooks: PlainKvHooks, sc: LayerScenario): DriveResult {
   const { nHeads, nKvHeads, headDim: d } = sc;
@@ -158,11 +168,12 @@ export function driveLayer(hooks: PlainKvHooks, sc: LayerScenario): DriveResult 
       const idx = sel?.[h] ?? Int32Array.from({ length: n }, (_, i) => i);
       if (idx[idx.length - 1] !== n - 1) throw new Error(`selection of head ${h} misses the current token`);
       const K = cache.keys(kv);
+      const lm = cache.logMass(kv);
       const row = new Float64Array(idx.length);
       for (let i = 0; i < idx.length; i++) {
         let sum = 0;
         for (let c = 0; c < d; c++) sum += query[h][c] * K[idx[i] * d + c];
-        row[i] = sum * scale;
+        row[i] = sum * scale + lm[idx[i]];
       }
       softmaxInPlace(row);
       attended.push(idx);
