@@ -62,6 +62,9 @@ describe('cache logMass (models/kv-cache.ts, reference.ts)', () => {
         twice.cache.layer(l).logMass(kv)[2] = Math.LN2;
       }
     const forkOfTwice = twice.fork();
+    const moved = twice.fork();
+    moved.cache.layer(0).keep(0, Int32Array.from([0, 2, 7]));
+    expect(Array.from(moved.cache.layer(0).logMass(0))).toEqual([0, Math.fround(Math.LN2), 0]);
     expect(Array.from(masked.step(6))).toEqual(Array.from(evicted.step(6)));
     const a = dup.step(6);
     const b = twice.step(6);
@@ -283,6 +286,18 @@ describe('EMS', () => {
     let dropped = 0;
     for (let kv = 0; kv < 2; kv++) {
       const gl = globalLocalScore(ctx, kv, w, 0.5);
+      // the score by hand: per-query mean over the queries that see j (global) + window sum (local), each normalised
+      const g = new Float64Array(T);
+      const loc = new Float64Array(T);
+      for (const h of [2 * kv, 2 * kv + 1])
+        for (let q = 0; q < T; q++)
+          for (let j = 0; j <= q; j++) {
+            g[j] += ctx.probs[h][q * T + j] / (2 * (T - j));
+            if (q >= T - w) loc[j] += ctx.probs[h][q * T + j] / 2;
+          }
+      const sg = g.reduce((a, b) => a + b, 0);
+      const sl = loc.reduce((a, b) => a + b, 0);
+      for (let j = 0; j < T; j++) expect(gl[j]).toBeCloseTo(0.5 * (g[j] / sg) + 0.5 * (loc[j] / sl), 9);
       const order = Array.from({ length: T - w }, (_, i) => i).sort((a, b) => gl[b] - gl[a] || a - b);
       const centres = order.slice(0, B - w).sort((a, b) => a - b);
       const keep = [...centres, ...Array.from({ length: w }, (_, i) => T - w + i)];
