@@ -43,6 +43,8 @@ export interface D2oOptions extends PolicyOptions {
   readonly fullLayers?: readonly number[];
   /** tokens forced into the heavy set (default 4) */
   readonly sinks?: number;
+  /** merge evicted tokens (default true; false leaves H2O with D2O's layer budgets, for ablation) */
+  readonly merge?: boolean;
 }
 
 /** The authors' per-layer density statistic from the prompt's attention (query heads' P, T x T). */
@@ -89,6 +91,7 @@ export function d2oPolicy(o: D2oOptions): KvPolicy {
   const sinks = aPosInt(o.sinks ?? 4, 'sinks', 0);
   const L = aPosInt(o.model.nLayers, 'model.nLayers');
   const fullLayers = new Set(o.fullLayers ?? []);
+  const merge = o.merge ?? true;
   const layers = new Map<number, LayerState>();
 
   /** H2O keep + D2O compensation merge on one layer, every KV head down to st.B. */
@@ -135,7 +138,7 @@ export function d2oPolicy(o: D2oOptions): KvPolicy {
       const V = cache.values(kv);
       const into = new Map<number, number[]>();
       gone.forEach((e, i) => {
-        if (!(u[i] >= tau)) return;
+        if (!merge || !(u[i] >= tau)) return;
         const c = keep[best[i]];
         const list = into.get(c) ?? [];
         list.push(i);
@@ -168,7 +171,7 @@ export function d2oPolicy(o: D2oOptions): KvPolicy {
     name: 'd2o',
     kind: 'merging',
     gqa: 'group-mean',
-    params: { alpha, beta, mergeRule: rule, sinks, fullLayers: [...fullLayers].join('/'), when: 'evicting' },
+    params: { alpha, beta, mergeRule: rule, merge, sinks, fullLayers: [...fullLayers].join('/'), when: 'evicting' },
     onPrefill(ctx: PrefillContext) {
       const T = ctx.length;
       if (ctx.layer === 0) layers.clear();
