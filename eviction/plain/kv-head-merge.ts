@@ -29,7 +29,7 @@ import { aBudget, resolveBudget, type KvPolicy, type PolicyOptions } from '../po
 import { topRightSingular } from './linalg.js';
 import { rowCosine } from './merge-utils.js';
 import { aPosInt } from './select.js';
-import { sinkPlusRecent } from './streaming-llm.js';
+import { trimToWindow } from './streaming-llm.js';
 
 export interface KvHeadMergeOptions extends PolicyOptions {
   readonly sinks?: number;
@@ -118,12 +118,7 @@ export function kvHeadMergePolicy(o: KvHeadMergeOptions): KvPolicy {
   const budget = aBudget(o.budget);
   const sinks = aPosInt(o.sinks ?? 4, 'sinks', 0);
   const plans = new Map<number, LayerPlan>();
-  const trim = (cache: LayerCacheView, W: number): void => {
-    for (let kv = 0; kv < cache.nKvHeads; kv++) {
-      const n = cache.length(kv);
-      if (n > W) cache.keep(kv, sinkPlusRecent(n, W, sinks));
-    }
-  };
+  const trim = (cache: LayerCacheView, W: number): void => trimToWindow(cache, W, sinks);
   return {
     name: 'kv-head-merge',
     kind: 'merging',

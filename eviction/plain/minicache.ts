@@ -33,7 +33,7 @@
 import type { AttendedContext, LayerCacheView, PrefillContext } from '../../models/attention-hooks.js';
 import { aBudget, resolveBudget, type KvPolicy, type PolicyOptions } from '../policy.js';
 import { aPosInt, aRatio } from './select.js';
-import { sinkPlusRecent } from './streaming-llm.js';
+import { sinkPlusRecent, trimToWindow } from './streaming-llm.js';
 
 export interface MiniCacheOptions extends PolicyOptions {
   /** first merged layer (default floor(L/2)) */
@@ -52,8 +52,8 @@ export function miniCachePairs(L: number, start: number): [number, number][] {
   return out;
 }
 
-/** Normalised angular distance (in [0, 1]) of row i of x and row j of y; 1 when either is zero. */
-export function angularDistance(x: Float32Array, i: number, y: Float32Array, j: number, d: number): number {
+/** x_i.y_j, |x_i|^2 and |y_j|^2 of row i of x and row j of y. */
+function dots(x: Float32Array, i: number, y: Float32Array, j: number, d: number): { xy: number; xx: number; yy: number } {
   let xy = 0;
   let xx = 0;
   let yy = 0;
@@ -62,6 +62,12 @@ export function angularDistance(x: Float32Array, i: number, y: Float32Array, j: 
     xx += x[i * d + e] ** 2;
     yy += y[j * d + e] ** 2;
   }
+  return { xy, xx, yy };
+}
+
+/** Normalised angular distance (in [0, 1]) of row i of x and row j of y; 1 when either is zero. */
+export function angularDistance(x: Float32Array, i: number, y: Float32Array, j: number, d: number): number {
+  const { xy, xx, yy } = dots(x, i, y, j, d);
   if (!(xx > 0 && yy > 0)) return 1;
   return Math.acos(Math.max(-1, Math.min(1, xy / Math.sqrt(xx * yy)))) / Math.PI;
 }
@@ -72,14 +78,7 @@ export function angularDistance(x: Float32Array, i: number, y: Float32Array, j: 
  * antiparallel pair.
  */
 export function slerpMerge(x: Float32Array, i: number, y: Float32Array, j: number, d: number, t: number): boolean {
-  let xy = 0;
-  let xx = 0;
-  let yy = 0;
-  for (let e = 0; e < d; e++) {
-    xy += x[i * d + e] * y[j * d + e];
-    xx += x[i * d + e] ** 2;
-    yy += y[j * d + e] ** 2;
-  }
+  const { xy, xx, yy } = dots(x, i, y, j, d);
   if (!(xx > 0 && yy > 0)) return false;
   const nx = Math.sqrt(xx);
   const ny = Math.sqrt(yy);
@@ -137,12 +136,7 @@ export function miniCachePolicy(o: MiniCacheOptions): KvPolicy {
   let views: LayerCacheView[] = [];
   let plan: Plan | undefined;
 
-  const trim = (cache: LayerCacheView, W: number): void => {
-    for (let kv = 0; kv < cache.nKvHeads; kv++) {
-      const n = cache.length(kv);
-      if (n > W) cache.keep(kv, sinkPlusRecent(n, W, sinks));
-    }
-  };
+  const trim = (cache: LayerCacheView, W: number): void => trimToWindow(cache, W, sinks);
 
   const planFor = (T: number, B: number): Plan => {
     const c0 = views[0];
