@@ -48,7 +48,7 @@
  * GPT-2-small dimensions ~2170 rounds, ~25 MB per party and ~1.2 s per token at context 512.
  */
 import type { PartyId } from '../protocols/channel.js';
-import { argmax } from '../protocols/compare.js';
+import { argmax } from '../protocols/max.js';
 import type { Context } from '../protocols/context.js';
 import { add, concat, mulPublic, slice, sumAxis } from '../protocols/linear.js';
 import { matmul, matmulFixed } from '../protocols/mul.js';

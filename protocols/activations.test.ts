@@ -3,7 +3,7 @@ import { costOf, runTrio } from './testing.js';
 import { GELU_SPECS, SILU_SPECS, gelu, silu } from './activations.js';
 import { type PiecewiseSpec, piecewise, piecewiseCost } from './piecewise.js';
 import { ltz } from './compare.js';
-import { bitTimesSlicedBalanced, msbSlicedBalanced } from './boolean.js';
+import { bitTimesSlicedBalanced, msbSlicedBalanced } from './balanced.js';
 import { constant, revealFloat } from './sharing.js';
 import { onGrid, randFloats, share } from './test-util.js';
 import { geluRef, siluRef } from './fit/special.js';

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { costOf, runTrio } from './testing.js';
-import { ROTATE_MIN } from './boolean.js';
-import { argmax, eq, ge, gt, le, lt, ltz, max, mux, relu, tournamentPlan } from './compare.js';
+import { ROTATE_MIN } from './rotate.js';
+import { eq, ge, gt, le, lt, ltz, mux, relu } from './compare.js';
+import { argmax, max } from './max.js';
+import { tournamentPlan } from './tournament-plan.js';
 import { constant, input, reveal, revealFloat } from './sharing.js';
 import { framingOf, meanBytesPerElem, msbCost, onGrid, randFloats, roleBytes, rolledBytes, share } from './test-util.js';
 

@@ -5,7 +5,7 @@ import { mul, trunc } from './mul.js';
 import { ltz } from './compare.js';
 import { reveal, revealFloat } from './sharing.js';
 import { ArithShare } from './types.js';
-import { ROTATE_MIN } from './boolean.js';
+import { ROTATE_MIN } from './rotate.js';
 import { onGrid, randFloats, rotatedBytes, rotatedChunks, share } from './test-util.js';
 
 const F = 18;

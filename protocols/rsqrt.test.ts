@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { costOf, runTrio } from './testing.js';
 import { rsqrt } from './rsqrt.js';
 import { ltz } from './compare.js';
-import { thresholdBitsTimes } from './normalize.js';
+import { thresholdBitsTimes } from './range-normalize.js';
 import { constant, revealFloat } from './sharing.js';
 import { onGrid, share, logUniform } from './test-util.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { costOf, runTrio } from './testing.js';
 import { softmax, softmaxBitWidth } from './softmax.js';
-import { max } from './compare.js';
+import { max } from './max.js';
 import { exp } from './exp.js';
 import { broadcastLast, sub, sumAxis } from './linear.js';
 import { mulFixed } from './mul.js';

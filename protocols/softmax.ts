@@ -27,7 +27,7 @@
  * only data-dependent choices are on the public mask and shape.
  */
 import type { Context } from './context.js';
-import { max } from './compare.js';
+import { max } from './max.js';
 import { exp } from './exp.js';
 import { broadcastLast, sub, sumAxis } from './linear.js';
 import { mulFixed } from './mul.js';

@@ -1,4 +1,4 @@
-import { ROTATE_MIN } from './boolean.js';
+import { ROTATE_MIN } from './rotate.js';
 /**
  * Helpers shared by the protocol unit tests: deterministic random inputs and float
  * references. Test-only (imported by *.test.ts files).
@@ -77,7 +77,7 @@ export function rotatedBytes(n: number, perRole: readonly [number, number, numbe
 }
 
 /**
- * Documented cost of msb over L bits (boolean.ts pairRound + carry tree): rounds, and the
+ * Documented cost of msb over L bits (msb.ts pairRound + carry tree): rounds, and the
  * bits each role sends per element. m = L-1 positions, q = floor(m/2) pairs.
  */
 export function msbCost(L: number): { rounds: number; roleBits: [number, number, number] } {

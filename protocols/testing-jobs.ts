@@ -5,7 +5,8 @@
  * Test-only; the inputs are public test data.
  */
 import type { Context } from './context.js';
-import { argmax, eq, lt } from './compare.js';
+import { eq, lt } from './compare.js';
+import { argmax } from './max.js';
 import { matmulFixed, mulFixed, trunc } from './mul.js';
 import { input, reveal, revealFloat } from './sharing.js';
 import type { PublicTensor } from './types.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { twoLevelSelect } from '../plain/mpcache-oracle.js';
 import type { Context } from '../../protocols/context.js';
-import { msbSliced } from '../../protocols/boolean.js';
+import { msbSliced } from '../../protocols/msb.js';
 import { matmul } from '../../protocols/mul.js';
 import { constant, reveal } from '../../protocols/sharing.js';
 import { onGrid, randFloats, share } from '../../protocols/test-util.js';
