@@ -38,7 +38,7 @@ describe('launcher + WebSocket parties in three processes', () => {
   });
 
   it('loads a job module; pairwise and common PRG streams agree across processes', async () => {
-    const r = await runLocalParties({ ...opts, jobModule: 'parties/testing-jobs.ts#seedProbe', insecurePlaintext: true });
+    const r = await runLocalParties({ ...opts, jobModule: 'testing/party-jobs.ts#seedProbe', insecurePlaintext: true });
     const [a, b, c] = r.results as { next: string; prev: string; common: string }[];
     expect(a.next).toBe(b.prev);
     expect(b.next).toBe(c.prev);
@@ -78,7 +78,7 @@ describe('launcher + WebSocket parties in three processes', () => {
     let killedAt = 0;
     const { outcomes } = await runLocalPartiesSettled({
       ...opts,
-      jobModule: 'parties/testing-jobs.ts#ticker',
+      jobModule: 'testing/party-jobs.ts#ticker',
       jobArgs: { rounds: 1000, pauseMs: 5 },
       onSpawn: (p, child) => {
         if (p !== 2) return;
@@ -107,7 +107,7 @@ describe('launcher + WebSocket parties in three processes', () => {
     const { outcomes } = await runLocalPartiesSettled({
       ...opts,
       graceMs: 500,
-      jobModule: 'parties/testing-jobs.ts#ticker',
+      jobModule: 'testing/party-jobs.ts#ticker',
       jobArgs: { rounds: 1000, pauseMs: 5 },
       onSpawn: (p, child) => {
         if (p !== 1) return;
@@ -138,7 +138,7 @@ describe('launcher timeout', () => {
     const e = await runLocalParties({
       ...opts,
       timeoutMs: 4000,
-      jobModule: 'parties/testing-jobs.ts#ticker',
+      jobModule: 'testing/party-jobs.ts#ticker',
       jobArgs: { rounds: 1_000_000, pauseMs: 5 },
       onSpawn: (_p, child) => void pids.push(child.pid ?? 0),
     }).catch((x: unknown) => x);

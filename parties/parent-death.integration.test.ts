@@ -43,7 +43,7 @@ function running(pid: number): boolean {
 
 function parentScript(): string {
   const launcher = pathToFileURL(resolve(here, 'launcher.ts')).href;
-  const jobModule = `${resolve(here, 'testing-jobs.ts')}#ticker`;
+  const jobModule = `${resolve(here, '..', 'testing', 'party-jobs.ts')}#ticker`;
   const slow = { recvTimeoutMs: LONG_MS, handshakeTimeoutMs: LONG_MS, heartbeatMs: 1000, heartbeatTimeoutMs: LONG_MS };
   return `
 import { runLocalPartiesSettled } from ${JSON.stringify(launcher)};

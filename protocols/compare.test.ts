@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { costOf, runTrio } from './testing.js';
+import { costOf, runTrio } from '../testing/trio.js';
 import { ROTATE_MIN } from './rotate.js';
 import { eq, ge, gt, le, lt, ltz, mux, relu } from './compare.js';
 import { argmax, max } from './max.js';
 import { tournamentPlan } from './tournament-plan.js';
 import { constant, input, reveal, revealFloat } from './sharing.js';
-import { framingOf, meanBytesPerElem, msbCost, onGrid, randFloats, roleBytes, rolledBytes, share } from './test-util.js';
+import { framingOf, meanBytesPerElem, msbCost, onGrid, randFloats, roleBytes, rolledBytes, share } from '../testing/protocol-helpers.js';
 
 const F = 18;
 const ulp = 2 ** -F;

@@ -123,10 +123,12 @@ async function pairRound(ctx: Context, sVal: U64 | undefined, xVal: U64 | undefi
 }
 
 /**
- * Rounds of msbSliced over L bits and the bytes it sends per element over the three parties
- * (for planning; the tests check the real counts): 1 + ceil(log2(ceil((L-1)/2))) rounds.
+ * Rounds of msbSliced over L bits, the bytes it sends per element over the three parties
+ * and the bits each role (P0, P1, P2) sends per element: 1 + ceil(log2(ceil((L-1)/2)))
+ * rounds; P0 sends 2*nF + ands bits, P1 and P2 nO + ands (pairRound's factors and outputs,
+ * then the AND tree). The planner (tournament-plan.ts) and the tests use it.
  */
-export function msbPlanCost(L: number): { rounds: number; bytes: number } {
+export function msbPlanCost(L: number): { rounds: number; bytes: number; roleBits: [number, number, number] } {
   const m = L - 1;
   const q = m >> 1;
   const odd = m % 2;
@@ -140,15 +142,15 @@ export function msbPlanCost(L: number): { rounds: number; bytes: number } {
     cnt = Math.ceil(cnt / 2);
     levels++;
   }
-  return { rounds: 1 + levels, bytes: (2 * nF + 2 * nO + 3 * ands) / 8 };
+  return { rounds: 1 + levels, bytes: (2 * nF + 2 * nO + 3 * ands) / 8, roleBits: [2 * nF + ands, nO + ands, nO + ands] };
 }
 
 /**
  * The sign bit of x as one boolean slice pair (W words, bit i of word w = element 64w+i).
  * With `bitWidth` = L < 64 the caller promises -2^(L-1) <= x < 2^(L-1); then bit L-1 equals
  * the sign bit and only the carry out of the low L-1 bits is needed (a smaller tree:
- * ceil(log2(L-1)) levels, about half the bytes for L = 32). 1 + ceil(log2(L-1)) rounds
- * (7 for L = 64). Outside the promised range the result is wrong (not insecure).
+ * about half the bytes for L = 32). msbPlanCost(L).rounds rounds (6 for L = 64, 5 for
+ * L = 32). Outside the promised range the result is wrong (not insecure).
  */
 export async function msbSliced(ctx: Context, x: ArithShare, step = 'msb', bitWidth = 64): Promise<SlicePair> {
   const L = aBitWidth(bitWidth, step);

@@ -6,9 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { runLocalParties } from '../parties/launcher.js';
-import type { CheckResult } from './testing-jobs.js';
+import type { CheckResult } from '../testing/protocol-jobs.js';
 
-const JOB = `${fileURLToPath(new URL('./testing-jobs.ts', import.meta.url))}#protocolCheck`;
+const JOB = `${fileURLToPath(new URL('../testing/protocol-jobs.ts', import.meta.url))}#protocolCheck`;
 const F = 18;
 
 describe('core protocols over WebSockets in three processes', () => {

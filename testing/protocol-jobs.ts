@@ -4,12 +4,12 @@
  * WebSockets) and returns the opened results, so the test can compare them with float64.
  * Test-only; the inputs are public test data.
  */
-import type { Context } from './context.js';
-import { eq, lt } from './compare.js';
-import { argmax } from './max.js';
-import { matmulFixed, mulFixed, trunc } from './mul.js';
-import { input, reveal, revealFloat } from './sharing.js';
-import type { PublicTensor } from './types.js';
+import type { Context } from '../protocols/context.js';
+import { eq, lt } from '../protocols/compare.js';
+import { argmax } from '../protocols/max.js';
+import { matmulFixed, mulFixed, trunc } from '../protocols/mul.js';
+import { input, reveal, revealFloat } from '../protocols/sharing.js';
+import type { PublicTensor } from '../protocols/types.js';
 
 export interface CheckArgs {
   /** values of x (owned by party 0) and y (owned by party 1), same length, multiple of rowLen */
