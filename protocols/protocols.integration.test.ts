@@ -6,9 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { runLocalParties } from '../parties/launcher.js';
-import type { CheckResult } from '../testing/protocol-jobs.js';
+import type { CheckResult, ParallelCheckResult } from '../testing/protocol-jobs.js';
 
-const JOB = `${fileURLToPath(new URL('../testing/protocol-jobs.ts', import.meta.url))}#protocolCheck`;
+const JOBS = fileURLToPath(new URL('../testing/protocol-jobs.ts', import.meta.url));
+const JOB = `${JOBS}#protocolCheck`;
 const F = 18;
 
 describe('core protocols over WebSockets in three processes', () => {
@@ -50,6 +51,37 @@ describe('core protocols over WebSockets in three processes', () => {
       let dot = 0;
       for (let j = 0; j < rowLen; j++) dot += x[row * rowLen + j] * y[row * rowLen + j];
       expect(Math.abs(r.matmul[row * (n / rowLen) + row] - dot)).toBeLessThanOrEqual(1e-4);
+    }
+  });
+
+  it('the round multiplexer: mulFixed, lt and a nested parallel of eq and trunc share rounds (7 = the longest lane)', async () => {
+    const n = 100;
+    const x: number[] = [];
+    const y: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const v = Math.round(Math.sin(i * 1.3) * 30 * 2 ** F) / 2 ** F;
+      x.push(v);
+      y.push(i % 5 === 0 ? v : Math.round(Math.cos(i * 0.7) * 30 * 2 ** F) / 2 ** F);
+    }
+    const { results } = await runLocalParties({
+      jobModule: `${JOBS}#parallelCheck`,
+      jobArgs: { x, y, rowLen: 1 },
+      onLine: () => undefined,
+      recvTimeoutMs: 30_000,
+      sessionOptions: { handshakeTimeoutMs: 20_000 },
+      timeoutMs: 120_000,
+    });
+    const rs = results as ParallelCheckResult[];
+    for (const r of rs) {
+      expect(r.rounds).toBe(7);
+      expect({ ...r, bytesSent: 0 }).toEqual({ ...rs[0], bytesSent: 0 });
+    }
+    const r = rs[0];
+    for (let i = 0; i < n; i++) {
+      expect(r.lt[i]).toBe(x[i] < y[i] ? 1 : 0);
+      expect(r.eq[i]).toBe(x[i] === y[i] ? 1 : 0);
+      expect(Math.abs(r.mulFixed[i] - x[i] * y[i])).toBeLessThanOrEqual(2 * 2 ** -F);
+      expect(Math.abs(r.trunc[i] - x[i])).toBeLessThanOrEqual(2 ** -(F - 4));
     }
   });
 });

@@ -1,6 +1,6 @@
 /**
- * A party job for the multi-process integration test (protocols.integration.test.ts): runs
- * the core blocks on fixed inputs over whatever channel the launcher provides (real
+ * Party jobs for the multi-process integration test (protocols.integration.test.ts): run
+ * the core blocks (and the round multiplexer) on fixed inputs over whatever channel the launcher provides (real
  * WebSockets) and returns the opened results, so the test can compare them with float64.
  * Test-only; the inputs are public test data.
  */
@@ -8,6 +8,7 @@ import type { Context } from '../protocols/context.js';
 import { eq, lt } from '../protocols/compare.js';
 import { argmax } from '../protocols/max.js';
 import { matmulFixed, mulFixed, trunc } from '../protocols/mul.js';
+import { parallel } from '../protocols/parallel.js';
 import { input, reveal, revealFloat } from '../protocols/sharing.js';
 import type { PublicTensor } from '../protocols/types.js';
 
@@ -46,5 +47,45 @@ export async function protocolCheck(ctx: Context, rawArgs: unknown): Promise<Che
     argmax: await nums(reveal(ctx, am.oneHot)),
     matmul: await floats(revealFloat(ctx, await matmulFixed(ctx, x.reshape([rows, a.rowLen]), y.reshape([rows, a.rowLen]), { transB: true }))),
     rounds: ctx.ch.stats.rounds,
+  };
+}
+
+export interface ParallelCheckResult {
+  readonly mulFixed: number[];
+  readonly lt: number[];
+  readonly eq: number[];
+  readonly trunc: number[];
+  /** rounds and bytes this party sent during the parallel call */
+  readonly rounds: number;
+  readonly bytesSent: number;
+}
+
+/**
+ * `parallelCheck`: the round multiplexer over the real transport: mulFixed (1 round), lt
+ * (7 rounds) and a nested parallel of eq and trunc in lanes of one call; returns the opened
+ * results and the call's rounds.
+ */
+export async function parallelCheck(ctx: Context, rawArgs: unknown): Promise<ParallelCheckResult> {
+  const a = rawArgs as CheckArgs;
+  const n = a.x.length;
+  const x = await input(ctx, 0, [n], ctx.party === 0 ? Float64Array.from(a.x) : undefined);
+  const y = await input(ctx, 1, [n], ctx.party === 1 ? Float64Array.from(a.y) : undefined);
+  const before = { rounds: ctx.ch.stats.rounds, bytes: ctx.ch.stats.bytesSent };
+  const [m, l, [e, t]] = await parallel(ctx, [
+    (c) => mulFixed(c, x, y),
+    (c) => lt(c, x, y),
+    (c) => parallel(c, [(d) => eq(d, x, y), (d) => trunc(d, x, 4, { scale: d.f - 4 })]),
+  ]);
+  const rounds = ctx.ch.stats.rounds - before.rounds;
+  const bytesSent = ctx.ch.stats.bytesSent - before.bytes;
+  const nums = async (p: Promise<PublicTensor | undefined>): Promise<number[]> => Array.from((await p)!.data, (v) => Number(BigInt.asIntN(64, v)));
+  const floats = async (p: Promise<Float64Array | undefined>): Promise<number[]> => Array.from((await p)!);
+  return {
+    mulFixed: await floats(revealFloat(ctx, m)),
+    lt: await nums(reveal(ctx, l)),
+    eq: await nums(reveal(ctx, e)),
+    trunc: await floats(revealFloat(ctx, t)),
+    rounds,
+    bytesSent,
   };
 }
