@@ -30,7 +30,7 @@
  *   (shuffle) + msb bytes per comparison (~25 on average over parties) + 1 bit per
  *   comparison + 8 per one-hot element.
  *
- * method 'argmax' (data-oblivious reference, reveals nothing): k rounds of compare.ts argmax,
+ * method 'argmax' (data-oblivious reference, reveals nothing): k rounds of max.ts argmax,
  *   each followed by pushing the winner below every other element (x - 2^58 * oneHot, local).
  *   Rounds: k * (argmax rounds); bytes ~ k * n * (ltz + 8 + ~16) per row. Needs |x| < 2^57
  *   ring units.
