@@ -10,7 +10,7 @@ import { argmax } from '../protocols/max.js';
 import { matmulFixed, mulFixed, trunc } from '../protocols/mul.js';
 import { parallel } from '../protocols/parallel.js';
 import { input, reveal, revealFloat } from '../protocols/sharing.js';
-import type { PublicTensor } from '../protocols/types.js';
+import type { ArithShare, PublicTensor } from '../protocols/types.js';
 
 export interface CheckArgs {
   /** values of x (owned by party 0) and y (owned by party 1), same length, multiple of rowLen */
@@ -29,14 +29,21 @@ export interface CheckResult {
   readonly rounds: number;
 }
 
-export async function protocolCheck(ctx: Context, rawArgs: unknown): Promise<CheckResult> {
-  const a = rawArgs as CheckArgs;
+/** x shared by party 0, y by party 1. */
+async function inputs(ctx: Context, a: CheckArgs): Promise<[ArithShare, ArithShare]> {
   const n = a.x.length;
   const x = await input(ctx, 0, [n], ctx.party === 0 ? Float64Array.from(a.x) : undefined);
   const y = await input(ctx, 1, [n], ctx.party === 1 ? Float64Array.from(a.y) : undefined);
-  const nums = async (p: Promise<PublicTensor | undefined>): Promise<number[]> =>
-    Array.from((await p)!.data, (v) => Number(BigInt.asIntN(64, v)));
-  const floats = async (p: Promise<Float64Array | undefined>): Promise<number[]> => Array.from((await p)!);
+  return [x, y];
+}
+
+const nums = async (p: Promise<PublicTensor | undefined>): Promise<number[]> => Array.from((await p)!.data, (v) => Number(BigInt.asIntN(64, v)));
+const floats = async (p: Promise<Float64Array | undefined>): Promise<number[]> => Array.from((await p)!);
+
+export async function protocolCheck(ctx: Context, rawArgs: unknown): Promise<CheckResult> {
+  const a = rawArgs as CheckArgs;
+  const n = a.x.length;
+  const [x, y] = await inputs(ctx, a);
   const rows = n / a.rowLen;
   const am = await argmax(ctx, x.reshape([rows, a.rowLen]));
   return {
@@ -66,10 +73,7 @@ export interface ParallelCheckResult {
  * results and the call's rounds.
  */
 export async function parallelCheck(ctx: Context, rawArgs: unknown): Promise<ParallelCheckResult> {
-  const a = rawArgs as CheckArgs;
-  const n = a.x.length;
-  const x = await input(ctx, 0, [n], ctx.party === 0 ? Float64Array.from(a.x) : undefined);
-  const y = await input(ctx, 1, [n], ctx.party === 1 ? Float64Array.from(a.y) : undefined);
+  const [x, y] = await inputs(ctx, rawArgs as CheckArgs);
   const before = { rounds: ctx.ch.stats.rounds, bytes: ctx.ch.stats.bytesSent };
   const [m, l, [e, t]] = await parallel(ctx, [
     (c) => mulFixed(c, x, y),
@@ -78,8 +82,6 @@ export async function parallelCheck(ctx: Context, rawArgs: unknown): Promise<Par
   ]);
   const rounds = ctx.ch.stats.rounds - before.rounds;
   const bytesSent = ctx.ch.stats.bytesSent - before.bytes;
-  const nums = async (p: Promise<PublicTensor | undefined>): Promise<number[]> => Array.from((await p)!.data, (v) => Number(BigInt.asIntN(64, v)));
-  const floats = async (p: Promise<Float64Array | undefined>): Promise<number[]> => Array.from((await p)!);
   return {
     mulFixed: await floats(revealFloat(ctx, m)),
     lt: await nums(reveal(ctx, l)),
