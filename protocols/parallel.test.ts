@@ -7,7 +7,7 @@ import type { Context } from './context.js';
 import { isMpcError } from './errors.js';
 import { add } from './linear.js';
 import { mul, trunc } from './mul.js';
-import { LANE_HEADER_BYTES, MAX_JOINED_STEP, parallel } from './parallel.js';
+import { LANE_HEADER_BYTES, MAX_JOINED_STEP, MAX_LANES, parallel } from './parallel.js';
 import { ROTATE_MIN } from './rotate.js';
 import { reveal, revealFloat } from './sharing.js';
 import { truncExact } from './trunc-exact.js';
@@ -138,6 +138,31 @@ describe('parallel', () => {
     }
   });
 
+  it('the order in which lanes submit does not matter: lanes delayed differently on each party still agree', async () => {
+    const res = await runTrio(async (ctx) => {
+      const [x, y] = await inputs(ctx);
+      const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      // party p delays lane (p mod 2) before it starts: the lanes submit in a different order per party
+      const [p, s] = await parallel(ctx, [
+        async (v) => {
+          if (ctx.party % 2 === 0) await pause(20);
+          return mul(v, x, y);
+        },
+        async (v) => {
+          if (ctx.party % 2 === 1) await pause(20);
+          return ltz(v, x);
+        },
+      ]);
+      return { p: (await revealFloat(ctx, p))!, s: (await reveal(ctx, s))!.data };
+    });
+    for (const r of res) {
+      for (let i = 0; i < n; i++) {
+        expect(r.p[i]).toBe(a[i] * b[i]);
+        expect(r.s[i]).toBe(a[i] < 0 ? 1n : 0n);
+      }
+    }
+  });
+
   it('carries byte payloads and empty lanes; a lane sees its own party id and counts its own traffic', async () => {
     const res = await runTrio(async (ctx) => {
       const peers = ([0, 1, 2] as PartyId[]).filter((p) => p !== ctx.party);
@@ -172,6 +197,7 @@ describe('parallel', () => {
   it('resolves at once with no lanes; a lane that throws rejects parallel with its error and nothing hangs', async () => {
     await runTrio(async (ctx) => {
       expect(await parallel(ctx, [])).toEqual([]);
+      await expect(parallel(ctx, new Array(MAX_LANES + 1).fill(async () => 0))).rejects.toThrow(RangeError);
     });
     const e = await failure(
       runTrio(
