@@ -10,6 +10,7 @@
  */
 import { runLocalParties } from '../../parties/launcher.js';
 import { NET_SETTING_HELP, describeNetSetting, parseNetSetting, type NetSetting } from '../../parties/netem/settings.js';
+import { generateJobModule } from '../jobs.js';
 import { loadModelOrRandom, loadTokenizerOrBytes } from '../../models/model-source.js';
 import { ReferenceModel } from '../../models/reference.js';
 import { createPlainTwin } from '../../eviction/secure/registry.js';
@@ -60,7 +61,7 @@ export const demoCommand: Command = {
     let started = false;
     try {
       const { results, stats, wallMs } = await runLocalParties({
-        job: 'generate',
+        jobModule: generateJobModule(),
         jobArgs: { ...args, model: path ?? 'random' },
         insecurePlaintext: f['insecure-plaintext'] === true,
         net,

@@ -121,7 +121,7 @@ describe('link-emulation relay', () => {
     const net = parseNetSetting('rtt=20ms,rate=100mbit');
     const rounds = 15;
     const r = await runLocalParties({
-      jobModule: 'parties/testing-jobs.ts#ticker',
+      jobModule: 'testing/party-jobs.ts#ticker',
       jobArgs: { rounds, pauseMs: 0 },
       net,
       onLine: quiet,
