@@ -102,10 +102,11 @@ function generationLines(dir: string): string[] {
       const base = have.find((r) => r.setting.link === undefined);
       const baseMs = base?.file.figures[genKey(model, '', 'ms_per_token', ctx)];
       lines.push(
-        `**${label}, context ${ctx}** (${settingNames(have)}). Predicted = loopback ms/token + rounds x one-way delay + busiest-link bytes / rate, from the rounds and bytes measured in the same run.`,
+        `**${label}, context ${ctx}** (${settingNames(have)}). Predicted = loopback ms/token + rounds x one-way delay + busiest-link bytes / rate, from the rounds and bytes measured in the same run;`,
+        'the last column is what each round costs beyond that (on a busy host mostly the wake-up of a party that slept through the delay, and waiting for a core).',
         '',
-        '| setting | ms/token measured | rounds/token | kB/token sent (max party) | busiest link kB/token | rounds x delay | bytes / rate | predicted ms/token | measured / predicted | run (UTC), load |',
-        '|---|---|---|---|---|---|---|---|---|---|',
+        '| setting | ms/token measured | rounds/token | kB/token sent (max party) | busiest link kB/token | rounds x delay | bytes / rate | predicted ms/token | measured / predicted | (measured - predicted) / round | run (UTC), load |',
+        '|---|---|---|---|---|---|---|---|---|---|---|',
       );
       for (const r of have) {
         const g = (what: string): number | undefined => r.file.figures[genKey(model, r.setting.tag, what, ctx)];
@@ -118,7 +119,7 @@ function generationLines(dir: string): string[] {
         const rateTerm = l && link !== undefined ? (Number.isFinite(l.rateBps) ? (link * 8 * 1000) / l.rateBps : 0) : l ? undefined : 0;
         const predicted = baseMs !== undefined && delayTerm !== undefined && rateTerm !== undefined ? baseMs + delayTerm + rateTerm : undefined;
         lines.push(
-          `| ${r.setting.name} | ${f(ms, 4)} | ${f(rounds, 4)} | ${f(sent / 1e3, 4)} | ${f(link === undefined ? undefined : link / 1e3, 4)} | ${l ? `${f(delayTerm, 4)} ms` : '-'} | ${l ? `${f(rateTerm, 3)} ms` : '-'} | ${l ? f(predicted, 4) : '(the base)'} | ${l && predicted ? f(ms / predicted, 3) : '-'} | ${r.file.date}, ${r.file.loadavg} |`,
+          `| ${r.setting.name} | ${f(ms, 4)} | ${f(rounds, 4)} | ${f(sent / 1e3, 4)} | ${f(link === undefined ? undefined : link / 1e3, 4)} | ${l ? `${f(delayTerm, 4)} ms` : '-'} | ${l ? `${f(rateTerm, 3)} ms` : '-'} | ${l ? f(predicted, 4) : '(the base)'} | ${l && predicted ? f(ms / predicted, 3) : '-'} | ${l && predicted && rounds ? `${f((ms - predicted) / rounds, 2)} ms` : '-'} | ${r.file.date}, ${r.file.loadavg} |`,
         );
       }
       lines.push('');

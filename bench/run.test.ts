@@ -55,8 +55,9 @@ describe('bench runner', () => {
     );
     const md = networkSection(dir);
     // predicted = 300 + 600 x 20 ms + 2 MB x 8 / 400 Mbit/s (40 ms) = 12340 ms
-    expect(md).toContain('| wan40 | 13000 | 600 | 4000 | 2000 | 12000 ms | 40 ms | 12340 | 1.05 | d, 1.0 |');
-    expect(md).toContain('| none | 300 | 600 | 4000 | 2000 | - | - | (the base) | - | d, 1.0 |');
+    // excess per round = (13000 - 12340) / 600 = 1.1 ms
+    expect(md).toContain('| wan40 | 13000 | 600 | 4000 | 2000 | 12000 ms | 40 ms | 12340 | 1.05 | 1.1 ms | d, 1.0 |');
+    expect(md).toContain('| none | 300 | 600 | 4000 | 2000 | - | - | (the base) | - | - | d, 1.0 |');
     expect(md).toContain('Calibration: not measured yet');
   });
 

@@ -83,7 +83,10 @@ export async function startRelayProcess(
   routes: readonly RelayRoute[],
   opts: { readonly execArgv: readonly string[]; readonly seed?: number; readonly timeoutMs?: number; readonly onLine?: (line: string) => void },
 ): Promise<RelayHandle> {
-  const child = fork(relayEntry(), [], { execArgv: [...opts.execArgv], stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced' });
+  // its own session (detached): on Linux with autogroup scheduling that is its own scheduling
+  // group, so the parties' computation cannot use up the CPU share the relay's timing needs;
+  // it still exits with this process (IPC disconnect)
+  const child = fork(relayEntry(), [], { execArgv: [...opts.execArgv], stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced', detached: true });
   const onLine = opts.onLine ?? ((l: string) => process.stderr.write(`[relay] ${l}\n`));
   for (const s of [child.stdout, child.stderr]) {
     let rest = '';
