@@ -54,6 +54,7 @@ import type { Identity } from './identity.js';
 import { bareMessage } from './error-text.js';
 import { QueuedChannel } from './queued-channel.js';
 import type { SessionConfig, SessionOptions } from './session-config.js';
+import { type SessionDigest, sessionDigest } from './session-digest.js';
 
 export interface WsConnectOptions {
   readonly session: SessionConfig;
@@ -213,6 +214,8 @@ export class WsChannel extends QueuedChannel {
   /** while lingering after a failed setup: the error to answer late connections with */
   private lingerError: MpcError | undefined;
   private lingerCheck: (() => void) | undefined;
+  /** the session description this party holds (bound into every handshake) */
+  private readonly digest: SessionDigest;
 
   private constructor(opts: WsConnectOptions) {
     const options: SessionOptions = { ...opts.session.options, ...(opts.overrides ?? {}) };
@@ -224,6 +227,7 @@ export class WsChannel extends QueuedChannel {
     const workers = opts.cryptoWorkers ?? defaultCryptoWorkers();
     if (!Number.isSafeInteger(workers) || workers < 0) throw new RangeError('WsChannel.connect: cryptoWorkers must be a non-negative integer');
     this.cryptoWorkers = workers;
+    this.digest = sessionDigest(opts.session, options);
   }
 
   /**
@@ -267,6 +271,7 @@ export class WsChannel extends QueuedChannel {
       secretKey: this.identity.secretKey,
       publicKeys: this.session.parties.map((p) => p.publicKey),
       mode: this.mode,
+      digest: this.digest,
     };
   }
 
@@ -348,7 +353,7 @@ export class WsChannel extends QueuedChannel {
     this.track(ws);
     ws.once('message', (data: RawData) => {
       const from = helloSender(rawBytes(data));
-      ws.send(rejectMessage(e, this.self), () => ws.close(4000, e.code));
+      ws.send(rejectMessage(e, this.self, this.digest), () => ws.close(4000, e.code));
       if (from !== undefined) {
         this.markTold(from);
       }
@@ -727,7 +732,7 @@ export class WsChannel extends QueuedChannel {
             // best effort: the socket is going away anyway
           }
         } else if (!link && abortError) {
-          ws.send(rejectMessage(abortError, this.self)); // a connection still in its handshake
+          ws.send(rejectMessage(abortError, this.self, this.digest)); // a connection still in its handshake
           const peer = this.dialing.get(ws) ?? this.claimed.get(ws);
           if (peer !== undefined) this.markTold(peer);
           // its hello may still be in flight: once it arrives we know who has been told
@@ -801,7 +806,7 @@ export class WsChannel extends QueuedChannel {
             if (Date.now() + RETRY_MS < this.deadline) timers.push(setTimeout(tryDial, RETRY_MS));
           });
           ws.on('open', () =>
-            ws.send(rejectMessage(e, this.self), () => {
+            ws.send(rejectMessage(e, this.self, this.digest), () => {
               this.markTold(peer);
               ws.close(4000, e.code);
             }),
