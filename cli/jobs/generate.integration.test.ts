@@ -19,7 +19,8 @@ describe('generate job over three processes', () => {
     const lines: string[] = [];
     const { results, stats } = await runLocalParties({
       job: 'generate',
-      jobArgs: { prompt: 'Once upon a time', tokens: 6 },
+      jobArgs: { tokens: 6 },
+      privateInputs: [undefined, { prompt: 'Once upon a time' }, undefined],
       onLine: (p, l) => lines.push(`${p}:${l}`),
     });
     const r = results as GenerateResult[];
