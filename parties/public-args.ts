@@ -11,7 +11,9 @@
  * Values longer than FIELD_VALUE_CHARS are compared by hash and not shown. A party sees the
  * difference with each peer whose description differs from its own, so the odd one out and
  * the two others all fail with the same code (nobody is left with a misleading
- * MPC_ERR_PEER_CLOSED). Private inputs (parties/job.ts) never take part.
+ * MPC_ERR_PEER_CLOSED); they meet for one more (empty) round before failing, so that no party
+ * is aborted by a faster one before it could compare. Private inputs (parties/job.ts) never
+ * take part.
  */
 import { createHash } from 'node:crypto';
 import type { Channel, PartyId } from '../protocols/channel.js';
@@ -123,5 +125,13 @@ export async function checkPublicArgs(ch: Channel, mine: PublicDescription): Pro
   const bytes = encodeDescription(mine);
   const got = await ch.exchange({ step: PUBLIC_ARGS_STEP, send: { [peers[0]]: bytes, [peers[1]]: bytes }, recv: peers });
   const diffs = peers.map((peer) => compareDescriptions(mine, decodeDescription(got.get(peer), self, peer), self, peer)).filter((d): d is string => d !== undefined);
-  if (diffs.length > 0) throw new MpcError('MPC_ERR_CONFIG_MISMATCH', diffs.join(' | '), { party: self, step: PUBLIC_ARGS_STEP });
+  if (diffs.length === 0) return;
+  // Equality is transitive, so when any two descriptions differ EVERY party sees a difference
+  // after the round above. Before failing (which sends abort frames) the parties meet once
+  // more, so none is aborted by a faster peer before it has the descriptions and can name the
+  // field itself. That round's own failure is of no interest: the mismatch is the error.
+  const mismatch = new MpcError('MPC_ERR_CONFIG_MISMATCH', diffs.join(' | '), { party: self, step: PUBLIC_ARGS_STEP });
+  const seen = Uint8Array.of(1);
+  await ch.exchange({ step: `${PUBLIC_ARGS_STEP}.mismatch`, send: { [peers[0]]: seen, [peers[1]]: seen }, recv: peers }).catch(() => undefined);
+  throw mismatch;
 }
