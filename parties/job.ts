@@ -56,8 +56,30 @@ export function parsePrivateInputs(v: unknown, where: string): PrivateInputs {
   return out;
 }
 
-/** A job: `args` are its public arguments (the same on every party), `io.inputs` this party's private ones. */
-export type Job = (ctx: Context, args: unknown, io: JobIO) => Promise<unknown>;
+/**
+ * A job: `args` are its public arguments (the same on every party), `io.inputs` this party's
+ * private ones. A job may carry (as properties of the function) what the party process uses
+ * before connecting:
+ *  - `jobId`: the name the parties compare (default: the `--job` name, or `module FILE#EXPORT`);
+ *  - `publicArgs(raw)`: validate the public arguments and fill in their defaults (throws
+ *    MPC_ERR_CONFIG naming the argument); its result is what the parties compare and what the
+ *    job receives, so `{}` and `{"tokens":24}` agree when 24 is the default;
+ *  - `checkInputs(party, inputs)`: refuse missing inputs or another party's (throws
+ *    MPC_ERR_CONFIG naming the input, never its value).
+ */
+export interface Job {
+  (ctx: Context, args: unknown, io: JobIO): Promise<unknown>;
+  readonly jobId?: string;
+  readonly publicArgs?: (raw: unknown) => unknown;
+  readonly checkInputs?: (party: PartyId, inputs: PrivateInputs) => unknown;
+}
+
+/** What a party runs: the job's id (compared), its checked public arguments. Applies the job's own checks. */
+export async function prepareJob(job: Job, defaultId: string, party: PartyId, rawArgs: unknown, inputs: PrivateInputs): Promise<{ readonly jobId: string; readonly args: unknown }> {
+  const args = job.publicArgs ? await job.publicArgs(rawArgs) : rawArgs;
+  if (job.checkInputs) await job.checkInputs(party, inputs);
+  return { jobId: job.jobId ?? defaultId, args };
+}
 
 /** Split 'path#export' (export defaults to 'default'). */
 export function parseJobModuleSpec(spec: string): { path: string; exportName: string } {

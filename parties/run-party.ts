@@ -37,8 +37,8 @@ export interface RunPartyOptions {
   readonly self: PartyId;
   readonly identity: Identity;
   readonly job: Job;
-  /** the job's name in the public check (built-in name, or `module <file>#<export>`): all parties must agree */
-  readonly jobName: string;
+  /** the job's id in the public check (prepareJob): all parties must agree */
+  readonly jobId: string;
   /** PUBLIC job arguments: compared field by field with both peers before the job runs */
   readonly args?: unknown;
   /** progress lines */
@@ -58,7 +58,7 @@ export interface PartyRun {
 
 export async function runParty(opts: RunPartyOptions): Promise<PartyRun> {
   if (opts.insecurePlaintext) checkPlaintextAllowed(opts.session);
-  const description = describePublicArgs(opts.jobName, opts.args); // throws MPC_ERR_CONFIG for non-JSON arguments
+  const description = describePublicArgs(opts.jobId, opts.args); // throws MPC_ERR_CONFIG for non-JSON arguments
   const k = opts.kernels ?? loadKernels();
   const t0 = performance.now();
   const { channel, seeds } = await WsChannel.connect({

@@ -20,7 +20,7 @@ import { basename } from 'node:path';
 import type { PartyId } from '../../protocols/channel.js';
 import { isMpcError } from '../../protocols/errors.js';
 import { equalBytes, keyFileExposure, readKeyFile } from '../../parties/identity.js';
-import { type Job, type PrivateInputs, loadJobModule, parseJobModuleSpec, parsePrivateInputs } from '../../parties/job.js';
+import { type Job, type PrivateInputs, loadJobModule, parseJobModuleSpec, parsePrivateInputs, prepareJob } from '../../parties/job.js';
 import type { PartyIpcMessage } from '../../parties/launcher.js';
 import { errorReport, runParty } from '../../parties/run-party.js';
 import { readSessionFile } from '../../parties/session-config.js';
@@ -124,22 +124,20 @@ async function runPartyCommand(argv: readonly string[]): Promise<number> {
   }
   if (f.job !== undefined && f['job-module'] !== undefined) throw configError('party: give either --job or --job-module, not both');
   let job: Job;
-  let jobName: string;
-  let args = parseJsonFlag(f['job-args'], '--job-args');
+  let defaultId: string;
   const inputs = await privateInputs(f);
   if (f['job-module'] !== undefined) {
     job = await loadJobModule(f['job-module']);
     const spec = parseJobModuleSpec(f['job-module']);
-    jobName = `module ${basename(spec.path)}#${spec.exportName}`;
+    defaultId = `module ${basename(spec.path)}#${spec.exportName}`;
   } else {
-    jobName = f.job ?? 'selftest';
-    const { JOBS, findJobEntry } = await import('../jobs.js'); // only when a built-in job is asked for
-    const entry = findJobEntry(jobName);
-    if (!entry) throw configError(`party: unknown --job '${jobName}' (known: ${Object.keys(JOBS).join(', ')})`);
-    job = entry.job;
-    if (entry.publicArgs) args = await entry.publicArgs(args);
-    await entry.checkInputs?.(self, inputs);
+    defaultId = f.job ?? 'selftest';
+    const { JOBS, findJob } = await import('../jobs.js'); // only when a built-in job is asked for
+    const found = findJob(defaultId);
+    if (!found) throw configError(`party: unknown --job '${defaultId}' (known: ${Object.keys(JOBS).join(', ')})`);
+    job = found;
   }
+  const { jobId, args } = await prepareJob(job, defaultId, self, parseJsonFlag(f['job-args'], '--job-args'), inputs);
 
   // launched by a parent: die with it
   if (process.send) process.on('disconnect', () => process.exit(1));
@@ -150,7 +148,7 @@ async function runPartyCommand(argv: readonly string[]): Promise<number> {
       self,
       identity,
       job,
-      jobName,
+      jobId,
       args,
       inputs,
       log: (line) => void process.stdout.write(`${line}\n`),

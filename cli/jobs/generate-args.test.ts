@@ -72,4 +72,16 @@ describe('generate job arguments', () => {
     expect(resolveModelArg(undefined)).toBe(defaultModelPath());
     expect(resolveModelArg('/x/y.bin')).toBe('/x/y.bin');
   });
+
+  it('by name or as a module, the job has one id and canonical public arguments (defaults filled), so the parties agree', async () => {
+    const { findJob } = await import('../jobs.js');
+    const { generateJob } = await import('./generate.js');
+    const { prepareJob } = await import('../../parties/job.js');
+    const { describePublicArgs } = await import('../../parties/public-args.js');
+    const a = await prepareJob(findJob('generate')!, 'generate', 0, {}, { model: 'random' });
+    const b = await prepareJob(generateJob, 'module generate.ts#generateJob', 2, { tokens: DEFAULT_TOKENS, policy: 'full' }, {});
+    expect(a).toEqual({ jobId: 'generate', args: { tokens: DEFAULT_TOKENS, policy: 'full', revealLogits: false } });
+    expect(describePublicArgs(a.jobId, a.args)).toEqual(describePublicArgs(b.jobId, b.args));
+    await expect(prepareJob(generateJob, 'g', 1, {}, {})).rejects.toThrow(/party 1 needs the prompt/);
+  });
 });

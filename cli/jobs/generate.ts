@@ -19,7 +19,7 @@
  * `prompt` (required) and `tokenizer` (path or 'random'; default the default model's).
  * Nothing private is logged or returned: P0's result names its model, P1's holds the tokens.
  */
-import type { JobIO } from '../../parties/job.js';
+import type { Job, JobIO } from '../../parties/job.js';
 import { type PartyId, type Payload, type StepStats, diffStats, snapshotStats } from '../../protocols/channel.js';
 import type { Context } from '../../protocols/context.js';
 import { MpcError } from '../../protocols/errors.js';
@@ -80,7 +80,7 @@ function phase(ms: number, s: StepStats): PhaseCost {
   return { ms, rounds: s.rounds, bytesSent: s.bytesSent };
 }
 
-export async function generateJob(ctx: Context, rawArgs: unknown, io: JobIO): Promise<GenerateResult> {
+async function runGenerate(ctx: Context, rawArgs: unknown, io: JobIO): Promise<GenerateResult> {
   const args = parseGenerateArgs(rawArgs);
   const inputs = parseGenerateInputs(ctx.party, io.inputs);
   // each role reads only what it needs
@@ -147,3 +147,10 @@ export async function generateJob(ctx: Context, rawArgs: unknown, io: JobIO): Pr
     msPerToken: r.stepMs.length > 0 ? decodeMs / r.stepMs.length : Number.NaN,
   };
 }
+
+/** The generate job (`--job generate`, or `--job-module cli/jobs/generate.ts#generateJob`). */
+export const generateJob = Object.assign(runGenerate, {
+  jobId: 'generate',
+  publicArgs: parseGenerateArgs,
+  checkInputs: parseGenerateInputs,
+}) satisfies Job;
