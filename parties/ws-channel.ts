@@ -28,11 +28,14 @@
  *  - nothing heard from a peer (no frame, ping or pong) for heartbeatTimeoutMs, or a receive
  *    waiting longer than recvTimeoutMs, or setup longer than handshakeTimeoutMs -> MPC_ERR_TIMEOUT;
  *  - an `abort` frame from a peer -> MPC_ERR_ABORTED naming that peer (its code in the message).
- * On failure the channel sends an `abort` frame on every open link, closes the sockets and
+ * Before authentication a connection may bring at most PRE_AUTH_BYTES (MPC_ERR_FRAME_TOO_LARGE).
+ * On failure the channel sends an `abort` frame (the code, a fixed text, step and round; never
+ * the local message) on every open link, closes the sockets and
  * rejects every pending and future exchange. Every error names this party, the peer and the
  * step (the exchange in progress or the last one).
  */
 import { createHash, randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import { availableParallelism } from 'node:os';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { type PartyId, type Payload, nextParty, prevParty } from '../protocols/channel.js';
@@ -51,7 +54,7 @@ import {
   respondHandshake,
 } from './handshake.js';
 import type { Identity } from './identity.js';
-import { bareMessage } from './error-text.js';
+import { bareMessage, peerText } from './error-text.js';
 import { QueuedChannel } from './queued-channel.js';
 import type { SessionConfig, SessionOptions } from './session-config.js';
 import { type SessionDigest, sessionDigest } from './session-digest.js';
@@ -107,6 +110,11 @@ const RETRY_MS = 50;
 /** sealed frames / payloads at least this large are sealed and opened on worker threads */
 const OFFLOAD_BYTES = 128 * 1024;
 const CLOSE_GRACE_MS = 1000;
+/**
+ * most bytes a connection may bring before it is authenticated: its two handshake messages
+ * (at most 1024 bytes each), the peer's seed frame that may follow its last one, ws headers
+ */
+export const PRE_AUTH_BYTES = 8 * 1024;
 /** ws send options of a whole message (ws copies them; never changed) */
 const SEND_WHOLE = Object.freeze({ binary: true });
 
@@ -214,6 +222,8 @@ export class WsChannel extends QueuedChannel {
   /** while lingering after a failed setup: the error to answer late connections with */
   private lingerError: MpcError | undefined;
   private lingerCheck: (() => void) | undefined;
+  /** lifts the pre-authentication byte cap of a socket (capPreAuth) */
+  private readonly preAuth = new Map<WebSocket, () => void>();
   /** the session description this party holds (bound into every handshake) */
   private readonly digest: SessionDigest;
 
@@ -311,7 +321,8 @@ export class WsChannel extends QueuedChannel {
     server.on('error', (e: NodeJS.ErrnoException) => {
       this.fail(new MpcError('MPC_ERR_CONFIG', `party ${this.self} cannot listen on ${host}:${me.port}: ${e.code ?? e.message}`, { party: this.self, step: 'setup', cause: e }));
     });
-    server.on('connection', (ws) => {
+    server.on('connection', (ws, req) => {
+      this.capPreAuth(ws, req.socket, undefined);
       if (this.shutDown) {
         this.answerLate(ws);
         return;
@@ -375,6 +386,7 @@ export class WsChannel extends QueuedChannel {
     });
     this.track(ws);
     this.dialing.set(ws, peer);
+    ws.once('upgrade', (res) => this.capPreAuth(ws, res.socket, peer));
     let opened = false;
     ws.on('error', (e: NodeJS.ErrnoException) => {
       if (opened) return; // handled by the handshake/link watchers
@@ -425,7 +437,31 @@ export class WsChannel extends QueuedChannel {
     return this.err('MPC_ERR_PEER_CLOSED', `connection${peer !== undefined ? ` to party ${peer}` : ''} failed: ${e.message}`, peer, e);
   }
 
+  /**
+   * Until its link is authenticated, a connection may bring at most PRE_AUTH_BYTES (frames and
+   * their headers, counted on the socket as they arrive): ws's maxPayload is fixed per socket
+   * at the post-authentication frame limit, so without this an unauthenticated peer could make
+   * this party buffer a frame of up to maxFrameBytes. Beyond it the socket is destroyed and the
+   * setup fails with MPC_ERR_FRAME_TOO_LARGE. addLink lifts the cap.
+   */
+  private capPreAuth(ws: WebSocket, socket: Duplex, peer: PartyId | undefined): void {
+    let n = 0;
+    const onData = (chunk: Buffer) => {
+      n += chunk.byteLength;
+      if (n <= PRE_AUTH_BYTES) return;
+      socket.off('data', onData);
+      socket.destroy();
+      const who = peer ?? this.claimed.get(ws);
+      this.fail(this.err('MPC_ERR_FRAME_TOO_LARGE', `more than ${PRE_AUTH_BYTES} bytes from ${who !== undefined ? `party ${who}` : 'a connection'} before authentication`, who));
+    };
+    socket.on('data', onData);
+    this.preAuth.set(ws, () => socket.off('data', onData));
+    ws.once('close', () => this.preAuth.delete(ws));
+  }
+
   private addLink(ws: WebSocket, q: HandshakeQueue, keys: LinkKeys): void {
+    this.preAuth.get(ws)?.();
+    this.preAuth.delete(ws);
     const leftover = q.detach();
     if (this.shutDown) {
       ws.terminate();
@@ -726,7 +762,8 @@ export class WsChannel extends QueuedChannel {
           try {
             this.markTold(link.peer);
             if (abortError) {
-              this.sendFrame(link, { kind: 'abort', code: abortError.code, message: bareMessage(abortError), step: abortError.step, round: abortError.round });
+              // the code and its fixed text only: the local message may quote a secret
+              this.sendFrame(link, { kind: 'abort', code: abortError.code, message: peerText(abortError.code), step: abortError.step, round: abortError.round });
             } else this.sendFrame(link, { kind: 'bye' });
           } catch {
             // best effort: the socket is going away anyway
