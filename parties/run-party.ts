@@ -16,7 +16,7 @@ import { MpcError } from '../protocols/errors.js';
 import { peerSafeError } from './error-text.js';
 import type { Identity } from './identity.js';
 import type { Job, JobIO, PrivateInputs } from './job.js';
-import { PUBLIC_ARGS_STEP, checkPublicArgs, describePublicArgs } from './public-args.js';
+import { PUBLIC_ARGS_STEP, checkPublicArgs, describePublicArgs, encodeDescription } from './public-args.js';
 import { type SessionConfig, type SessionOptions, checkPlaintextAllowed } from './session-config.js';
 import { WsChannel, type WireStats } from './ws-channel.js';
 
@@ -58,7 +58,8 @@ export interface PartyRun {
 
 export async function runParty(opts: RunPartyOptions): Promise<PartyRun> {
   if (opts.insecurePlaintext) checkPlaintextAllowed(opts.session);
-  const description = describePublicArgs(opts.jobId, opts.args); // throws MPC_ERR_CONFIG for non-JSON arguments
+  const description = describePublicArgs(opts.jobId, opts.args);
+  encodeDescription(description); // non-JSON or too many arguments: MPC_ERR_CONFIG before connecting
   const k = opts.kernels ?? loadKernels();
   const t0 = performance.now();
   const { channel, seeds } = await WsChannel.connect({
