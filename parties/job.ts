@@ -14,8 +14,9 @@
  *    `--private-inputs`), never from a command line another user can read, and a job must
  *    never send, log or report them.
  *
- * Built-in jobs are registered by name in cli/jobs.ts; any module can provide one
- * (`--job-module path/to/file.ts#exportName`, default export when `#name` is omitted).
+ * Jobs known by name: party-main.ts PARTY_JOBS (the launcher's party entry point) and the
+ * CLI's table for `mpcache party`; any module can provide one (`--job-module
+ * path/to/file.ts#exportName`, default export when `#name` is omitted).
  */
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';

@@ -4,7 +4,7 @@
  * ```ts
  * import { runLocalParties } from '../parties/launcher.js';
  * const { results, stats, wallMs } = await runLocalParties({
- *   jobModule: 'bench/my-jobs.ts#mulBench',  // or job: 'selftest' (a name from cli/jobs.ts)
+ *   jobModule: 'bench/my-jobs.ts#mulBench',  // or job: 'selftest' (party-main.ts PARTY_JOBS)
  *   jobArgs: { n: 1000 },                    // PUBLIC: JSON, the same on every party (compared)
  *   privateInputs: [{ model: 'm.bin' }, { prompt: 'Hi' }, undefined],  // each party's own, on its stdin
  *   recvTimeoutMs: 5000,
@@ -14,12 +14,13 @@
  * What it does:
  *  1. writes a fresh loopback session (random session id, fresh Ed25519 keys, free ports on
  *     127.0.0.1) into a temp dir (deleted afterwards);
- *  2. forks three children running the CLI entry (`cli/main.ts party ...` under tsx when this
- *     file is TypeScript — i.e. from vitest or `npx tsx` — or `dist/cli/main.js` when compiled);
- *     the parent's execArgv is carried, plus tsx's loader when the parent lacks it;
- *     the public job arguments go on every child's command line (`--job-args`); a child's
- *     private inputs go to it alone, as JSON on its standard input (`--private-inputs -`), so
- *     they never show in any process's arguments or environment;
+ *  2. forks three children running the party entry point (parties/party-main.ts under tsx
+ *     when this file is TypeScript — i.e. from vitest or `npx tsx` — or
+ *     `dist/parties/party-main.js` when compiled); the parent's execArgv is carried, plus
+ *     tsx's loader when the parent lacks it; the public job arguments go on every child's
+ *     command line (`--job-args`); a child's private inputs go to it alone, as JSON on its
+ *     standard input (`--private-inputs -`), so they never show in any process's arguments
+ *     or environment;
  *  3. streams every stdout/stderr line of each child to `onLine` (default: `[P<i>] line` on
  *     this process's stdout);
  *  4. collects each party's job result and channel statistics over IPC (structured clone:
@@ -46,6 +47,7 @@ import type { PartyId } from '../protocols/channel.js';
 import { MpcError, MPC_ERROR_CODES, type MpcErrorCode } from '../protocols/errors.js';
 import { type PrivateInputs, parseJobModuleSpec } from './job.js';
 import { makeLocalSession, writeLocalSession, type LocalSessionFiles } from './local-session.js';
+import type { PartyIpcMessage } from './party-main.js';
 import type { ErrorReport, PartyStats } from './run-party.js';
 import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from './session-config.js';
 
@@ -64,7 +66,7 @@ export const PARTY_ALLOCATOR_ENV: Readonly<Record<string, string>> = {
 };
 
 export interface LocalPartiesOptions {
-  /** name of a built-in job (cli/jobs.ts); exactly one of job / jobModule */
+  /** name of a job of the party entry point (party-main.ts PARTY_JOBS: 'selftest'); exactly one of job / jobModule */
   readonly job?: string;
   /** 'path/to/module.ts#exportName' (relative to the working directory) */
   readonly jobModule?: string;
@@ -122,10 +124,7 @@ export interface LocalPartiesResult {
   readonly wallMs: number;
 }
 
-/** Messages a party process sends to the launcher over IPC. */
-export type PartyIpcMessage =
-  | { readonly type: 'result'; readonly party: number; readonly result: unknown; readonly stats: PartyStats }
-  | { readonly type: 'error'; readonly party: number; readonly error: ErrorReport };
+export type { PartyIpcMessage } from './party-main.js';
 
 /** Rejection of runLocalParties: the first failing party's code, with every outcome. */
 export class PartiesFailedError extends MpcError {
@@ -140,10 +139,10 @@ export class PartiesFailedError extends MpcError {
 const here = dirname(fileURLToPath(import.meta.url));
 const isTs = import.meta.url.endsWith('.ts');
 
-/** The CLI entry the children run: cli/main.ts beside this source tree, or the compiled one. */
-export function cliEntry(): string {
-  const p = join(here, '..', 'cli', isTs ? 'main.ts' : 'main.js');
-  if (!existsSync(p)) throw new Error(`launcher: CLI entry ${p} not found`);
+/** The party entry point the children run: party-main.ts beside this file (party-main.js when compiled). */
+export function partyEntry(): string {
+  const p = join(here, isTs ? 'party-main.ts' : 'party-main.js');
+  if (!existsSync(p)) throw new Error(`launcher: party entry ${p} not found`);
   return p;
 }
 
@@ -200,7 +199,7 @@ export async function runLocalPartiesSettled(opts: LocalPartiesTestOptions): Pro
   const files = writeLocalSession(await makeLocalSession(options));
   try {
     opts.onSession?.(files);
-    const entry = cliEntry();
+    const entry = partyEntry();
     const execArgv = childExecArgv(entry);
     const jobArgs: string[] = [];
     if (opts.job !== undefined) jobArgs.push('--job', opts.job);
@@ -237,7 +236,7 @@ export async function runLocalPartiesSettled(opts: LocalPartiesTestOptions): Pro
     for (const i of [0, 1, 2] as PartyId[]) {
       const pp = opts.perParty?.[i];
       const own = opts.privateInputs?.[i];
-      const args = ['party', '--session', files.sessionPath, '--id', String(i), '--key', pp?.keyPath ?? files.keyPaths[i], ...jobArgs, ...(own ? ['--private-inputs', '-'] : []), ...(pp?.extraArgs ?? [])];
+      const args = ['--session', files.sessionPath, '--id', String(i), '--key', pp?.keyPath ?? files.keyPaths[i], ...jobArgs, ...(own ? ['--private-inputs', '-'] : []), ...(pp?.extraArgs ?? [])];
       const child = fork(entry, args, {
         execArgv,
         env: { ...PARTY_ALLOCATOR_ENV, ...process.env, ...(opts.env ?? {}) },

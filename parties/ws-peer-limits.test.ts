@@ -9,7 +9,8 @@ import type { PartyId } from '../protocols/channel.js';
 import { MpcError } from '../protocols/errors.js';
 import { makeLocalSession } from './local-session.js';
 import type { SessionOptions } from './session-config.js';
-import { PRE_AUTH_BYTES, WsChannel } from './ws-channel.js';
+import { WsChannel } from './ws-channel.js';
+import { PRE_AUTH_BYTES } from './ws-connector.js';
 
 const FAST: Partial<SessionOptions> = { recvTimeoutMs: 1500, handshakeTimeoutMs: 3000, heartbeatMs: 200, heartbeatTimeoutMs: 3000 };
 

@@ -11,6 +11,7 @@
  * `--selftest` runs the old share/add/reveal selftest instead.
  */
 import { runLocalParties } from '../../parties/launcher.js';
+import { generateJobModule } from '../jobs.js';
 import { loadModelOrRandom, loadTokenizerOrBytes } from '../../models/model-source.js';
 import { ReferenceModel } from '../../models/reference.js';
 import { createPlainTwin } from '../../eviction/secure/registry.js';
@@ -62,7 +63,7 @@ export const demoCommand: Command = {
     let started = false;
     try {
       const { results, stats, wallMs } = await runLocalParties({
-        job: 'generate',
+        jobModule: generateJobModule(),
         jobArgs: args,
         privateInputs: [{ model: modelInput }, { prompt, tokenizer: modelInput }, undefined],
         insecurePlaintext: f['insecure-plaintext'] === true,

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childExecArgv, cliEntry } from '../../parties/launcher.js';
+import { childExecArgv } from '../../parties/launcher.js';
 import { makeLocalSession, writeLocalSession, type LocalSessionFiles } from '../../parties/local-session.js';
 import { sessionToJson } from '../../parties/session-config.js';
 import { repoRoot } from '../../models/model-source.js';
@@ -25,7 +25,7 @@ beforeAll(async () => {
 afterAll(() => files.remove());
 
 function party(id: number, args: string[], input = '', session = files.sessionPath) {
-  const entry = cliEntry();
+  const entry = join(repoRoot(), 'cli', 'main.ts');
   return spawnSync(process.execPath, [...childExecArgv(entry), entry, 'party', '--session', session, '--id', String(id), '--key', files.keyPaths[id], ...args], {
     cwd: repoRoot(),
     input,

@@ -11,10 +11,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { childExecArgv, cliEntry, runLocalPartiesSettled } from '../../parties/launcher.js';
+import { childExecArgv, runLocalPartiesSettled } from '../../parties/launcher.js';
 import { makeLocalSession, writeLocalSession } from '../../parties/local-session.js';
 import { byteTokenizer, randomModelWeights, repoRoot } from '../../models/model-source.js';
 import { ReferenceModel } from '../../models/reference.js';
+import { generateJobModule } from '../jobs.js';
 
 const SECRET = 'zebra-quartz passphrase 7731';
 const SESSION_OPTIONS = { handshakeTimeoutMs: 30_000, recvTimeoutMs: 30_000, heartbeatMs: 1000, heartbeatTimeoutMs: 30_000 };
@@ -32,7 +33,7 @@ interface PartyRun {
 async function runParties(perParty: readonly (readonly string[])[], stdin: readonly (string | undefined)[], env: Record<string, string> = {}): Promise<PartyRun[]> {
   const files = writeLocalSession(await makeLocalSession(SESSION_OPTIONS));
   try {
-    const entry = cliEntry();
+    const entry = join(repoRoot(), 'cli', 'main.ts');
     const runs = [0, 1, 2].map(
       (i) =>
         new Promise<PartyRun>((resolve, reject) => {
@@ -110,7 +111,7 @@ describe('private job arguments over three processes', () => {
   it('the prompt reaches P1 only: not in P0/P2 arguments, environment, output or received payloads; P1 gets the reference tokens', { timeout: 120_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mpcache-record-'));
     try {
-      const job = ['--job-module', 'cli/jobs/testing-recorder.ts#recordingGenerate', '--job-args', '{"tokens":3}'];
+      const job = ['--job-module', 'testing/recording-job.ts#recordingGenerate', '--job-args', '{"tokens":3}'];
       const r = await runParties([[...job, '--model', 'random'], [...job, '--tokenizer', 'random', '--prompt-file', '-'], job], [undefined, `${SECRET}\n`, undefined], {
         MPCACHE_TEST_RECORD_DIR: dir,
       });
@@ -152,7 +153,7 @@ describe('private job arguments over three processes', () => {
       writeFileSync(tok, JSON.stringify({ model: { type: 'BPE', vocab, merges: [] }, normalizer: null, pre_tokenizer: meta, decoder: meta, added_tokens: [] }));
       const lines: string[][] = [[], [], []];
       const { outcomes } = await runLocalPartiesSettled({
-        job: 'generate',
+        jobModule: generateJobModule(),
         jobArgs: { tokens: 2 },
         privateInputs: [{ model: 'random' }, { prompt: `${SECRET} Ω`, tokenizer: tok }, undefined],
         sessionOptions: SESSION_OPTIONS,

@@ -1,15 +1,15 @@
 /**
- * Test-only job module (`--job-module cli/jobs/testing-recorder.ts#recordingGenerate`): the
+ * Test-only job module (`--job-module testing/recording-job.ts#recordingGenerate`): the
  * real `generate` job, with every payload this party RECEIVES (after opening, i.e. what it
  * sees in clear) appended to `$MPCACHE_TEST_RECORD_DIR/p<id>.bin`, so a test can check that
  * P0 and P2 never see the prompt. Not a built-in job.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Channel } from '../../protocols/channel.js';
-import type { Context } from '../../protocols/context.js';
-import type { JobIO } from '../../parties/job.js';
-import { generateJob } from './generate.js';
+import type { Channel } from '../protocols/channel.js';
+import type { Context } from '../protocols/context.js';
+import type { JobIO } from '../parties/job.js';
+import { generateJob } from '../cli/jobs/generate.js';
 
 export async function recordingGenerate(ctx: Context, args: unknown, io: JobIO): Promise<unknown> {
   const dir = process.env.MPCACHE_TEST_RECORD_DIR;
