@@ -21,7 +21,7 @@ export { MemoryChannel } from './parties/memory-channel.js';
 export { runInProcess, type InProcessOptions } from './parties/in-process.js';
 export { runLocalParties, type LocalPartiesOptions } from './parties/launcher.js';
 export { NAMED_NET_SETTINGS, describeNetSetting, parseNetSetting, type LinkShape, type NetSetting } from './parties/netem/settings.js';
-export type { Job, JobIO } from './parties/job.js';
+export type { Job, JobIO, PrivateInputs } from './parties/job.js';
 export {
   ReferenceModel,
   SecureDecoder,
