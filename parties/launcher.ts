@@ -33,8 +33,8 @@
  * No child outlives the call: children also exit when the IPC channel to this process
  * closes (e.g. this process dies).
  * With `net` (a NetSetting: lan, wan4, wan40, custom) a relay process sits between every
- * pair of parties and emulates that link (parties/netem/); each party then gets its own view
- * of the session file, in which the peers it dials are at the relay's ports.
+ * pair of parties and emulates that link (parties/netem/): it listens on parties 1 and 2's
+ * session addresses, and they listen behind it on 127.0.0.2 (same ports, same session file).
  *
  * Job modules are imported by the children: the path is resolved against the parent's
  * working directory, and the children run in that same directory.
@@ -54,7 +54,7 @@ import type { PartyIpcMessage } from './party-main.js';
 import type { ErrorReport, PartyStats } from './run-party.js';
 import { DEFAULT_SESSION_OPTIONS, readSessionFile, type SessionOptions } from './session-config.js';
 import type { RelayStats } from './netem/relay.js';
-import { relayEntry, sessionRoutes, startRelayProcess, writeRelayedSessions, type RelayHandle } from './netem/relay-launch.js';
+import { BEHIND_RELAY_HOST, relayEntry, sessionRoutes, startRelayProcess, type RelayHandle } from './netem/relay-launch.js';
 import type { NetSetting } from './netem/settings.js';
 
 /**
@@ -213,12 +213,9 @@ export async function runLocalPartiesSettled(opts: LocalPartiesTestOptions): Pro
   let relay: RelayHandle | undefined;
   try {
     opts.onSession?.(files);
-    let sessionPaths = [files.sessionPath, files.sessionPath, files.sessionPath];
     if (opts.net?.link !== undefined) {
-      // each party dials its higher peers through the relay (parties/netem/relay-launch.ts)
-      const session = readSessionFile(files.sessionPath);
-      relay = await startRelayProcess(opts.net.link, sessionRoutes(session), { execArgv: childExecArgv(relayEntry()) });
-      sessionPaths = writeRelayedSessions(files.dir, session, relay.ports);
+      // the relay takes the listeners' session addresses; they listen behind it (parties/netem/relay-launch.ts)
+      relay = await startRelayProcess(opts.net.link, sessionRoutes(readSessionFile(files.sessionPath)), { execArgv: childExecArgv(relayEntry()) });
     }
     const entry = partyEntry();
     const execArgv = childExecArgv(entry);
@@ -257,7 +254,8 @@ export async function runLocalPartiesSettled(opts: LocalPartiesTestOptions): Pro
     for (const i of [0, 1, 2] as PartyId[]) {
       const pp = opts.perParty?.[i];
       const own = opts.privateInputs?.[i];
-      const args = ['--session', sessionPaths[i], '--id', String(i), '--key', pp?.keyPath ?? files.keyPaths[i], ...jobArgs, ...(own ? ['--private-inputs', '-'] : []), ...(pp?.extraArgs ?? [])];
+      const behindRelay = relay !== undefined && i > 0 ? ['--listen-host', BEHIND_RELAY_HOST] : [];
+      const args = ['--session', files.sessionPath, '--id', String(i), '--key', pp?.keyPath ?? files.keyPaths[i], ...jobArgs, ...(own ? ['--private-inputs', '-'] : []), ...behindRelay, ...(pp?.extraArgs ?? [])];
       const child = fork(entry, args, {
         execArgv,
         env: { ...PARTY_ALLOCATOR_ENV, ...process.env, ...(opts.env ?? {}) },

@@ -1,7 +1,7 @@
 /**
  * The party process: `node parties/party-main.ts --session FILE --id N --key FILE
  * [--job NAME | --job-module PATH#EXPORT] [--job-args JSON] [--prompt-file FILE|-]
- * [--model PATH] [--tokenizer PATH] [--private-inputs FILE|-] [--insecure-plaintext]` runs
+ * [--model PATH] [--tokenizer PATH] [--private-inputs FILE|-] [--listen-host HOST] [--insecure-plaintext]` runs
  * one party of a session (parties/launcher.ts forks it three times; `mpcache party` runs the
  * same code with the CLI's own table of job names, cli/commands/party.ts).
  *
@@ -14,7 +14,9 @@
  * from standard input; `--private-inputs FILE|-` reads any named private inputs as a JSON
  * object (the launcher writes each child's on its standard input). Paths (`--model` for P0,
  * `--tokenizer` for P1) are the party's own inputs too, never shared. The job's own checks
- * (prepareJob) run before connecting.
+ * (prepareJob) run before connecting. `--listen-host HOST` listens on HOST instead of this
+ * party's host in the session file (same port), for a party reached through a forwarder such
+ * as the link-emulation relay (parties/netem/), which listens on the session's address.
  *
  * Exit codes: 0 job done (result printed as `result: <json>`), 1 the session failed (one
  * line `party N failed: MPC_ERR_...` on stderr), 2 configuration error, or configurations
@@ -112,6 +114,7 @@ async function partyWithArgs(argv: readonly string[], jobs: JobTable, command: s
       tokenizer: { type: 'string' },
       'private-inputs': { type: 'string' },
       'insecure-plaintext': { type: 'boolean' },
+      'listen-host': { type: 'string' },
     },
     command,
   );
@@ -156,6 +159,7 @@ async function partyWithArgs(argv: readonly string[], jobs: JobTable, command: s
       inputs,
       log: (line) => void process.stdout.write(`${line}\n`),
       insecurePlaintext: f['insecure-plaintext'] === true,
+      listenHost: f['listen-host'],
     });
     if (process.send) await sendToParent({ type: 'result', party: self, result: run.result, stats: run.stats });
     else process.stdout.write(`result: ${toJsonText(run.result)}\n`);

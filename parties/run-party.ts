@@ -47,6 +47,8 @@ export interface RunPartyOptions {
   readonly inputs?: PrivateInputs;
   readonly insecurePlaintext?: boolean;
   readonly overrides?: Partial<SessionOptions>;
+  /** listen on this host instead of this party's host in the session (the port stays the session's) */
+  readonly listenHost?: string;
   /** kernels for the Context (default loadKernels()) */
   readonly kernels?: RingKernels;
 }
@@ -68,6 +70,7 @@ export async function runParty(opts: RunPartyOptions): Promise<PartyRun> {
     identity: opts.identity,
     insecurePlaintext: opts.insecurePlaintext,
     overrides: opts.overrides,
+    listenHost: opts.listenHost,
   });
   let result: unknown;
   let t1 = t0;

@@ -12,7 +12,7 @@ import { JOBS, findJob } from '../jobs.js';
 export const partyCommand: Command = {
   summary: 'run one party of a session (the parties may run on different hosts)',
   usage: `mpcache party --session FILE --id N --key FILE [--job NAME | --job-module PATH#EXPORT] [--job-args JSON]
-                     [--prompt-file FILE|-] [--model PATH|random] [--tokenizer PATH|random] [--private-inputs FILE|-] [--insecure-plaintext]
+                     [--prompt-file FILE|-] [--model PATH|random] [--tokenizer PATH|random] [--private-inputs FILE|-] [--listen-host HOST] [--insecure-plaintext]
   --session FILE          session file (JSON: session id, parties' host:port and public keys, options)
   --id N                  this party's index: 0 (model owner), 1 (user), 2 (helper)
   --key FILE              this party's key file (from mpcache keygen; mode 0600)
@@ -24,6 +24,7 @@ export const partyCommand: Command = {
   --model PATH|random     party 0 only (generate): the weights (default models/default/, else stories260K, else random)
   --tokenizer PATH|random party 1 only (generate): the tokenizer (a model dir or tokenizer file; default as --model)
   --private-inputs FILE|- this party's private inputs as a JSON object of named strings, from FILE or standard input
+  --listen-host HOST      listen on HOST instead of this party's session host (same port; behind a forwarder)
   --insecure-plaintext    do NOT encrypt frames (loopback benchmarks only: every host must be loopback; every party must agree)
 Private text generation on three hosts (the prompt goes to party 1 only, never on a command line):
   P0: mpcache party --session s.json --id 0 --key p0.key --job generate --job-args '{"tokens":20}' --model models/default

@@ -1,23 +1,29 @@
 /**
- * Start the link-emulation relay in a process of its own and wire a session through it.
+ * Start the link-emulation relay in a process of its own and put it in front of a session's
+ * listeners.
  *
- * Routes for a three-party session (the lower id dials the higher): 0-1 -> party 1,
- * 0-2 -> party 2, 1-2 -> party 2. The relay listens on a fresh loopback port per route; each
- * party gets its own view of the session in which the peers IT DIALS sit at the relay's
- * ports, while its own entry (where it listens) stays the real one. Nothing else changes:
- * the handshake authenticates keys, not addresses.
+ * Every party keeps the same session file (the handshake binds a digest of it, hosts and
+ * ports included). The relay listens on the session's addresses of the listening parties 1
+ * and 2 (127.0.0.1:port), which is where their peers dial (0 -> 1, 0 -> 2, 1 -> 2); the
+ * listeners themselves listen on BEHIND_RELAY_HOST at the same port (`--listen-host`), where
+ * the relay forwards each connection. Each connection (one link) is shaped on its own, each
+ * direction by its own shaper; the route to party 2 carries both links 0-2 and 1-2.
+ * Linux: the whole 127.0.0.0/8 is loopback (elsewhere, add 127.0.0.2 to the loopback
+ * interface to use --net).
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PartyId } from '../../protocols/channel.js';
-import { sessionToJson, type SessionConfig } from '../session-config.js';
+import type { SessionConfig } from '../session-config.js';
 import type { RelayConfig, RelayRoute, RelayStats } from './relay.js';
 import type { RelayReply, RelayRequest } from './relay-process.js';
 import type { LinkShape } from './settings.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
+
+/** where the listening parties listen while the relay holds their session addresses */
+export const BEHIND_RELAY_HOST = '127.0.0.2';
 
 /** The relay process entry beside this file (TypeScript source or compiled). */
 export function relayEntry(): string {
@@ -26,34 +32,12 @@ export function relayEntry(): string {
   return p;
 }
 
-/** the three routes of a session, in the order 0-1, 0-2, 1-2 */
-export const SESSION_LINKS: readonly (readonly [PartyId, PartyId])[] = [
-  [0, 1],
-  [0, 2],
-  [1, 2],
-];
-
-export function sessionRoutes(session: SessionConfig, relayHost = '127.0.0.1'): RelayRoute[] {
-  return SESSION_LINKS.map(([a, b]) => ({ name: `${a}-${b}`, listenHost: relayHost, listenPort: 0, targetHost: session.parties[b].host, targetPort: session.parties[b].port }));
-}
-
-/** Party `self`'s view of the session: the peers it dials are reached through the relay's `ports` (sessionRoutes order). */
-export function relayedSession(session: SessionConfig, self: PartyId, ports: readonly number[], relayHost = '127.0.0.1'): SessionConfig {
-  const parties = session.parties.map((p) => {
-    if (p.id <= self) return p;
-    const i = SESSION_LINKS.findIndex(([a, b]) => a === self && b === p.id);
-    return { ...p, host: relayHost, port: ports[i] };
-  }) as unknown as SessionConfig['parties'];
-  return { ...session, parties };
-}
-
-/** Write each party's relayed view of `session` as `dir/session-p<i>.json`; returns the three paths. */
-export function writeRelayedSessions(dir: string, session: SessionConfig, ports: readonly number[]): [string, string, string] {
-  return ([0, 1, 2] as PartyId[]).map((i) => {
-    const path = join(dir, `session-p${i}.json`);
-    writeFileSync(path, sessionToJson(relayedSession(session, i, ports)));
-    return path;
-  }) as [string, string, string];
+/** The relay's routes for a session: party 1's and party 2's session addresses, forwarded to BEHIND_RELAY_HOST. */
+export function sessionRoutes(session: SessionConfig): RelayRoute[] {
+  return ([1, 2] as const).map((j) => {
+    const p = session.parties[j];
+    return { name: `to-${j}`, listenHost: p.host, listenPort: p.port, targetHost: BEHIND_RELAY_HOST, targetPort: p.port };
+  });
 }
 
 export interface RelayHandle {
