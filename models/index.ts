@@ -64,6 +64,8 @@ export * from './rope.js';
 export { floatToBf16, bf16ToFloat, floatToHalf, halfToFloat, roundToBf16, roundToF16 } from './binary.js';
 export * from './safetensors.js';
 export * from './llama2c.js';
+export * from './hf-config.js';
+export * from './hf-checkpoint.js';
 export * from './hf-llama.js';
 export * from './random-weights.js';
 export * from './tokenizer.js';
