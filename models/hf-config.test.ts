@@ -50,7 +50,7 @@ describe(`HF config fields (transformers ${dump.transformers_version})`, () => {
       const unclassified = Object.keys(cls.defaults).filter((k) => rules[k] === undefined);
       expect(unclassified).toEqual([]);
       // the class defaults are a valid config (layer_types sized to the layer count)
-      const defaults = { ...cls.defaults, model_type: arch, ...small(arch) };
+      const defaults: Record<string, unknown> = { ...cls.defaults, model_type: arch, ...small(arch) };
       if (Array.isArray(defaults.layer_types)) defaults.layer_types = ['full_attention', 'full_attention'];
       const c = configFromHf(defaults);
       expect(c.nLayers).toBe(2);
