@@ -1,6 +1,6 @@
 /**
- * The secure decoder: private prefill and greedy decoding of a Llama-architecture model on
- * three-party replicated shares, with the KV cache held as shares and KV-cache policies
+ * The secure decoder: private prefill and greedy decoding of a decoder-only model (Llama /
+ * Mistral / Qwen2 / Qwen3 / Phi-3 blocks, or GPT-2's; config.ts) on three-party replicated shares, with the KV cache held as shares and KV-cache policies
  * plugged in through SecureKvPolicy (secure-hooks.ts).
  *
  * Roles (PROTOCOLS.md): the model owner (P0) has shared the weights (secure-weights.ts
@@ -18,11 +18,15 @@
  * logits share of the next position; `inputToken(token | undefined)` -> the user's one-hot.
  *
  * Data flow of one token (all at ctx.f fixed point):
- *   embedding: oneHot [T, vocab] (scale 0) @ E [vocab, dim] (one matmul round, no truncation);
- *   per layer: RMSNorm (gain folded into the next matrix), fused q|k|v projection, RoPE with
- *   public cos/sin (1/sqrt(headDim) folded into q's multipliers), K/V appended to the cache,
- *   policy hooks, attention (softmax with a public causal mask in prefill), wo, residual,
- *   RMSNorm, SwiGLU (silu), residual; final RMSNorm with its gain, output head;
+ *   embedding: oneHot [T, vocab] (scale 0) @ E [vocab, dim] (one matmul round, no truncation),
+ *   plus the learned position rows (public positions: a local slice) for GPT-2;
+ *   per layer: RMSNorm (LayerNorm: of the centred stream; gain and bias folded into the next
+ *   matrix), fused q|k|v projection (+ bias), per-head q/k RMSNorm (Qwen3), RoPE with public
+ *   cos/sin (1/sqrt(headDim) folded into q's multipliers, or into the q weights without RoPE),
+ *   K/V appended to the cache (the last slidingWindow entries kept for a windowed model),
+ *   policy hooks, attention (softmax with a public causal mask in prefill), wo (+ bias),
+ *   residual, norm, SwiGLU or GeLU MLP (+ biases), residual; final norm with its gain (and
+ *   bias), output head;
  *   next token: secure argmax (compare.ts) -> a shared one-hot; its index is revealed to the
  *   user only. The decoder keeps the SHARED one-hot from argmax as the next step's input
  *   instead of having the user input the token back: the two are the same secret (a sharing

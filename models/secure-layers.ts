@@ -1,8 +1,12 @@
 /**
- * The decoder's layer blocks on secret shares: RMSNorm, RoPE, grouped-query attention
- * (prefill with a causal mask, decode against a cache selection), SwiGLU FFN, and the local
- * head-layout permutations they need. Every block works on whole tensors (all tokens, all
- * heads) so that each protocol call is one batched exchange; no per-head loops.
+ * The decoder's layer blocks on secret shares: RMSNorm (also LayerNorm, on the centred stream
+ * secure-weights.ts keeps), RoPE, grouped-query attention (prefill with a causal mask, within
+ * the sliding window when configured; decode against a cache selection), and the local
+ * head-layout permutations they need. The architecture differences are small per-block
+ * functions the decoder composes (end of the file): addBias, projectQkv (projection + bias,
+ * per-head q/k RMSNorm, RoPE or none), attentionOutput (wo + bias), feedForward (SwiGLU or GeLU
+ * MLP, with biases). Every block works on whole tensors (all tokens, all heads) so that each
+ * protocol call is one batched exchange; no per-head loops.
  *
  * Fixed point: inputs and outputs at ctx.f. Products are truncated once (matmulFixed,
  * mulFixed or one trunc after a public multiply). Magnitudes before a truncation stay far
