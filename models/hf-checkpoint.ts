@@ -25,6 +25,7 @@
  */
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { joinArrays } from './binary.js';
 import { type ModelConfig, kvDim, qDim } from './config.js';
 import { ModelFormatError } from './errors.js';
 import { type HfArch, configToHf, hfArchFor, readHfConfig } from './hf-config.js';
@@ -56,13 +57,7 @@ function rows(a: Float32Array, cols: number, from: number, to: number): Float32A
 }
 
 function concat(parts: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return joinArrays(parts, (n) => new Float32Array(n));
 }
 
 /** Builds ModelWeights from HF-named tensors under a config and layout (q/k converted to adjacent pairs). */

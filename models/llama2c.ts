@@ -11,7 +11,7 @@
  * The q/k rows are already in the adjacent-pair RoPE order the project uses.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { f32Bytes, readF32 } from './binary.js';
+import { f32Bytes, joinArrays, readF32 } from './binary.js';
 import { LLAMA_BLOCK, sameConfig, validateConfig } from './config.js';
 import { ModelFormatError } from './errors.js';
 import { LLAMA_LAYER_TENSORS, type LayerTensorName, type LayerWeights, type ModelWeights, layerShapes, numel, validateWeights } from './weights.js';
@@ -143,13 +143,7 @@ export function encodeLlama2c(w: ModelWeights): Uint8Array {
   }
   parts.push(f32Bytes(cosT), f32Bytes(sinT));
   if (!c.tiedEmbeddings) parts.push(f32Bytes(w.output));
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return joinArrays(parts, (n) => new Uint8Array(n));
 }
 
 /** Writes weights as a llama2.c legacy checkpoint file. */
