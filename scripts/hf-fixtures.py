@@ -18,7 +18,7 @@ Writes DIR/fixtures/ (copied to models/fixtures/ in the repository):
                                              (Config().to_dict() keys with their defaults)
 and DIR/info/ (not committed): the transformers sources the TypeScript side follows.
 
-Weights: matrices uniform-free Gaussian with std 1/sqrt(fan_in), norm gains 1 + U(-0.2, 0.2),
+Weights: matrices Gaussian with std 1/sqrt(fan_in), norm gains 1 + U(-0.2, 0.2),
 biases N(0, 0.1^2), embeddings and output head std 0.5 (so logits have std ~3.5 and greedy
 choices are not knife-edge). Of SEEDS seeds per model, the one whose 24 greedy choices have
 the largest smallest top-1/top-2 logit margin is kept (the margin is recorded): the secure
