@@ -77,4 +77,27 @@ describe('Hugging Face fixtures (transformers 5.17, random-initialised)', () => 
       expect(out[1].tokens).toEqual(want);
     });
   }
+
+  it('refuses what the architectures cannot do: a policy with a sliding window shorter than the context, positions past the learned table', async () => {
+    const mistral = await loadWeights(join(FIXTURES, 'mistral'));
+    const gpt2 = await loadWeights(join(FIXTURES, 'gpt2'));
+    expect(() => new ReferenceModel(gpt2).newSession({ maxSeqLen: 65 })).toThrow(/learned positions/);
+    const errs = await runTrio(async (ctx) => {
+      const m = await shareModel(ctx, mistral.config, ctx.party === 0 ? mistral : undefined);
+      const g = await shareModel(ctx, gpt2.config, ctx.party === 0 ? gpt2 : undefined);
+      const policy = { name: 'none', leaks: '' };
+      const caught = (f: () => unknown): string => {
+        try {
+          f();
+        } catch (e) {
+          return (e as Error).message;
+        }
+        return 'no error';
+      };
+      return [caught(() => new SecureDecoder(ctx, m, { policy })), caught(() => new SecureDecoder(ctx, m, { policy, maxSeqLen: 8 })), caught(() => new SecureDecoder(ctx, g, { maxSeqLen: 65 }))];
+    });
+    expect(errs[0][0]).toMatch(/sliding-window/);
+    expect(errs[0][1]).toBe('no error');
+    expect(errs[0][2]).toMatch(/learned positions/);
+  });
 });
