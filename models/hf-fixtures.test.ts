@@ -16,7 +16,7 @@ import { SafetensorsFile } from './safetensors.js';
 import { SecureDecoder } from './secure-decoder.js';
 import { shareModel } from './secure-weights.js';
 import { REPO_ROOT } from './test-support.js';
-import { runTrio } from '../protocols/testing.js';
+import { runTrio } from '../testing/trio.js';
 
 const FIXTURES = join(REPO_ROOT, 'models', 'fixtures', 'hf');
 const NAMES = ['llama', 'llama3', 'llama-linear', 'mistral', 'qwen2', 'qwen3', 'gpt2', 'phi3'] as const;

@@ -15,7 +15,8 @@
  *   h = norm(x, attnNorm[, attnNormBias]); q = wq h (+ bq); k = wk h (+ bk); v = wv h (+ bv);
  *   [qkNorm: per-head RMSNorm of q and k with qNorm / kNorm]; [rope: RoPE(q, k) on adjacent pairs];
  *   per query head i (KV head i / (nHeads/nKvHeads)): softmax(q k^T / sqrt(headDim)) v over the
- *   causal keys (within slidingWindow when set);
+ *   causal keys (within slidingWindow when set; at decode steps each entry's score also gets
+ *   its log multiplicity, cache.logMass: 0 unless a merging policy wrote it);
  *   x += wo att (+ bo); h = norm(x, ffnNorm[, ffnNormBias]);
  *   x += w2 ffnAct(h) (+ b2), ffnAct = silu(w1 h + b1) * (w3 h + b3) (SwiGLU) or gelu(w1 h + b1);
  *   logits = output norm(x, finalNorm[, finalNormBias]).
@@ -188,6 +189,7 @@ export class ReferenceSession {
         const k = src.keys(g);
         const v = src.values(g);
         for (let j = 0; j < pos.length; j++) dst.append(g, pos[j], k, j * src.headDim, v, j * src.headDim);
+        dst.logMass(g).set(src.logMass(g));
       }
     }
     s.pos = this.pos;
@@ -355,6 +357,7 @@ export class ReferenceSession {
         if (c.slidingWindow !== null) idx = inWindow(idx, lc.positions(kvh), pos, c.slidingWindow);
         const keys = lc.keys(kvh);
         const vals = lc.values(kvh);
+        const lm = lc.logMass(kvh);
         const n = idx.length;
         const p = new Float64Array(n);
         const qo = h * hd;
@@ -362,7 +365,7 @@ export class ReferenceSession {
           const ko = idx[j] * hd;
           let s = 0;
           for (let e = 0; e < hd; e++) s += q[qo + e] * keys[ko + e];
-          p[j] = s * scale;
+          p[j] = s * scale + lm[idx[j]];
         }
         softmaxInPlace(p, 0, n);
         for (let e = 0; e < hd; e++) att[qo + e] = 0;

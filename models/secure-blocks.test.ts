@@ -10,7 +10,7 @@ import type { Context } from '../protocols/context.js';
 import { matmulFixed } from '../protocols/mul.js';
 import { rsqrt } from '../protocols/rsqrt.js';
 import { constant, inputMany, revealFloat } from '../protocols/sharing.js';
-import { costOf, runTrio } from '../protocols/testing.js';
+import { costOf, runTrio } from '../testing/trio.js';
 import type { ArithShare } from '../protocols/types.js';
 import { GPT2_BLOCK, makeConfig } from './config.js';
 import { geluTanh, layernorm, rmsnorm } from './float-ops.js';
