@@ -43,13 +43,14 @@
  *
  * Error: probabilistic truncation (at most 1 ulp each, garbage with probability ~|v|/2^64 where
  * v is the ring value truncated, i.e. |value| * 2^2f for a product), plus the non-linear
- * approximations (rsqrt 4e-4 relative, softmax ~1e-4, SiLU 4e-3 absolute). Measured on
+ * approximations (rsqrt 4e-4 relative, softmax ~1e-4, SiLU 4e-3 / GeLU 3.5e-3 absolute). Measured on
  * stories260K: logits within 0.11 of float (range about [-20, 22]); greedy tokens equal.
  * The RMSNorm squares, the largest products, are taken at 12 fractional bits (secure-layers.ts).
  *
  * Cost (bench/results/generation.md, three processes, sealed WebSockets, idle 16-core host):
  * stories260K ~940 rounds, ~2.1 MB sent per party and ~200 ms per token at context 256;
- * GPT-2-small dimensions ~2170 rounds, ~25 MB per party and ~1.2 s per token at context 512.
+ * GPT-2-small dimensions ~2170 rounds, ~25 MB per party and ~1.2 s per token at context 512 (Llama
+ * blocks; the real GPT-2 architecture now: 1226 rounds, 29.3 MB per party at 512, bench/generation.ts).
  */
 import type { PartyId } from '../protocols/channel.js';
 import { argmax } from '../protocols/max.js';
