@@ -34,7 +34,9 @@ import {
   staticWindowSize,
   twoLevelSelect,
 } from './mpcache-oracle.js';
-import { aRatio, unionSorted } from './select.js';
+import { prefillMass } from './scores.js';
+import { aPosInt, aRatio, iota, unionSorted } from './select.js';
+import { pool1d } from './snapkv.js';
 
 export interface MpCacheOptions extends PolicyOptions {
   /** look-once static eviction on (default true) */
@@ -74,6 +76,19 @@ export interface MpCacheOptions extends PolicyOptions {
    * Quest's rule is 2; not part of MPCache, offered to measure what early layers need.
    */
   readonly denseLayers?: number;
+  /**
+   * observation window as a number of prompt queries (default: windowRatio of the prompt);
+   * e.g. 32 as SnapKV, so that the question at the end of the prompt dominates the scores
+   */
+  readonly obsWindow?: number;
+  /** average-pool the static scores over this many neighbouring tokens (odd; default 1 = off; linear, free under MPC) */
+  readonly pool?: number;
+  /** static decision per KV head on its group's scores (default false: one decision per layer) */
+  readonly staticPerKvHead?: boolean;
+  /** the newest `recent` cache entries are always read at a decode step (default 0) */
+  readonly recent?: number;
+  /** first layer that may reuse another's selection under sharing (default 2) */
+  readonly shareFrom?: number;
   /** registry name override (variants) */
   readonly name?: string;
 }
@@ -99,6 +114,12 @@ export function mpcachePolicy(o: MpCacheOptions): KvPolicy {
   const forceFirst = o.forceFirst ?? true;
   const forceLast = o.forceLast ?? true;
   const denseLayers = o.denseLayers ?? 0;
+  const obsWindow = o.obsWindow === undefined ? undefined : aPosInt(o.obsWindow, 'obsWindow');
+  const pool = aPosInt(o.pool ?? 1, 'pool');
+  if (pool % 2 !== 1) throw new RangeError('pool must be odd');
+  const staticPerKvHead = o.staticPerKvHead ?? false;
+  const recent = aPosInt(o.recent ?? 0, 'recent', 0);
+  const shareFrom = aPosInt(o.shareFrom ?? 2, 'shareFrom', 0);
   if (!Number.isSafeInteger(denseLayers) || denseLayers < 0) throw new RangeError(`denseLayers must be a non-negative integer, got ${String(o.denseLayers)}`);
   /** per layer: dynamic ratio in effect */
   const layerRatio2 = new Map<number, number>();
@@ -110,7 +131,7 @@ export function mpcachePolicy(o: MpCacheOptions): KvPolicy {
     name,
     kind: useStatic && useDynamic ? 'static+query-aware' : useStatic ? 'static' : useDynamic ? 'query-aware' : 'reference',
     gqa: useDynamic ? 'per-query-head' : useStatic ? 'layer-mean' : 'none',
-    params: { static: useStatic, dynamic: useDynamic, share, keepRule, aggregate, tau, scaled, causal, windowRatio, ratio1, ratio2, alpha, block2, staticRatio: staticRatio ?? 'from budget', forceFirst, forceLast, denseLayers },
+    params: { static: useStatic, dynamic: useDynamic, share, keepRule, aggregate, tau, scaled, causal, windowRatio, obsWindow: obsWindow ?? 'windowRatio', pool, staticPerKvHead, ratio1, ratio2, alpha, block2, staticRatio: staticRatio ?? 'from budget', forceFirst, forceLast, denseLayers, recent, shareFrom },
     onPrefill(ctx: PrefillContext) {
       // a new sequence: forget the previous one's shared selections
       chosen.clear();
@@ -129,10 +150,19 @@ export function mpcachePolicy(o: MpCacheOptions): KvPolicy {
       if (!useStatic || (keepRule === 'topk' && Bs >= T)) return;
       const { cache } = ctx;
       const keys = Array.from({ length: cache.nKvHeads }, (_, kv) => cache.keys(kv).slice(0, T * cache.headDim));
-      const w = staticWindowSize(T, windowRatio);
+      const w = obsWindow !== undefined ? Math.min(T, obsWindow) : staticWindowSize(T, windowRatio);
+      if (staticPerKvHead) {
+        for (let kv = 0; kv < cache.nKvHeads; kv++) {
+          const mass = prefillMass(ctx, kv, T - w, T);
+          const sc = pool > 1 ? pool1d(mass, pool, 'avg') : mass;
+          cache.keep(kv, staticKeepTopK(sc, T, Bs, w));
+        }
+        return;
+      }
       // default form: the prefill probabilities already are softmax(QK^T/sqrt d) with the causal mask
       const sc = scaled && causal && ctx.probs.length === cache.nHeads ? staticWindowScoresFromProbs(ctx.probs, T, w) : staticWindowScores(ctx.queries, keys, T, cache.headDim, w, { scaled, causal });
-      const keep = keepRule === 'topk' ? staticKeepTopK(aggregate === 'sum' ? sc.sum : sc.max, T, Bs, w) : staticKeepThreshold(sc.max, T, tau, w);
+      const agg = aggregate === 'sum' ? sc.sum : sc.max;
+      const keep = keepRule === 'topk' ? staticKeepTopK(pool > 1 ? pool1d(agg, pool, 'avg') : agg, T, Bs, w) : staticKeepThreshold(sc.max, T, tau, w);
       if (keep.length === T) return;
       for (let kv = 0; kv < cache.nKvHeads; kv++) cache.keep(kv, keep);
     },
@@ -144,7 +174,7 @@ export function mpcachePolicy(o: MpCacheOptions): KvPolicy {
       }
       const { cache } = ctx;
       const r2 = layerRatio2.get(ctx.layer) ?? ratio2;
-      const src = share ? selectionSourceLayer(ctx.layer, model.nLayers) : ctx.layer;
+      const src = share && ctx.layer >= shareFrom ? selectionSourceLayer(ctx.layer, model.nLayers) : ctx.layer;
       const reuse = src !== ctx.layer ? chosen.get(src) : undefined;
       const out: Int32Array[] = [];
       const mine: Int32Array[] = [];
@@ -163,7 +193,8 @@ export function mpcachePolicy(o: MpCacheOptions): KvPolicy {
           level2 = twoLevelSelect(ctx.query[h], cache.keys(kv), n, cache.headDim, { block2, ratio1: Math.max(ratio1, r2), ratio2: r2, alpha, forceFirst, forceLast }).level2;
         }
         mine.push(level2);
-        out.push(blockTokens(level2, block2, n));
+        const rows = blockTokens(level2, block2, n);
+        out.push(recent > 0 ? unionSorted(rows, iota(Math.min(recent, n), n - Math.min(recent, n))) : rows);
       }
       if (!reuse) chosen.set(ctx.layer, mine);
       return out;

@@ -9,6 +9,7 @@ import { infllmPolicy, type InfLlmOptions } from './infllm.js';
 import { keyformerPolicy, type KeyformerOptions } from './keyformer.js';
 import { kiviPolicy } from './kivi.js';
 import { mpcachePolicy, type MpCacheOptions } from './mpcache.js';
+import { mpcachePaperPolicy, type MpCachePaperOptions } from './mpcache-paper.js';
 import { pyramidKvPolicy } from './pyramidkv.js';
 import { questPolicy, type QuestOptions } from './quest.js';
 import { scissorhandsPolicy } from './scissorhands.js';
@@ -36,6 +37,7 @@ export const POLICY_NAMES = [
   'mpcache-noshare',
   'mpcache-unscaled',
   'mpcache-max',
+  'mpcache-paper',
 ] as const;
 
 export type PolicyName = (typeof POLICY_NAMES)[number];
@@ -51,6 +53,7 @@ export interface PolicyExtras {
   readonly infllm?: Partial<Omit<InfLlmOptions, keyof PolicyOptions>>;
   readonly quest?: Partial<Omit<QuestOptions, keyof PolicyOptions>>;
   readonly mpcache?: Partial<Omit<MpCacheOptions, keyof PolicyOptions>>;
+  readonly mpcachePaper?: Partial<Omit<MpCachePaperOptions, keyof PolicyOptions>>;
 }
 
 export function isPolicyName(s: string): s is PolicyName {
@@ -101,6 +104,9 @@ export function createPolicy(name: PolicyName, o: PolicyOptions, x: PolicyExtras
     case 'mpcache-max':
       // top-k on the max over window queries: the authors' threshold rule with a public count
       return mpcachePolicy({ ...o, ...x.mpcache, aggregate: 'max', name: 'mpcache-max' });
+    case 'mpcache-paper':
+      // the authors' rules exactly (mpcache-paper.ts)
+      return mpcachePaperPolicy({ ...o, ...x.mpcachePaper });
     default: {
       const never: never = name;
       throw new RangeError(`unknown policy ${String(never)}`);
