@@ -1,61 +1,84 @@
 /**
- * Which part of MPCache costs passkey retrieval? Exact-match rate of the passkey answer at a
- * 10% budget for MPCache with its parts switched and its similarity varied, next to Quest.
+ * Which part of MPCache costs retrieval? Exact match on the long suite's prompts
+ * (long-tasks.ts) for MPCache with its parts switched and its rules varied, next to
+ * mpcache-paper, Quest and SnapKV; every variant on the same prompts, each prompt
+ * prefilled once. Prints hits / prompts with 95% Wilson intervals and the read fraction.
  * Run: npx tsx eviction/eval/mpcache-ablation.ts [--model PATH] [--budget 0.1]
+ *        [--length 2000] [--prompts 16] [--task passkey] [--only SUBSTRING]
  * (default model: models/default, the project's own; stories260K cannot retrieve at all).
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { KvPolicy, ModelShape } from '../policy.js';
 import { mpcachePolicy, type MpCacheOptions } from '../plain/mpcache.js';
+import { mpcachePaperPolicy, type MpCachePaperOptions } from '../plain/mpcache-paper.js';
 import { questPolicy } from '../plain/quest.js';
+import { snapKvPolicy } from '../plain/snapkv.js';
 import { Metered, prefillOnce, scoreOn } from './harness.js';
 import { loadEvalModel, REPO_ROOT, type EvalModel } from './load-model.js';
-import { passkeyPrompt } from './tasks.js';
+import { type LongTask, longTaskPrompt, spreadDepths } from './long-tasks.js';
+import { wilsonInterval } from './wilson.js';
 
 export interface AblationRow {
   readonly variant: string;
   readonly hits: number;
   readonly prompts: number;
+  readonly lo: number;
+  readonly hi: number;
+  readonly readFraction: number;
 }
 
 /** The variants: name -> factory. */
 export function ablationVariants(model: ModelShape, ratio: number): [string, () => KvPolicy][] {
   const budget = { ratio };
   const mp = (o: Partial<MpCacheOptions>) => () => mpcachePolicy({ budget, model, ...o });
+  const pp = (o: Partial<MpCachePaperOptions>) => () => mpcachePaperPolicy({ budget, model, ...o });
   return [
     ['mpcache (defaults)', mp({})],
     ['mpcache, no layer sharing', mp({ share: false })],
-    ['mpcache, top-k on window max', mp({ aggregate: 'max' })],
-    ['mpcache, alpha 1 (r_max only)', mp({ alpha: 1 })],
     ['mpcache, layers 0-1 dense', mp({ denseLayers: 2 })],
-    ['mpcache, no layer sharing, layers 0-1 dense', mp({ share: false, denseLayers: 2 })],
-    ['mpcache, no layer sharing, layers 0-1 dense, alpha 1', mp({ share: false, denseLayers: 2, alpha: 1 })],
     ['mpcache static only', mp({ dynamic: false })],
     ['mpcache dynamic only', mp({ static: false })],
     ['mpcache dynamic only, no sharing', mp({ static: false, share: false })],
-    ['mpcache dynamic only, no sharing, no level-1 filter, alpha 1, no forced first', mp({ static: false, share: false, ratio1: 1, alpha: 1, forceFirst: false })],
+    ['mpcache-paper', pp({})],
+    ['mpcache-paper, no layer sharing', pp({ share: false })],
+    ['mpcache, static window 32', mp({ obsWindow: 32 })],
+    ['mpcache, static window 32 pool 7', mp({ obsWindow: 32, pool: 7 })],
+    ['mpcache, static window 32 pool 7 per KV head', mp({ obsWindow: 32, pool: 7, staticPerKvHead: true })],
+    ['mpcache, static window 32 pool 7, recent 16', mp({ obsWindow: 32, pool: 7, recent: 16 })],
+    ['mpcache, static window 32 pool 7, recent 16, no sharing', mp({ obsWindow: 32, pool: 7, recent: 16, share: false })],
+    ['mpcache, static window 32 pool 7 static only', mp({ obsWindow: 32, pool: 7, dynamic: false })],
+    ['mpcache, recent 16', mp({ recent: 16 })],
+    ['mpcache, recent 16, no sharing', mp({ recent: 16, share: false })],
+    ['mpcache, recent 16, alpha 1', mp({ recent: 16, alpha: 1 })],
     ['quest (exact bound, layers 0-1 dense)', () => questPolicy({ budget, model })],
-    ['quest, no dense layers', () => questPolicy({ budget, model, denseLayers: 0 })],
+    ['snapkv', () => snapKvPolicy({ budget, model })],
   ];
 }
 
-export function runAblation(em: EvalModel, ratio = 0.1, lengths = [512, 1024], depths = [0.1, 0.3, 0.5, 0.7], seed = 100): AblationRow[] {
-  const variants = ablationVariants(em.model.config, ratio);
-  const hits = new Map<string, number>();
-  let n = 0;
-  for (const L of lengths) {
-    for (const depth of depths) {
-      const pk = passkeyPrompt(em.tokenizer, Math.min(L, em.model.config.maxSeqLen - 8), depth, seed + n++);
-      const pre = prefillOnce(em.model, pk.tokens);
-      for (const [name, make] of variants) {
-        const r = scoreOn(pre, new Metered(make()), pk.answer);
-        const ok = pk.answer.every((t, i) => r.argmax[i] === t);
-        hits.set(name, (hits.get(name) ?? 0) + (ok ? 1 : 0));
-      }
+export function runAblation(em: EvalModel, o: { ratio?: number; length?: number; prompts?: number; task?: LongTask; seed?: number; only?: string } = {}): AblationRow[] {
+  const ratio = o.ratio ?? 0.1;
+  const variants = ablationVariants(em.model.config, ratio).filter(([n]) => !o.only || n.includes(o.only));
+  const acc = new Map<string, { hits: number; read: number; total: number }>();
+  const depths = spreadDepths(o.prompts ?? 16);
+  depths.forEach((depth, i) => {
+    const pk = longTaskPrompt(o.task ?? 'passkey', em.tokenizer, Math.min(o.length ?? 2000, em.model.config.maxSeqLen - 8), depth, (o.seed ?? 100) + i);
+    const pre = prefillOnce(em.model, pk.tokens);
+    for (const [name, make] of variants) {
+      const m = new Metered(make());
+      const r = scoreOn(pre, m, pk.answer);
+      const a = acc.get(name) ?? { hits: 0, read: 0, total: 0 };
+      if (pk.answer.every((t, j) => r.argmax[j] === t)) a.hits++;
+      a.read += m.read;
+      a.total += m.total;
+      acc.set(name, a);
     }
-  }
-  return variants.map(([variant]) => ({ variant, hits: hits.get(variant) ?? 0, prompts: n }));
+  });
+  return variants.map(([variant]) => {
+    const a = acc.get(variant) ?? { hits: 0, read: 0, total: 1 };
+    const w = wilsonInterval(a.hits, depths.length);
+    return { variant, hits: a.hits, prompts: depths.length, lo: w.lo, hi: w.hi, readFraction: a.read / a.total };
+  });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
@@ -63,7 +86,11 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
   const at = (flag: string) => (args.indexOf(flag) >= 0 ? args[args.indexOf(flag) + 1] : undefined);
   const em = await loadEvalModel(at('--model') ?? resolve(REPO_ROOT, 'models', 'default'));
   const ratio = Number(at('--budget') ?? 0.1);
-  const rows = runAblation(em, ratio);
-  process.stdout.write(`passkey exact match at ${Math.round(ratio * 100)}% budget, ${em.name}\n`);
-  for (const r of rows) process.stdout.write(`${String(r.hits).padStart(3)}/${r.prompts}  ${r.variant}\n`);
+  const length = Number(at('--length') ?? 2000);
+  const prompts = Number(at('--prompts') ?? 16);
+  const task = (at('--task') ?? 'passkey') as LongTask;
+  const t0 = performance.now();
+  const rows = runAblation(em, { ratio, length, prompts, task, only: at('--only') });
+  process.stdout.write(`${task} exact match at ${Math.round(ratio * 100)}% budget, ${length} tokens, ${em.name} (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
+  for (const r of rows) process.stdout.write(`${String(r.hits).padStart(3)}/${r.prompts} [${r.lo.toFixed(2)}, ${r.hi.toFixed(2)}] read ${(100 * r.readFraction).toFixed(1)}%  ${r.variant}\n`);
 }
