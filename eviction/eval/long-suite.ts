@@ -53,12 +53,12 @@ export const LONG_DEFAULT_POLICIES: readonly PolicyName[] = ['full', 'mpcache', 
 
 /**
  * The suite's settings: full = 60 prompts per task at 1024 and 2000 tokens, budgets 5/10/20%,
- * 4 held-out documents of 2000 + 48 tokens; quick (CI) = 2 prompts per task at 512 tokens,
- * budget 10%, one held-out document of 480 + 16 tokens.
+ * 4 held-out documents of 2000 + 48 tokens; quick (CI) = 2 prompts per task at 256 tokens,
+ * budget 10%, one held-out document of 240 + 8 tokens.
  */
 export function longSuiteSettings(quick: boolean, over: Partial<LongSuiteSettings> = {}): LongSuiteSettings {
   const base: LongSuiteSettings = quick
-    ? { policies: LONG_DEFAULT_POLICIES, budgets: [0.1], tasks: LONG_TASKS, lengths: [512], prompts: 2, seed: 2026, nllDocs: 1, nllLength: 480, nllCont: 16, temperature: 0.9 }
+    ? { policies: LONG_DEFAULT_POLICIES, budgets: [0.1], tasks: LONG_TASKS, lengths: [256], prompts: 2, seed: 2026, nllDocs: 1, nllLength: 240, nllCont: 8, temperature: 0.9 }
     : { policies: LONG_DEFAULT_POLICIES, budgets: [0.05, 0.1, 0.2], tasks: LONG_TASKS, lengths: [1024, 2000], prompts: 60, seed: 2026, nllDocs: 4, nllLength: 2000, nllCont: 48, temperature: 0.9 };
   return { ...base, ...over };
 }

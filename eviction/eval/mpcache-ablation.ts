@@ -56,7 +56,11 @@ export function ablationVariants(model: ModelShape, ratio: number): [string, () 
   ];
 }
 
-export function runAblation(em: EvalModel, o: { ratio?: number; length?: number; prompts?: number; task?: LongTask; seed?: number; only?: string } = {}): AblationRow[] {
+export function runAblation(
+  em: EvalModel,
+  o: { ratio?: number; length?: number; prompts?: number; task?: LongTask; seed?: number; only?: string } = {},
+  onPrompt?: (done: number, rows: AblationRow[]) => void,
+): AblationRow[] {
   const ratio = o.ratio ?? 0.1;
   const variants = ablationVariants(em.model.config, ratio).filter(([n]) => !o.only || n.includes(o.only));
   const acc = new Map<string, { hits: number; read: number; total: number }>();
@@ -73,12 +77,16 @@ export function runAblation(em: EvalModel, o: { ratio?: number; length?: number;
       a.total += m.total;
       acc.set(name, a);
     }
+    onPrompt?.(i + 1, rowsOf(i + 1));
   });
-  return variants.map(([variant]) => {
-    const a = acc.get(variant) ?? { hits: 0, read: 0, total: 1 };
-    const w = wilsonInterval(a.hits, depths.length);
-    return { variant, hits: a.hits, prompts: depths.length, lo: w.lo, hi: w.hi, readFraction: a.read / a.total };
-  });
+  function rowsOf(n: number): AblationRow[] {
+    return variants.map(([variant]) => {
+      const a = acc.get(variant) ?? { hits: 0, read: 0, total: 1 };
+      const w = wilsonInterval(a.hits, n);
+      return { variant, hits: a.hits, prompts: n, lo: w.lo, hi: w.hi, readFraction: a.read / a.total };
+    });
+  }
+  return rowsOf(depths.length);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
@@ -90,7 +98,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
   const prompts = Number(at('--prompts') ?? 16);
   const task = (at('--task') ?? 'passkey') as LongTask;
   const t0 = performance.now();
-  const rows = runAblation(em, { ratio, length, prompts, task, only: at('--only') });
+  const rows = runAblation(em, { ratio, length, prompts, task, only: at('--only') }, (done, rs) =>
+    process.stderr.write(`after ${done}: ${rs.map((r) => r.hits).join(' ')} (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`),
+  );
   process.stdout.write(`${task} exact match at ${Math.round(ratio * 100)}% budget, ${length} tokens, ${em.name} (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
   for (const r of rows) process.stdout.write(`${String(r.hits).padStart(3)}/${r.prompts} [${r.lo.toFixed(2)}, ${r.hi.toFixed(2)}] read ${(100 * r.readFraction).toFixed(1)}%  ${r.variant}\n`);
 }
