@@ -4,7 +4,7 @@
  * mpcache-paper, Quest and SnapKV; every variant on the same prompts, each prompt
  * prefilled once. Prints hits / prompts with 95% Wilson intervals and the read fraction.
  * Run: npx tsx eviction/eval/mpcache-ablation.ts [--model PATH] [--budget 0.1]
- *        [--length 2000] [--prompts 16] [--task passkey] [--only SUBSTRING]
+ *        [--length 2000] [--prompts 16] [--task passkey] [--only 'SUBSTRING|SUBSTRING']
  * (default model: models/default, the project's own; stories260K cannot retrieve at all).
  */
 import { resolve } from 'node:path';
@@ -33,6 +33,7 @@ export function ablationVariants(model: ModelShape, ratio: number): [string, () 
   const budget = { ratio };
   const mp = (o: Partial<MpCacheOptions>) => () => mpcachePolicy({ budget, model, ...o });
   const pp = (o: Partial<MpCachePaperOptions>) => () => mpcachePaperPolicy({ budget, model, ...o });
+  const R: Partial<MpCacheOptions> = { obsWindow: 32, pool: 7, staticPerKvHead: true, recent: 16, share: false };
   return [
     ['mpcache (defaults)', mp({})],
     ['mpcache, no layer sharing', mp({ share: false })],
@@ -51,6 +52,12 @@ export function ablationVariants(model: ModelShape, ratio: number): [string, () 
     ['mpcache, recent 16', mp({ recent: 16 })],
     ['mpcache, recent 16, no sharing', mp({ recent: 16, share: false })],
     ['mpcache, recent 16, alpha 1', mp({ recent: 16, alpha: 1 })],
+    ['R: window 32 pool 7 per KV head, recent 16, no sharing', mp(R)],
+    ['R, ratio2 0.5', mp({ ...R, ratio2: 0.5 })],
+    ['R, with sharing', mp({ ...R, share: true })],
+    ['R, no recent', mp({ ...R, recent: 0 })],
+    ['R, layer-mean static', mp({ ...R, staticPerKvHead: false })],
+    ['R, static only', mp({ ...R, dynamic: false })],
     ['quest (exact bound, layers 0-1 dense)', () => questPolicy({ budget, model })],
     ['snapkv', () => snapKvPolicy({ budget, model })],
   ];
@@ -62,7 +69,8 @@ export function runAblation(
   onPrompt?: (done: number, rows: AblationRow[]) => void,
 ): AblationRow[] {
   const ratio = o.ratio ?? 0.1;
-  const variants = ablationVariants(em.model.config, ratio).filter(([n]) => !o.only || n.includes(o.only));
+  const only = o.only?.split('|');
+  const variants = ablationVariants(em.model.config, ratio).filter(([n]) => !only || only.some((x) => n.includes(x)));
   const acc = new Map<string, { hits: number; read: number; total: number }>();
   const depths = spreadDepths(o.prompts ?? 16);
   depths.forEach((depth, i) => {

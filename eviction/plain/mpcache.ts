@@ -1,24 +1,44 @@
 /**
- * MPCache in plaintext (../shared/docs/MPCACHE.md), built from the pure rules in
- * mpcache-oracle.ts; each of its three parts can be switched off.
+ * MPCache in plaintext, built from the pure rules in mpcache-oracle.ts; each part can be
+ * switched off. Two parametrisations:
  *
- * 1. Look-once static eviction (onPrefill, one decision per layer: 'layer-mean' scores
- *    over all query heads, applied to every KV head). Default keep rule: a PUBLIC budget
- *    Bs = top-k of the window-summed head-mean scores plus the observation window
- *    (staticKeepTopK). Option 'threshold' keeps tokens whose max window score >= tau
- *    (data-dependent count). Scores scaled + causal by default; `scaled: false,
- *    causal: false` gives the authors' form.
- * 2. Two-level clustered selection (selectForStep, per query head: 'per-query-head'),
- *    twoLevelSelect over the cached (statically kept + generated) tokens.
- * 3. Cross-layer index sharing: a reusing layer takes the level-2 block indices its source
- *    layer chose at the same step for the same query head (indices into its own cache,
- *    clamped to its block count; first/last blocks re-forced), as in the authors' code.
+ * - `MPCACHE_DEFAULTS` (registry 'mpcache', the project's default since issue 18,
+ *   "MPCache-R": retrieval-keeping and MPC-friendly; measured in eviction/eval/RESULTS.md):
+ *   static scores from the LAST 32 prompt queries (where the question is), summed, averaged
+ *   over the query heads of each KV head, average-pooled over 7 tokens, one public-size top-k
+ *   per KV head; the newest 16 cache entries always read at a step; no cross-layer sharing.
+ * - the option defaults of `mpcachePolicy` (registry 'mpcache-v1', the project's first
+ *   default, and the rules the secure MPCache in eviction/secure/ implements today).
+ * The authors' rules exactly are `mpcache-paper` (mpcache-paper.ts); the differences of both
+ * from them are listed there and in RESULTS.md.
+ *
+ * 1. Look-once static eviction (onPrefill). Scores: per token, the causal prefill attention
+ *    probabilities softmax(QK^T/sqrt d) of the observation window's queries (obsWindow
+ *    queries, or windowRatio = 20% of the prompt), summed over the window ('sum') or maxed
+ *    ('max'), averaged over all query heads (one decision per layer, applied to every KV
+ *    head) or over each KV head's group (staticPerKvHead), optionally average-pooled (pool).
+ *    Keep rule: a PUBLIC budget Bs: the last wk = min(w, max(1, floor(Bs / 2))) prompt tokens
+ *    (the window; a budget under twice the window keeps only half of it) plus the top
+ *    (Bs - wk) scores among the earlier ones (staticKeepTopK). Option 'threshold' keeps
+ *    tokens whose max window score >= tau (data-dependent count). `scaled: false,
+ *    causal: false` scores as the authors (no 1/sqrt(d), no causal mask).
+ * 2. Two-level clustered selection (selectForStep, per query head), twoLevelSelect over the
+ *    cached (statically kept + generated) tokens: blocks of 32 then 16, linear similarity
+ *    q . (alpha r_max + (1 - alpha) r_min), k = floor(G ratio + 1e-9) with the first and
+ *    last (aligned, possibly partial) blocks counted inside k and always chosen; plus the
+ *    newest `recent` entries (public positions).
+ * 3. Cross-layer index sharing (share): a reusing layer takes the level-2 block indices its
+ *    source layer chose at the same step for the same query head, as indices into ITS OWN
+ *    cache (clamped to its block count; first/last blocks re-forced). Unlike the authors'
+ *    code, the reusing layer keeps its own static set, so a shared index can name other
+ *    tokens than in the source layer (mpcache-paper reuses the kept set too).
  *
  * Budget B (tokens of the prompt length T) is split as follows:
  * - static + dynamic: Bs = min(T, floor(B / ratio2)) tokens survive prefill and each step
- *   reads ~ ratio2' = B / Bs of them (k2 = int(G16 * ratio2')), i.e. ~B tokens per step;
+ *   reads ~ ratio2' = (B - recent) / Bs of them (k2 = floor(G16 * ratio2')) plus the recent
+ *   entries, i.e. ~B tokens per step;
  * - static only: Bs = B, every cached token is read;
- * - dynamic only: nothing evicted, ratio2' = B / T;
+ * - dynamic only: nothing evicted, ratio2' = (B - recent) / T;
  * level-1 ratio is max(ratio1, ratio2'). Block granularity: a step reads whole 16-token
  * blocks, at least the first and the last.
  */
@@ -93,6 +113,22 @@ export interface MpCacheOptions extends PolicyOptions {
   readonly name?: string;
 }
 
+/**
+ * The project's default MPCache ("MPCache-R", registry 'mpcache'): the option values that
+ * keep retrieval on the long suite (eviction/eval/RESULTS.md), each comparison-free or
+ * comparison-light under MPC:
+ * - obsWindow 32: the window sum reads 32 rows of the prefill probabilities instead of 20% of
+ *   them (fewer local additions; the question at the end of the prompt drives the scores);
+ * - pool 7: a public-weight moving average (local, no communication);
+ * - staticPerKvHead: one top-k of the same public size per KV head (nKvHeads top-ks in
+ *   parallel: the same rounds as one, nKvHeads times the comparisons);
+ * - recent 16: the newest 16 entries read at every step (public positions: a gather, no
+ *   comparison), taken out of the per-step block budget;
+ * - share false: every layer selects its own blocks (selection per layer: one similarity round
+ *   and two top-k; on this 6-layer model 6 selecting layers instead of 5).
+ */
+export const MPCACHE_DEFAULTS: Readonly<Partial<MpCacheOptions>> = { obsWindow: 32, pool: 7, staticPerKvHead: true, recent: 16, share: false };
+
 export function mpcachePolicy(o: MpCacheOptions): KvPolicy {
   const budget = aBudget(o.budget);
   const model = aModelShape(o.model);
@@ -145,7 +181,7 @@ export function mpcachePolicy(o: MpCacheOptions): KvPolicy {
         layerRatio2.set(ctx.layer, ratio2);
       } else {
         if (useStatic) Bs = useDynamic ? Math.min(T, Math.floor(B / ratio2)) : B;
-        layerRatio2.set(ctx.layer, Math.min(1, B / Bs));
+        layerRatio2.set(ctx.layer, Math.max(1e-9, Math.min(1, Math.max(0, B - recent) / Bs)));
       }
       if (!useStatic || (keepRule === 'topk' && Bs >= T)) return;
       const { cache } = ctx;

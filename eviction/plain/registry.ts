@@ -8,7 +8,7 @@ import { h2oPolicy } from './h2o.js';
 import { infllmPolicy, type InfLlmOptions } from './infllm.js';
 import { keyformerPolicy, type KeyformerOptions } from './keyformer.js';
 import { kiviPolicy } from './kivi.js';
-import { mpcachePolicy, type MpCacheOptions } from './mpcache.js';
+import { MPCACHE_DEFAULTS, mpcachePolicy, type MpCacheOptions } from './mpcache.js';
 import { mpcachePaperPolicy, type MpCachePaperOptions } from './mpcache-paper.js';
 import { pyramidKvPolicy } from './pyramidkv.js';
 import { questPolicy, type QuestOptions } from './quest.js';
@@ -32,6 +32,7 @@ export const POLICY_NAMES = [
   'kivi-2',
   'kivi-4',
   'mpcache',
+  'mpcache-v1',
   'mpcache-static',
   'mpcache-dynamic',
   'mpcache-noshare',
@@ -91,7 +92,12 @@ export function createPolicy(name: PolicyName, o: PolicyOptions, x: PolicyExtras
     case 'kivi-4':
       return kiviPolicy({ ...o, bits: 4 });
     case 'mpcache':
-      return mpcachePolicy({ ...o, ...x.mpcache });
+      // the project's default (MPCache-R, mpcache.ts MPCACHE_DEFAULTS)
+      return mpcachePolicy({ ...o, ...MPCACHE_DEFAULTS, name: 'mpcache', ...x.mpcache });
+    case 'mpcache-v1':
+      // the project's first default (what the secure MPCache implements today); the ablations below vary it
+      return mpcachePolicy({ ...o, ...x.mpcache, name: 'mpcache-v1' });
+    // ablations of mpcache-v1 (one part switched or varied)
     case 'mpcache-static':
       return mpcachePolicy({ ...o, ...x.mpcache, dynamic: false });
     case 'mpcache-dynamic':
