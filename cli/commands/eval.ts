@@ -45,6 +45,7 @@ export const evalCommand: Command = {
   --prompts N         (long) prompts per task and length (default 60)
   --lengths L         (long) prompt lengths (default 1024,2000)
   --tasks L           (long) comma-separated of ${LONG_TASKS.join(',')}
+  --nll-docs N        (long) held-out documents for the NLL (default 4; 0 = none)
   --model PATH        model: HF dir (config.json + model.safetensors) or llama2.c .bin / dir
                       (default ../shared/models/stories260K when present, else models/default)
   --tokenizer PATH    tokenizer (tok*.bin or tokenizer.json) when not beside the model
@@ -83,6 +84,7 @@ export const evalCommand: Command = {
         prompts: { type: 'string' },
         lengths: { type: 'string' },
         tasks: { type: 'string' },
+        'nll-docs': { type: 'string' },
       },
       'eval',
     );
@@ -157,6 +159,7 @@ interface LongFlags {
   readonly prompts?: string;
   readonly lengths?: string;
   readonly tasks?: string;
+  readonly 'nll-docs'?: string;
 }
 
 /** `mpcache eval --suite long`. */
@@ -174,6 +177,11 @@ async function runLong(f: LongFlags, policies: PolicyName[] | undefined): Promis
   if (lengths) over.lengths = lengths;
   const seed = posInt(f.seed, '--seed');
   if (seed) over.seed = seed;
+  if (f['nll-docs'] !== undefined) {
+    const n = Number(f['nll-docs']);
+    if (!Number.isSafeInteger(n) || n < 0) throw configError('--nll-docs must be a non-negative integer');
+    over.nllDocs = n;
+  }
   if (f.tasks !== undefined) {
     const ts: LongTask[] = [];
     for (const t of f.tasks.split(',').map((x) => x.trim())) {

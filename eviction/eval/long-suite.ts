@@ -49,7 +49,7 @@ export interface LongSuiteSettings {
 }
 
 /** The policies the suite runs by default (the comparison set). */
-export const LONG_DEFAULT_POLICIES: readonly PolicyName[] = ['full', 'mpcache', 'mpcache-paper', 'snapkv', 'quest', 'streaming-llm', 'tova'];
+export const LONG_DEFAULT_POLICIES: readonly PolicyName[] = ['full', 'mpcache', 'mpcache-v1', 'mpcache-paper', 'snapkv', 'quest', 'streaming-llm', 'tova'];
 
 /**
  * The suite's settings: full = 60 prompts per task at 1024 and 2000 tokens, budgets 5/10/20%,
@@ -92,9 +92,11 @@ export function plainCandidate(name: PolicyName, budget: number | null, model: E
 /** The candidates of the settings: Full once, every other policy at every budget. */
 export function plainCandidates(em: EvalModel, s: LongSuiteSettings): LongCandidate[] {
   const out: LongCandidate[] = [plainCandidate('full', null, em.model, s.seed)];
+  // budget-independent static scores computed once per prompt and layer
+  const extras: PolicyExtras = { mpcachePaper: { scoreMemo: new WeakMap() } };
   for (const p of s.policies) {
     if (p === 'full') continue;
-    for (const b of s.budgets) out.push(plainCandidate(p, b, em.model, s.seed));
+    for (const b of s.budgets) out.push(plainCandidate(p, b, em.model, s.seed, extras));
   }
   return out;
 }

@@ -196,6 +196,11 @@ export interface MpCachePaperOptions extends PolicyOptions, PaperSelectOptions {
   readonly tau?: number;
   /** layer sharing P11 (default true) */
   readonly share?: boolean;
+  /**
+   * a memo of the static scores by prompt (keyed by the PrefillContext's `queries` array, which
+   * an evaluation replays unchanged to every candidate): the scores do not depend on the budget
+   */
+  readonly scoreMemo?: WeakMap<readonly Float32Array[], Float32Array>;
   readonly name?: string;
 }
 
@@ -232,8 +237,12 @@ export function mpcachePaperPolicy(o: MpCachePaperOptions): KvPolicy {
         const Bs = Math.min(T, pyInt(resolveBudget(budget, T) / ratio2));
         if (keepRule === 'topk' && Bs >= T) keep = iota(T);
         else {
-          const keys = Array.from({ length: cache.nKvHeads }, (_, kv) => cache.keys(kv).slice(0, T * cache.headDim));
-          const sc = paperStaticScores(ctx.queries, keys, T, cache.headDim, paperWindowSize(T));
+          let sc = o.scoreMemo?.get(ctx.queries);
+          if (!sc) {
+            const keys = Array.from({ length: cache.nKvHeads }, (_, kv) => cache.keys(kv).slice(0, T * cache.headDim));
+            sc = paperStaticScores(ctx.queries, keys, T, cache.headDim, paperWindowSize(T));
+            o.scoreMemo?.set(ctx.queries, sc);
+          }
           keep = keepRule === 'topk' ? paperKeepTopK(sc, Bs) : paperKeepThreshold(sc, tau);
         }
       }
