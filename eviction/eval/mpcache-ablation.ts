@@ -3,7 +3,7 @@
  * (long-tasks.ts) for MPCache with its parts switched and its rules varied, next to
  * mpcache-paper, Quest and SnapKV; every variant on the same prompts, each prompt
  * prefilled once. Prints hits / prompts with 95% Wilson intervals and the read fraction.
- * Run: npx tsx eviction/eval/mpcache-ablation.ts [--model PATH] [--budget 0.1]
+ * Run: npx tsx eviction/eval/mpcache-ablation.ts [--model PATH] [--budget 0.1] [--agreement]
  *        [--length 2000] [--prompts 16] [--task passkey] [--only 'SUBSTRING|SUBSTRING']
  * (default model: models/default, the project's own; stories260K cannot retrieve at all).
  */
@@ -106,9 +106,66 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
   const prompts = Number(at('--prompts') ?? 16);
   const task = (at('--task') ?? 'passkey') as LongTask;
   const t0 = performance.now();
+  if (args.includes('--agreement')) {
+    const { MPCACHE_DEFAULTS } = await import('../plain/mpcache.js');
+    const a = selectionAgreement(em, () => mpcachePolicy({ budget: { ratio }, model: em.model.config, ...MPCACHE_DEFAULTS }), { length, prompts, task });
+    process.stdout.write(`selection agreement (mean Jaccard of layer l and l+1 token sets, MPCache-R at ${Math.round(ratio * 100)}%, ${prompts} ${task} prompts of ${length}):\n`);
+    a.forEach((v, l) => process.stdout.write(`  layers ${l}-${l + 1}: ${v.toFixed(3)}\n`));
+    process.exit(0);
+  }
   const rows = runAblation(em, { ratio, length, prompts, task, only: at('--only') }, (done, rs) =>
     process.stderr.write(`after ${done}: ${rs.map((r) => r.hits).join(' ')} (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`),
   );
   process.stdout.write(`${task} exact match at ${Math.round(ratio * 100)}% budget, ${length} tokens, ${em.name} (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
   for (const r of rows) process.stdout.write(`${String(r.hits).padStart(3)}/${r.prompts} [${r.lo.toFixed(2)}, ${r.hi.toFixed(2)}] read ${(100 * r.readFraction).toFixed(1)}%  ${r.variant}\n`);
+}
+
+/**
+ * How much two layers' own selections agree (the condition for sharing one's indices with
+ * the other): mean Jaccard similarity of the token sets the policy selects in layer l and in
+ * layer l + 1 for the same query head at the same step, over the prompts' answer steps.
+ * Run with a policy that shares nothing (default: MPCache-R), so each layer's set is its own;
+ * returns one value per consecutive pair (l, l + 1).
+ */
+export function selectionAgreement(em: EvalModel, make: () => KvPolicy, o: { length?: number; prompts?: number; task?: LongTask; seed?: number } = {}): number[] {
+  const L = em.model.config.nLayers;
+  const sum = new Float64Array(L - 1);
+  const cnt = new Float64Array(L - 1);
+  spreadDepths(o.prompts ?? 4).forEach((depth, i) => {
+    const pk = longTaskPrompt(o.task ?? 'passkey', em.tokenizer, Math.min(o.length ?? 1024, em.model.config.maxSeqLen - 8), depth, (o.seed ?? 100) + i);
+    const pre = prefillOnce(em.model, pk.tokens);
+    const p = make();
+    const seen = new Map<string, Int32Array>();
+    const positions = new Map<string, Int32Array>();
+    const rec: KvPolicy = {
+      ...p,
+      onPrefill: (ctx) => p.onPrefill?.(ctx),
+      onAttention: (ctx) => p.onAttention?.(ctx),
+      selectForStep(ctx) {
+        const sel = p.selectForStep?.(ctx);
+        sel?.forEach((rows, h) => {
+          if (!rows) return;
+          // compare original positions (layers may keep different prompt tokens)
+          const kv = Math.floor(h / (ctx.cache.nHeads / ctx.cache.nKvHeads));
+          const key = `${ctx.step}|${ctx.layer}|${h}`;
+          if (!positions.has(`${ctx.step}|${ctx.layer}|kv${kv}`)) positions.set(`${ctx.step}|${ctx.layer}|kv${kv}`, ctx.cache.positions(kv));
+          const pos = positions.get(`${ctx.step}|${ctx.layer}|kv${kv}`)!;
+          seen.set(key, Int32Array.from(rows, (r) => pos[r]));
+        });
+        return sel;
+      },
+    };
+    scoreOn(pre, new Metered(rec), pk.answer);
+    for (const [key, a] of seen) {
+      const [step, layer, h] = key.split('|').map(Number);
+      const b = seen.get(`${step}|${layer + 1}|${h}`);
+      if (!b) continue;
+      const A = new Set(a);
+      let inter = 0;
+      for (const x of b) if (A.has(x)) inter++;
+      sum[layer] += inter / (A.size + b.length - inter);
+      cnt[layer]++;
+    }
+  });
+  return Array.from(sum, (s, l) => (cnt[l] ? s / cnt[l] : NaN));
 }
