@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- long-eval [--quick] [--json FILE] [--model PATH] [--prompts N]`: the
+ * `npm run bench -- long-eval [--quick] [--json FILE] [--model PATH] [--prompts N] [--workers N]`: the
  * long-context accuracy suite (eviction/eval/long-suite.ts) on the default model for the
  * suite's policies at 5/10/20%: passkey, multikey and kv at 1024 and 2000 tokens, 60 prompts
  * per task and length, plus held-out NLL at 2000 tokens.
@@ -18,7 +18,8 @@ import { loadavg } from 'node:os';
 import { prefillOnce } from '../eviction/eval/harness.js';
 import { DEFAULT_MODEL, loadEvalModel } from '../eviction/eval/load-model.js';
 import { longFigures, renderLongMarkdown } from '../eviction/eval/long-report.js';
-import { longPrompts, longSuiteSettings, plainCandidates, runLongSuite } from '../eviction/eval/long-suite.js';
+import { runLongSuiteParallel } from '../eviction/eval/long-parallel.js';
+import { longPrompts, longSuiteSettings, plainCandidates, runLongSuite, type LongProgress } from '../eviction/eval/long-suite.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
 function arg(args: readonly string[], flag: string): string | undefined {
@@ -31,9 +32,11 @@ export default async function longEvalBench(opts: BenchOptions): Promise<BenchRe
   const prompts = arg(opts.args, '--prompts');
   const settings = longSuiteSettings(opts.quick === true, prompts === undefined ? {} : { prompts: Number(prompts) });
   const load0 = loadavg()[0];
-  const report = runLongSuite(em, settings, (p) => {
-    if (p.done % 500 === 0) process.stderr.write(`long-eval: ${p.done}/${p.total} ${(p.elapsedMs / 1000).toFixed(0)} s\n`);
-  });
+  const workers = Number(arg(opts.args, '--workers') ?? 1);
+  const progress = (p: LongProgress) => {
+    if (p.done % 100 === 0) process.stderr.write(`long-eval: ${p.done}/${p.total} ${(p.elapsedMs / 1000).toFixed(0)} s\n`);
+  };
+  const report = workers > 1 ? await runLongSuiteParallel(em, settings, workers, progress) : runLongSuite(em, settings, progress);
   const figures = longFigures(report);
   if (!opts.quick) {
     // the speed-up of the shared prefill, measured directly on the first 1k prompt

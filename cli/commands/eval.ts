@@ -9,7 +9,8 @@ import { renderChart } from '../../eviction/eval/chart.js';
 import { defaultSettings, runEval, type EvalSettings } from '../../eviction/eval/harness.js';
 import { defaultEvalModelPath, loadEvalModel } from '../../eviction/eval/load-model.js';
 import { renderMarkdown, renderTable } from '../../eviction/eval/report.js';
-import { longSuiteSettings, runLongSuite, type LongSuiteSettings } from '../../eviction/eval/long-suite.js';
+import { longSuiteSettings, runLongSuite, type LongProgress, type LongSuiteSettings } from '../../eviction/eval/long-suite.js';
+import { runLongSuiteParallel } from '../../eviction/eval/long-parallel.js';
 import { renderLongMarkdown } from '../../eviction/eval/long-report.js';
 import { LONG_TASKS, type LongTask } from '../../eviction/eval/long-tasks.js';
 import { DEFAULT_MODEL } from '../../eviction/eval/load-model.js';
@@ -46,6 +47,7 @@ export const evalCommand: Command = {
   --lengths L         (long) prompt lengths (default 1024,2000)
   --tasks L           (long) comma-separated of ${LONG_TASKS.join(',')}
   --nll-docs N        (long) held-out documents for the NLL (default 4; 0 = none)
+  --workers N         (long) worker threads, each with its own copy of the model (default 1)
   --model PATH        model: HF dir (config.json + model.safetensors) or llama2.c .bin / dir
                       (default ../shared/models/stories260K when present, else models/default)
   --tokenizer PATH    tokenizer (tok*.bin or tokenizer.json) when not beside the model
@@ -85,6 +87,7 @@ export const evalCommand: Command = {
         lengths: { type: 'string' },
         tasks: { type: 'string' },
         'nll-docs': { type: 'string' },
+        workers: { type: 'string' },
       },
       'eval',
     );
@@ -160,6 +163,7 @@ interface LongFlags {
   readonly lengths?: string;
   readonly tasks?: string;
   readonly 'nll-docs'?: string;
+  readonly workers?: string;
 }
 
 /** `mpcache eval --suite long`. */
@@ -197,13 +201,15 @@ async function runLong(f: LongFlags, policies: PolicyName[] | undefined): Promis
   const quiet = f.quiet === true || !process.stderr.isTTY;
   let lastPrint = 0;
   process.stderr.write(`eval --suite long: ${em.name} (${em.path}), ${settings.policies.length} policies x ${settings.budgets.length} budgets, ${settings.prompts} prompts per task and length\n`);
-  const report = runLongSuite(em, settings, (p) => {
+  const workers = posInt(f.workers, '--workers') ?? 1;
+  const progress = (p: LongProgress) => {
     if (p.done !== p.total && p.elapsedMs - lastPrint < (quiet ? 30000 : 200)) return;
     lastPrint = p.elapsedMs;
     const eta = p.done ? ((p.elapsedMs / p.done) * (p.total - p.done)) / 1000 : 0;
     const line = `[${p.done}/${p.total}] ${(p.elapsedMs / 1000).toFixed(0)}s eta ${eta.toFixed(0)}s  ${p.label}`;
     process.stderr.write(quiet ? `${line}\n` : `\r${line.padEnd(100)}${p.done === p.total ? '\n' : ''}`);
-  });
+  };
+  const report = workers > 1 ? await runLongSuiteParallel(em, settings, workers, progress) : runLongSuite(em, settings, progress);
   const md = renderLongMarkdown(report);
   process.stdout.write(md);
   if (f.json) write(f.json, JSON.stringify(report, null, 1) + '\n');

@@ -95,3 +95,19 @@ describe('long suite, --quick form on the default model', () => {
     300_000,
   );
 });
+
+describe('long suite on worker threads', () => {
+  it(
+    'gives the same report as the sequential run (timings aside)',
+    async () => {
+      const { runLongSuiteParallel } = await import('./long-parallel.js');
+      const s = longSuiteSettings(true, { policies: ['full', 'mpcache'], tasks: ['passkey', 'kv'], lengths: [128], prompts: 2, nllDocs: 1, nllLength: 96, nllCont: 4 });
+      const a = runLongSuite(em, s);
+      const b = await runLongSuiteParallel(em, s, 2);
+      expect(b.tasks).toEqual(a.tasks);
+      expect(b.nll).toEqual(a.nll);
+      expect(b.timing.prefills).toBe(a.timing.prefills);
+    },
+    300_000,
+  );
+});

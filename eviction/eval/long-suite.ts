@@ -23,11 +23,11 @@
  */
 import type { KvPolicy } from '../policy.js';
 import { createPolicy, type PolicyExtras, type PolicyName } from '../plain/registry.js';
-import { Metered, prefillOnce, scoreOn, type Prefilled } from './harness.js';
+import { Metered, scoreOn, type Prefilled } from './harness.js';
 import type { EvalModel } from './load-model.js';
 import { LONG_TASKS, longTaskPrompt, spreadDepths, type LongPrompt, type LongTask } from './long-tasks.js';
+import { aggregateLong, runUnit } from './long-run.js';
 import { sampleDocument } from './tasks.js';
-import { wilsonInterval } from './wilson.js';
 
 export interface LongSuiteSettings {
   readonly policies: readonly PolicyName[];
@@ -177,151 +177,51 @@ export function longPrompts(em: EvalModel, s: LongSuiteSettings): LongPrompt[] {
   return out;
 }
 
-interface TaskAcc {
-  n: number;
-  hits: number;
-  tokHits: number;
-  tok: number;
-  nll: number;
-  read: number;
-  total: number;
+/** The report's notes for the settings. */
+export function longNotes(s: LongSuiteSettings): string[] {
+  return [
+    `tasks ${s.tasks.join('/')} at ${s.lengths.join('/')} tokens, ${s.prompts} prompts per task and length (depths i/${Math.max(1, s.prompts - 1)}), seed ${s.seed}; exact match of the greedy answer with 95% Wilson intervals`,
+    s.nllDocs ? `held-out NLL: ${s.nllDocs} documents sampled from the model (temperature ${s.temperature}), prompt ${s.nllLength} + ${s.nllCont} scored tokens` : 'no held-out NLL',
+    'budgets are fractions of the prompt length; read = cached tokens attention read per query head per decode step / tokens so far',
+  ];
 }
 
-/** Runs the suite. `candidates` defaults to the plaintext policies of the settings. */
+function checkSettings(em: EvalModel, s: LongSuiteSettings): void {
+  if (!Number.isSafeInteger(s.prompts) || s.prompts < 1) throw new RangeError(`prompts must be a positive integer, got ${s.prompts}`);
+  if (!Number.isSafeInteger(s.nllDocs) || s.nllDocs < 0) throw new RangeError(`nllDocs must be a non-negative integer, got ${s.nllDocs}`);
+  if (s.nllDocs > 0 && s.nllLength + s.nllCont > em.model.config.maxSeqLen) throw new RangeError(`nllLength + nllCont exceeds the model context ${em.model.config.maxSeqLen}`);
+}
+
+/** Runs the suite on this thread. `candidates` defaults to the plaintext policies of the settings. */
 export function runLongSuite(em: EvalModel, s: LongSuiteSettings, onProgress?: (p: LongProgress) => void, candidates?: readonly LongCandidate[]): LongReport {
   const t0 = performance.now();
   const { model, tokenizer } = em;
-  if (!Number.isSafeInteger(s.prompts) || s.prompts < 1) throw new RangeError(`prompts must be a positive integer, got ${s.prompts}`);
-  if (s.nllDocs > 0 && s.nllLength + s.nllCont > model.config.maxSeqLen) throw new RangeError(`nllLength + nllCont exceeds the model context ${model.config.maxSeqLen}`);
+  checkSettings(em, s);
   const cands = candidates ?? plainCandidates(em, s);
   if (!cands.length || cands[0].policy !== 'full') throw new RangeError("the first candidate must be 'full' (the reference)");
   const prompts = longPrompts(em, s);
   const total = (prompts.length + s.nllDocs) * cands.length;
   let done = 0;
-  let prefillMs = 0;
-  let candMs = 0;
-  let runs = 0;
-  let sharedMs = 0;
-  let naiveMs = 0;
-  const tick = (label: string) => onProgress?.({ done: ++done, total, label, elapsedMs: performance.now() - t0 });
   const tag = (c: LongCandidate) => `${c.policy}${c.budget === null ? '' : `@${c.budget}`}`;
-
-  const key = (ci: number, task: LongTask, L: number) => `${ci}|${task}|${L}`;
-  const acc = new Map<string, TaskAcc>();
-  prompts.forEach((p, pi) => {
+  const tick = (label: string) => onProgress?.({ done: ++done, total, label, elapsedMs: performance.now() - t0 });
+  const promptOutcomes = prompts.map((p, pi) => runUnit(model, p.tokens, p.answer, cands, (ci) => tick(`${p.task} ${p.length} #${pi + 1}/${prompts.length} ${tag(cands[ci])}`)));
+  let sampleMs = 0;
+  const docOutcomes = Array.from({ length: s.nllDocs }, (_, i) => {
     const t1 = performance.now();
-    const pre = prefillOnce(model, p.tokens);
-    const pMs = performance.now() - t1;
-    prefillMs += pMs;
-    let cMs = 0;
-    cands.forEach((c, ci) => {
-      const t2 = performance.now();
-      const r = c.run(pre, p.answer);
-      const dt = performance.now() - t2;
-      cMs += dt;
-      runs++;
-      const k = key(ci, p.task, p.length);
-      const a = acc.get(k) ?? { n: 0, hits: 0, tokHits: 0, tok: 0, nll: 0, read: 0, total: 0 };
-      let hit = true;
-      for (let i = 0; i < p.answer.length; i++) {
-        if (r.argmax[i] === p.answer[i]) a.tokHits++;
-        else hit = false;
-        a.nll += r.nll[i];
-      }
-      a.n++;
-      if (hit) a.hits++;
-      a.tok += p.answer.length;
-      a.read += r.read;
-      a.total += r.total;
-      acc.set(k, a);
-      tick(`${p.task} ${p.length} #${pi + 1}/${prompts.length} ${tag(c)}`);
-    });
-    candMs += cMs;
-    sharedMs += pMs + cMs;
-    naiveMs += pMs * cands.length + cMs;
+    const doc = sampleDocument(model, tokenizer.bos, s.nllLength + s.nllCont, s.seed * 31 + i, s.temperature);
+    sampleMs += performance.now() - t1;
+    return runUnit(model, doc.slice(0, s.nllLength), doc.slice(s.nllLength), cands, (ci) => tick(`nll doc ${i + 1}/${s.nllDocs} ${tag(cands[ci])}`));
   });
-
-  // held-out NLL
-  const t3 = performance.now();
-  const docs = Array.from({ length: s.nllDocs }, (_, i) => sampleDocument(model, tokenizer.bos, s.nllLength + s.nllCont, s.seed * 31 + i, s.temperature));
-  const sampleMs = performance.now() - t3;
-  const nllAcc = cands.map(() => ({ nll: 0, n: 0, agree: 0, read: 0, total: 0 }));
-  docs.forEach((doc, di) => {
-    const t1 = performance.now();
-    const pre = prefillOnce(model, doc.slice(0, s.nllLength));
-    prefillMs += performance.now() - t1;
-    const cont = doc.slice(s.nllLength);
-    let fullArg: Int32Array | undefined;
-    cands.forEach((c, ci) => {
-      const t2 = performance.now();
-      const r = c.run(pre, cont);
-      candMs += performance.now() - t2;
-      runs++;
-      if (ci === 0) fullArg = r.argmax;
-      const a = nllAcc[ci];
-      for (let i = 0; i < cont.length; i++) {
-        a.nll += r.nll[i];
-        if (fullArg && r.argmax[i] === fullArg[i]) a.agree++;
-      }
-      a.n += cont.length;
-      a.read += r.read;
-      a.total += r.total;
-      tick(`nll doc ${di + 1}/${docs.length} ${tag(c)}`);
-    });
-  });
-
-  const tasks: LongTaskRow[] = [];
-  cands.forEach((c, ci) => {
-    for (const task of s.tasks) {
-      for (const L of s.lengths) {
-        const a = acc.get(key(ci, task, L));
-        if (!a) continue;
-        const w = wilsonInterval(a.hits, a.n);
-        tasks.push({
-          policy: c.policy,
-          budget: c.budget,
-          task,
-          length: L,
-          n: a.n,
-          hits: a.hits,
-          exact: a.hits / a.n,
-          lo: w.lo,
-          hi: w.hi,
-          tokenAccuracy: a.tokHits / a.tok,
-          answerNll: a.nll / a.tok,
-          readFraction: a.total ? a.read / a.total : 1,
-        });
-      }
-    }
-  });
-  const fullNll = nllAcc[0].n ? nllAcc[0].nll / nllAcc[0].n : NaN;
-  const nll: LongNllRow[] = s.nllDocs
-    ? cands.map((c, ci) => {
-        const a = nllAcc[ci];
-        const v = a.nll / a.n;
-        return { policy: c.policy, budget: c.budget, nll: v, nllDelta: v - fullNll, agreement: a.agree / a.n, readFraction: a.total ? a.read / a.total : 1 };
-      })
-    : [];
   const c = model.config;
-  return {
+  return aggregateLong({
     model: { name: em.name, nLayers: c.nLayers, nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim, maxSeqLen: c.maxSeqLen },
     settings: s,
     candidates: cands.map((x) => ({ policy: x.policy, budget: x.budget })),
-    tasks,
-    nll,
-    timing: {
-      prefills: prompts.length + docs.length,
-      prefillSeconds: prefillMs / 1000,
-      candidateRuns: runs,
-      candidateSeconds: candMs / 1000,
-      sampleSeconds: sampleMs / 1000,
-      totalSeconds: (performance.now() - t0) / 1000,
-      sharedPrefillSpeedup: sharedMs > 0 ? naiveMs / sharedMs : 1,
-    },
-    notes: [
-      `tasks ${s.tasks.join('/')} at ${s.lengths.join('/')} tokens, ${s.prompts} prompts per task and length (depths i/${Math.max(1, s.prompts - 1)}), seed ${s.seed}; exact match of the greedy answer with 95% Wilson intervals`,
-      s.nllDocs ? `held-out NLL: ${s.nllDocs} documents sampled from the model (temperature ${s.temperature}), prompt ${s.nllLength} + ${s.nllCont} scored tokens` : 'no held-out NLL',
-      'budgets are fractions of the prompt length; read = cached tokens attention read per query head per decode step / tokens so far',
-    ],
-  };
+    prompts,
+    promptOutcomes,
+    docOutcomes,
+    sampleSeconds: sampleMs / 1000,
+    totalSeconds: (performance.now() - t0) / 1000,
+    notes: longNotes(s),
+  });
 }
