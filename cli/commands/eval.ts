@@ -24,6 +24,13 @@ function numList(v: string | undefined, flag: string): number[] | undefined {
   return xs;
 }
 
+/** --budgets: ratios in (0, 1]. */
+function budgetList(v: string | undefined): number[] | undefined {
+  const budgets = numList(v, '--budgets');
+  if (budgets?.some((b) => !(b > 0 && b <= 1))) throw configError('--budgets must be ratios in (0, 1]');
+  return budgets;
+}
+
 function posInt(v: string | undefined, flag: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -105,11 +112,8 @@ export const evalCommand: Command = {
     const em = await loadEvalModel(f.model ?? defaultEvalModelPath(), f.tokenizer);
     const ctx = em.model.config.maxSeqLen;
     const over: { -readonly [K in keyof EvalSettings]?: EvalSettings[K] } = { policies };
-    const budgets = numList(f.budgets, '--budgets');
-    if (budgets) {
-      if (budgets.some((b) => !(b > 0 && b <= 1))) throw configError('--budgets must be ratios in (0, 1]');
-      over.budgets = budgets;
-    }
+    const budgets = budgetList(f.budgets);
+    if (budgets) over.budgets = budgets;
     const docs = posInt(f.docs, '--docs');
     if (docs) over.docs = docs;
     const cont = posInt(f.cont, '--cont');
@@ -170,11 +174,8 @@ interface LongFlags {
 async function runLong(f: LongFlags, policies: PolicyName[] | undefined): Promise<number> {
   const over: { -readonly [K in keyof LongSuiteSettings]?: LongSuiteSettings[K] } = {};
   if (policies) over.policies = policies.includes('full') ? policies : ['full', ...policies];
-  const budgets = numList(f.budgets, '--budgets');
-  if (budgets) {
-    if (budgets.some((b) => !(b > 0 && b <= 1))) throw configError('--budgets must be ratios in (0, 1]');
-    over.budgets = budgets;
-  }
+  const budgets = budgetList(f.budgets);
+  if (budgets) over.budgets = budgets;
   const prompts = posInt(f.prompts, '--prompts');
   if (prompts) over.prompts = prompts;
   const lengths = numList(f.lengths, '--lengths');

@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import type { EvalModel } from './load-model.js';
 import { aggregateLong, type UnitOutcome } from './long-run.js';
-import { longNotes, longPrompts, plainCandidates, type LongProgress, type LongReport, type LongSuiteSettings } from './long-suite.js';
+import { longNotes, longPrompts, reportModel, plainCandidates, type LongProgress, type LongReport, type LongSuiteSettings } from './long-suite.js';
 import type { LongWorkerData } from './long-worker.js';
 
 type WorkerMessage =
@@ -72,9 +72,8 @@ export async function runLongSuiteParallel(em: EvalModel, s: LongSuiteSettings, 
   );
   const missing = promptOutcomes.findIndex((o) => !o);
   if (missing >= 0 || docOutcomes.some((o) => !o)) throw new Error(`long-suite workers returned no outcome for unit ${missing}`);
-  const c = em.model.config;
   return aggregateLong({
-    model: { name: em.name, nLayers: c.nLayers, nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim, maxSeqLen: c.maxSeqLen },
+    model: reportModel(em),
     settings: s,
     candidates: cands.map((x) => ({ policy: x.policy, budget: x.budget })),
     prompts,

@@ -177,6 +177,12 @@ export function longPrompts(em: EvalModel, s: LongSuiteSettings): LongPrompt[] {
   return out;
 }
 
+/** The model summary of a report. */
+export function reportModel(em: EvalModel): LongReport['model'] {
+  const c = em.model.config;
+  return { name: em.name, nLayers: c.nLayers, nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim, maxSeqLen: c.maxSeqLen };
+}
+
 /** The report's notes for the settings. */
 export function longNotes(s: LongSuiteSettings): string[] {
   return [
@@ -212,9 +218,8 @@ export function runLongSuite(em: EvalModel, s: LongSuiteSettings, onProgress?: (
     sampleMs += performance.now() - t1;
     return runUnit(model, doc.slice(0, s.nllLength), doc.slice(s.nllLength), cands, (ci) => tick(`nll doc ${i + 1}/${s.nllDocs} ${tag(cands[ci])}`));
   });
-  const c = model.config;
   return aggregateLong({
-    model: { name: em.name, nLayers: c.nLayers, nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim, maxSeqLen: c.maxSeqLen },
+    model: reportModel(em),
     settings: s,
     candidates: cands.map((x) => ({ policy: x.policy, budget: x.budget })),
     prompts,

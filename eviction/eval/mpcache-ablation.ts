@@ -4,7 +4,7 @@
  * mpcache-paper, Quest and SnapKV; every variant on the same prompts, each prompt
  * prefilled once. Prints hits / prompts with 95% Wilson intervals and the read fraction.
  * Run: npx tsx eviction/eval/mpcache-ablation.ts [--model PATH] [--budget 0.1] [--agreement]
- *        [--length 2000] [--prompts 16] [--task passkey] [--only 'SUBSTRING|SUBSTRING']
+ *        [--length 2000] [--prompts 16] [--task passkey] [--seed N] [--only 'SUBSTRING|SUBSTRING']
  * (default model: models/default, the project's own; stories260K cannot retrieve at all).
  */
 import { resolve } from 'node:path';
@@ -58,6 +58,11 @@ export function ablationVariants(model: ModelShape, ratio: number): [string, () 
     ['R, no recent', mp({ ...R, recent: 0 })],
     ['R, layer-mean static', mp({ ...R, staticPerKvHead: false })],
     ['R, static only', mp({ ...R, dynamic: false })],
+    ['R, ratio1 1 (no level-1 filter)', mp({ ...R, ratio1: 1 })],
+    ['R, recent 32', mp({ ...R, recent: 32 })],
+    ['R, no pooling', mp({ ...R, pool: 1 })],
+    ['R, window 64', mp({ ...R, obsWindow: 64 })],
+    ['R, alpha 0.8', mp({ ...R, alpha: 0.8 })],
     ['quest (exact bound, layers 0-1 dense)', () => questPolicy({ budget, model })],
     ['snapkv', () => snapKvPolicy({ budget, model })],
   ];
@@ -113,7 +118,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
     a.forEach((v, l) => process.stdout.write(`  layers ${l}-${l + 1}: ${v.toFixed(3)}\n`));
     process.exit(0);
   }
-  const rows = runAblation(em, { ratio, length, prompts, task, only: at('--only') }, (done, rs) =>
+  const seed = at('--seed') === undefined ? undefined : Number(at('--seed'));
+  const rows = runAblation(em, { ratio, length, prompts, task, seed, only: at('--only') }, (done, rs) =>
     process.stderr.write(`after ${done}: ${rs.map((r) => r.hits).join(' ')} (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`),
   );
   process.stdout.write(`${task} exact match at ${Math.round(ratio * 100)}% budget, ${length} tokens, ${em.name} (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
