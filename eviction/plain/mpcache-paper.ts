@@ -14,7 +14,8 @@
  *    default here is the same rule with a PUBLIC count: the Bs best scores (= the threshold
  *    rule at the tau that keeps Bs tokens; ties to the lower index), `keepRule: 'threshold'`
  *    gives the literal rule.
- * P4 Budget: the authors fix the per-step ratio (ratio2 = 0.2 in the released patch) and tune
+ * P4 Budget: the authors fix the per-step ratio (ratio2 = 0.2 in the released patch, 0.12 in
+ *    their layer-sharing build) and tune
  *    tau per data set, which sets how much survives statically (their "remained ratio",
  *    15-66%). Here the static count follows from the budget B: Bs = min(T, int(B / ratio2)),
  *    so that a step reads ~ratio2 Bs = B tokens.
