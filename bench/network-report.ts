@@ -33,7 +33,8 @@ const EMULATED: readonly NetSetting[] = [NAMED_NET_SETTINGS.lan, NAMED_NET_SETTI
 const MODELS: readonly (readonly [string, string])[] = [
   ['default', 'default model'],
   ['s260k', 'stories260K'],
-  ['gpt2dims', 'GPT-2-small dims'],
+  ['gpt2', 'GPT-2 small'],
+  ['llama_blocks_gpt2dims', 'Llama blocks at GPT-2-small dims'],
 ];
 
 const f = (v: number | undefined, digits = 3): string => (v === undefined || !Number.isFinite(v) ? '-' : Number(v.toPrecision(digits)).toString());
