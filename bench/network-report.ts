@@ -48,7 +48,7 @@ function calibrationLines(net: ResultsFile | undefined): string[] {
     `Emulator calibration (\`npm run bench -- network\`, run ${net.date} UTC, load average ${net.loadavg}). RTT: median ping-pong of a 64-byte frame`,
     'between two endpoints in one process, through the relay process; **base**: the same through a relay at rtt=0 with the same pause between',
     'round trips (loopback, the relay hop, and the endpoints waking from as long a sleep), measured in alternating blocks; **added** = measured - base.',
-    'Rate: arrival rate of a bulk transfer at the sink. Relay: lateness of each piece against its due time, CPU of the relay process.',
+    'Rate: (bytes - burst) / (last byte at the sink - first write - configured one-way delay) of a bulk transfer. Relay: lateness of each piece against its due time, CPU of the relay process.',
     'Party level: three party processes (sealed WebSockets) through the relay: 1 KiB round trip P0 -> P1 -> P0, and one empty round among all three.',
     '',
     '| setting | RTT configured | RTT measured | base | added | added vs configured | rate configured | rate measured | error | relay late p50 / p99 | relay CPU | party 1 KiB RTT | party empty round |',

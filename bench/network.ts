@@ -91,6 +91,7 @@ export default async function networkBench(opts: BenchOptions): Promise<BenchRes
         [`${k}_rate_configured_mbps`]: l.rateBps / 1e6,
         [`${k}_rate_measured_mbps`]: r3(c.measuredBps / 1e6),
         [`${k}_rate_error_pct`]: r3((c.measuredBps / c.configuredBps - 1) * 100),
+        [`${k}_rate_arrival_mbps`]: r3(c.arrivalBps / 1e6),
       });
     }
     rows.push({
@@ -111,7 +112,7 @@ export default async function networkBench(opts: BenchOptions): Promise<BenchRes
   }
   notes.push(
     'RTT: 64-byte ping-pong between two endpoints of this process through the relay process; base: the same through a relay at rtt=0 with the same pause between round trips; added = measured - base',
-    'rate: arrival rate at the sink of a bulk transfer (bytes after the first chunk over first-to-last arrival), median of the transfers',
+    'rate: (bytes - burst) / (last byte at the sink - first write - configured one-way delay), median of the bulk transfers (the configured delay and burst are subtracted); arrival: bytes after the first chunk / first-to-last arrival at the sink',
     'party level: sealed WebSockets between three party processes through the relay (bench/transport-job.ts); the 4 MiB prediction is 2 x (one-way delay + 4 MiB / rate), without the sealing and framing costs (the none row measures those)',
   );
   return { title: 'Link emulator calibration: configured vs measured, through the relay process on loopback', rows, figures, notes };

@@ -8,8 +8,13 @@
  *    relay's forwarding and the endpoints' wake-ups after sleeping as long as they do under the
  *    setting). `calibratedRttMs` = measured - base is the delay the emulation adds. The two
  *    are measured in alternating blocks, so a change in the host's load hits both alike.
- *  - throughput: median over `bulkReps` transfers of `bulkBytes` through the relay, as the
- *    arrival rate at the sink (probe.ts: bytes after the first chunk / first-to-last arrival).
+ *  - throughput: median over `bulkReps` transfers of `bulkBytes` through the relay of
+ *    (bytes - burst) / (last byte at the sink - first write - configured one-way delay): the
+ *    rate the link passed the bytes at beyond its burst. It subtracts the configured delay and
+ *    burst (stated here and in the bench notes); a stalled relay or sink only lowers it, so it
+ *    never exceeds the configured rate (the relay releases nothing early). `arrivalBps` is the
+ *    plain arrival rate at the sink (first to last arrival), which a stall followed by a
+ *    catch-up can push above the rate.
  *  - the relay's own view: lateness of each piece against its due time, CPU of the process
  *    (one relay process for the round trips, another for the bulk transfers).
  * The relay processes ask for nice RELAY_NICE (relay-process.ts); with `urgent` this process,
@@ -36,6 +41,8 @@ export interface Calibration {
   /** bits per second (Infinity: no limit configured, not measured) */
   readonly configuredBps: number;
   readonly measuredBps: number;
+  /** median arrival rate at the sink, first to last arrival (probe.ts) */
+  readonly arrivalBps: number;
   readonly bulkBytes: number;
   /** the relay with the setting during the round trips: lateness, CPU */
   readonly relay: RelayStats;
@@ -112,15 +119,22 @@ async function measure(setting: NetSetting, opts: CalibrateOptions, probeNice: n
     const rttStats = await stats(relay);
     const configuredBps = shape.rateBps;
     let measuredBps = Infinity;
+    let arrivalBps = Infinity;
     let bulkBytes = 0;
     let relayBulk: RelayStats | undefined;
     if (Number.isFinite(configuredBps)) {
       const bulk = await relayTo(shape, 'sink', servers.sinkPort);
       relays.push(bulk);
       bulkBytes = opts.bulkBytes ?? Math.max(1 << 20, Math.round((configuredBps / 8) * 0.25));
-      const rates: number[] = [];
-      for (let i = 0; i < (opts.bulkReps ?? 3); i++) rates.push((await servers.bulk(bulk.ports[0], bulkBytes)).bps);
-      measuredBps = median(rates);
+      const paced: number[] = [];
+      const arrival: number[] = [];
+      for (let i = 0; i < (opts.bulkReps ?? 3); i++) {
+        const b = await servers.bulk(bulk.ports[0], bulkBytes);
+        paced.push(((b.bytes - shape.burstBytes) * 8) / ((b.totalMs - shape.delayMs) / 1000));
+        arrival.push(b.bps);
+      }
+      measuredBps = median(paced);
+      arrivalBps = median(arrival);
       relayBulk = await stats(bulk);
     }
     const m = median(measured);
@@ -134,6 +148,7 @@ async function measure(setting: NetSetting, opts: CalibrateOptions, probeNice: n
       rttSamples: measured.length,
       configuredBps,
       measuredBps,
+      arrivalBps,
       bulkBytes,
       relay: rttStats,
       ...(relayBulk ? { relayBulk } : {}),
