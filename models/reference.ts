@@ -17,9 +17,10 @@
  *   logits = output rmsnorm(x, finalNorm).
  * The prompt's own attention is full causal attention; policies act on what later steps see.
  */
-import type { AttendedContext, PlainKvHooks, PrefillContext, StepContext } from './attention-hooks.js';
+import type { AttendedContext, KeyRotary, PlainKvHooks, PrefillContext, StepContext } from './attention-hooks.js';
 import { type ModelConfig, kvDim, qDim } from './config.js';
 import { argmax, logProb, matmulRows, matvec, rmsnorm, silu, softmaxInPlace } from './float-ops.js';
+import { keyRotaryOf } from './key-rotary.js';
 import { KvCache } from './kv-cache.js';
 import { RopeTable } from './rope.js';
 import { aTokenId } from './tokenizer.js';
@@ -67,11 +68,14 @@ export class ReferenceModel {
   readonly config: ModelConfig;
   readonly weights: ModelWeights;
   readonly rope: RopeTable;
+  /** the rope as the hook contexts give it to policies */
+  readonly rotary: KeyRotary;
 
   constructor(weights: ModelWeights) {
     this.weights = validateWeights(weights);
     this.config = weights.config;
     this.rope = new RopeTable(this.config.headDim, this.config.ropeTheta);
+    this.rotary = keyRotaryOf(this.rope);
   }
 
   /** A fresh sequence with an empty KV cache. Accepts the hooks directly or full options. */
@@ -123,6 +127,15 @@ export class ReferenceModel {
     }
     return out;
   }
+}
+
+/** Per head h, rows t of m (T rows of `width` floats) restricted to that head's hd columns: T * hd floats. */
+function splitHeads(m: Float32Array, T: number, width: number, nHeads: number, hd: number): Float32Array[] {
+  return Array.from({ length: nHeads }, (_, h) => {
+    const out = new Float32Array(T * hd);
+    for (let t = 0; t < T; t++) out.set(m.subarray(t * width + h * hd, t * width + (h + 1) * hd), t * hd);
+    return out;
+  });
 }
 
 function isSessionOptions(o: SessionOptions | PlainKvHooks): o is SessionOptions {
@@ -224,9 +237,11 @@ export class ReferenceSession {
     const h1 = new Float32Array(T * hid);
     const h3 = new Float32Array(T * hid);
     const recorded: LayerAttention[] = [];
+    const hooked = this.hooks?.onPrefill !== undefined;
     for (let l = 0; l < c.nLayers; l++) {
       const L = w.layers[l];
       const lc = this.cache.layer(l);
+      const residual = hooked ? x.slice() : undefined;
       for (let t = 0; t < T; t++) rmsnorm(xn, t * d, x, t * d, L.attnNorm, d, c.normEps);
       const q = new Float32Array(T * qd);
       const k = new Float32Array(T * kd);
@@ -234,6 +249,7 @@ export class ReferenceSession {
       matmulRows(q, L.wq, xn, T, qd, d);
       matmulRows(k, L.wk, xn, T, kd, d);
       matmulRows(v, L.wv, xn, T, kd, d);
+      const preRopeKeys = hooked ? splitHeads(k, T, kd, c.nKvHeads, hd) : undefined;
       for (let t = 0; t < T; t++) {
         m.rope.apply(q, t * qd, c.nHeads, t);
         m.rope.apply(k, t * kd, c.nKvHeads, t);
@@ -264,13 +280,9 @@ export class ReferenceSession {
         probs.push(P);
       }
       if (this.hooks?.onPrefill) {
-        const queries: Float32Array[] = [];
-        for (let h = 0; h < c.nHeads; h++) {
-          const Q = new Float32Array(T * hd);
-          for (let t = 0; t < T; t++) Q.set(q.subarray(t * qd + h * hd, t * qd + (h + 1) * hd), t * hd);
-          queries.push(Q);
-        }
-        const ctx: PrefillContext = { layer: l, length: T, cache: lc, queries, probs };
+        const queries = splitHeads(q, T, qd, c.nHeads, hd);
+        const projection = { wk: L.wk, wv: L.wv, dim: d };
+        const ctx: PrefillContext = { layer: l, length: T, cache: lc, queries, probs, preRopeKeys, rotary: m.rotary, projection, residual };
         this.hooks.onPrefill(ctx);
       }
       if (this.record) recorded.push({ layer: l, probs });
@@ -330,11 +342,12 @@ export class ReferenceSession {
       matvec(q, 0, L.wq, xn, 0, qd, d);
       matvec(k, 0, L.wk, xn, 0, kd, d);
       matvec(v, 0, L.wv, xn, 0, kd, d);
+      const preRopeKey = hooks ? Array.from({ length: c.nKvHeads }, (_, g) => k.slice(g * hd, (g + 1) * hd)) : undefined;
       m.rope.apply(q, 0, c.nHeads, pos);
       m.rope.apply(k, 0, c.nKvHeads, pos);
       for (let g = 0; g < c.nKvHeads; g++) lc.append(g, pos, k, g * hd, v, g * hd);
       const query = Array.from({ length: c.nHeads }, (_, h) => q.subarray(h * hd, (h + 1) * hd));
-      const ctx: StepContext = { layer: l, step: this.steps, position: pos, cache: lc, query };
+      const ctx: StepContext = { layer: l, step: this.steps, position: pos, cache: lc, query, preRopeKey, rotary: m.rotary };
       const sel = hooks?.selectForStep?.(ctx);
       if (sel !== undefined && sel.length !== c.nHeads) throw new RangeError(`selectForStep returned ${sel.length} entries, expected one per query head (${c.nHeads})`);
       const attended: Int32Array[] = [];

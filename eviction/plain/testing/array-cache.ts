@@ -4,7 +4,7 @@
  * the reference model calls them. Lets policies be tested on hand-built keys/queries where
  * the right answer is known, independently of any model.
  */
-import type { AttendedContext, LayerCacheView, PlainKvHooks, PrefillContext, StepContext } from '../../../models/attention-hooks.js';
+import type { AttendedContext, KeyRotary, KvProjection, LayerCacheView, PlainKvHooks, PrefillContext, StepContext } from '../../../models/attention-hooks.js';
 
 export class ArrayLayerCache implements LayerCacheView {
   private pos: number[][] = [];
@@ -98,6 +98,17 @@ export interface LayerScenario {
   stepKeys?: Float32Array[];
   stepQueries?: Float32Array[];
   steps?: number;
+  /** values per KV head (default: the keys), and per decode step */
+  values?: Float32Array[];
+  stepValues?: Float32Array[];
+  /**
+   * When set, keys and queries above are PRE-RoPE: the driver caches rotate(key, position),
+   * attends with rotate(query, position), and passes preRopeKeys / preRopeKey / rotary.
+   */
+  rotary?: KeyRotary;
+  /** passed through to the prefill context */
+  projection?: KvProjection;
+  residual?: Float32Array;
 }
 
 export interface DriveResult {
@@ -116,13 +127,24 @@ export function driveLayer(hooks: PlainKvHooks, sc: LayerScenario): DriveResult 
   const layer = sc.layer ?? 0;
   const T = sc.keys[0].length / d;
   const cache = new ArrayLayerCache(layer, nHeads, nKvHeads, d);
-  for (let kv = 0; kv < nKvHeads; kv++) for (let t = 0; t < T; t++) cache.append(kv, t, sc.keys[kv].subarray(t * d, t * d + d), sc.keys[kv].subarray(t * d, t * d + d));
+  const rot = sc.rotary;
+  /** rows of x (pre-RoPE when rot is set) rotated to their positions from..from+rows-1 */
+  const roped = (x: Float32Array, from: number): Float32Array => {
+    if (!rot) return x;
+    const y = Float32Array.from(x);
+    for (let t = 0; t < y.length / d; t++) rot.rotate(y, t * d, from + t);
+    return y;
+  };
+  const keys = sc.keys.map((K) => roped(K, 0));
+  const queries = sc.queries.map((Q) => roped(Q, 0));
+  const values = sc.values ?? sc.keys;
+  for (let kv = 0; kv < nKvHeads; kv++) for (let t = 0; t < T; t++) cache.append(kv, t, keys[kv].subarray(t * d, t * d + d), values[kv].subarray(t * d, t * d + d));
   const g = nHeads / nKvHeads;
   const scale = 1 / Math.sqrt(d);
   const probs: Float32Array[] = [];
   for (let h = 0; h < nHeads; h++) {
-    const K = sc.keys[Math.floor(h / g)];
-    const Q = sc.queries[h];
+    const K = keys[Math.floor(h / g)];
+    const Q = queries[h];
     const P = new Float32Array(T * T);
     for (let q = 0; q < T; q++) {
       const row = new Float64Array(q + 1);
@@ -136,18 +158,22 @@ export function driveLayer(hooks: PlainKvHooks, sc: LayerScenario): DriveResult 
     }
     probs.push(P);
   }
-  const pctx: PrefillContext = { layer, length: T, cache, queries: sc.queries, probs };
+  const extra = rot ? { preRopeKeys: sc.keys.map((K) => Float32Array.from(K)), rotary: rot } : {};
+  const pctx: PrefillContext = { layer, length: T, cache, queries, probs, ...extra, projection: sc.projection, residual: sc.residual };
   hooks.onPrefill?.(pctx);
   const attendedPositions: Int32Array[][] = [];
   const steps = sc.steps ?? 0;
   for (let s = 0; s < steps; s++) {
     const position = T + s;
+    const preRopeKey: Float32Array[] = [];
     for (let kv = 0; kv < nKvHeads; kv++) {
-      const key = sc.stepKeys![kv].subarray(s * d, s * d + d);
-      cache.append(kv, position, key, key);
+      const pre = sc.stepKeys![kv].slice(s * d, s * d + d);
+      preRopeKey.push(pre);
+      const value = sc.stepValues ? sc.stepValues[kv].subarray(s * d, s * d + d) : pre;
+      cache.append(kv, position, roped(pre, position), value);
     }
-    const query = Array.from({ length: nHeads }, (_, h) => sc.stepQueries![h].subarray(s * d, s * d + d));
-    const sctx: StepContext = { layer, step: s, position, cache, query };
+    const query = Array.from({ length: nHeads }, (_, h) => roped(sc.stepQueries![h].slice(s * d, s * d + d), position));
+    const sctx: StepContext = { layer, step: s, position, cache, query, ...(rot ? { preRopeKey, rotary: rot } : {}) };
     const sel = hooks.selectForStep?.(sctx);
     const attended: Int32Array[] = [];
     const aprobs: Float32Array[] = [];
