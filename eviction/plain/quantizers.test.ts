@@ -3,6 +3,7 @@ import { keyRotaryOf } from '../../models/key-rotary.js';
 import { RopeTable } from '../../models/rope.js';
 import { resolveBudget, type ModelShape } from '../policy.js';
 import { h2oPolicy } from './h2o.js';
+import { bfpKsortPolicy, ksortOrder } from './bfp-ksort.js';
 import { gearCompress, gearPolicy } from './gear.js';
 import { fwht, numericalRank } from './linalg.js';
 import { mikvBalancer, mikvPolicy } from './mikv.js';
@@ -279,5 +280,45 @@ describe('GEAR', () => {
     for (let i = 96 * 8; i < 100 * 8; i++) expect(r.cache.keys(0)[i]).toBe(sc.stepKeys![0][i - T * 8]);
     expect(r.cache.keys(0)[70 * 8]).not.toBe(sc.keys[0][70 * 8]);
     expect(gearPolicy({ bits: 2, model }).memoryRatio!(448, 8)).toBeLessThan(gearPolicy({ bits: 4, model }).memoryRatio!(448, 8));
+  });
+});
+
+describe('BFP with K-sort', () => {
+  it('sorts RoPE pairs by the W_k row norms so the outlier channels share blocks; each block shares one exponent', () => {
+    const dim = 16;
+    const T = 64;
+    const big = new Set([2, 3, 6, 7]); // pairs 1 and 3 are outlier channels
+    const wk = Float32Array.from({ length: 16 * dim }, (_, i) => {
+      const row = Math.floor(i / dim) % 8;
+      return (big.has(row) ? 30 : 1) * Math.sin(i * 0.37 + 1);
+    });
+    const ord = Array.from(ksortOrder(wk, dim, 0, 8));
+    expect(new Set(ord.slice(0, 4))).toEqual(big);
+    for (let i = 0; i < 8; i += 2) expect(ord[i + 1]).toBe(ord[i] + 1);
+    const sc0 = buildScenario({ T, amp: 1 });
+    const keys = sc0.keys.map((K) => Float32Array.from(K, (v, i) => (big.has(i % 8) ? 30 * v : v)));
+    const sc = { ...sc0, keys, projection: { wk, wv: wk, dim } };
+    const err = (sort: boolean) => {
+      const r = driveLayer(bfpKsortPolicy({ model, sort }), sc);
+      let e = 0;
+      for (let kv = 0; kv < 2; kv++) for (let i = 0; i < T * 8; i++) if (!big.has(i % 8)) e += (r.cache.keys(kv)[i] - keys[kv][i]) ** 2;
+      return { e, r };
+    };
+    const sorted = err(true);
+    const plain = err(false);
+    expect(sorted.e).toBeLessThan(0.25 * plain.e);
+    // one shared exponent per block: every value is an integer multiple (|q| <= 7) of the block's step
+    const K = sorted.r.cache.keys(0);
+    for (let t = 0; t < T; t++) for (const blk of [ord.slice(0, 4), ord.slice(4)]) {
+      const orig = blk.map((c) => keys[0][t * 8 + c]);
+      const e = Math.floor(Math.log2(Math.max(...orig.map(Math.abs)))) + 1;
+      const step = 2 ** (e - 3);
+      for (const c of blk) {
+        const q = K[t * 8 + c] / step;
+        expect(Math.abs(q - Math.round(q))).toBeLessThan(1e-4);
+        expect(Math.abs(q)).toBeLessThanOrEqual(7);
+      }
+    }
+    expect(bfpKsortPolicy({ model }).memoryRatio!(448, 8)).toBeCloseTo((4 + 2 + 8 + 2) / 32, 12);
   });
 });

@@ -15,6 +15,12 @@ import { scissorhandsPolicy } from './scissorhands.js';
 import { snapKvPolicy } from './snapkv.js';
 import { streamingLlmPolicy } from './streaming-llm.js';
 import { tovaPolicy } from './tova.js';
+import { bfpKsortPolicy } from './bfp-ksort.js';
+import { gearPolicy } from './gear.js';
+import { kvquantPolicy } from './kvquant.js';
+import { mikvPolicy } from './mikv.js';
+import { rotatekvPolicy } from './rotatekv.js';
+import { zipcachePolicy } from './zipcache.js';
 
 export const POLICY_NAMES = [
   'full',
@@ -36,12 +42,21 @@ export const POLICY_NAMES = [
   'mpcache-noshare',
   'mpcache-unscaled',
   'mpcache-max',
+  // issue 17, quantization (plainq)
+  'kvquant-2',
+  'kvquant-4',
+  'zipcache',
+  'mikv',
+  'rotatekv-2',
+  'gear-2',
+  'gear-4',
+  'bfp-ksort',
 ] as const;
 
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
 /** Policies whose result does not depend on the budget (run once per model). */
-export const BUDGET_FREE: readonly PolicyName[] = ['full', 'kivi-2', 'kivi-4'];
+export const BUDGET_FREE: readonly PolicyName[] = ['full', 'kivi-2', 'kivi-4', 'kvquant-2', 'kvquant-4', 'zipcache', 'rotatekv-2', 'gear-2', 'gear-4', 'bfp-ksort'];
 
 /** Per-policy extra options the registry forwards. */
 export interface PolicyExtras {
@@ -101,6 +116,22 @@ export function createPolicy(name: PolicyName, o: PolicyOptions, x: PolicyExtras
     case 'mpcache-max':
       // top-k on the max over window queries: the authors' threshold rule with a public count
       return mpcachePolicy({ ...o, ...x.mpcache, aggregate: 'max', name: 'mpcache-max' });
+    case 'kvquant-2':
+      return kvquantPolicy({ ...o, bits: 2 });
+    case 'kvquant-4':
+      return kvquantPolicy({ ...o, bits: 4 });
+    case 'zipcache':
+      return zipcachePolicy(o);
+    case 'mikv':
+      return mikvPolicy(o);
+    case 'rotatekv-2':
+      return rotatekvPolicy({ ...o, bits: 2 });
+    case 'gear-2':
+      return gearPolicy({ ...o, bits: 2 });
+    case 'gear-4':
+      return gearPolicy({ ...o, bits: 4 });
+    case 'bfp-ksort':
+      return bfpKsortPolicy(o);
     default: {
       const never: never = name;
       throw new RangeError(`unknown policy ${String(never)}`);
