@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { keyRotaryOf } from '../../models/key-rotary.js';
 import { RopeTable } from '../../models/rope.js';
 import { resolveBudget, type ModelShape } from '../policy.js';
+import { activationProbe, actqkvPolicy, dynamicCutoff } from './actqkv.js';
+import { infllmPolicy } from './infllm.js';
+import { a2atsEncode, a2atsHead, a2atsPolicy, a2atsSplit, windowedQuery } from './a2ats.js';
 import { cskvPolicy, densityRank, leftSingularBasis } from './cskv.js';
 import { leadingColumns, numericalRank, projectRow } from './linalg.js';
 import { matryoshkaKvPolicy, pcaBasis } from './matryoshkakv.js';
@@ -128,5 +131,84 @@ describe('MatryoshkaKV', () => {
       for (let k = 0; k < 8; k++) s += U[k * 8 + i] * U[k * 8 + j];
       expect(s).toBeCloseTo(i === j ? 1 : 0, 10);
     }
+  });
+});
+
+describe('A^2ATS', () => {
+  it('windowed RoPE: the approximate score ignores a key\'s position; query-aware VQ: codes minimise the H-weighted error', () => {
+    const T = 160;
+    const sc = needleScenario(T, 1, 30);
+    sc.keys[0].copyWithin(120 * 8, 10 * 8, 11 * 8); // token 120 has token 10's pre-RoPE key
+    let ctx: Parameters<NonNullable<ReturnType<typeof a2atsPolicy>['onPrefill']>>[0] | undefined;
+    driveLayer({ onPrefill: (c) => void (ctx = c) }, sc);
+    const windowed: Float32Array[] = [];
+    for (const h of [0, 1]) for (let t = 0; t < T; t++) windowed.push(windowedQuery(ctx!.queries[h].subarray(t * 8, t * 8 + 8), t, 80, rotary));
+    // the windowed query equals RoPE(q_pre, 80) whatever the position it came from
+    const w = windowedQuery(ctx!.queries[0].subarray(50 * 8, 51 * 8), 50, 80, rotary);
+    const direct = Float32Array.from(sc.queries[0].subarray(50 * 8, 51 * 8));
+    rotary.rotate(direct, 0, 80);
+    for (let i = 0; i < 8; i++) expect(w[i]).toBeCloseTo(direct[i], 5);
+    const head = a2atsHead(sc.keys[0], T, 8, windowed, 16, 10, 3);
+    expect(head.codes[120]).toBe(head.codes[10]);
+    for (const t of [0, 10, 77, 150]) {
+      const k = sc.keys[0].subarray(t * 8, t * 8 + 8);
+      const err = (j: number) => {
+        let s = 0;
+        for (let a = 0; a < 8; a++) for (let b = 0; b < 8; b++) s += (k[a] - head.cHat[j * 8 + a]) * head.H[a * 8 + b] * (k[b] - head.cHat[j * 8 + b]);
+        return s;
+      };
+      const errs = Array.from({ length: 16 }, (_, j) => err(j));
+      expect(err(head.codes[t])).toBeCloseTo(Math.min(...errs), 6);
+      expect(a2atsEncode(head, k, 8)).toBe(head.codes[t]);
+    }
+  });
+  it('reads the sinks, the local window and the union of each query head\'s top-k; finds the needle', () => {
+    const T = 256;
+    const sc = needleScenario(T, 3, 60, 10);
+    const r = driveLayer(a2atsPolicy({ budget: { ratio: 0.25 }, model }), sc);
+    const { sinks, local, k } = a2atsSplit(64, 2);
+    expect({ sinks, local, k }).toEqual({ sinks: 8, local: 16, k: 20 });
+    r.attendedPositions.forEach((step, s) => {
+      const n = T + s + 1;
+      for (const a of step) {
+        const set = new Set(a);
+        expect(a.length).toBeLessThanOrEqual(64);
+        expect(a.length).toBeGreaterThan(sinks + local + k - 1);
+        for (let t = 0; t < sinks; t++) expect(set.has(t)).toBe(true);
+        for (let t = n - local; t < n; t++) expect(set.has(t)).toBe(true);
+        expect(set.has(60)).toBe(true);
+      }
+      expect(Array.from(step[0])).toEqual(Array.from(step[1])); // one set per KV head
+    });
+  });
+});
+
+describe('ActQKV', () => {
+  it('the probe is the activation-bias weighted window: an anchor query dominates it', () => {
+    const win = Array.from({ length: 20 }, (_, t) => Float32Array.from({ length: 8 }, (_, j) => 0.1 * Math.sin(t * 3 + j)));
+    win[7] = Float32Array.from({ length: 8 }, (_, j) => (j === 2 ? 5 : 0.1));
+    const p = activationProbe(win, 8);
+    const mean = new Float64Array(8);
+    for (const q of win) for (let j = 0; j < 8; j++) mean[j] += q[j] / 20;
+    expect(p[2]).toBeGreaterThan(4 * mean[2]);
+  });
+  it('dynamic cut-off: a flat block-score distribution keeps more blocks, a peaked one drops to Kmin', () => {
+    const sig = 2 / (1 + Math.exp(-10 * (Math.log(40) - Math.log(41))));
+    expect(dynamicCutoff(new Float64Array(40), 20)).toBe(Math.round(6 + 14 * Math.exp(10 * (sig - 1))));
+    expect(dynamicCutoff(new Float64Array(40), 20)).toBeGreaterThan(6);
+    const peaked = Float64Array.from({ length: 40 }, (_, i) => (i === 3 ? 50 : 0));
+    expect(dynamicCutoff(peaked, 20)).toBe(6);
+    expect(dynamicCutoff(peaked, 4)).toBe(4);
+  });
+  it('retrieves the block an anchor query of the window points at, which the current query alone (InfLLM) misses', () => {
+    const T = 256;
+    const sc = buildScenario({ T, steps: 2, amp: 0.3, seed: 4 });
+    for (const K of sc.keys) K[60 * 8] += 6;
+    for (const Q of sc.queries) Q[(T - 3) * 8] += 8; // one anchor query in the probe window
+    const act = driveLayer(actqkvPolicy({ budget: { ratio: 0.25 }, model }), sc);
+    const inf = driveLayer(infllmPolicy({ budget: { ratio: 0.25 }, model, blockSize: 16 }), sc);
+    for (const a of act.attendedPositions[0]) expect(Array.from(a)).toContain(60);
+    expect(inf.attendedPositions[0].some((a) => !Array.from(a).includes(60))).toBe(true);
+    for (const step of act.attendedPositions) for (const a of step) expect(a.length).toBeLessThanOrEqual(64 + 1);
   });
 });
