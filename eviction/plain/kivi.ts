@@ -20,7 +20,7 @@ export interface KiviOptions extends Omit<PolicyOptions, 'budget'> {
 }
 
 /** Quantize-dequantize x[idx[i]] in place as one group. */
-export function fakeQuantGroup(x: Float32Array, idx: ArrayLike<number>, bits: number): void {
+export function fakeQuantGroup(x: Float32Array | Float64Array, idx: ArrayLike<number>, bits: number): void {
   let lo = Infinity;
   let hi = -Infinity;
   for (let i = 0; i < idx.length; i++) {

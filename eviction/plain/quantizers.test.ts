@@ -137,7 +137,7 @@ describe('MiKV', () => {
       const K = mikv.cache.keys(kv);
       const V = mikv.cache.values(kv);
       const origK = (t: number, c: number) => (t < T ? sc.keys[kv][t * 8 + c] : sc.stepKeys![kv][(t - T) * 8 + c]);
-      const origV = (t: number, c: number) => (t < T ? sc.values[kv][t * 8 + c] : sc.stepValues[kv][(t - T) * 8 + c]);
+      const origV = (t: number, c: number) => (t < T ? sc.values[kv][t * 8 + c] : sc.stepValues![kv][(t - T) * 8 + c]);
       const bal = mikvBalancer({ layer: 0, length: T, cache: driveLayer({}, sc).cache, queries, probs }, kv);
       let low = 0;
       for (let t = 0; t < T + steps; t++) {
