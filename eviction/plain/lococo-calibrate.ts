@@ -6,7 +6,7 @@
  * divided by the squared norm of the full outputs. scripts/calibrate-lococo.ts builds the events
  * from documents sampled from a model and writes eviction/plain/lococo-kernels.json.
  */
-import { type LococoKernel, lococoFuse, lococoPartition, sigmoid } from './lococo.js';
+import { LOCOCO_LOCAL_SHARE, type LococoKernel, lococoFuse, lococoPartition, sigmoid } from './lococo.js';
 
 export interface LococoEvent {
   readonly d: number;
@@ -57,7 +57,7 @@ function attend(q: Float64Array, K: ArrayLike<number>, V: ArrayLike<number>, n: 
 /** Splits an event into heavy hitters and the entries to fuse, and computes the full-prefix targets. */
 export function prepareEvent(ev: LococoEvent, hhKeepRate: number): Prepared {
   const { d, n } = ev;
-  const { hh, rest, anchors } = lococoPartition(ev.acc, n, ev.M, hhKeepRate);
+  const { hh, rest, anchors } = lococoPartition(ev.acc, n, ev.M, hhKeepRate, LOCOCO_LOCAL_SHARE);
   const take = (idx: Int32Array, A: Float64Array) => {
     const out = new Float64Array(idx.length * d);
     idx.forEach((i, j) => out.set(A.subarray(i * d, i * d + d), j * d));

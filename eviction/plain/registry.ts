@@ -21,6 +21,12 @@ import { kvquantPolicy } from './kvquant.js';
 import { mikvPolicy } from './mikv.js';
 import { rotatekvPolicy } from './rotatekv.js';
 import { zipcachePolicy } from './zipcache.js';
+import { a2atsPolicy } from './a2ats.js';
+import { actqkvPolicy } from './actqkv.js';
+import { cskvPolicy } from './cskv.js';
+import { lococoPolicy } from './lococo.js';
+import { matryoshkaKvPolicy } from './matryoshkakv.js';
+import { shadowkvPolicy } from './shadowkv.js';
 
 export const POLICY_NAMES = [
   'full',
@@ -51,6 +57,13 @@ export const POLICY_NAMES = [
   'gear-2',
   'gear-4',
   'bfp-ksort',
+  // issue 17, retrieval and low-rank (plainq)
+  'shadowkv',
+  'a2ats',
+  'actqkv',
+  'cskv',
+  'matryoshkakv',
+  'lococo',
 ] as const;
 
 export type PolicyName = (typeof POLICY_NAMES)[number];
@@ -132,6 +145,18 @@ export function createPolicy(name: PolicyName, o: PolicyOptions, x: PolicyExtras
       return gearPolicy({ ...o, bits: 4 });
     case 'bfp-ksort':
       return bfpKsortPolicy(o);
+    case 'shadowkv':
+      return shadowkvPolicy(o);
+    case 'a2ats':
+      return a2atsPolicy(o);
+    case 'actqkv':
+      return actqkvPolicy(o);
+    case 'cskv':
+      return cskvPolicy(o);
+    case 'matryoshkakv':
+      return matryoshkaKvPolicy(o);
+    case 'lococo':
+      return lococoPolicy(o);
     default: {
       const never: never = name;
       throw new RangeError(`unknown policy ${String(never)}`);
