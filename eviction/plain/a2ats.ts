@@ -29,7 +29,8 @@ import { cholesky, lowerInverse, rowTimes } from './linalg.js';
 import { preRopePrompt, preRopeStep } from './pre-rope.js';
 import { headsOf } from './scores.js';
 import { mixSeed, SeededRng } from './seeded-rng.js';
-import { aPosInt, iota, topKAscending, unionSorted } from './select.js';
+import { aPosInt, iota, unionSorted } from './select.js';
+import { fastTopK } from './fast-topk.js';
 
 export interface A2atsOptions extends PolicyOptions {
   readonly codebook?: number;
@@ -207,7 +208,7 @@ export function a2atsPolicy(o: A2atsOptions): KvPolicy {
           for (let j = 0; j < head.nCodes; j++) for (let i = 0; i < d; i++) byCode[j] += qw[i] * head.cHat[j * d + i];
           const score = new Float64Array(n);
           for (const t of mid) score[t] = byCode[head.codes[t]];
-          parts.push(topKAscending(score, k, mid));
+          parts.push(fastTopK(score, k, mid));
         }
         const sel = unionSorted(...parts);
         for (const h of heads) out[h] = sel;

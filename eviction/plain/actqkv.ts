@@ -25,7 +25,8 @@ import type { AttendedContext, PrefillContext, StepContext } from '../../models/
 import { aBudget, resolveBudget, type KvPolicy, type PolicyOptions } from '../policy.js';
 import { infllmSplit } from './infllm.js';
 import { accumulateStepMass, headsOf, prefillMass } from './scores.js';
-import { aPosInt, grow, iota, topKAscending, unionSorted } from './select.js';
+import { aPosInt, grow, iota, unionSorted } from './select.js';
+import { fastTopK } from './fast-topk.js';
 
 export interface ActQkvOptions extends PolicyOptions {
   readonly blockSize?: number;
@@ -136,10 +137,10 @@ export function actqkvPolicy(o: ActQkvOptions): KvPolicy {
         const probes = heads.map((h) => activationProbe(st.window[h], d));
         starts.forEach((s, b) => {
           const e = Math.min(s + blockSize, memEnd);
-          const top = topKAscending(st.acc[kv], repTokens, iota(e - s, s));
+          const top = fastTopK(st.acc[kv], repTokens, iota(e - s, s));
           for (const p of probes) for (const t of top) for (let i = 0; i < d; i++) score[b] += (p[i] * K[t * d + i]) / top.length;
         });
-        const chosen = topKAscending(score, dynamicCutoff(score, blocks));
+        const chosen = fastTopK(score, dynamicCutoff(score, blocks));
         const parts: Int32Array[] = [iota(init), iota(local, memEnd)];
         for (const b of chosen) parts.push(iota(Math.min(blockSize, memEnd - starts[b]), starts[b]));
         const sel = unionSorted(...parts);

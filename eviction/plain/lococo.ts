@@ -34,7 +34,8 @@ import type { AttendedContext, LayerCacheView, PrefillContext } from '../../mode
 import { aBudget, resolveBudget, type KvPolicy, type ModelShape, type PolicyOptions } from '../policy.js';
 import fixture from './lococo-kernels.json' with { type: 'json' };
 import { accumulateStepMass, prefillMass } from './scores.js';
-import { aRatio, compact, iota, topKAscending, unionSorted } from './select.js';
+import { aRatio, compact, iota, unionSorted } from './select.js';
+import { fastTopK } from './fast-topk.js';
 
 /** One layer's calibrated fusion parameters. */
 export interface LococoKernel {
@@ -137,11 +138,11 @@ export function lococoFuse(kE: ArrayLike<number>, vE: ArrayLike<number>, nE: num
 export function lococoPartition(acc: Float64Array, n: number, M: number, hhKeepRate: number, localShare: number): { hh: Int32Array; rest: Int32Array; anchors: Int32Array } {
   const C = Math.floor(M * (1 - hhKeepRate));
   const local = Math.floor((M - C) * localShare);
-  const hh = unionSorted(topKAscending(acc, M - C - local, iota(n - local)), iota(local, n - local));
+  const hh = unionSorted(fastTopK(acc, M - C - local, iota(n - local)), iota(local, n - local));
   const inHh = new Set(hh);
   const rest = Int32Array.from({ length: n }, (_, i) => i).filter((i) => !inHh.has(i));
   const accRest = Float64Array.from(rest, (i) => acc[i]);
-  return { hh, rest, anchors: topKAscending(accRest, C) };
+  return { hh, rest, anchors: fastTopK(accRest, C) };
 }
 
 export interface LococoOptions extends PolicyOptions {

@@ -21,7 +21,8 @@ import { aBudget, resolveBudget, type KvPolicy, type PolicyOptions } from '../po
 import { fakeQuantGroup } from './kivi.js';
 import { strided } from './quant-kit.js';
 import { accumulateStepMass, headsOf, prefillMass } from './scores.js';
-import { aPosInt, aRatio, topKAscending } from './select.js';
+import { aPosInt, aRatio } from './select.js';
+import { fastTopK } from './fast-topk.js';
 
 export interface MikvOptions extends PolicyOptions {
   readonly loBits?: number;
@@ -79,7 +80,7 @@ export function mikvPolicy(o: MikvOptions): KvPolicy {
       if (high.length <= st.B) continue;
       const recent = Math.floor(st.B * recentShare);
       const keep = new Set<number>(high.slice(high.length - recent));
-      for (const i of topKAscending(st.acc[kv], st.B - recent, high.slice(0, high.length - recent))) keep.add(i);
+      for (const i of fastTopK(st.acc[kv], st.B - recent, high.slice(0, high.length - recent))) keep.add(i);
       for (const i of high) {
         if (keep.has(i)) continue;
         st.low[kv][i] = 1;

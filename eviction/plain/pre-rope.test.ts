@@ -3,7 +3,9 @@ import type { PrefillContext, StepContext } from '../../models/attention-hooks.j
 import { makeConfig } from '../../models/config.js';
 import { randomWeights } from '../../models/random-weights.js';
 import { ReferenceModel } from '../../models/reference.js';
+import { fastTopK } from './fast-topk.js';
 import { unrotatedKey } from './pre-rope.js';
+import { topKAscending } from './select.js';
 
 describe('pre-RoPE keys, the rotation and the layer inputs in the hook contexts (models/reference.ts)', () => {
   const config = makeConfig({ dim: 32, hiddenDim: 48, nLayers: 2, nHeads: 4, nKvHeads: 2, vocabSize: 40, maxSeqLen: 64 });
@@ -37,6 +39,20 @@ describe('pre-RoPE keys, the rotation and the layer inputs in the hook contexts 
       c.rotary!.rotate(k, 0, c.position);
       const row = c.cache.length(kv) - 1;
       for (let i = 0; i < d; i++) expect(k[i]).toBeCloseTo(c.cache.keys(kv)[row * d + i], 5);
+    }
+  });
+});
+
+describe('fastTopK', () => {
+  it('equals topKAscending, ties to the lower index, with and without candidates', () => {
+    for (let seed = 1; seed < 40; seed++) {
+      const n = 5 + (seed % 17) * 3;
+      const scores = Float64Array.from({ length: n }, (_, i) => Math.round(Math.sin(seed * 7 + i * 3.1) * 4));
+      const cand = Int32Array.from({ length: n }, (_, i) => i).filter((i) => (i * seed) % 3 !== 0).reverse();
+      for (const k of [0, 1, 3, 7, n]) {
+        expect(Array.from(fastTopK(scores, k))).toEqual(Array.from(topKAscending(scores, k)));
+        expect(Array.from(fastTopK(scores, k, cand))).toEqual(Array.from(topKAscending(scores, k, cand)));
+      }
     }
   });
 });

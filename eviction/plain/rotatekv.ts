@@ -27,6 +27,7 @@ import type { KvPolicy, ModelShape, PolicyOptions } from '../policy.js';
 import { fwht } from './linalg.js';
 import { preRopePrompt, preRopeStep, writeRotatedKey } from './pre-rope.js';
 import { fakeQuantClipped, strided } from './quant-kit.js';
+import { fastTopK } from './fast-topk.js';
 import { aPosInt } from './select.js';
 
 export interface RotateKvOptions extends Omit<PolicyOptions, 'budget'> {
@@ -59,9 +60,8 @@ export function rotatekvOrder(rows: readonly Float64Array[], w: number): Int32Ar
 /** The tokens that hold the `k` largest |entries| of the residual (T x dim). */
 export function rotatekvPivots(residual: Float32Array, T: number, k: number): Set<number> {
   const dim = residual.length / T;
-  const idx = Array.from({ length: residual.length }, (_, i) => i);
-  idx.sort((a, b) => Math.abs(residual[b]) - Math.abs(residual[a]) || a - b);
-  return new Set(idx.slice(0, k).map((i) => Math.floor(i / dim)));
+  const top = fastTopK(Float64Array.from(residual, Math.abs), Math.min(k, residual.length));
+  return new Set(Array.from(top, (i) => Math.floor(i / dim)));
 }
 
 export function rotatekvPolicy(o: RotateKvOptions): KvPolicy {

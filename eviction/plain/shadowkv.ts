@@ -27,7 +27,8 @@ import { aBudget, resolveBudget, type KvPolicy, type PolicyOptions } from '../po
 import { gram, leadingColumns, projectRow, symEigen } from './linalg.js';
 import { preRopePrompt, writeRotatedKey } from './pre-rope.js';
 import { headsOf } from './scores.js';
-import { aPosInt, aRatio, bottomKAscending, iota, topKAscending, unionSorted } from './select.js';
+import { aPosInt, aRatio, bottomKAscending, iota, unionSorted } from './select.js';
+import { fastTopK } from './fast-topk.js';
 
 export interface ShadowKvOptions extends PolicyOptions {
   readonly chunk?: number;
@@ -144,7 +145,7 @@ export function shadowkvPolicy(o: ShadowKvOptions): KvPolicy {
           for (let c = 0; c < ids.length; c++) z += p[c] = Math.exp(p[c] - mx);
           for (let c = 0; c < ids.length; c++) score[c] = Math.max(score[c], p[c] / z);
         }
-        const chosen = topKAscending(score, Math.min(st.selected, ids.length));
+        const chosen = fastTopK(score, Math.min(st.selected, ids.length));
         const parts: Int32Array[] = [iota(n - st.localStart, st.localStart)];
         for (const c of st.outlierChunks[kv]) parts.push(iota(st.chunk, c * st.chunk));
         for (const j of chosen) parts.push(iota(st.chunk, ids[j] * st.chunk));
