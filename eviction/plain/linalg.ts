@@ -1,7 +1,10 @@
 /**
- * Small dense linear algebra for the low-rank and rotation policies (CSKV, MatryoshkaKV,
- * ShadowKV, GEAR, RotateKV, A^2ATS), in float64 on row-major arrays. Sizes here are a head
- * or a layer's KV width (<= a few hundred), so the O(n^3) methods are fine.
+ * Small dense linear algebra for the plaintext policies, in float64 on row-major arrays: the
+ * eigen-decomposition of a symmetric matrix by cyclic Jacobi rotations (converges quadratically;
+ * stops when the off-diagonal Frobenius norm falls below 1e-12 of the matrix's, or after 60
+ * sweeps), top singular directions (kv-head-merge, CSKV, ShadowKV), projections, GEAR's power
+ * iteration, the Walsh-Hadamard transform (RotateKV) and Cholesky factors (A^2ATS). Sizes here
+ * are a head or a layer's KV width (<= a few hundred), so the O(n^3) methods are fine.
  */
 import { SeededRng } from './seeded-rng.js';
 
@@ -20,29 +23,27 @@ export function gram(x: ArrayLike<number>, n: number, d: number): Float64Array {
   return g;
 }
 
-/**
- * Eigen-decomposition of a symmetric n x n matrix by cyclic Jacobi rotations: eigenvalues in
- * descending order, vectors[i * n + j] = component i of eigenvector j (orthonormal columns).
- * Stops when the off-diagonal mass is below 1e-22 of the total (or after 100 sweeps).
- */
-export function symEigen(a: ArrayLike<number>, n: number): { values: Float64Array; vectors: Float64Array } {
+/** Eigenvalues (descending) and eigenvectors (column k of `vectors`, n x n row-major) of symmetric A (n x n row-major). */
+export function symmetricEigen(a: ArrayLike<number>, n: number): { values: Float64Array; vectors: Float64Array } {
+  if (a.length !== n * n) throw new RangeError(`matrix must have ${n * n} entries, got ${a.length}`);
   const A = Float64Array.from(a);
   const V = new Float64Array(n * n);
   for (let i = 0; i < n; i++) V[i * n + i] = 1;
   let total = 0;
   for (let i = 0; i < n * n; i++) total += A[i] * A[i];
-  for (let sweep = 0; sweep < 100; sweep++) {
+  const tol = 1e-24 * total;
+  for (let sweep = 0; sweep < 60; sweep++) {
     let off = 0;
-    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off += A[i * n + j] * A[i * n + j];
-    if (off <= 1e-22 * total || off === 0) break;
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += 2 * A[p * n + q] ** 2;
+    if (off <= tol) break;
     for (let p = 0; p < n; p++) {
       for (let q = p + 1; q < n; q++) {
         const apq = A[p * n + q];
         if (apq === 0) continue;
         const theta = (A[q * n + q] - A[p * n + p]) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
+        const tt = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(tt * tt + 1);
+        const s = tt * c;
         for (let k = 0; k < n; k++) {
           const akp = A[k * n + p];
           const akq = A[k * n + q];
@@ -67,8 +68,8 @@ export function symEigen(a: ArrayLike<number>, n: number): { values: Float64Arra
   const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => A[j * n + j] - A[i * n + i] || i - j);
   const values = Float64Array.from(order, (i) => A[i * n + i]);
   const vectors = new Float64Array(n * n);
-  order.forEach((src, dst) => {
-    for (let k = 0; k < n; k++) vectors[k * n + dst] = V[k * n + src];
+  order.forEach((src, k) => {
+    for (let r = 0; r < n; r++) vectors[r * n + k] = V[r * n + src];
   });
   return { values, vectors };
 }
@@ -78,6 +79,14 @@ export function leadingColumns(vectors: Float64Array, n: number, r: number): Flo
   const out = new Float64Array(n * r);
   for (let i = 0; i < n; i++) for (let j = 0; j < r; j++) out[i * r + j] = vectors[i * n + j];
   return out;
+}
+
+/**
+ * The top-k right singular directions of X (rows x cols, row-major) as a cols x k row-major
+ * matrix: eigenvectors of X^T X for its k largest eigenvalues.
+ */
+export function topRightSingular(x: ArrayLike<number>, rows: number, cols: number, k: number): Float64Array {
+  return leadingColumns(symmetricEigen(gram(x, rows, cols), cols).vectors, cols, k);
 }
 
 /** In place: row x (width d, at offset) <- B B^T x for B d x r with orthonormal columns. */
@@ -96,7 +105,7 @@ export function projectRow(x: Float32Array | Float64Array, offset: number, basis
 
 /** Numerical rank of n rows of width d: eigenvalues of X^T X above rel * the largest. */
 export function numericalRank(x: ArrayLike<number>, n: number, d: number, rel = 1e-8): number {
-  const { values } = symEigen(gram(x, n, d), d);
+  const { values } = symmetricEigen(gram(x, n, d), d);
   return values.filter((v) => v > rel * Math.max(values[0], 1e-300)).length;
 }
 
