@@ -15,7 +15,7 @@
  * - Dynamic KV cut-off (information density): with H the entropy of softmax(s) and
  *   Hmax = log(nBlocks + 1), K = Kmin + (Kmax - Kmin) exp(10 (2 sigmoid(10 (H - Hmax)) - 1)),
  *   rounded, Kmin = min(6, Kmax) (the authors' adjust_tok_K: a flat score distribution keeps
- *   Kmax blocks, a peaked one fewer).
+ *   most of Kmax, a peaked one drops towards Kmin).
  * Budget B split as InfLLM's (infllmSplit with nInit 4): Kmax = its block count, so a step reads
  * at most B cached tokens. Block size 16 (InfLLM's setting for prompts <= 1,024 tokens).
  * Small-model note: at these budgets Kmax <= 6 blocks, so the cut-off keeps Kmax (it acts from

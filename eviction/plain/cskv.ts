@@ -19,7 +19,7 @@
  */
 import type { AttendedContext, LayerCacheView, PrefillContext } from '../../models/attention-hooks.js';
 import { aBudget, resolveBudget, type KvPolicy, type PolicyOptions } from '../policy.js';
-import { leadingColumns, projectRow, symEigen } from './linalg.js';
+import { leadingColumns, projectRow, symmetricEigen } from './linalg.js';
 import { preRopePrompt, unrotatedKey, writeRotatedKey } from './pre-rope.js';
 import { aPosInt } from './select.js';
 
@@ -36,7 +36,7 @@ export function leftSingularBasis(w: Float32Array, rows: number, cols: number, r
     m[i * rows + j] = s;
     m[j * rows + i] = s;
   }
-  return leadingColumns(symEigen(m, rows).vectors, rows, r);
+  return leadingColumns(symmetricEigen(m, rows).vectors, rows, r);
 }
 
 /** The channel rank for density rho of width w. */

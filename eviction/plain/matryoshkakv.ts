@@ -23,14 +23,14 @@
 import type { PrefillContext, StepContext } from '../../models/attention-hooks.js';
 import { aBudget, resolveBudget, type KvPolicy, type PolicyOptions } from '../policy.js';
 import { densityRank } from './cskv.js';
-import { gram, leadingColumns, projectRow, symEigen } from './linalg.js';
+import { gram, leadingColumns, projectRow, symmetricEigen } from './linalg.js';
 
 /** Mean and principal directions of n rows of width d: U is d x d, columns by decreasing variance. */
 export function pcaBasis(x: ArrayLike<number>, n: number, d: number): { mean: Float64Array; U: Float64Array } {
   const mean = new Float64Array(d);
   for (let t = 0; t < n; t++) for (let i = 0; i < d; i++) mean[i] += x[t * d + i] / n;
   const centered = Float64Array.from({ length: n * d }, (_, j) => x[j] - mean[j % d]);
-  return { mean, U: symEigen(gram(centered, n, d), d).vectors };
+  return { mean, U: symmetricEigen(gram(centered, n, d), d).vectors };
 }
 
 /** Row x (width d at offset) <- mean + B B^T (x - mean). */

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { keyRotaryOf } from '../../models/key-rotary.js';
 import { RopeTable } from '../../models/rope.js';
+import type { PrefillContext } from '../../models/attention-hooks.js';
 import { resolveBudget, type ModelShape } from '../policy.js';
 import { activationProbe, actqkvPolicy, dynamicCutoff } from './actqkv.js';
 import { infllmPolicy } from './infllm.js';
 import { a2atsEncode, a2atsHead, a2atsPolicy, a2atsSplit, windowedQuery } from './a2ats.js';
 import { cskvPolicy, densityRank, leftSingularBasis } from './cskv.js';
-import { gram, leadingColumns, numericalRank, projectRow, symEigen } from './linalg.js';
+import { leadingColumns, numericalRank, projectRow, topRightSingular } from './linalg.js';
 import { matryoshkaKvPolicy, pcaBasis } from './matryoshkakv.js';
 import { shadowkvPolicy, shadowkvSplit } from './shadowkv.js';
 import { driveLayer, type LayerScenario } from './testing/array-cache.js';
@@ -73,7 +74,7 @@ describe('ShadowKV', () => {
     // and they are the projections of the PRE-RoPE keys on the top right singular vectors of the prompt's pre-RoPE keys
     const pre = new Float64Array(T * 16);
     for (let t = 0; t < T; t++) for (let kv = 0; kv < 2; kv++) for (let i = 0; i < 8; i++) pre[t * 16 + kv * 8 + i] = sc.keys[kv][t * 8 + i];
-    const basis = leadingColumns(symEigen(gram(pre, T, 16), 16).vectors, 16, rank);
+    const basis = topRightSingular(pre, T, 16, rank);
     rows.slice(0, 20).forEach((t, j) => {
       const p = pre.slice(t * 16, t * 16 + 16);
       projectRow(p, 0, basis, 16, rank);
@@ -160,7 +161,7 @@ describe('A^2ATS', () => {
     const sc = needleScenario(T, 1, 30);
     sc.keys[0].copyWithin(120 * 8, 10 * 8, 11 * 8); // token 120 has token 10's pre-RoPE key
     for (const Q of sc.queries) for (let t = 0; t < T; t++) (Q[t * 8] *= 8), (Q[t * 8 + 1] *= 8); // anisotropic queries: H is far from the identity
-    let ctx: Parameters<NonNullable<ReturnType<typeof a2atsPolicy>['onPrefill']>>[0] | undefined;
+    let ctx: PrefillContext | undefined;
     driveLayer({ onPrefill: (c) => void (ctx = c) }, sc);
     const windowed: Float32Array[] = [];
     for (const h of [0, 1]) for (let t = 0; t < T; t++) windowed.push(windowedQuery(ctx!.queries[h].subarray(t * 8, t * 8 + 8), t, 80, rotary));

@@ -24,7 +24,7 @@
  */
 import type { PrefillContext, StepContext } from '../../models/attention-hooks.js';
 import { aBudget, resolveBudget, type KvPolicy, type PolicyOptions } from '../policy.js';
-import { gram, leadingColumns, projectRow, symEigen } from './linalg.js';
+import { projectRow, topRightSingular } from './linalg.js';
 import { preRopePrompt, writeRotatedKey } from './pre-rope.js';
 import { headsOf } from './scores.js';
 import { aPosInt, aRatio, bottomKAscending, iota, unionSorted } from './select.js';
@@ -110,7 +110,7 @@ export function shadowkvPolicy(o: ShadowKvOptions): KvPolicy {
       const rank = Math.max(1, Math.min(kd, Math.round(rankRatio * kd)));
       const joint = new Float64Array(T * kd);
       for (let t = 0; t < T; t++) for (let kv = 0; kv < nKv; kv++) for (let i = 0; i < d; i++) joint[t * kd + kv * d + i] = pre[kv][t * d + i];
-      const basis = leadingColumns(symEigen(gram(joint, T, kd), kd).vectors, kd, rank);
+      const basis = topRightSingular(joint, T, kd, rank);
       for (let t = 0; t < localStart; t++) projectRow(joint, t * kd, basis, kd, rank);
       for (let kv = 0; kv < nKv; kv++) {
         const outSet = new Set(outlierChunks[kv]);
