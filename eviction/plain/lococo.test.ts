@@ -24,14 +24,23 @@ function eventOf(seed: number, n = 60, M = 12, d = 8): LococoEvent {
 }
 
 describe('LoCoCo', () => {
-  it('keeps the cache at the fixed size M after the prefill and after every step; nothing else is read', () => {
+  it('squeezes the cache to the fixed size M at prefill and whenever it exceeds M + buffer; nothing else is read', () => {
     const T = 128;
-    const sc = { ...buildScenario({ T, steps: 6, amp: 0.5 }), values: buildScenario({ T, steps: 6, seed: 3, amp: 0.5 }).keys, stepValues: buildScenario({ T, steps: 6, seed: 3, amp: 0.5 }).stepKeys };
+    const steps = 12;
+    const v = buildScenario({ T, steps, seed: 3, amp: 0.5 });
+    const sc = { ...buildScenario({ T, steps, amp: 0.5 }), values: v.keys, stepValues: v.stepKeys };
     for (const ratio of [0.05, 0.1, 0.2, 0.5]) {
       const M = resolveBudget({ ratio }, T);
-      const r = driveLayer(lococoPolicy({ budget: { ratio }, model, kernels: [kernelOf(1), kernelOf(2)] }), sc);
-      for (let kv = 0; kv < 2; kv++) expect(r.cache.length(kv)).toBe(M);
-      for (const step of r.attendedPositions) for (const a of step) expect(a.length).toBe(M + 1);
+      for (const buffer of [0, 4]) {
+        const r = driveLayer(lococoPolicy({ budget: { ratio }, model, kernels: [kernelOf(1), kernelOf(2)], buffer }), sc);
+        // step s reads the memory plus the tokens since the last squeeze (the cycle M+1 .. M+buffer+1)
+        r.attendedPositions.forEach((step, s) => {
+          for (const a of step) expect(a.length).toBe(M + 1 + (s % (buffer + 1)));
+        });
+        for (let kv = 0; kv < 2; kv++) expect(r.cache.length(kv)).toBe(M + (steps % (buffer + 1)));
+      }
+      const p = driveLayer(lococoPolicy({ budget: { ratio }, model, kernels: [kernelOf(1), kernelOf(2)] }), { ...sc, steps: 0 });
+      for (let kv = 0; kv < 2; kv++) expect(p.cache.length(kv)).toBe(M);
     }
   });
   it('a slot is a convex combination of the evicted entries around its anchor; lambda = 0 leaves the anchor itself', () => {

@@ -1,16 +1,19 @@
 /**
  * LoCoCo, "Dropping in convolutions for long context compression" (Cai et al., ICML 2024;
  * VITA-Group/LoCoCo, llama/memory_compressor.py), with a short calibration of its kernel;
- * merging policy: the cache of every KV head has a FIXED size M = B (resolveBudget) after the
- * prefill and after every decode step.
- * When the cache holds n > M entries:
+ * merging policy: every KV head keeps a memory of FIXED size M = B (resolveBudget); the prompt is
+ * squeezed to exactly M at prefill, new tokens wait uncompressed in a buffer of up to `buffer`
+ * (16, the authors' args.buffer) and when the cache exceeds M + buffer it is squeezed back to
+ * exactly M (so a step reads between M + 1 and M + buffer + 1 entries).
+ * Squeezing n entries to M:
  * - M - C entries are kept as they are, C = floor(M * (1 - hhKeepRate)) (hhKeepRate 0.5, the
  *   authors' hh_keep_rate): the newest localShare (0.5) of them (the authors' local_len) and the
  *   heavy hitters among the older ones (H2O's accumulated attention, 'group-mean'). The authors'
  *   default local_len is 0 because their prompt is processed in 512-token chunks that attend to
  *   themselves uncompressed; token-by-token decoding has no such chunk, and without a local
  *   window the newest tokens (low accumulated scores) are the first fused (measured: +2.6 nats at
- *   10% on stories260K with local 0);
+ *   10% on stories260K with local 0). Squeezing at every step (buffer 0) instead re-fuses the
+ *   slots over and over and is worse (+0.229 vs +0.162 at 10% on stories260K);
  * - the other n - M + C entries, E in position order, are fused into C slots. Each slot m has an
  *   anchor a_m, the C best-scoring entries of E (the authors' residual_weight one-hots), and
  *   fusion weights W[m, .] = (1 - lambda) onehot(a_m) + lambda softmax_t(z[m, t]), where
@@ -34,7 +37,7 @@ import type { AttendedContext, LayerCacheView, PrefillContext } from '../../mode
 import { aBudget, resolveBudget, type KvPolicy, type ModelShape, type PolicyOptions } from '../policy.js';
 import fixture from './lococo-kernels.json' with { type: 'json' };
 import { accumulateStepMass, prefillMass } from './scores.js';
-import { aRatio, compact, iota, unionSorted } from './select.js';
+import { aPosInt, aRatio, compact, iota, unionSorted } from './select.js';
 import { fastTopK } from './fast-topk.js';
 
 /** One layer's calibrated fusion parameters. */
@@ -151,6 +154,8 @@ export interface LococoOptions extends PolicyOptions {
   readonly localShare?: number;
   /** per-layer kernels; default: the committed calibration for the model's shape */
   readonly kernels?: readonly LococoKernel[];
+  /** new tokens that may wait uncompressed before the cache is squeezed back to M (default 16, the authors') */
+  readonly buffer?: number;
 }
 
 export function lococoPolicy(o: LococoOptions): KvPolicy {
@@ -159,15 +164,16 @@ export function lococoPolicy(o: LococoOptions): KvPolicy {
   const localShare = aRatio(o.localShare ?? LOCOCO_LOCAL_SHARE, 'localShare');
   const kernels = o.kernels ?? lococoKernelsFor(o.model);
   const identity: LococoKernel = { kernel: 1, w: new Array(2 * o.model.headDim).fill(0), u: [0], logitLambda: -Infinity };
+  const buffer = aPosInt(o.buffer ?? 16, 'buffer', 0);
   const state = new Map<number, { M: number; acc: Float64Array[] }>();
 
-  const compress = (cache: LayerCacheView, layer: number, M: number, acc: Float64Array[]): void => {
+  const compress = (cache: LayerCacheView, layer: number, M: number, acc: Float64Array[], slack = 0): void => {
     const d = cache.headDim;
     const k = kernels?.[layer] ?? identity;
     const lambda = sigmoid(k.logitLambda);
     for (let kv = 0; kv < cache.nKvHeads; kv++) {
       const n = cache.length(kv);
-      if (n <= M) continue;
+      if (n <= M + slack) continue;
       const { hh, rest, anchors } = lococoPartition(acc[kv], n, M, hhKeepRate, localShare);
       const K = cache.keys(kv);
       const V = cache.values(kv);
@@ -210,7 +216,7 @@ export function lococoPolicy(o: LococoOptions): KvPolicy {
     name: 'lococo',
     kind: 'merging',
     gqa: 'group-mean',
-    params: { hhKeepRate, localShare, kernel: kernels?.[0]?.kernel ?? 0, calibrated: kernels !== undefined },
+    params: { hhKeepRate, localShare, buffer, kernel: kernels?.[0]?.kernel ?? 0, calibrated: kernels !== undefined },
     onPrefill(ctx: PrefillContext) {
       const M = resolveBudget(budget, ctx.length);
       const acc = Array.from({ length: ctx.cache.nKvHeads }, (_, kv) => prefillMass(ctx, kv, 0, ctx.length));
@@ -221,7 +227,7 @@ export function lococoPolicy(o: LococoOptions): KvPolicy {
       const st = state.get(ctx.layer);
       if (!st) return;
       accumulateStepMass(ctx, st.acc);
-      compress(ctx.cache, ctx.layer, st.M, st.acc);
+      compress(ctx.cache, ctx.layer, st.M, st.acc, buffer);
     },
   };
 }
