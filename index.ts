@@ -20,7 +20,7 @@ export type { Channel, PartyId } from './protocols/channel.js';
 export { MemoryChannel } from './parties/memory-channel.js';
 export { runInProcess, type InProcessOptions } from './parties/in-process.js';
 export { runLocalParties, type LocalPartiesOptions } from './parties/launcher.js';
-export type { Job, JobIO } from './parties/job.js';
+export type { Job, JobIO, PrivateInputs } from './parties/job.js';
 export {
   ReferenceModel,
   SecureDecoder,

@@ -3,7 +3,7 @@
  * the party entry point). Configuration problems are thrown as MpcError('MPC_ERR_CONFIG')
  * with the field at fault; cli/main.ts prints them as one line and exits with code 2.
  */
-export { type FlagValues, configError, parseFlags, parseJsonFlag, requireFlag, toJsonText } from '../parties/flags.js';
+export { type FlagValues, configError, parseFlags, parseJsonFlag, readPromptSource, readTextSource, requireFlag, toJsonText } from '../parties/flags.js';
 
 export interface Command {
   /** one line for `mpcache --help` */

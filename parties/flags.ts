@@ -1,8 +1,10 @@
 /**
  * Command-line flag helpers shared by the party entry point (party-main.ts) and the CLI
- * commands: strict parsing, required flags, JSON arguments, JSON output of results.
+ * commands: strict parsing, required flags, JSON arguments, JSON output of results, text
+ * (a prompt, private inputs) from a file or standard input.
  * Configuration problems are thrown as MpcError('MPC_ERR_CONFIG') naming the flag at fault.
  */
+import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { MpcError } from '../protocols/errors.js';
 
@@ -51,4 +53,36 @@ export function toJsonText(v: unknown): string {
     if (x instanceof Map) return Object.fromEntries(x);
     return x;
   });
+}
+
+/** largest text read by readTextSource (bytes) */
+export const MAX_TEXT_SOURCE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Text (UTF-8) from a file or, for `-`, standard input (a hint goes to stderr when that is a
+ * terminal). Errors are one-line config errors naming `flag` and the file, never the text.
+ */
+export async function readTextSource(src: string, flag: string, command: string, what: string): Promise<string> {
+  if (src !== '-') {
+    try {
+      return await readFile(src, 'utf8');
+    } catch (e) {
+      throw configError(`${command}: cannot read ${flag} ${src}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  if (process.stdin.isTTY) process.stderr.write(`reading ${what} from standard input (end it with Ctrl-D)\n`);
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of process.stdin) {
+    const b = c as Buffer;
+    n += b.byteLength;
+    if (n > MAX_TEXT_SOURCE_BYTES) throw configError(`${command}: ${what} on standard input is longer than ${MAX_TEXT_SOURCE_BYTES} bytes`);
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A prompt read by readTextSource, with one trailing newline (what `echo` adds) dropped. */
+export async function readPromptSource(src: string, command: string): Promise<string> {
+  return (await readTextSource(src, '--prompt-file', command, 'the prompt')).replace(/\r?\n$/, '');
 }

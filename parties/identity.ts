@@ -4,10 +4,13 @@
  *
  *   { "kind": "mpcache-ed25519", "publicKey": "<64 hex>", "secretKey": "<64 hex>" }
  *
- * It is written with mode 0600. The public key goes into the session file; the secret key
- * never leaves the party.
+ * It is always written with mode 0600 (a temp file renamed into place, so `keygen --force`
+ * over a file with wider permissions leaves a 0600 file). The public key goes into the
+ * session file; the secret key never leaves the party.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { MpcError } from '../protocols/errors.js';
 
@@ -54,8 +57,34 @@ export function identityFromJson(obj: unknown, where = 'key file'): Identity {
   return { secretKey, publicKey };
 }
 
+/**
+ * Write a key file with mode 0600, whatever the umask and whatever file was there before:
+ * the JSON goes to a fresh temp file beside `path` (created 0600, exclusive), is flushed, and
+ * is renamed over `path`, so an existing file's permissions are never kept and no reader sees
+ * a half-written key. Throws the fs error (the temp file is removed).
+ */
 export function writeKeyFile(path: string, id: Identity): void {
-  writeFileSync(path, identityToJson(id), { mode: 0o600 });
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    try {
+      fchmodSync(fd, 0o600); // the umask cannot widen it, but be explicit
+      writeSync(fd, identityToJson(id));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Permission bits of a key file that let other users read or change it (0 when none, or not POSIX). */
+export function keyFileExposure(path: string): number {
+  if (process.platform === 'win32') return 0;
+  return statSync(path).mode & 0o077;
 }
 
 export function readKeyFile(path: string): Identity {

@@ -5,7 +5,8 @@
  * import { runLocalParties } from '../parties/launcher.js';
  * const { results, stats, wallMs } = await runLocalParties({
  *   jobModule: 'bench/my-jobs.ts#mulBench',  // or job: 'selftest' (party-main.ts PARTY_JOBS)
- *   jobArgs: { n: 1000 },                    // structured-clonable, the same on every party
+ *   jobArgs: { n: 1000 },                    // PUBLIC: JSON, the same on every party (compared)
+ *   privateInputs: [{ model: 'm.bin' }, { prompt: 'Hi' }, undefined],  // each party's own, on its stdin
  *   recvTimeoutMs: 5000,
  *   onLine: (party, line) => console.log(`[P${party}] ${line}`),
  * });
@@ -16,7 +17,10 @@
  *  2. forks three children running the party entry point (parties/party-main.ts under tsx
  *     when this file is TypeScript — i.e. from vitest or `npx tsx` — or
  *     `dist/parties/party-main.js` when compiled); the parent's execArgv is carried, plus
- *     tsx's loader when the parent lacks it;
+ *     tsx's loader when the parent lacks it; the public job arguments go on every child's
+ *     command line (`--job-args`); a child's private inputs go to it alone, as JSON on its
+ *     standard input (`--private-inputs -`), so they never show in any process's arguments
+ *     or environment;
  *  3. streams every stdout/stderr line of each child to `onLine` (default: `[P<i>] line` on
  *     this process's stdout);
  *  4. collects each party's job result and channel statistics over IPC (structured clone:
@@ -41,7 +45,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { PartyId } from '../protocols/channel.js';
 import { MpcError, MPC_ERROR_CODES, type MpcErrorCode } from '../protocols/errors.js';
-import { parseJobModuleSpec } from './job.js';
+import { type PrivateInputs, parseJobModuleSpec } from './job.js';
 import { makeLocalSession, writeLocalSession, type LocalSessionFiles } from './local-session.js';
 import type { PartyIpcMessage } from './party-main.js';
 import type { ErrorReport, PartyStats } from './run-party.js';
@@ -66,8 +70,10 @@ export interface LocalPartiesOptions {
   readonly job?: string;
   /** 'path/to/module.ts#exportName' (relative to the working directory) */
   readonly jobModule?: string;
-  /** job arguments, JSON-encoded onto every party's command line */
+  /** PUBLIC job arguments: JSON-encoded onto every party's command line, compared by the parties before the job runs */
   readonly jobArgs?: unknown;
+  /** each party's PRIVATE inputs (parties/job.ts), written as JSON to that child's standard input only */
+  readonly privateInputs?: readonly (PrivateInputs | undefined)[];
   /** run without sealing (benchmarks only; the children say so on stderr) */
   readonly insecurePlaintext?: boolean;
   readonly fracBits?: number;
@@ -229,14 +235,19 @@ export async function runLocalPartiesSettled(opts: LocalPartiesTestOptions): Pro
 
     for (const i of [0, 1, 2] as PartyId[]) {
       const pp = opts.perParty?.[i];
-      const args = ['--session', files.sessionPath, '--id', String(i), '--key', pp?.keyPath ?? files.keyPaths[i], ...jobArgs, ...(pp?.extraArgs ?? [])];
+      const own = opts.privateInputs?.[i];
+      const args = ['--session', files.sessionPath, '--id', String(i), '--key', pp?.keyPath ?? files.keyPaths[i], ...jobArgs, ...(own ? ['--private-inputs', '-'] : []), ...(pp?.extraArgs ?? [])];
       const child = fork(entry, args, {
         execArgv,
         env: { ...PARTY_ALLOCATOR_ENV, ...process.env, ...(opts.env ?? {}) },
-        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        stdio: [own ? 'pipe' : 'ignore', 'pipe', 'pipe', 'ipc'],
         serialization: 'advanced',
       });
       children.push(child);
+      if (own && child.stdin) {
+        child.stdin.on('error', () => undefined); // a child that dies first: its exit is reported below
+        child.stdin.end(JSON.stringify(own));
+      }
       for (const stream of [child.stdout, child.stderr]) {
         if (stream) createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => onLine(i, line));
       }

@@ -1,24 +1,34 @@
 /**
  * The party process: `node parties/party-main.ts --session FILE --id N --key FILE
- * [--job NAME | --job-module PATH#EXPORT] [--job-args JSON] [--insecure-plaintext]` runs one
- * party of a session (parties/launcher.ts forks it three times; `mpcache party` runs the
+ * [--job NAME | --job-module PATH#EXPORT] [--job-args JSON] [--prompt-file FILE|-]
+ * [--model PATH] [--tokenizer PATH] [--private-inputs FILE|-] [--insecure-plaintext]` runs
+ * one party of a session (parties/launcher.ts forks it three times; `mpcache party` runs the
  * same code with the CLI's own table of job names, cli/commands/party.ts).
  *
  * Jobs by name (--job): PARTY_JOBS here (`selftest`, the default); a caller may pass its own
  * table. Any job can be loaded from a module (--job-module, parties/job.ts).
  *
+ * `--job-args` are PUBLIC: the same on every party, compared field by field before the job
+ * starts (a difference is MPC_ERR_CONFIG_MISMATCH naming the field). Private inputs never go
+ * on the command line: P1's prompt comes from `--prompt-file FILE` or, with `--prompt-file -`,
+ * from standard input; `--private-inputs FILE|-` reads any named private inputs as a JSON
+ * object (the launcher writes each child's on its standard input). Paths (`--model` for P0,
+ * `--tokenizer` for P1) are the party's own inputs too, never shared. The job's own checks
+ * (prepareJob) run before connecting.
+ *
  * Exit codes: 0 job done (result printed as `result: <json>`), 1 the session failed (one
- * line `party N failed: MPC_ERR_...` on stderr), 2 configuration error. When started by a
- * parent with an IPC channel (the launcher) the result or error also goes to the parent,
- * and the party exits as soon as the parent goes away.
+ * line `party N failed: MPC_ERR_...` on stderr), 2 configuration error, or configurations
+ * that differ between the parties (MPC_ERR_CONFIG_MISMATCH). When started by a parent with
+ * an IPC channel (the launcher) the result or error also goes to the parent, and the party
+ * exits as soon as the parent goes away.
  */
 import { pathToFileURL } from 'node:url';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { PartyId } from '../protocols/channel.js';
 import { MpcError, isMpcError } from '../protocols/errors.js';
-import { configError, parseFlags, parseJsonFlag, requireFlag, toJsonText } from './flags.js';
-import { equalBytes, readKeyFile } from './identity.js';
-import { type Job, type JobIO, loadJobModule } from './job.js';
+import { configError, parseFlags, parseJsonFlag, readPromptSource, readTextSource, requireFlag, toJsonText } from './flags.js';
+import { equalBytes, keyFileExposure, readKeyFile } from './identity.js';
+import { type Job, type PrivateInputs, loadJobModule, parseJobModuleSpec, parsePrivateInputs, prepareJob } from './job.js';
 import { type ErrorReport, type PartyStats, errorReport, runParty } from './run-party.js';
 import { selftestJob } from './selftest-job.js';
 import { readSessionFile } from './session-config.js';
@@ -62,6 +72,31 @@ export async function runPartyProcess(argv: readonly string[], jobs: JobTable = 
   }
 }
 
+/** This party's private inputs from --private-inputs, --prompt-file, --model, --tokenizer (each name from one source). */
+async function privateInputs(f: { 'prompt-file'?: string; model?: string; tokenizer?: string; 'private-inputs'?: string }, command: string): Promise<PrivateInputs> {
+  if (f['prompt-file'] === '-' && f['private-inputs'] === '-') throw configError(`${command}: --prompt-file - and --private-inputs - cannot both read standard input`);
+  const out: Record<string, string> = {};
+  if (f['private-inputs'] !== undefined) {
+    const text = await readTextSource(f['private-inputs'], '--private-inputs', command, 'the private inputs');
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch {
+      throw configError(`${command}: --private-inputs is not valid JSON`); // the parser's message could quote the text
+    }
+    Object.assign(out, parsePrivateInputs(v, '--private-inputs'));
+  }
+  const add = (name: string, value: string | undefined, flag: string) => {
+    if (value === undefined) return;
+    if (Object.hasOwn(out, name)) throw configError(`${command}: private input '${name}' is given twice (${flag} and --private-inputs)`);
+    out[name] = value;
+  };
+  if (f['prompt-file'] !== undefined) add('prompt', await readPromptSource(f['prompt-file'], command), '--prompt-file');
+  add('model', f.model, '--model');
+  add('tokenizer', f.tokenizer, '--tokenizer');
+  return parsePrivateInputs(out, 'private inputs');
+}
+
 async function partyWithArgs(argv: readonly string[], jobs: JobTable, command: string): Promise<number> {
   const f = parseFlags(
     argv,
@@ -72,6 +107,10 @@ async function partyWithArgs(argv: readonly string[], jobs: JobTable, command: s
       job: { type: 'string' },
       'job-module': { type: 'string' },
       'job-args': { type: 'string' },
+      'prompt-file': { type: 'string' },
+      model: { type: 'string' },
+      tokenizer: { type: 'string' },
+      'private-inputs': { type: 'string' },
       'insecure-plaintext': { type: 'boolean' },
     },
     command,
@@ -82,26 +121,42 @@ async function partyWithArgs(argv: readonly string[], jobs: JobTable, command: s
   const session = readSessionFile(requireFlag(f.session, '--session', command));
   const keyPath = requireFlag(f.key, '--key', command);
   const identity = readKeyFile(keyPath);
+  const exposed = keyFileExposure(keyPath);
+  if (exposed !== 0) process.stderr.write(`warning: key file ${keyPath} can be read or changed by other users (mode ${(exposed | 0o600).toString(8).padStart(4, '0')}); run chmod 600 ${keyPath}\n`);
   if (!equalBytes(identity.publicKey, session.parties[self].publicKey)) {
     process.stderr.write(`warning: the public key in ${keyPath} is not party ${self}'s key in the session file; the other parties will reject this one\n`);
   }
   if (f.job !== undefined && f['job-module'] !== undefined) throw configError(`${command}: give either --job or --job-module, not both`);
+  const inputs = await privateInputs(f, command);
   let job: Job;
-  if (f['job-module'] !== undefined) job = await loadJobModule(f['job-module']);
-  else {
-    const name = f.job ?? 'selftest';
-    const found = jobs.find(name);
-    if (!found) throw configError(`${command}: unknown --job '${name}' (known: ${jobs.names.join(', ')})`);
+  let defaultId: string;
+  if (f['job-module'] !== undefined) {
+    job = await loadJobModule(f['job-module']);
+    const spec = parseJobModuleSpec(f['job-module']);
+    defaultId = `module ${basename(spec.path)}#${spec.exportName}`;
+  } else {
+    defaultId = f.job ?? 'selftest';
+    const found = jobs.find(defaultId);
+    if (!found) throw configError(`${command}: unknown --job '${defaultId}' (known: ${jobs.names.join(', ')})`);
     job = found;
   }
-  const args = parseJsonFlag(f['job-args'], '--job-args');
-  const io: JobIO = { party: self, log: (line) => void process.stdout.write(`${line}\n`) };
+  const { jobId, args } = await prepareJob(job, defaultId, self, parseJsonFlag(f['job-args'], '--job-args'), inputs);
 
   // launched by a parent: die with it
   if (process.send) process.on('disconnect', () => process.exit(1));
 
   try {
-    const run = await runParty({ session, self, identity, job, args, io, insecurePlaintext: f['insecure-plaintext'] === true });
+    const run = await runParty({
+      session,
+      self,
+      identity,
+      job,
+      jobId,
+      args,
+      inputs,
+      log: (line) => void process.stdout.write(`${line}\n`),
+      insecurePlaintext: f['insecure-plaintext'] === true,
+    });
     if (process.send) await sendToParent({ type: 'result', party: self, result: run.result, stats: run.stats });
     else process.stdout.write(`result: ${toJsonText(run.result)}\n`);
     return 0;
@@ -109,7 +164,7 @@ async function partyWithArgs(argv: readonly string[], jobs: JobTable, command: s
     const rep = errorReport(e);
     process.stderr.write(`party ${self} failed: ${isMpcError(e) ? e.message : rep.message}\n`);
     await sendToParent({ type: 'error', party: self, error: rep });
-    return isMpcError(e) && e.code === 'MPC_ERR_CONFIG' ? 2 : 1;
+    return isMpcError(e) && (e.code === 'MPC_ERR_CONFIG' || e.code === 'MPC_ERR_CONFIG_MISMATCH') ? 2 : 1;
   }
 }
 

@@ -1,23 +1,30 @@
 /**
- * Run one party of a session in this process: connect (handshake + seeds), build the
- * Context, run the job, close in order. On any failure the channel aborts (peers are told)
- * and the error is rethrown; the caller decides how to exit.
+ * Run one party of a session in this process: connect (handshake + seeds), check the public
+ * job arguments with both peers (public-args.ts, one round), build the Context, run the job,
+ * close in order. On any failure the channel aborts — peers are told the error CODE with a
+ * fixed text, never the local message (error-text.ts) — and the error is rethrown with its
+ * full text; the caller decides how to exit and what to log.
+ *
+ * `--insecure-plaintext` (insecurePlaintext) is refused with MPC_ERR_CONFIG unless every
+ * party of the session is on a loopback host.
  */
 import { loadKernels } from '../kernels/index.js';
 import type { RingKernels } from '../kernels/api.js';
-import type { PartyId, StepStats } from '../protocols/channel.js';
+import { type PartyId, type StepStats, diffStats, snapshotStats } from '../protocols/channel.js';
 import { Context } from '../protocols/context.js';
-import { MpcError, isMpcError } from '../protocols/errors.js';
+import { MpcError } from '../protocols/errors.js';
+import { peerSafeError } from './error-text.js';
 import type { Identity } from './identity.js';
-import type { Job, JobIO } from './job.js';
-import type { SessionConfig, SessionOptions } from './session-config.js';
+import type { Job, JobIO, PrivateInputs } from './job.js';
+import { PUBLIC_ARGS_STEP, checkPublicArgs, describePublicArgs, encodeDescription } from './public-args.js';
+import { type SessionConfig, type SessionOptions, checkPlaintextAllowed } from './session-config.js';
 import { WsChannel, type WireStats } from './ws-channel.js';
 
 /** Plain-object counters of one party (structured-clonable; sent to the launcher). */
 export interface PartyStats extends StepStats {
   readonly byStep: Record<string, StepStats>;
   readonly wire: WireStats;
-  /** connect + handshake + seed agreement */
+  /** connect + handshake + seed agreement + the public-argument check (its round is not in the counters above) */
   readonly setupMs: number;
   /** the job itself */
   readonly jobMs: number;
@@ -30,8 +37,14 @@ export interface RunPartyOptions {
   readonly self: PartyId;
   readonly identity: Identity;
   readonly job: Job;
+  /** the job's id in the public check (prepareJob): all parties must agree */
+  readonly jobId: string;
+  /** PUBLIC job arguments: compared field by field with both peers before the job runs */
   readonly args?: unknown;
-  readonly io: JobIO;
+  /** progress lines */
+  readonly log: JobIO['log'];
+  /** this party's PRIVATE inputs (io.inputs of the job; never sent, logged or compared) */
+  readonly inputs?: PrivateInputs;
   readonly insecurePlaintext?: boolean;
   readonly overrides?: Partial<SessionOptions>;
   /** kernels for the Context (default loadKernels()) */
@@ -44,6 +57,9 @@ export interface PartyRun {
 }
 
 export async function runParty(opts: RunPartyOptions): Promise<PartyRun> {
+  if (opts.insecurePlaintext) checkPlaintextAllowed(opts.session);
+  const description = describePublicArgs(opts.jobId, opts.args);
+  encodeDescription(description); // non-JSON or too many arguments: MPC_ERR_CONFIG before connecting
   const k = opts.kernels ?? loadKernels();
   const t0 = performance.now();
   const { channel, seeds } = await WsChannel.connect({
@@ -53,28 +69,31 @@ export async function runParty(opts: RunPartyOptions): Promise<PartyRun> {
     insecurePlaintext: opts.insecurePlaintext,
     overrides: opts.overrides,
   });
-  const t1 = performance.now();
   let result: unknown;
+  let t1 = t0;
+  let before: StepStats | undefined;
   try {
+    await checkPublicArgs(channel, description);
+    t1 = performance.now();
+    before = snapshotStats(channel.stats);
     const ctx = new Context(opts.self, channel, k, seeds, { fracBits: channel.options.fracBits });
-    result = await opts.job(ctx, opts.args, opts.io);
+    const io: JobIO = { party: opts.self, log: opts.log, inputs: opts.inputs ?? {} };
+    result = await opts.job(ctx, opts.args, io);
   } catch (e) {
-    // a peer's failure (already failed the channel) or our own: make sure every peer hears of it
-    const err = isMpcError(e) ? e : e instanceof Error ? e : new Error(String(e));
-    await channel.abort(err);
+    // a peer's failure (already failed the channel) or our own: make sure every peer hears of
+    // it, with the code and a fixed text only (the message may quote a secret: it stays here)
+    await channel.abort(peerSafeError(e, opts.self));
     throw e;
   }
   const t2 = performance.now();
   await channel.close();
   const s = channel.stats;
+  const job = diffStats(snapshotStats(s), before!);
   return {
     result,
     stats: {
-      rounds: s.rounds,
-      bytesSent: s.bytesSent,
-      bytesReceived: s.bytesReceived,
-      messagesSent: s.messagesSent,
-      byStep: Object.fromEntries([...s.byStep].map(([k2, v]) => [k2, { ...v }])),
+      ...job,
+      byStep: Object.fromEntries([...s.byStep].filter(([k2]) => k2 !== PUBLIC_ARGS_STEP).map(([k2, v]) => [k2, { ...v }])),
       wire: { ...channel.wire },
       setupMs: t1 - t0,
       jobMs: t2 - t1,

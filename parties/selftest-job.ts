@@ -9,7 +9,7 @@
  * and prints x + y.
  */
 import type { U64 } from '../kernels/api.js';
-import { type PartyId, nextParty, prevParty } from '../protocols/channel.js';
+import { type PartyId, diffStats, nextParty, prevParty, snapshotStats } from '../protocols/channel.js';
 import type { Context } from '../protocols/context.js';
 import { MpcError } from '../protocols/errors.js';
 import { expectWords } from '../protocols/wire.js';
@@ -76,12 +76,14 @@ async function reveal(ctx: Context, c: Components, step: string): Promise<U64> {
 
 export async function selftestJob(ctx: Context, args: unknown, io: JobIO): Promise<number[]> {
   const { x, y } = parseArgs(args);
+  const before = snapshotStats(ctx.ch.stats);
   io.log(`selftest: party ${ctx.party} ready (${ctx.k.backend} kernels); party 1 inputs x, party 0 inputs y (${x.length} elements)`);
   const xs = await share(ctx, 1, x, 'selftest.share.x');
   const ys = await share(ctx, 0, y, 'selftest.share.y');
   const sum = { s0: ctx.k.add(xs.s0, ys.s0), s1: ctx.k.add(xs.s1, ys.s1) };
   const opened = await reveal(ctx, sum, 'selftest.reveal');
   const result = Array.from(opened, (e) => Number(BigInt.asIntN(64, e)));
-  io.log(`selftest: x + y = [${result.join(', ')}] (${ctx.ch.stats.rounds} rounds, ${ctx.ch.stats.bytesSent} bytes sent)`);
+  const cost = diffStats(snapshotStats(ctx.ch.stats), before);
+  io.log(`selftest: x + y = [${result.join(', ')}] (${cost.rounds} rounds, ${cost.bytesSent} bytes sent)`);
   return result;
 }

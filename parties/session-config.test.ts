@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { MpcError } from '../protocols/errors.js';
 import { generateIdentity, identityFromJson, identityToJson, toHex } from './identity.js';
 import { makeLocalSession } from './local-session.js';
-import { DEFAULT_SESSION_OPTIONS, parseSessionConfig, sessionToJson } from './session-config.js';
+import { DEFAULT_SESSION_OPTIONS, checkPlaintextAllowed, isLoopbackHost, parseSessionConfig, sessionToJson } from './session-config.js';
 
 function configMessage(f: () => unknown): string {
   try {
@@ -40,6 +40,33 @@ describe('session file', () => {
     expect(bad((o) => (o.options.bogus = 1))).toContain('options.bogus');
     expect(bad((o) => (o.session = 'has space'))).toContain("'session'");
     for (const m of [bad((o) => (o.parties[1].port = 0))]) expect(m.split('\n')).toHaveLength(1);
+  });
+
+  it('refuses two parties with the same public key, and parties 1 and 2 on the same host:port', async () => {
+    const s = await makeLocalSession();
+    const good = JSON.parse(sessionToJson(s.config)) as { parties: { host: string; port: number; publicKey: string }[] };
+    const o = structuredClone(good);
+    o.parties[2].publicKey = o.parties[0].publicKey;
+    expect(configMessage(() => parseSessionConfig(o, 'session.json'))).toContain('parties[2].publicKey is the same as parties[0].publicKey');
+    const o2 = structuredClone(good);
+    o2.parties[1].publicKey = o2.parties[2].publicKey.toUpperCase(); // the same key in other letters
+    expect(configMessage(() => parseSessionConfig(o2, 'session.json'))).toContain('parties[2].publicKey is the same as parties[1].publicKey');
+    const o3 = structuredClone(good);
+    o3.parties[2].port = o3.parties[1].port;
+    expect(configMessage(() => parseSessionConfig(o3, 'session.json'))).toContain('parties[2] listens on the same host:port as parties[1]');
+    // party 0 never listens: its port may be anything
+    const o4 = structuredClone(good);
+    o4.parties[0].port = o4.parties[1].port;
+    expect(() => parseSessionConfig(o4)).not.toThrow();
+  });
+
+  it('--insecure-plaintext is allowed only when every host is loopback', async () => {
+    for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', 'LOCALHOST', '::1', '[::1]', '::ffff:127.0.0.1']) expect(isLoopbackHost(h)).toBe(true);
+    for (const h of ['10.0.0.2', '0.0.0.0', '128.0.0.1', '127.0.0.256', 'localhost.example.com', 'my-host', '::', '::2', '1.127.0.0']) expect(isLoopbackHost(h)).toBe(false);
+    const s = await makeLocalSession();
+    expect(() => checkPlaintextAllowed(s.config)).not.toThrow();
+    const far = { ...s.config, parties: [s.config.parties[0], { ...s.config.parties[1], host: '10.0.0.2' }, s.config.parties[2]] as const };
+    expect(configMessage(() => checkPlaintextAllowed(far))).toContain('parties[1].host is 10.0.0.2');
   });
 });
 

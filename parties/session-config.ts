@@ -17,11 +17,16 @@
  * ```
  * Connection topology: the lower id dials the higher id (0 -> 1, 0 -> 2, 1 -> 2), so party
  * 0 never listens (its port is unused but must still be valid) and party 2 only listens.
- * Every problem in the file is MPC_ERR_CONFIG with the field at fault in the message.
+ * Every problem in the file is MPC_ERR_CONFIG with the field at fault in the message; two
+ * parties with the same public key, or parties 1 and 2 on the same host:port, are refused.
+ *
+ * Every party must hold the same description: the handshake binds a hash of the session id,
+ * the party list and the AGREED options (every option but `handshakeTimeoutMs`, which is each
+ * party's own setup window) into its signed transcript (session-digest.ts).
  */
 import { MpcError } from '../protocols/errors.js';
 import type { PartyId } from '../protocols/channel.js';
-import { fromHex, readJsonFile, toHex } from './identity.js';
+import { equalBytes, fromHex, readJsonFile, toHex } from './identity.js';
 
 export interface PartyEndpoint {
   readonly id: PartyId;
@@ -92,6 +97,14 @@ const OPTION_RANGES: Record<keyof SessionOptions, [number, number]> = {
   heartbeatTimeoutMs: [1, 24 * 3600_000],
 };
 
+/**
+ * Options every party must hold equal (bound into the handshake transcript): fixed-point
+ * precision, the timeouts and heartbeats that must fit each other, the frame and buffer limits
+ * (a frame one party sends must be one its peer accepts). `handshakeTimeoutMs` is each party's
+ * own setup window and may differ.
+ */
+export const AGREED_OPTIONS: readonly (keyof SessionOptions)[] = ['fracBits', 'recvTimeoutMs', 'maxFrameBytes', 'maxBufferedBytes', 'heartbeatMs', 'heartbeatTimeoutMs'];
+
 /** Validate session options (a partial object); unknown keys are errors. */
 export function parseSessionOptions(v: unknown, field = 'options'): SessionOptions {
   if (v === undefined) return DEFAULT_SESSION_OPTIONS;
@@ -124,6 +137,16 @@ export function parseSessionConfig(obj: unknown, where = 'session'): SessionConf
     const publicKey = fromHex(p.publicKey, 32, `${f}.publicKey`);
     return { id: i as PartyId, host: p.host, port, publicKey };
   }) as unknown as [PartyEndpoint, PartyEndpoint, PartyEndpoint];
+  for (let i = 1; i < 3; i++) {
+    for (let j = 0; j < i; j++) {
+      if (equalBytes(parties[i].publicKey, parties[j].publicKey)) {
+        throw cfg(`${where}: parties[${i}].publicKey is the same as parties[${j}].publicKey (every party needs its own key: mpcache keygen)`);
+      }
+    }
+  }
+  if (parties[1].host.toLowerCase() === parties[2].host.toLowerCase() && parties[1].port === parties[2].port) {
+    throw cfg(`${where}: parties[2] listens on the same host:port as parties[1] (${parties[1].host}:${parties[1].port})`);
+  }
   const options = parseSessionOptions(obj.options, `${where}: options`);
   return { session, parties, options };
 }
@@ -144,4 +167,24 @@ export function sessionToJson(s: SessionConfig): string {
       2,
     ) + '\n'
   );
+}
+
+/**
+ * Whether `host` names this machine's loopback interface without a lookup: `localhost`,
+ * 127.0.0.0/8, ::1 (also bracketed or IPv4-mapped). Any other name counts as not loopback.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  const v4 = h.replace(/^::ffff:/, '');
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(v4);
+  return m !== null && m[1] === '127' && m.slice(2).every((x) => Number(x) <= 255);
+}
+
+/** Refuse unsealed links unless every party of the session is on a loopback host. */
+export function checkPlaintextAllowed(s: SessionConfig): void {
+  const far = s.parties.find((p) => !isLoopbackHost(p.host));
+  if (far !== undefined) {
+    throw cfg(`--insecure-plaintext is for loopback benchmarks only: every party must be on a loopback host (127.0.0.0/8, ::1, localhost), parties[${far.id}].host is ${far.host}`);
+  }
 }

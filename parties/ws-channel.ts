@@ -23,7 +23,9 @@
  *  - nothing heard from a peer (no frame, ping or pong) for heartbeatTimeoutMs, or a receive
  *    waiting longer than recvTimeoutMs, or setup longer than handshakeTimeoutMs -> MPC_ERR_TIMEOUT;
  *  - an `abort` frame from a peer -> MPC_ERR_ABORTED naming that peer (its code in the message).
- * On failure the channel sends an `abort` frame on every open link, closes the sockets and
+ * Before authentication a connection may bring at most PRE_AUTH_BYTES (ws-connector.ts;
+ * MPC_ERR_FRAME_TOO_LARGE). On failure the channel sends an `abort` frame (the code, a fixed
+ * text, step and round; never the local message) on every open link, closes the sockets and
  * rejects every pending and future exchange. Every error names this party, the peer and the
  * step (the exchange in progress or the last one).
  */
@@ -34,12 +36,13 @@ import { type PartyId, type Payload, nextParty, prevParty } from '../protocols/c
 import type { SessionSeeds } from '../protocols/context.js';
 import { MpcError } from '../protocols/errors.js';
 import { CryptoPool } from './crypto-pool.js';
-import { bareMessage } from './error-text.js';
+import { peerText } from './error-text.js';
 import { MAX_ENVELOPE_BYTES, PREFIX_BYTES, TAG_BYTES, type Frame } from './frame-codec.js';
 import type { HandshakeParams, LinkKeys, LinkMode } from './handshake.js';
 import type { Identity } from './identity.js';
 import { QueuedChannel } from './queued-channel.js';
 import type { SessionConfig, SessionOptions } from './session-config.js';
+import { sessionDigest } from './session-digest.js';
 import { WsConnector, type ConnectorHost } from './ws-connector.js';
 import { type LinkHost, type WireStats, WsLink } from './ws-link.js';
 
@@ -110,6 +113,7 @@ export class WsChannel extends QueuedChannel implements LinkHost, ConnectorHost 
       secretKey: opts.identity.secretKey,
       publicKeys: opts.session.parties.map((p) => p.publicKey),
       mode: this.mode,
+      digest: sessionDigest(opts.session, options),
     };
     this.connector = new WsConnector(this);
   }
@@ -255,7 +259,8 @@ export class WsChannel extends QueuedChannel implements LinkHost, ConnectorHost 
           try {
             this.connector.markTold(link.peer);
             if (abortError) {
-              link.send({ kind: 'abort', code: abortError.code, message: bareMessage(abortError), step: abortError.step, round: abortError.round });
+              // the code and its fixed text only: the local message may quote a secret
+              link.send({ kind: 'abort', code: abortError.code, message: peerText(abortError.code), step: abortError.step, round: abortError.round });
             } else link.send({ kind: 'bye' });
           } catch {
             // best effort: the socket is going away anyway

@@ -20,10 +20,13 @@
  *
  * Failures during setup (fail-closed; the channel aborts the session): any handshake
  * problem on any connection -> MPC_ERR_AUTH (also for a connection claiming an unknown or
- * duplicate party), MPC_ERR_BAD_FRAME for undecodable handshake messages; no listener ->
+ * duplicate party), MPC_ERR_CONFIG_MISMATCH for a different session description or handshake
+ * version, MPC_ERR_BAD_FRAME for undecodable handshake messages, MPC_ERR_FRAME_TOO_LARGE for
+ * more than PRE_AUTH_BYTES on a connection before it is authenticated; no listener ->
  * MPC_ERR_CONFIG; setup longer than handshakeTimeoutMs -> MPC_ERR_TIMEOUT; a peer's reject
  * -> MPC_ERR_AUTH or MPC_ERR_ABORTED.
  */
+import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { PartyId } from '../protocols/channel.js';
 import { MpcError, isMpcError } from '../protocols/errors.js';
@@ -40,6 +43,11 @@ import type { SessionConfig, SessionOptions } from './session-config.js';
 import { rawBytes, wsErrorOf } from './ws-link.js';
 
 const RETRY_MS = 50;
+/**
+ * most bytes a connection may bring before it is authenticated: its two handshake messages
+ * (at most 1024 bytes each), the peer's seed frame that may follow its last one, ws headers
+ */
+export const PRE_AUTH_BYTES = 8 * 1024;
 
 export type ConnectorState = 'connecting' | 'ready' | 'lingering' | 'closed';
 
@@ -133,6 +141,8 @@ export class WsConnector {
   private readonly dialing = new Map<WebSocket, PartyId>();
   /** accepted sockets, by the party their hello claims */
   private readonly claimed = new Map<WebSocket, PartyId>();
+  /** lifts the pre-authentication byte cap of a socket (capPreAuth) */
+  private readonly preAuth = new Map<WebSocket, () => void>();
   /** while lingering after a failed setup: the error to answer late connections with */
   private lingerError: MpcError | undefined;
   private lingerCheck: (() => void) | undefined;
@@ -216,7 +226,8 @@ export class WsConnector {
     server.on('error', (e: NodeJS.ErrnoException) => {
       h.fail(new MpcError('MPC_ERR_CONFIG', `party ${h.self} cannot listen on ${host}:${me.port}: ${e.code ?? e.message}`, { party: h.self, step: 'setup', cause: e }));
     });
-    server.on('connection', (ws) => {
+    server.on('connection', (ws, req) => {
+      this.capPreAuth(ws, req.socket, undefined);
       if (this.current !== 'connecting') {
         this.answerLate(ws);
         return;
@@ -258,7 +269,7 @@ export class WsConnector {
     this.track(ws);
     ws.once('message', (data: RawData) => {
       const from = helloSender(rawBytes(data));
-      ws.send(rejectMessage(e, this.host.self), () => ws.close(4000, e.code));
+      ws.send(rejectMessage(e, this.host.self, this.host.handshake.digest), () => ws.close(4000, e.code));
       if (from !== undefined) {
         this.markTold(from);
       }
@@ -281,6 +292,7 @@ export class WsConnector {
     });
     this.track(ws);
     this.dialing.set(ws, peer);
+    ws.once('upgrade', (res) => this.capPreAuth(ws, res.socket, peer));
     let opened = false;
     ws.on('error', (e: NodeJS.ErrnoException) => {
       if (opened) return; // handled by the handshake/link watchers
@@ -323,7 +335,31 @@ export class WsConnector {
     );
   }
 
+  /**
+   * Until its link is authenticated, a connection may bring at most PRE_AUTH_BYTES (frames and
+   * their headers, counted on the socket as they arrive): ws's maxPayload is fixed per socket
+   * at the post-authentication frame limit, so without this an unauthenticated peer could make
+   * this party buffer a frame of up to maxFrameBytes. Beyond it the socket is destroyed and the
+   * setup fails with MPC_ERR_FRAME_TOO_LARGE. `linked` lifts the cap.
+   */
+  private capPreAuth(ws: WebSocket, socket: Duplex, peer: PartyId | undefined): void {
+    let n = 0;
+    const onData = (chunk: Buffer) => {
+      n += chunk.byteLength;
+      if (n <= PRE_AUTH_BYTES) return;
+      socket.off('data', onData);
+      socket.destroy();
+      const who = peer ?? this.claimed.get(ws);
+      this.host.fail(this.host.err('MPC_ERR_FRAME_TOO_LARGE', `more than ${PRE_AUTH_BYTES} bytes from ${who !== undefined ? `party ${who}` : 'a connection'} before authentication`, who));
+    };
+    socket.on('data', onData);
+    this.preAuth.set(ws, () => socket.off('data', onData));
+    ws.once('close', () => this.preAuth.delete(ws));
+  }
+
   private linked(ws: WebSocket, q: HandshakeQueue, keys: LinkKeys): void {
+    this.preAuth.get(ws)?.();
+    this.preAuth.delete(ws);
     const leftover = q.detach();
     if (this.current !== 'connecting') {
       ws.terminate();
@@ -360,7 +396,7 @@ export class WsConnector {
    * which peer has been told (from the socket, or from its hello once it arrives).
    */
   rejectHandshake(ws: WebSocket, e: MpcError): void {
-    ws.send(rejectMessage(e, this.host.self));
+    ws.send(rejectMessage(e, this.host.self, this.host.handshake.digest));
     const peer = this.dialing.get(ws) ?? this.claimed.get(ws);
     if (peer !== undefined) this.markTold(peer);
     // its hello may still be in flight: once it arrives we know who has been told
@@ -407,7 +443,7 @@ export class WsConnector {
             if (Date.now() + RETRY_MS < this.deadline) timers.push(setTimeout(tryDial, RETRY_MS));
           });
           ws.on('open', () =>
-            ws.send(rejectMessage(e, h.self), () => {
+            ws.send(rejectMessage(e, h.self, h.handshake.digest), () => {
               this.markTold(peer);
               ws.close(4000, e.code);
             }),

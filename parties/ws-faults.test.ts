@@ -14,6 +14,7 @@ import { type HandshakeIO, initiateHandshake } from './handshake.js';
 import { generateIdentity, type Identity } from './identity.js';
 import { makeLocalSession, type LocalSession } from './local-session.js';
 import type { SessionOptions } from './session-config.js';
+import { sessionDigest } from './session-digest.js';
 import { WsChannel, type ConnectedParty } from './ws-channel.js';
 
 const FAST: Partial<SessionOptions> = { recvTimeoutMs: 1000, handshakeTimeoutMs: 1500, heartbeatMs: 100, heartbeatTimeoutMs: 3000 };
@@ -62,7 +63,7 @@ async function manualParty0(s: LocalSession, identity: Identity, peers: PartyId[
       const io = socketIO(ws);
       const keys = await initiateHandshake(
         io,
-        { sessionId: s.config.session, self: 0, secretKey: identity.secretKey, publicKeys: s.config.parties.map((x) => x.publicKey), mode: 'sealed' },
+        { sessionId: s.config.session, self: 0, secretKey: identity.secretKey, publicKeys: s.config.parties.map((x) => x.publicKey), mode: 'sealed', digest: sessionDigest(s.config) },
         peer,
       );
       const sealer = new FrameSealer(keys.sendKey, s.config.session);
@@ -246,7 +247,7 @@ describe('fault injection on the WebSocket transport', () => {
       const rogue = new WebSocket(`ws://127.0.0.1:${s.config.parties[2].port}/`);
       await new Promise((r) => rogue.once('open', r));
       const { Packr } = await import('msgpackr');
-      rogue.send(new Packr({ useRecords: false }).pack({ t: 'hello', v: 1, s: hello.s ?? s.config.session, f: hello.f, to: 2, m: 'sealed', e: new Uint8Array(32).fill(9) }));
+      rogue.send(new Packr({ useRecords: false }).pack({ t: 'hello', v: 2, s: hello.s ?? s.config.session, f: hello.f, to: 2, m: 'sealed', e: new Uint8Array(32).fill(9) }));
       const t0 = Date.now();
       const e2 = (await c2) as MpcError;
       expect(e2).toBeInstanceOf(MpcError);

@@ -25,6 +25,11 @@ export const MPC_ERROR_CODES = [
   'MPC_ERR_PROTOCOL',
   /** bad configuration: session file, key file, CLI arguments */
   'MPC_ERR_CONFIG',
+  /**
+   * the parties' configurations differ: session description (party list, options, handshake
+   * version) at setup, or a public job argument before the job starts; the message names the field
+   */
+  'MPC_ERR_CONFIG_MISMATCH',
   /** the channel was closed locally and can no longer be used */
   'MPC_ERR_CLOSED',
 ] as const;

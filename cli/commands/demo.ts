@@ -5,7 +5,9 @@
  * per-party summary and whether the private tokens equal the plaintext reference.
  *
  * The reference is computed by THIS process (the local operator that holds the model file
- * and launched the parties), not by P1, which never sees the weights.
+ * and launched the parties), not by P1, which never sees the weights. The prompt reaches the
+ * party processes as P1's private input (on P1's standard input only), the model path as
+ * P0's; the public arguments (tokens, policy, revealLogits) go to all three.
  * `--selftest` runs the old share/add/reveal selftest instead.
  */
 import { runLocalParties } from '../../parties/launcher.js';
@@ -13,14 +15,15 @@ import { generateJobModule } from '../jobs.js';
 import { loadModelOrRandom, loadTokenizerOrBytes } from '../../models/model-source.js';
 import { ReferenceModel } from '../../models/reference.js';
 import { createPlainTwin } from '../../eviction/secure/registry.js';
-import { type Command, configError, parseFlags, parseJsonFlag, toJsonText } from '../command.js';
+import { type Command, configError, parseFlags, parseJsonFlag, readPromptSource, toJsonText } from '../command.js';
 import { GenerationView, parseGenLine, summaryLines } from '../generation-view.js';
-import { DEFAULT_MODEL_PROMPT, DEFAULT_PROMPT, DEFAULT_TOKENS, type GenerateResult, parseGenerateArgs, resolveModelArg } from '../jobs/generate-args.js';
+import { DEFAULT_MODEL_PROMPT, DEFAULT_PROMPT, DEFAULT_TOKENS, type GenerateResult, defaultPromptFor, parseGenerateArgs, resolveModelArg } from '../jobs/generate-args.js';
 
 export const demoCommand: Command = {
   summary: 'three local parties (fresh keys, loopback, encrypted, separate processes) privately continue a prompt',
-  usage: `mpcache demo [--prompt TEXT] [--tokens N] [--model PATH|random] [--policy NAME] [--reveal-logits] [--insecure-plaintext]
-  --prompt TEXT         prompt (default '${DEFAULT_MODEL_PROMPT}' for models/default, else '${DEFAULT_PROMPT}')
+  usage: `mpcache demo [--prompt TEXT | --prompt-file FILE|-] [--tokens N] [--model PATH|random] [--policy NAME] [--reveal-logits] [--insecure-plaintext]
+  --prompt TEXT         prompt (default '${DEFAULT_MODEL_PROMPT}' for models/default, else '${DEFAULT_PROMPT}'); only P1's process receives it
+  --prompt-file FILE|-  read the prompt from FILE or standard input instead (keeps it off this command line)
   --tokens N            tokens to generate (default ${DEFAULT_TOKENS})
   --model PATH|random   weights (default: models/default/, else ../shared/models/stories260K, else a random model)
   --policy NAME         secure KV-cache policy (default full)
@@ -32,6 +35,7 @@ export const demoCommand: Command = {
       argv,
       {
         prompt: { type: 'string' },
+        'prompt-file': { type: 'string' },
         tokens: { type: 'string' },
         model: { type: 'string' },
         policy: { type: 'string' },
@@ -45,18 +49,23 @@ export const demoCommand: Command = {
     if (f.selftest === true) return selftest(parseJsonFlag(f['job-args'], '--job-args'), f['insecure-plaintext'] === true);
     if (f['job-args'] !== undefined) throw configError('demo: --job-args only goes with --selftest');
     const tokens = f.tokens === undefined ? undefined : Number(f.tokens);
-    const args = parseGenerateArgs({ model: f.model, prompt: f.prompt, tokens, policy: f.policy, revealLogits: f['reveal-logits'] });
-    const path = resolveModelArg(args.model);
+    const args = parseGenerateArgs({ tokens, policy: f.policy, revealLogits: f['reveal-logits'] });
+    if (f.model !== undefined && f.model.length === 0) throw configError("demo: --model must be a non-empty path or 'random'");
+    if (f.prompt !== undefined && f['prompt-file'] !== undefined) throw configError('demo: give either --prompt or --prompt-file, not both');
+    const path = resolveModelArg(f.model);
+    const prompt = f['prompt-file'] !== undefined ? await readPromptSource(f['prompt-file'], 'demo') : (f.prompt ?? defaultPromptFor(f.model));
+    const modelInput = path ?? 'random';
     process.stdout.write(
       `demo: private generation by three parties on 127.0.0.1 (fresh Ed25519 keys, AES-256-GCM channels)\n` +
         `demo: model ${path ?? 'random (seeded)'}; P0 shares the weights, P1 the prompt, tokens are revealed to P1 only\n`,
     );
-    const view = new GenerationView(process.stdout, args.prompt);
+    const view = new GenerationView(process.stdout, prompt);
     let started = false;
     try {
       const { results, stats, wallMs } = await runLocalParties({
         jobModule: generateJobModule(),
-        jobArgs: { ...args, model: path ?? 'random' },
+        jobArgs: args,
+        privateInputs: [{ model: modelInput }, { prompt, tokenizer: modelInput }, undefined],
         insecurePlaintext: f['insecure-plaintext'] === true,
         onLine: (party, line) => {
           const g = party === 1 ? parseGenLine(line) : undefined;
@@ -74,9 +83,9 @@ export const demoCommand: Command = {
       // the plaintext reference, computed here by the operator who holds the model file
       const weights = await loadModelOrRandom(path);
       const tokenizer = await loadTokenizerOrBytes(path, weights.config.vocabSize);
-      const prompt = tokenizer.encode(args.prompt, { bos: true });
+      const promptIds = tokenizer.encode(prompt, { bos: true });
       // with a KV policy, the reference runs the policy's plaintext twin (same parameters)
-      const want = new ReferenceModel(weights).generate(prompt, args.tokens, args.policy === 'full' ? undefined : createPlainTwin(args.policy, weights.config));
+      const want = new ReferenceModel(weights).generate(promptIds, args.tokens, args.policy === 'full' ? undefined : createPlainTwin(args.policy, weights.config));
       const got = res[1].tokens ?? [];
       const firstDiff = want.findIndex((t, i) => got[i] !== t);
       const equal = firstDiff < 0 && got.length === want.length;
@@ -118,3 +127,4 @@ async function selftest(jobArgs: unknown, insecurePlaintext: boolean): Promise<n
     return 1;
   }
 }
+

@@ -3,6 +3,7 @@
  * apart from the job so the CLI can parse and validate them without loading the decoder.
  */
 import type { PartyId } from '../../protocols/channel.js';
+import type { PrivateInputs } from '../../parties/job.js';
 import { MpcError } from '../../protocols/errors.js';
 import { resolve } from 'node:path';
 import { defaultModelPath, repoRoot } from '../../models/model-source.js';
@@ -22,14 +23,31 @@ export const DEFAULT_TOKENS = 24;
 /** The line prefix of P1's per-token progress lines. */
 export const GEN_LINE_PREFIX = '@gen ';
 
+/** The PUBLIC arguments of the generate job (`--job-args`): the same on every party, compared before the job starts. */
 export interface GenerateArgs {
-  /** weights path (HF dir, .safetensors, llama2.c .bin), 'random' for the seeded random model; undefined: defaultModelPath() */
-  readonly model: string | undefined;
-  readonly prompt: string;
   readonly tokens: number;
   readonly policy: string;
   readonly revealLogits: boolean;
 }
+
+/**
+ * The PRIVATE inputs of the generate job, by role (`io.inputs`; each party holds only its own):
+ *  - P0 `model`: weights path (HF dir, .safetensors, llama2.c .bin) or 'random' (the seeded
+ *    random model); absent: defaultModelPath() (the random model when there is none);
+ *  - P1 `prompt` (required: `--prompt-file FILE`, or `-` for standard input) and `tokenizer`
+ *    (a model dir or tokenizer file, or 'random' for the random model's byte tokenizer; absent:
+ *    the one beside defaultModelPath()). The tokenizer is public data; its vocabulary size is
+ *    checked against the config P0 sends.
+ *  - P2: nothing.
+ */
+export interface GenerateInputs {
+  readonly model?: string;
+  readonly prompt?: string;
+  readonly tokenizer?: string;
+}
+
+/** Which party each private input belongs to. */
+export const GENERATE_INPUT_OWNER: Readonly<Record<keyof GenerateInputs, PartyId>> = { model: 0, prompt: 1, tokenizer: 1 };
 
 /** One P1 progress line (after GEN_LINE_PREFIX). */
 export interface GenLine {
@@ -53,8 +71,8 @@ export interface PhaseCost {
 
 export interface GenerateResult {
   readonly party: PartyId;
-  /** which model ran (path, or 'random') */
-  readonly model: string;
+  /** P0 only: which model ran (path, or 'random') */
+  readonly model?: string;
   readonly promptLength: number;
   readonly tokensGenerated: number;
   readonly policy: string;
@@ -75,26 +93,51 @@ export function configError(msg: string): MpcError {
   return new MpcError('MPC_ERR_CONFIG', `generate: ${msg}`);
 }
 
+/** How each private input is given (to its owner alone). */
+const HOW: Readonly<Record<keyof GenerateInputs, string>> = {
+  prompt: '--prompt-file FILE (or --prompt-file - for standard input)',
+  model: '--model PATH',
+  tokenizer: '--tokenizer PATH',
+};
+
+function isInputName(k: string): k is keyof GenerateInputs {
+  return Object.hasOwn(GENERATE_INPUT_OWNER, k);
+}
+
+/** Validate the public arguments and fill in the defaults (the object the parties compare). */
 export function parseGenerateArgs(args: unknown): GenerateArgs {
   const o = (args ?? {}) as Record<string, unknown>;
   if (typeof o !== 'object' || Array.isArray(o)) throw configError('job arguments must be an object');
   for (const k of Object.keys(o)) {
-    if (!['model', 'prompt', 'tokens', 'policy', 'revealLogits'].includes(k)) throw configError(`unknown argument '${k}' (model, prompt, tokens, policy, revealLogits)`);
+    if (isInputName(k)) {
+      throw configError(`'${k}' is private to party ${GENERATE_INPUT_OWNER[k]} and never goes in --job-args (every party sees those): give it to party ${GENERATE_INPUT_OWNER[k]} alone with ${HOW[k]}`);
+    }
+    if (!['tokens', 'policy', 'revealLogits'].includes(k)) throw configError(`unknown argument '${k}' (public arguments: tokens, policy, revealLogits)`);
   }
-  if (o.model !== undefined && (typeof o.model !== 'string' || o.model.length === 0)) throw configError("'model' must be a non-empty path or 'random'");
-  if (o.prompt !== undefined && typeof o.prompt !== 'string') throw configError("'prompt' must be a string");
   const tokens = o.tokens ?? DEFAULT_TOKENS;
   if (typeof tokens !== 'number' || !Number.isSafeInteger(tokens) || tokens < 1 || tokens > 100_000) throw configError("'tokens' must be an integer in [1, 100000]");
   const policy = o.policy ?? 'full';
   if (typeof policy !== 'string' || !securePolicyNames().includes(policy)) throw configError(`'policy' must be one of ${securePolicyNames().join(', ')}`);
   if (o.revealLogits !== undefined && typeof o.revealLogits !== 'boolean') throw configError("'revealLogits' must be a boolean");
-  return {
-    model: o.model as string | undefined,
-    prompt: (o.prompt as string | undefined) ?? defaultPromptFor(o.model as string | undefined),
-    tokens,
-    policy,
-    revealLogits: (o.revealLogits as boolean | undefined) ?? false,
-  };
+  return { tokens, policy, revealLogits: (o.revealLogits as boolean | undefined) ?? false };
+}
+
+/**
+ * Validate party `party`'s private inputs: only its own (another party's input is refused, so
+ * an operator who gives P0 the prompt learns at once, before anything is sent), P1's prompt
+ * present. Messages name the input, never its value.
+ */
+export function parseGenerateInputs(party: PartyId, inputs: PrivateInputs): GenerateInputs {
+  for (const [k, v] of Object.entries(inputs)) {
+    if (!isInputName(k)) throw configError(`unknown private input '${k}' (party 0: model; party 1: prompt, tokenizer)`);
+    const owner = GENERATE_INPUT_OWNER[k];
+    if (owner !== party) throw configError(`party ${party} was given '${k}', which is private to party ${owner}: give it to party ${owner} alone with ${HOW[k]}`);
+    if (k !== 'prompt' && v.length === 0) throw configError(`'${k}' must be a non-empty path or 'random'`);
+  }
+  if (party === 1 && inputs.prompt === undefined) {
+    throw configError('party 1 needs the prompt: --prompt-file FILE, or --prompt-file - to read it from standard input');
+  }
+  return { ...(inputs.model !== undefined ? { model: inputs.model } : {}), ...(inputs.prompt !== undefined ? { prompt: inputs.prompt } : {}), ...(inputs.tokenizer !== undefined ? { tokenizer: inputs.tokenizer } : {}) };
 }
 
 /** The model path a `model` argument stands for (undefined = the random model). */

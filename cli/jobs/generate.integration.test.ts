@@ -20,7 +20,8 @@ describe('generate job over three processes', () => {
     const lines: string[] = [];
     const { results, stats } = await runLocalParties({
       jobModule: generateJobModule(),
-      jobArgs: { prompt: 'Once upon a time', tokens: 6 },
+      jobArgs: { tokens: 6 },
+      privateInputs: [undefined, { prompt: 'Once upon a time' }, undefined],
       onLine: (p, l) => lines.push(`${p}:${l}`),
     });
     const r = results as GenerateResult[];

@@ -12,12 +12,14 @@
  * piece, ms) that the demo renders live; it returns the tokens and the text.
  * Every party returns its timings and traffic per phase (share / prefill / decode).
  *
- * Arguments (the same JSON on every party): { model?: path | 'random' (default
- * defaultModelPath(), the random stand-in when none exists), prompt?: string (default
- * 'Once upon a time'), tokens?: number (default 30), policy?: name (default 'full'),
- * revealLogits?: boolean (default false) }. Each party reads only what its role needs.
+ * Public arguments (the same JSON on every party, compared before the job starts; defaults
+ * filled by parseGenerateArgs): { tokens?: number (default 24), policy?: name (default
+ * 'full'), revealLogits?: boolean (default false) }. Private inputs (io.inputs, each party its
+ * own; parseGenerateInputs): P0 `model` (path or 'random'; default defaultModelPath()), P1
+ * `prompt` (required) and `tokenizer` (path or 'random'; default the default model's).
+ * Nothing private is logged or returned: P0's result names its model, P1's holds the tokens.
  */
-import type { JobIO } from '../../parties/job.js';
+import type { Job, JobIO } from '../../parties/job.js';
 import { type PartyId, type Payload, type StepStats, diffStats, snapshotStats } from '../../protocols/channel.js';
 import type { Context } from '../../protocols/context.js';
 import { MpcError } from '../../protocols/errors.js';
@@ -27,7 +29,7 @@ import { loadModelOrRandom, loadTokenizerOrBytes, RANDOM_MODEL_WARNING } from '.
 import { SecureDecoder } from '../../models/secure-decoder.js';
 import { shareModel } from '../../models/secure-weights.js';
 import { createSecurePolicy } from '../../eviction/secure/registry.js';
-import { GEN_LINE_PREFIX, type GenLine, type GenerateResult, type PhaseCost, configError, parseGenerateArgs, resolveModelArg } from './generate-args.js';
+import { GEN_LINE_PREFIX, type GenLine, type GenerateResult, type PhaseCost, configError, parseGenerateArgs, parseGenerateInputs, resolveModelArg } from './generate-args.js';
 
 export * from './generate-args.js';
 
@@ -78,15 +80,17 @@ function phase(ms: number, s: StepStats): PhaseCost {
   return { ms, rounds: s.rounds, bytesSent: s.bytesSent };
 }
 
-export async function generateJob(ctx: Context, rawArgs: unknown, io: JobIO): Promise<GenerateResult> {
+async function runGenerate(ctx: Context, rawArgs: unknown, io: JobIO): Promise<GenerateResult> {
   const args = parseGenerateArgs(rawArgs);
-  const path = resolveModelArg(args.model);
-  const modelName = path ?? 'random';
-  if (path === undefined && ctx.party !== 2) io.log(RANDOM_MODEL_WARNING);
+  const inputs = parseGenerateInputs(ctx.party, io.inputs);
   // each role reads only what it needs
+  const path = ctx.party === 0 ? resolveModelArg(inputs.model) : undefined;
+  if (ctx.party === 0 && path === undefined) io.log(RANDOM_MODEL_WARNING);
   const weights = ctx.party === 0 ? await loadModelOrRandom(path) : undefined;
-  const tokenizer = ctx.party === 1 ? await loadTokenizerOrBytes(path) : undefined;
-  const prompt = tokenizer?.encode(args.prompt, { bos: true });
+  const tokPath = ctx.party === 1 ? resolveModelArg(inputs.tokenizer) : undefined;
+  if (ctx.party === 1 && tokPath === undefined) io.log('note: party 1 uses the byte tokenizer of the seeded random model (--tokenizer random, or no model file found)');
+  const tokenizer = ctx.party === 1 ? await loadTokenizerOrBytes(tokPath) : undefined;
+  const prompt = tokenizer?.encode(inputs.prompt!, { bos: true });
   const { config, promptLength } = await publicSetup(ctx, weights?.config, prompt?.length);
   if (tokenizer !== undefined && tokenizer.vocabSize !== config.vocabSize) {
     throw configError(`the tokenizer has ${tokenizer.vocabSize} tokens, the model ${config.vocabSize}`);
@@ -132,7 +136,7 @@ export async function generateJob(ctx: Context, rawArgs: unknown, io: JobIO): Pr
   if (tokenizer !== undefined) text += decoder.decode();
   return {
     party: ctx.party,
-    model: modelName,
+    ...(ctx.party === 0 ? { model: path ?? 'random' } : {}),
     promptLength,
     tokensGenerated: args.tokens,
     policy: args.policy,
@@ -143,3 +147,10 @@ export async function generateJob(ctx: Context, rawArgs: unknown, io: JobIO): Pr
     msPerToken: r.stepMs.length > 0 ? decodeMs / r.stepMs.length : Number.NaN,
   };
 }
+
+/** The generate job (`--job generate`, or `--job-module cli/jobs/generate.ts#generateJob`). */
+export const generateJob = Object.assign(runGenerate, {
+  jobId: 'generate',
+  publicArgs: parseGenerateArgs,
+  checkInputs: parseGenerateInputs,
+}) satisfies Job;
