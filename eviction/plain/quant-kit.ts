@@ -4,12 +4,8 @@
  * block floating point, percentiles. Bit budgets for memoryRatio are counted by the callers.
  */
 
-/**
- * Asymmetric RTN of x[idx[i]] as one group with an integer zero point (RotateKV's
- * fake_quant): lo/hi = clip * min/max, scale = (hi - lo) / (2^bits - 1), zero = round(-lo/scale),
- * q = clamp(round(x/scale) + zero, 0, 2^bits - 1), x' = scale (q - zero).
- */
-export function fakeQuantClipped(x: Float32Array | Float64Array, idx: ArrayLike<number>, bits: number, clip: number): void {
+/** Minimum and maximum of x[idx[i]] (Infinity, -Infinity for an empty group). */
+export function groupRange(x: ArrayLike<number>, idx: ArrayLike<number>): [number, number] {
   let lo = Infinity;
   let hi = -Infinity;
   for (let i = 0; i < idx.length; i++) {
@@ -17,8 +13,18 @@ export function fakeQuantClipped(x: Float32Array | Float64Array, idx: ArrayLike<
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
-  lo *= clip;
-  hi *= clip;
+  return [lo, hi];
+}
+
+/**
+ * Asymmetric RTN of x[idx[i]] as one group with an integer zero point (RotateKV's
+ * fake_quant): lo/hi = clip * min/max, scale = (hi - lo) / (2^bits - 1), zero = round(-lo/scale),
+ * q = clamp(round(x/scale) + zero, 0, 2^bits - 1), x' = scale (q - zero).
+ */
+export function fakeQuantClipped(x: Float32Array | Float64Array, idx: ArrayLike<number>, bits: number, clip: number): void {
+  const [mn, mx] = groupRange(x, idx);
+  const lo = mn * clip;
+  const hi = mx * clip;
   const maxq = (1 << bits) - 1;
   const s = (hi - lo) / maxq;
   if (!(s > 0)) return;
