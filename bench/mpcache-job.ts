@@ -30,10 +30,10 @@ import { ArithShare } from '../protocols/types.js';
 import { costOf } from '../protocols/measure.js';
 import { type SecureMpCachePolicy } from '../eviction/secure/mpcache.js';
 import { createSecurePolicy } from '../eviction/secure/registry.js';
-import { type ModelConfig, kvDim, qDim, validateConfig } from '../models/config.js';
+import { type ModelConfig, validateConfig } from '../models/config.js';
 import { NonSecretTestRng } from '../models/random-weights.js';
 import { SecureDecoder } from '../models/secure-decoder.js';
-import type { SecureModel } from '../models/secure-weights.js';
+import { type SecureModel, assembleSecureModel, securePlan } from '../models/secure-weights.js';
 
 export type MpcacheVariant = 'full' | 'own' | 'reuse';
 
@@ -249,18 +249,19 @@ function trivialUniform(ctx: Context, shape: readonly number[], seed: number, st
   return new ArithShare(shape, s0, s1, ctx.f);
 }
 
-/** A random-weight model as trivial sharings (public test weights; the costs are those of secret ones). */
+/**
+ * A random-weight model as trivial sharings (public test weights; the costs are those of
+ * secret ones), tensor by tensor as shareModel lays them out (securePlan): matrices with std
+ * 1/sqrt(fan_in), gains 1 +- 0.05, biases std 0.02.
+ */
 function trivialModel(ctx: Context, c: ModelConfig, seed: number): SecureModel {
-  const d = c.dim;
-  const qkv = qDim(c) + 2 * kvDim(c);
-  const embedding = trivialUniform(ctx, [c.vocabSize, d], seed, 1 / Math.sqrt(d));
-  const layers = Array.from({ length: c.nLayers }, (_, l) => ({
-    wqkv: trivialUniform(ctx, [qkv, d], seed + 10 * l + 1, 1 / Math.sqrt(d)),
-    wo: trivialUniform(ctx, [d, qDim(c)], seed + 10 * l + 2, 1 / Math.sqrt(qDim(c))),
-    w13: trivialUniform(ctx, [2 * c.hiddenDim, d], seed + 10 * l + 3, 1 / Math.sqrt(d)),
-    w2: trivialUniform(ctx, [d, c.hiddenDim], seed + 10 * l + 4, 1 / Math.sqrt(c.hiddenDim)),
-  }));
-  return { config: c, embedding, output: embedding, finalNorm: trivialUniform(ctx, [d], seed + 5, 0.05, 1), layers };
+  const gains = new Set(['finalNorm', 'qkNorm']);
+  const shares = securePlan(c).map((t, i) => {
+    const s = seed + 10 * i;
+    if (t.shape.length === 2) return trivialUniform(ctx, t.shape, s, 1 / Math.sqrt(t.shape[1]));
+    return gains.has(t.name) ? trivialUniform(ctx, t.shape, s, 0.05, 1) : trivialUniform(ctx, t.shape, s, 0.02);
+  });
+  return assembleSecureModel(c, shares);
 }
 
 /**

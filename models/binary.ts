@@ -138,3 +138,14 @@ export function u16Bytes(a: Float32Array, conv: (x: number) => number): Uint8Arr
   }
   return out;
 }
+
+/** The arrays one after the other in a new array made by `make(total length)`. */
+export function joinArrays<T extends Float32Array | Uint8Array>(parts: readonly T[], make: (n: number) => T): T {
+  const out = make(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

@@ -1,3 +1,5 @@
+import { erf } from '../protocols/fit/special.js';
+
 /**
  * Float kernels of the reference forward pass. Matrices are row-major [out][in] in
  * Float32Array; sums accumulate in float64 (JS numbers) and are stored as float32.
@@ -70,6 +72,27 @@ export function rmsnorm(out: Float32Array, oOff: number, x: Float32Array, xOff: 
   for (let i = 0; i < n; i++) ss += x[xOff + i] * x[xOff + i];
   const inv = 1 / Math.sqrt(ss / n + eps);
   for (let i = 0; i < n; i++) out[oOff + i] = g[i] * (inv * x[xOff + i]);
+}
+
+/** LayerNorm of `n` values of x at xOff into out at oOff: out = g * (x - mean) / sqrt(var + eps) + b (biased variance, as torch). */
+export function layernorm(out: Float32Array, oOff: number, x: Float32Array, xOff: number, g: Float32Array, b: Float32Array, n: number, eps: number): void {
+  let m = 0;
+  for (let i = 0; i < n; i++) m += x[xOff + i];
+  m /= n;
+  let ss = 0;
+  for (let i = 0; i < n; i++) ss += (x[xOff + i] - m) * (x[xOff + i] - m);
+  const inv = 1 / Math.sqrt(ss / n + eps);
+  for (let i = 0; i < n; i++) out[oOff + i] = g[i] * ((x[xOff + i] - m) * inv) + b[i];
+}
+
+/** GeLU, tanh form (transformers' gelu_new / gelu_pytorch_tanh): x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
+export function geluTanh(x: number): number {
+  return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+}
+
+/** GeLU, exact form: x Phi(x) = x/2 (1 + erf(x / sqrt 2)) */
+export function geluErf(x: number): number {
+  return 0.5 * x * (1 + erf(x / Math.SQRT2));
 }
 
 /** In-place softmax of a[off .. off+n) (max-subtracted, float64 sum). */

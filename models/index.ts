@@ -6,7 +6,9 @@
  * `ModelWeights` (weights.ts) is the one in-memory structure every loader returns:
  * `{ config, tokenEmbedding [vocab][dim], layers[l]: { attnNorm [dim], wq [nHeads*headDim][dim],
  * wk/wv [nKvHeads*headDim][dim], wo [dim][nHeads*headDim], ffnNorm [dim], w1 (gate) and w3 (up)
- * [hiddenDim][dim], w2 (down) [dim][hiddenDim] }, finalNorm [dim], output [vocab][dim] }`.
+ * [hiddenDim][dim], w2 (down) [dim][hiddenDim] }, finalNorm [dim], output [vocab][dim] }`,
+ * plus, where the config (config.ts: Llama / Mistral / Qwen2 / Qwen3 / Phi-3 / GPT-2 blocks)
+ * has them, biases, q/k norm gains, LayerNorm biases and the learned position table.
  * All Float32Array, row-major [out][in] (y = W x). With `config.tiedEmbeddings` the
  * `output` IS the `tokenEmbedding` array object.
  * RoPE convention: ADJACENT pairs (2i, 2i+1) within each head, angle pos * theta^(-2i/headDim)
@@ -14,12 +16,14 @@
  * converts on load and save, so both formats give the same model. `RopeTable` (rope.ts)
  * gives the public cos/sin per position.
  *
- * - `loadWeights(path)`: HF dir (config.json + model.safetensors or sharded index),
+ * - `loadWeights(path)`: HF dir (config.json + model.safetensors or sharded index; model types
+ *   llama, mistral, qwen2, qwen3, phi3, gpt2: `configFromHf` / `readHfConfig` in hf-config.ts),
  *   `.safetensors` path, or llama2.c legacy `.bin`. Also `loadLlama2c`/`parseLlama2c`,
- *   `loadHfLlama`, and writers `encodeLlama2c`/`saveLlama2c`, `encodeHfLlama`/`saveHfLlama`
- *   (F32/F16/BF16), the generic `SafetensorsFile` reader and `encodeSafetensors` writer.
+ *   `loadHfCheckpoint` (alias `loadHfLlama`), and writers `encodeLlama2c`/`saveLlama2c`,
+ *   `encodeHfCheckpoint`/`saveHfCheckpoint` (Llama or GPT-2 layout; F32/F16/BF16), the generic
+ *   `SafetensorsFile` reader and `encodeSafetensors` writer.
  * - `randomWeights(config, seed)`: deterministic random model (NON-secret PRNG
- *   `NonSecretTestRng`), e.g. with `GPT2_SMALL_DIMS` for benchmarks.
+ *   `NonSecretTestRng`), e.g. with `GPT2_SMALL` (the real GPT-2 small architecture) for benchmarks.
  * - Errors: `ModelFormatError` with `code` (MODEL_ERR_IO, _TRUNCATED, _MALFORMED,
  *   _MISSING_TENSOR, _SHAPE, _DTYPE, _CONFIG, _TOKENIZER), `file` and `tensor`.
  *
@@ -64,6 +68,8 @@ export * from './rope.js';
 export { floatToBf16, bf16ToFloat, floatToHalf, halfToFloat, roundToBf16, roundToF16 } from './binary.js';
 export * from './safetensors.js';
 export * from './llama2c.js';
+export * from './hf-config.js';
+export * from './hf-checkpoint.js';
 export * from './hf-llama.js';
 export * from './random-weights.js';
 export * from './tokenizer.js';

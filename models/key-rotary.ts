@@ -22,3 +22,9 @@ export function keyRotaryOf(rope: RopeTable): KeyRotary {
     },
   };
 }
+
+/** The KeyRotary of a model without rotary embeddings (learned positions): keys are cached as projected. */
+export const NO_ROTATION: KeyRotary = Object.freeze({
+  rotate(): void {},
+  unrotate(): void {},
+});

@@ -11,17 +11,17 @@
  * The q/k rows are already in the adjacent-pair RoPE order the project uses.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { f32Bytes, readF32 } from './binary.js';
-import { validateConfig } from './config.js';
+import { f32Bytes, joinArrays, readF32 } from './binary.js';
+import { LLAMA_BLOCK, sameConfig, validateConfig } from './config.js';
 import { ModelFormatError } from './errors.js';
-import { LAYER_TENSOR_NAMES, type LayerTensorName, type LayerWeights, type ModelWeights, layerShapes, numel, validateWeights } from './weights.js';
+import { LLAMA_LAYER_TENSORS, type LayerTensorName, type LayerWeights, type ModelWeights, layerShapes, numel, validateWeights } from './weights.js';
 
 const HEADER_BYTES = 28;
 /** "ak42" as a little-endian uint32: the magic of llama2.c version >= 1 files */
 const LLAMA2C_MAGIC = 0x616b3432;
 
 /** The legacy file order of per-layer tensors. */
-const FILE_ORDER: readonly LayerTensorName[] = ['attnNorm', 'wq', 'wk', 'wv', 'wo', 'ffnNorm', 'w1', 'w2', 'w3'];
+const FILE_ORDER: readonly LayerTensorName[] = LLAMA_LAYER_TENSORS;
 
 export interface Llama2cOptions {
   /** RMSNorm epsilon (not stored in the file); default 1e-5 as in llama2.c */
@@ -49,6 +49,7 @@ export function parseLlama2c(bytes: Uint8Array, file = '<bytes>', opts: Llama2cO
   }
   const config = validateConfig(
     {
+      ...LLAMA_BLOCK,
       dim,
       hiddenDim,
       nLayers,
@@ -67,7 +68,7 @@ export function parseLlama2c(bytes: Uint8Array, file = '<bytes>', opts: Llama2cO
   const ropeFloats = seqLen * config.headDim;
   const floats =
     vocabSize * dim +
-    nLayers * FILE_ORDER.reduce((a, n) => a + numel(shapes[n]), 0) +
+    nLayers * FILE_ORDER.reduce((a, n) => a + numel(shapes[n] as readonly number[]), 0) +
     dim +
     ropeFloats +
     (shared ? 0 : vocabSize * dim);
@@ -88,7 +89,7 @@ export function parseLlama2c(bytes: Uint8Array, file = '<bytes>', opts: Llama2cO
   const per = {} as Record<LayerTensorName, Float32Array[]>;
   for (const n of FILE_ORDER) {
     per[n] = [];
-    for (let l = 0; l < nLayers; l++) per[n].push(take(numel(shapes[n])));
+    for (let l = 0; l < nLayers; l++) per[n].push(take(numel(shapes[n] as readonly number[])));
   }
   const finalNorm = take(dim);
   off += 4 * ropeFloats;
@@ -96,7 +97,7 @@ export function parseLlama2c(bytes: Uint8Array, file = '<bytes>', opts: Llama2cO
   const layers: LayerWeights[] = [];
   for (let l = 0; l < nLayers; l++) {
     const o = {} as Record<LayerTensorName, Float32Array>;
-    for (const n of LAYER_TENSOR_NAMES) o[n] = per[n][l];
+    for (const n of FILE_ORDER) o[n] = per[n][l];
     layers.push(o as LayerWeights);
   }
   return validateWeights({ config, tokenEmbedding, layers, finalNorm, output }, file);
@@ -120,6 +121,7 @@ export async function loadLlama2c(path: string, opts: Llama2cOptions = {}): Prom
  */
 export function encodeLlama2c(w: ModelWeights): Uint8Array {
   const c = validateWeights(w).config;
+  if (!sameConfig({ ...c, ...LLAMA_BLOCK }, c)) throw new RangeError('llama2.c format holds the Llama block only (RMSNorm, RoPE without scaling, SwiGLU, no biases)');
   if (c.headDim * c.nHeads !== c.dim) throw new RangeError(`llama2.c format needs headDim * nHeads === dim (got ${c.headDim} * ${c.nHeads} vs ${c.dim})`);
   const parts: Uint8Array[] = [];
   const header = new Uint8Array(HEADER_BYTES);
@@ -127,7 +129,7 @@ export function encodeLlama2c(w: ModelWeights): Uint8Array {
   [c.dim, c.hiddenDim, c.nLayers, c.nHeads, c.nKvHeads, c.tiedEmbeddings ? c.vocabSize : -c.vocabSize, c.maxSeqLen].forEach((v, i) => hv.setInt32(4 * i, v, true));
   parts.push(header);
   parts.push(f32Bytes(w.tokenEmbedding));
-  for (const n of FILE_ORDER) for (const l of w.layers) parts.push(f32Bytes(l[n]));
+  for (const n of FILE_ORDER) for (const l of w.layers) parts.push(f32Bytes(l[n] as Float32Array));
   parts.push(f32Bytes(w.finalNorm));
   const half = c.headDim / 2;
   const cosT = new Float32Array(c.maxSeqLen * half);
@@ -141,13 +143,7 @@ export function encodeLlama2c(w: ModelWeights): Uint8Array {
   }
   parts.push(f32Bytes(cosT), f32Bytes(sinT));
   if (!c.tiedEmbeddings) parts.push(f32Bytes(w.output));
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return joinArrays(parts, (n) => new Uint8Array(n));
 }
 
 /** Writes weights as a llama2.c legacy checkpoint file. */

@@ -1,14 +1,14 @@
 /**
  * Format detection for weights and tokenizers by path:
- * - weights: a directory with config.json -> HF Llama (hf-llama.ts); a `.safetensors` file
- *   -> HF Llama from its directory; anything else -> llama2.c legacy checkpoint.
+ * - weights: a directory with config.json -> HF checkpoint (hf-checkpoint.ts); a `.safetensors` file
+ *   -> the HF checkpoint of its directory; anything else -> llama2.c legacy checkpoint.
  * - tokenizers: `*.json` -> HF tokenizer.json; anything else -> llama2.c tokenizer file.
  */
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ModelFormatError } from './errors.js';
-import { loadHfLlama } from './hf-llama.js';
+import { loadHfCheckpoint } from './hf-checkpoint.js';
 import { loadLlama2c } from './llama2c.js';
 import type { Tokenizer } from './tokenizer.js';
 import { HfBpeTokenizer } from './tokenizer-hf.js';
@@ -26,8 +26,8 @@ async function isDirectory(path: string): Promise<boolean> {
 /** Loads weights from a HF checkpoint directory, a model.safetensors path, or a llama2.c .bin. */
 export async function loadWeights(path: string): Promise<ModelWeights> {
   if (typeof path !== 'string' || path.length === 0) throw new TypeError('path must be a non-empty string');
-  if (await isDirectory(path)) return loadHfLlama(path);
-  if (path.endsWith('.safetensors') || path.endsWith('.safetensors.index.json')) return loadHfLlama(dirname(path));
+  if (await isDirectory(path)) return loadHfCheckpoint(path);
+  if (path.endsWith('.safetensors') || path.endsWith('.safetensors.index.json')) return loadHfCheckpoint(dirname(path));
   return loadLlama2c(path);
 }
 

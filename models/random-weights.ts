@@ -4,7 +4,7 @@
  * weights, never for anything secret (use the protocol PRG streams for that).
  */
 import { type ModelConfig, validateConfig } from './config.js';
-import { LAYER_TENSOR_NAMES, type LayerTensorName, type LayerWeights, type ModelWeights, layerShapes, numel } from './weights.js';
+import { LAYER_TENSOR_NAMES, LLAMA_LAYER_TENSORS, type LayerTensorName, type LayerWeights, type ModelWeights, layerShapes, numel } from './weights.js';
 
 /** mulberry32: deterministic 32-bit PRNG for public test data. Not for secrets. */
 export class NonSecretTestRng {
@@ -45,9 +45,13 @@ export class NonSecretTestRng {
   }
 }
 
+/** Per-layer tensor draw order: the Llama tensors first (so Llama models keep their seeded values), then the others. */
+const DRAW_ORDER: readonly LayerTensorName[] = [...LLAMA_LAYER_TENSORS, ...LAYER_TENSOR_NAMES.filter((n) => !LLAMA_LAYER_TENSORS.includes(n))];
+
 /**
  * A deterministic random-weight model: matrices uniform with std 1/sqrt(fan_in), the token
- * embedding with std 1/sqrt(dim) (so tied logits have std ~1), norm gains 1 + U(+-0.1).
+ * embedding with std 1/sqrt(dim) (so tied logits have std ~1), norm gains 1 + U(+-0.1), biases
+ * (q/k/v, output, FFN, LayerNorm) U(+-0.1), learned positions std 0.5/sqrt(dim).
  * The same (config, seed) always gives the same weights.
  */
 export function randomWeights(config: ModelConfig, seed: number): ModelWeights {
@@ -59,17 +63,24 @@ export function randomWeights(config: ModelConfig, seed: number): ModelWeights {
     for (let i = 0; i < n; i++) g[i] += 1;
     return g;
   };
+  const bias = (n: number): Float32Array => rng.fillUniform(new Float32Array(n), 0.1 / Math.sqrt(3));
+  const isGain = (n: LayerTensorName): boolean => n === 'attnNorm' || n === 'ffnNorm' || n === 'qNorm' || n === 'kNorm';
   const tokenEmbedding = rng.fillUniform(new Float32Array(c.vocabSize * c.dim), 1 / Math.sqrt(c.dim));
   const layers: LayerWeights[] = [];
   for (let l = 0; l < c.nLayers; l++) {
-    const o = {} as Record<LayerTensorName, Float32Array>;
-    for (const n of LAYER_TENSOR_NAMES) {
+    const o: Partial<Record<LayerTensorName, Float32Array>> = {};
+    for (const n of DRAW_ORDER) {
       const s = shapes[n];
-      o[n] = s.length === 1 ? gain(s[0]) : rng.fillUniform(new Float32Array(numel(s)), 1 / Math.sqrt(s[1]));
+      if (s === undefined) continue;
+      o[n] = s.length === 2 ? rng.fillUniform(new Float32Array(numel(s)), 1 / Math.sqrt(s[1])) : isGain(n) ? gain(s[0]) : bias(s[0]);
     }
     layers.push(o as LayerWeights);
   }
   const finalNorm = gain(c.dim);
   const output = c.tiedEmbeddings ? tokenEmbedding : rng.fillUniform(new Float32Array(c.vocabSize * c.dim), 1 / Math.sqrt(c.dim));
-  return { config: c, tokenEmbedding, layers, finalNorm, output };
+  const w: ModelWeights = { config: c, tokenEmbedding, layers, finalNorm, output };
+  const extra: { positionEmbedding?: Float32Array; finalNormBias?: Float32Array } = {};
+  if (c.positions === 'learned') extra.positionEmbedding = rng.fillUniform(new Float32Array(c.maxSeqLen * c.dim), 0.5 / Math.sqrt(c.dim));
+  if (c.norm === 'layer') extra.finalNormBias = bias(c.dim);
+  return { ...w, ...extra };
 }

@@ -10,23 +10,27 @@
  *   model.generate(prompt, 20, hooks);          // greedy tokens
  *   model.nll(prompt, continuation, hooks);     // teacher-forced NLL of a continuation
  *
- * Layer math (per token, x the residual stream):
- *   h = rmsnorm(x, attnNorm); q = wq h; k = wk h; v = wv h; RoPE(q, k) on adjacent pairs;
- *   per query head i (KV head i / (nHeads/nKvHeads)): softmax(q k^T / sqrt(headDim)) v
- *   (at decode steps each entry's score also gets its log multiplicity, cache.logMass: 0 unless a
- *   merging policy wrote it);
- *   x += wo att; h = rmsnorm(x, ffnNorm); x += w2 (silu(w1 h) * (w3 h));
- *   logits = output rmsnorm(x, finalNorm).
- * The prompt's own attention is full causal attention; policies act on what later steps see.
+ * Layer math (per token, x the residual stream; the per-block functions below the classes):
+ *   x = tokenEmbedding[t] (+ positionEmbedding[pos] for learned positions);
+ *   h = norm(x, attnNorm[, attnNormBias]); q = wq h (+ bq); k = wk h (+ bk); v = wv h (+ bv);
+ *   [qkNorm: per-head RMSNorm of q and k with qNorm / kNorm]; [rope: RoPE(q, k) on adjacent pairs];
+ *   per query head i (KV head i / (nHeads/nKvHeads)): softmax(q k^T / sqrt(headDim)) v over the
+ *   causal keys (within slidingWindow when set; at decode steps each entry's score also gets
+ *   its log multiplicity, cache.logMass: 0 unless a merging policy wrote it);
+ *   x += wo att (+ bo); h = norm(x, ffnNorm[, ffnNormBias]);
+ *   x += w2 ffnAct(h) (+ b2), ffnAct = silu(w1 h + b1) * (w3 h + b3) (SwiGLU) or gelu(w1 h + b1);
+ *   logits = output norm(x, finalNorm[, finalNormBias]).
+ * norm = RMSNorm or LayerNorm (config.norm). The prompt's own attention is full causal attention
+ * (within the window); policies act on what later steps see.
  */
 import type { AttendedContext, KeyRotary, PlainKvHooks, PrefillContext, StepContext } from './attention-hooks.js';
 import { type ModelConfig, kvDim, qDim } from './config.js';
-import { argmax, logProb, matmulRows, matvec, rmsnorm, silu, softmaxInPlace } from './float-ops.js';
-import { keyRotaryOf } from './key-rotary.js';
+import { argmax, geluErf, geluTanh, layernorm, logProb, matmulRows, matvec, rmsnorm, silu, softmaxInPlace } from './float-ops.js';
+import { keyRotaryOf, NO_ROTATION } from './key-rotary.js';
 import { KvCache } from './kv-cache.js';
 import { RopeTable } from './rope.js';
 import { aTokenId } from './tokenizer.js';
-import { type ModelWeights, validateWeights } from './weights.js';
+import { type LayerWeights, type ModelWeights, validateWeights } from './weights.js';
 
 export interface SessionOptions {
   /** KV-cache policy hooks (default: none = full attention) */
@@ -69,15 +73,16 @@ export interface GenerateOptions {
 export class ReferenceModel {
   readonly config: ModelConfig;
   readonly weights: ModelWeights;
-  readonly rope: RopeTable;
-  /** the rope as the hook contexts give it to policies */
+  /** the RoPE table (null for learned positions) */
+  readonly rope: RopeTable | null;
+  /** the rotation of the cached keys as the hook contexts give it to policies (none for learned positions) */
   readonly rotary: KeyRotary;
 
   constructor(weights: ModelWeights) {
     this.weights = validateWeights(weights);
     this.config = weights.config;
-    this.rope = new RopeTable(this.config.headDim, this.config.ropeTheta);
-    this.rotary = keyRotaryOf(this.rope);
+    this.rope = this.config.positions === 'rope' ? RopeTable.forConfig(this.config) : null;
+    this.rotary = this.rope ? keyRotaryOf(this.rope) : NO_ROTATION;
   }
 
   /** A fresh sequence with an empty KV cache. Accepts the hooks directly or full options. */
@@ -165,6 +170,7 @@ export class ReferenceSession {
     this.record = opts.recordAttention ?? false;
     this.maxSeqLen = opts.maxSeqLen ?? c.maxSeqLen;
     if (!Number.isSafeInteger(this.maxSeqLen) || this.maxSeqLen <= 0) throw new RangeError(`maxSeqLen must be a positive integer, got ${this.maxSeqLen}`);
+    if (c.positions === 'learned' && this.maxSeqLen > c.maxSeqLen) throw new RangeError(`maxSeqLen ${this.maxSeqLen} exceeds the ${c.maxSeqLen} learned positions`);
     this.cache = new KvCache(c.nLayers, c.nHeads, c.nKvHeads, c.headDim);
   }
 
@@ -230,10 +236,7 @@ export class ReferenceSession {
     const G = c.nHeads / c.nKvHeads;
     const scale = 1 / Math.sqrt(hd);
     const x = new Float32Array(T * d);
-    for (let t = 0; t < T; t++) {
-      const id = aTokenId(tokens[t], c.vocabSize, `tokens[${t}]`);
-      x.set(w.tokenEmbedding.subarray(id * d, (id + 1) * d), t * d);
-    }
+    for (let t = 0; t < T; t++) embedToken(x, t * d, w, aTokenId(tokens[t], c.vocabSize, `tokens[${t}]`), t);
     const xn = new Float32Array(T * d);
     const tmp = new Float32Array(T * d);
     const att = new Float32Array(T * qd);
@@ -245,19 +248,17 @@ export class ReferenceSession {
       const L = w.layers[l];
       const lc = this.cache.layer(l);
       const residual = hooked ? x.slice() : undefined;
-      for (let t = 0; t < T; t++) rmsnorm(xn, t * d, x, t * d, L.attnNorm, d, c.normEps);
+      for (let t = 0; t < T; t++) normRow(xn, x, t * d, L.attnNorm, L.attnNormBias, c);
       const q = new Float32Array(T * qd);
       const k = new Float32Array(T * kd);
       const v = new Float32Array(T * kd);
-      matmulRows(q, L.wq, xn, T, qd, d);
-      matmulRows(k, L.wk, xn, T, kd, d);
-      matmulRows(v, L.wv, xn, T, kd, d);
+      projectQkv(q, k, v, xn, T, L, c);
       const preRopeKeys = hooked ? splitHeads(k, T, kd, c.nKvHeads, hd) : undefined;
       for (let t = 0; t < T; t++) {
-        m.rope.apply(q, t * qd, c.nHeads, t);
-        m.rope.apply(k, t * kd, c.nKvHeads, t);
+        positionQk(m.rope, q, k, t, t, c);
         for (let g = 0; g < c.nKvHeads; g++) lc.append(g, t, k, t * kd + g * hd, v, t * kd + g * hd);
       }
+      const first = (i: number): number => (c.slidingWindow === null ? 0 : Math.max(0, i - c.slidingWindow + 1));
       const probs: Float32Array[] = [];
       for (let h = 0; h < c.nHeads; h++) {
         const kvh = Math.floor(h / G);
@@ -265,18 +266,19 @@ export class ReferenceSession {
         const row = new Float64Array(T);
         for (let i = 0; i < T; i++) {
           const qo = i * qd + h * hd;
-          for (let j = 0; j <= i; j++) {
+          const j0 = first(i);
+          for (let j = j0; j <= i; j++) {
             const ko = j * kd + kvh * hd;
             let s = 0;
             for (let e = 0; e < hd; e++) s += q[qo + e] * k[ko + e];
             row[j] = s * scale;
           }
-          softmaxInPlace(row, 0, i + 1);
-          for (let j = 0; j <= i; j++) P[i * T + j] = row[j];
+          softmaxInPlace(row, j0, i + 1 - j0);
+          for (let j = j0; j <= i; j++) P[i * T + j] = row[j];
           // attention output for query i of head h
           for (let e = 0; e < hd; e++) {
             let s = 0;
-            for (let j = 0; j <= i; j++) s += row[j] * v[j * kd + kvh * hd + e];
+            for (let j = j0; j <= i; j++) s += row[j] * v[j * kd + kvh * hd + e];
             att[i * qd + h * hd + e] = s;
           }
         }
@@ -289,20 +291,17 @@ export class ReferenceSession {
         this.hooks.onPrefill(ctx);
       }
       if (this.record) recorded.push({ layer: l, probs });
-      matmulRows(tmp, L.wo, att, T, d, qd);
+      linear(tmp, L.wo, att, T, d, qd, L.bo);
       for (let i = 0; i < T * d; i++) x[i] += tmp[i];
-      for (let t = 0; t < T; t++) rmsnorm(xn, t * d, x, t * d, L.ffnNorm, d, c.normEps);
-      matmulRows(h1, L.w1, xn, T, hid, d);
-      matmulRows(h3, L.w3, xn, T, hid, d);
-      for (let i = 0; i < T * hid; i++) h1[i] = silu(h1[i]) * h3[i];
-      matmulRows(tmp, L.w2, h1, T, d, hid);
+      for (let t = 0; t < T; t++) normRow(xn, x, t * d, L.ffnNorm, L.ffnNormBias, c);
+      feedForward(tmp, xn, T, L, c, h1, h3);
       for (let i = 0; i < T * d; i++) x[i] += tmp[i];
     }
     this.pos = T;
     this.attention = this.record ? recorded : undefined;
     const first = all ? 0 : T - 1;
     const n = T - first;
-    for (let t = first; t < T; t++) rmsnorm(xn, t * d, x, t * d, w.finalNorm, d, c.normEps);
+    for (let t = first; t < T; t++) normRow(xn, x, t * d, w.finalNorm, w.finalNormBias, c);
     const logits = new Float32Array(n * c.vocabSize);
     matmulRows(logits, w.output, xn.subarray(first * d), n, c.vocabSize, d);
     return Array.from({ length: n }, (_, i) => logits.subarray(i * c.vocabSize, (i + 1) * c.vocabSize));
@@ -327,7 +326,8 @@ export class ReferenceSession {
     const hid = c.hiddenDim;
     const G = c.nHeads / c.nKvHeads;
     const scale = 1 / Math.sqrt(hd);
-    const x = w.tokenEmbedding.slice(id * d, (id + 1) * d);
+    const x = new Float32Array(d);
+    embedToken(x, 0, w, id, pos);
     const xn = new Float32Array(d);
     const tmp = new Float32Array(d);
     const att = new Float32Array(qd);
@@ -340,14 +340,11 @@ export class ReferenceSession {
     for (let l = 0; l < c.nLayers; l++) {
       const L = w.layers[l];
       const lc = this.cache.layer(l);
-      rmsnorm(xn, 0, x, 0, L.attnNorm, d, c.normEps);
+      normRow(xn, x, 0, L.attnNorm, L.attnNormBias, c);
       const q = new Float32Array(qd);
-      matvec(q, 0, L.wq, xn, 0, qd, d);
-      matvec(k, 0, L.wk, xn, 0, kd, d);
-      matvec(v, 0, L.wv, xn, 0, kd, d);
+      projectQkv(q, k, v, xn, 1, L, c);
       const preRopeKey = hooks ? Array.from({ length: c.nKvHeads }, (_, g) => k.slice(g * hd, (g + 1) * hd)) : undefined;
-      m.rope.apply(q, 0, c.nHeads, pos);
-      m.rope.apply(k, 0, c.nKvHeads, pos);
+      positionQk(m.rope, q, k, 0, pos, c);
       for (let g = 0; g < c.nKvHeads; g++) lc.append(g, pos, k, g * hd, v, g * hd);
       const query = Array.from({ length: c.nHeads }, (_, h) => q.subarray(h * hd, (h + 1) * hd));
       const ctx: StepContext = { layer: l, step: this.steps, position: pos, cache: lc, query, preRopeKey, rotary: m.rotary };
@@ -370,6 +367,7 @@ export class ReferenceSession {
           }
           if (!hasCurrent) throw new RangeError(`selectForStep: head ${h} selection must include the current token's entry (${len - 1})`);
         }
+        if (c.slidingWindow !== null) idx = inWindow(idx, lc.positions(kvh), pos, c.slidingWindow);
         const keys = lc.keys(kvh);
         const vals = lc.values(kvh);
         const lm = lc.logMass(kvh);
@@ -397,21 +395,81 @@ export class ReferenceSession {
         hooks.onAttention(actx);
       }
       if (this.record) recorded.push({ layer: l, probs, attended });
-      matvec(tmp, 0, L.wo, att, 0, d, qd);
+      linear(tmp, L.wo, att, 1, d, qd, L.bo);
       for (let i = 0; i < d; i++) x[i] += tmp[i];
-      rmsnorm(xn, 0, x, 0, L.ffnNorm, d, c.normEps);
-      matvec(h1, 0, L.w1, xn, 0, hid, d);
-      matvec(h3, 0, L.w3, xn, 0, hid, d);
-      for (let i = 0; i < hid; i++) h1[i] = silu(h1[i]) * h3[i];
-      matvec(tmp, 0, L.w2, h1, 0, d, hid);
+      normRow(xn, x, 0, L.ffnNorm, L.ffnNormBias, c);
+      feedForward(tmp, xn, 1, L, c, h1, h3);
       for (let i = 0; i < d; i++) x[i] += tmp[i];
     }
     this.pos = pos + 1;
     this.steps++;
     this.attention = this.record ? recorded : undefined;
-    rmsnorm(xn, 0, x, 0, w.finalNorm, d, c.normEps);
+    normRow(xn, x, 0, w.finalNorm, w.finalNormBias, c);
     const logits = new Float32Array(c.vocabSize);
     matvec(logits, 0, w.output, xn, 0, c.vocabSize, d);
     return logits;
   }
+}
+
+// ---------------------------------------------------------------- per-block functions (the architecture differences)
+
+/** x[off..off+dim) = token embedding of `id` (+ the learned position embedding of `pos`). */
+function embedToken(x: Float32Array, off: number, w: ModelWeights, id: number, pos: number): void {
+  const d = w.config.dim;
+  x.set(w.tokenEmbedding.subarray(id * d, (id + 1) * d), off);
+  const pe = w.positionEmbedding;
+  if (pe !== undefined) for (let i = 0; i < d; i++) x[off + i] += pe[pos * d + i];
+}
+
+/** The config's norm (RMSNorm, or LayerNorm with its bias) of one row of x at `off` into out at `off`. */
+function normRow(out: Float32Array, x: Float32Array, off: number, g: Float32Array, b: Float32Array | undefined, c: ModelConfig): void {
+  if (c.norm === 'layer') layernorm(out, off, x, off, g, b as Float32Array, c.dim, c.normEps);
+  else rmsnorm(out, off, x, off, g, c.dim, c.normEps);
+}
+
+/** y = x W^T (+ b) for T rows (matvec for one row: the decode step's summation order). */
+function linear(y: Float32Array, wt: Float32Array, x: Float32Array, T: number, rows: number, cols: number, b: Float32Array | undefined): void {
+  if (T === 1) matvec(y, 0, wt, x, 0, rows, cols);
+  else matmulRows(y, wt, x, T, rows, cols);
+  if (b !== undefined) for (let t = 0; t < T; t++) for (let r = 0; r < rows; r++) y[t * rows + r] += b[r];
+}
+
+/** q, k, v projections of T rows (with their biases), then the per-head q/k RMSNorm when configured. */
+function projectQkv(q: Float32Array, k: Float32Array, v: Float32Array, xn: Float32Array, T: number, L: LayerWeights, c: ModelConfig): void {
+  const d = c.dim;
+  linear(q, L.wq, xn, T, qDim(c), d, L.bq);
+  linear(k, L.wk, xn, T, kvDim(c), d, L.bk);
+  linear(v, L.wv, xn, T, kvDim(c), d, L.bv);
+  if (c.qkNorm) {
+    const hd = c.headDim;
+    for (let r = 0; r < T * c.nHeads; r++) rmsnorm(q, r * hd, q, r * hd, L.qNorm as Float32Array, hd, c.normEps);
+    for (let r = 0; r < T * c.nKvHeads; r++) rmsnorm(k, r * hd, k, r * hd, L.kNorm as Float32Array, hd, c.normEps);
+  }
+}
+
+/** RoPE of row t of q and k at position `pos` (nothing for learned positions: they were added to the embedding). */
+function positionQk(rope: RopeTable | null, q: Float32Array, k: Float32Array, t: number, pos: number, c: ModelConfig): void {
+  if (rope === null) return;
+  rope.apply(q, t * qDim(c), c.nHeads, pos);
+  rope.apply(k, t * kvDim(c), c.nKvHeads, pos);
+}
+
+/** The entries of `idx` whose cached position is within the sliding window of a query at `pos`. */
+function inWindow(idx: Int32Array, positions: Int32Array, pos: number, window: number): Int32Array {
+  return idx.filter((j) => positions[j] > pos - window);
+}
+
+/** out = the FFN of T normalised rows xn (SwiGLU or GeLU MLP, with biases); h1, h3 are [T, hiddenDim] scratch. */
+function feedForward(out: Float32Array, xn: Float32Array, T: number, L: LayerWeights, c: ModelConfig, h1: Float32Array, h3: Float32Array): void {
+  const d = c.dim;
+  const hid = c.hiddenDim;
+  linear(h1, L.w1, xn, T, hid, d, L.b1);
+  if (c.ffn === 'swiglu') {
+    linear(h3, L.w3 as Float32Array, xn, T, hid, d, L.b3);
+    for (let i = 0; i < T * hid; i++) h1[i] = silu(h1[i]) * h3[i];
+  } else {
+    const act = c.ffn === 'gelu-tanh' ? geluTanh : geluErf;
+    for (let i = 0; i < T * hid; i++) h1[i] = act(h1[i]);
+  }
+  linear(out, L.w2, h1, T, d, hid, L.b2);
 }

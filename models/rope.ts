@@ -8,13 +8,35 @@
  * (pairs (i, i + d/2)) with q/k projection rows permuted so the two forms agree;
  * `hfRowsToAdjacent` / `adjacentRowsToHf` convert those rows.
  */
+import type { ModelConfig, RopeScaling } from './config.js';
 
-/** Per-pair inverse frequencies theta^(-2i/d), i = 0 .. d/2-1. */
-export function ropeFrequencies(headDim: number, theta: number): Float64Array {
+/**
+ * Per-pair inverse frequencies theta^(-2i/d), i = 0 .. d/2-1, with the optional frequency
+ * scaling of transformers' modeling_rope_utils:
+ *   linear: every frequency divided by `factor`;
+ *   llama3: wavelength w = 2 pi / f; w > L / lowFreqFactor: f / factor; w < L / highFreqFactor:
+ *     f unchanged; in between f ((1 - s) / factor + s) with s = (L / w - lowFreqFactor) /
+ *     (highFreqFactor - lowFreqFactor), L = originalMaxPositions.
+ */
+export function ropeFrequencies(headDim: number, theta: number, scaling: RopeScaling | null = null): Float64Array {
   if (!Number.isSafeInteger(headDim) || headDim <= 0 || headDim % 2 !== 0) throw new RangeError(`headDim must be a positive even integer, got ${headDim}`);
   if (!(theta > 0)) throw new RangeError(`theta must be positive, got ${theta}`);
   const f = new Float64Array(headDim / 2);
   for (let i = 0; i < f.length; i++) f[i] = 1 / Math.pow(theta, (2 * i) / headDim);
+  if (scaling === null) return f;
+  if (scaling.type === 'linear') {
+    for (let i = 0; i < f.length; i++) f[i] /= scaling.factor;
+    return f;
+  }
+  const { factor, lowFreqFactor: lo, highFreqFactor: hi, originalMaxPositions: L } = scaling;
+  for (let i = 0; i < f.length; i++) {
+    const wavelen = (2 * Math.PI) / f[i];
+    if (wavelen > L / lo) f[i] /= factor;
+    else if (!(wavelen < L / hi)) {
+      const s = (L / wavelen - lo) / (hi - lo);
+      f[i] = (1 - s) * (f[i] / factor) + s * f[i];
+    }
+  }
   return f;
 }
 
@@ -31,10 +53,15 @@ export class RopeTable {
   private readonly freqs: Float64Array;
   private readonly cache = new Map<number, RopeAngles>();
 
-  constructor(headDim: number, theta: number) {
-    this.freqs = ropeFrequencies(headDim, theta);
+  constructor(headDim: number, theta: number, scaling: RopeScaling | null = null) {
+    this.freqs = ropeFrequencies(headDim, theta, scaling);
     this.headDim = headDim;
     this.theta = theta;
+  }
+
+  /** The table of a config's RoPE (head width, base and scaling). */
+  static forConfig(c: ModelConfig): RopeTable {
+    return new RopeTable(c.headDim, c.ropeTheta, c.ropeScaling);
   }
 
   angles(pos: number): RopeAngles {

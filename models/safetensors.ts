@@ -103,6 +103,11 @@ export class SafetensorsFile {
     return this.tensors.has(name);
   }
 
+  /** every tensor name in the header */
+  names(): Iterable<string> {
+    return this.tensors.keys();
+  }
+
   /**
    * A tensor's values as float32 (row-major). Throws MODEL_ERR_MISSING_TENSOR when absent,
    * MODEL_ERR_SHAPE when `expectedShape` is given and differs, MODEL_ERR_DTYPE for

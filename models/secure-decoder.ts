@@ -1,6 +1,6 @@
 /**
- * The secure decoder: private prefill and greedy decoding of a Llama-architecture model on
- * three-party replicated shares, with the KV cache held as shares and KV-cache policies
+ * The secure decoder: private prefill and greedy decoding of a decoder-only model (Llama /
+ * Mistral / Qwen2 / Qwen3 / Phi-3 blocks, or GPT-2's; config.ts) on three-party replicated shares, with the KV cache held as shares and KV-cache policies
  * plugged in through SecureKvPolicy (secure-hooks.ts).
  *
  * Roles (PROTOCOLS.md): the model owner (P0) has shared the weights (secure-weights.ts
@@ -18,11 +18,15 @@
  * logits share of the next position; `inputToken(token | undefined)` -> the user's one-hot.
  *
  * Data flow of one token (all at ctx.f fixed point):
- *   embedding: oneHot [T, vocab] (scale 0) @ E [vocab, dim] (one matmul round, no truncation);
- *   per layer: RMSNorm (gain folded into the next matrix), fused q|k|v projection, RoPE with
- *   public cos/sin (1/sqrt(headDim) folded into q's multipliers), K/V appended to the cache,
- *   policy hooks, attention (softmax with a public causal mask in prefill), wo, residual,
- *   RMSNorm, SwiGLU (silu), residual; final RMSNorm with its gain, output head;
+ *   embedding: oneHot [T, vocab] (scale 0) @ E [vocab, dim] (one matmul round, no truncation),
+ *   plus the learned position rows (public positions: a local slice) for GPT-2;
+ *   per layer: RMSNorm (LayerNorm: of the centred stream; gain and bias folded into the next
+ *   matrix), fused q|k|v projection (+ bias), per-head q/k RMSNorm (Qwen3), RoPE with public
+ *   cos/sin (1/sqrt(headDim) folded into q's multipliers, or into the q weights without RoPE),
+ *   K/V appended to the cache (the last slidingWindow entries kept for a windowed model),
+ *   policy hooks, attention (softmax with a public causal mask in prefill), wo (+ bias),
+ *   residual, norm, SwiGLU or GeLU MLP (+ biases), residual; final norm with its gain (and
+ *   bias), output head;
  *   next token: secure argmax (protocols/max.ts) -> a shared one-hot; its index is revealed to the
  *   user only. The decoder keeps the SHARED one-hot from argmax as the next step's input
  *   instead of having the user input the token back: the two are the same secret (a sharing
@@ -39,13 +43,14 @@
  *
  * Error: probabilistic truncation (at most 1 ulp each, garbage with probability ~|v|/2^64 where
  * v is the ring value truncated, i.e. |value| * 2^2f for a product), plus the non-linear
- * approximations (rsqrt 4e-4 relative, softmax ~1e-4, SiLU 4e-3 absolute). Measured on
+ * approximations (rsqrt 4e-4 relative, softmax ~1e-4, SiLU 4e-3 / GeLU 3.5e-3 absolute). Measured on
  * stories260K: logits within 0.11 of float (range about [-20, 22]); greedy tokens equal.
  * The RMSNorm squares, the largest products, are taken at 12 fractional bits (secure-layers.ts).
  *
  * Cost (bench/results/generation.md, three processes, sealed WebSockets, idle 16-core host):
  * stories260K ~940 rounds, ~2.1 MB sent per party and ~200 ms per token at context 256;
- * GPT-2-small dimensions ~2170 rounds, ~25 MB per party and ~1.2 s per token at context 512.
+ * GPT-2-small dimensions ~2170 rounds, ~25 MB per party and ~1.2 s per token at context 512 (Llama
+ * blocks; the real GPT-2 architecture now: 1226 rounds, 29.3 MB per party at 512, bench/generation.ts).
  */
 import type { PartyId } from '../protocols/channel.js';
 import { argmax } from '../protocols/max.js';
@@ -57,16 +62,18 @@ import { ArithShare, PublicTensor } from '../protocols/types.js';
 import { type ModelConfig, kvDim, qDim } from './config.js';
 import { RopeTable } from './rope.js';
 import {
-  applyRope,
+  addBias,
+  attentionOutput,
   decodeAttention,
   feedForward,
   prefillAttention,
+  projectQkv,
   rmsNormalize,
   ropeMultipliers,
   splitQkv,
 } from './secure-layers.js';
 import type { SecureKvPolicy, SecureLayerCache } from './secure-hooks.js';
-import type { SecureModel } from './secure-weights.js';
+import { type SecureModel, embeddingHasMeanColumn } from './secure-weights.js';
 
 export interface SecureDecoderOptions {
   /** KV-cache policy (default: none, i.e. the full cache; eviction/secure/full.ts is the same as a named policy) */
@@ -119,7 +126,7 @@ function checkPartyId(p: unknown, label: string): PartyId {
 export class SecureDecoder {
   readonly config: ModelConfig;
   readonly user: PartyId;
-  private readonly rope: RopeTable;
+  private readonly rope: RopeTable | null;
   private readonly policy: SecureKvPolicy | undefined;
   private readonly revealLogits: boolean;
   private readonly chooseToken: (logits: Float64Array, step: number) => number;
@@ -149,7 +156,11 @@ export class SecureDecoder {
     this.chooseToken = opts.chooseToken ?? greedy;
     this.maxSeqLen = opts.maxSeqLen ?? c.maxSeqLen;
     if (!Number.isSafeInteger(this.maxSeqLen) || this.maxSeqLen <= 0) throw new RangeError(`maxSeqLen must be a positive integer, got ${this.maxSeqLen}`);
-    this.rope = new RopeTable(c.headDim, c.ropeTheta);
+    if (c.positions === 'learned' && this.maxSeqLen > c.maxSeqLen) throw new RangeError(`maxSeqLen ${this.maxSeqLen} exceeds the model's ${c.maxSeqLen} learned positions`);
+    if (c.slidingWindow !== null && this.policy !== undefined && this.maxSeqLen > c.slidingWindow) {
+      throw new RangeError(`a sliding-window model (window ${c.slidingWindow}) with a KV-cache policy is not supported beyond ${c.slidingWindow} positions (maxSeqLen ${this.maxSeqLen})`);
+    }
+    this.rope = c.positions === 'rope' ? RopeTable.forConfig(c) : null;
     const ids = new BigUint64Array(c.vocabSize);
     for (let i = 0; i < ids.length; i++) ids[i] = BigInt(i);
     this.iota = new PublicTensor([c.vocabSize], ids, 0);
@@ -213,9 +224,27 @@ export class SecureDecoder {
     return this.inputTokens(token === undefined ? undefined : [token], 1);
   }
 
-  /** oneHot [T, vocab] (scale 0) @ embedding -> [T, dim] at ctx.f; one round. */
-  private async embed(oneHot: ArithShare): Promise<ArithShare> {
-    return matmul(this.ctx, oneHot, this.model.embedding);
+  /**
+   * oneHot [T, vocab] (scale 0) @ embedding -> [T, dim] at ctx.f (one round), plus the learned
+   * position rows of the public `positions` (a local slice of the shared table).
+   */
+  private async embed(oneHot: ArithShare, positions: readonly number[]): Promise<ArithShare> {
+    const ctx = this.ctx;
+    const c = this.config;
+    let x = await matmul(ctx, oneHot, this.model.embedding);
+    if (embeddingHasMeanColumn(c)) x = slice(ctx, x, 0, c.dim);
+    const pe = this.model.positionEmbedding;
+    if (pe !== undefined) {
+      const p0 = positions[0];
+      if (positions.some((p, i) => p !== p0 + i)) throw new Error('internal: positions must be consecutive');
+      x = add(ctx, x, slice(ctx, pe, p0, p0 + positions.length, 0));
+    }
+    return x;
+  }
+
+  /** The public RoPE multipliers of `positions` (1/sqrt(headDim) folded into q's), or null for learned positions. */
+  private positionMultipliers(positions: readonly number[]): readonly [PublicTensor, PublicTensor] | null {
+    return this.rope === null ? null : ropeMultipliers(this.ctx, this.config, this.rope, positions, 1 / Math.sqrt(this.config.headDim));
   }
 
   /**
@@ -239,31 +268,45 @@ export class SecureDecoder {
     if (oneHot.shape.length !== 2 || oneHot.shape[1] !== c.vocabSize || oneHot.scale !== 0) throw new RangeError(`oneHot must be [T, ${c.vocabSize}] at scale 0`);
     const T = oneHot.shape[0];
     if (T <= 0 || T > this.maxSeqLen) throw new RangeError(`prompt of ${T} tokens must be in [1, maxSeqLen ${this.maxSeqLen}]`);
-    let x = await this.embed(oneHot);
     const positions = Array.from({ length: T }, (_, t) => t);
-    const mult = ropeMultipliers(ctx, c, this.rope, positions, 1 / Math.sqrt(c.headDim));
+    let x = await this.embed(oneHot, positions);
+    const mult = this.positionMultipliers(positions);
     const caches: SecureLayerCache[] = [];
     for (let l = 0; l < c.nLayers; l++) {
       const L = this.model.layers[l];
       const h = await rmsNormalize(ctx, x, c);
-      const qkv = await applyRope(ctx, await matmulFixed(ctx, h, L.wqkv, { transB: true }), mult);
+      const qkv = await projectQkv(ctx, c, h, L, mult);
       const [q, k, v] = splitQkv(ctx, c, qkv);
       const att = await prefillAttention(ctx, c, q, k, v);
       let lc: SecureLayerCache = { layer: l, nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim, length: T, k: att.k, v: att.v };
       if (this.policy?.afterPrefill) lc = checkCache(await this.policy.afterPrefill(ctx, lc, att.queries), lc, 'policy.afterPrefill');
-      caches.push(lc);
-      x = add(ctx, x, await matmulFixed(ctx, att.out, L.wo, { transB: true }));
-      x = add(ctx, x, await feedForward(ctx, c, await rmsNormalize(ctx, x, c), L.w13, L.w2));
+      caches.push(this.windowed(lc));
+      x = add(ctx, x, await attentionOutput(ctx, att.out, L));
+      x = add(ctx, x, await feedForward(ctx, c, await rmsNormalize(ctx, x, c), L));
     }
     this.cache = caches;
     this.pos = T;
     return this.head(slice(ctx, x, T - 1, T, 0));
   }
 
-  /** Final RMSNorm (with its gain) and the output head on [1, dim] -> logits [1, vocab]. */
+  /**
+   * Final norm (with its gain, and its bias for LayerNorm) and the output head on [1, dim] ->
+   * logits [1, vocab]. A tied LayerNorm head holds the centred embedding and the row means
+   * (secure-weights.ts): [h, sum(h)] against it gives E h (the sum is local).
+   */
   private async head(x: ArithShare): Promise<ArithShare> {
-    const h = await rmsNormalize(this.ctx, x, this.config, this.model.finalNorm);
-    return matmulFixed(this.ctx, h, this.model.output, { transB: true });
+    const ctx = this.ctx;
+    let h = addBias(ctx, await rmsNormalize(ctx, x, this.config, this.model.finalNorm), this.model.finalNormBias);
+    if (embeddingHasMeanColumn(this.config)) h = concat(ctx, [h, sumAxis(ctx, h)], 1);
+    return matmulFixed(ctx, h, this.model.output, { transB: true });
+  }
+
+  /** Without a policy, a sliding-window model keeps only the last `slidingWindow` cache entries (the only ones it attends to). */
+  private windowed(lc: SecureLayerCache): SecureLayerCache {
+    const W = this.config.slidingWindow;
+    if (W === null || this.policy !== undefined || lc.length <= W) return lc;
+    const ctx = this.ctx;
+    return { ...lc, length: W, k: slice(ctx, lc.k, lc.length - W, lc.length, 1), v: slice(ctx, lc.v, lc.length - W, lc.length, 1) };
   }
 
   /**
@@ -283,22 +326,22 @@ export class SecureDecoder {
     const hd = c.headDim;
     const qd = qDim(c);
     const kd = kvDim(c);
-    const mult = ropeMultipliers(ctx, c, this.rope, [this.pos], 1 / Math.sqrt(hd));
-    let x = await this.embed(oneHot);
+    const mult = this.positionMultipliers([this.pos]);
+    let x = await this.embed(oneHot, [this.pos]);
     for (let l = 0; l < c.nLayers; l++) {
       const L = this.model.layers[l];
       const h = await rmsNormalize(ctx, x, c);
-      const qkv = await applyRope(ctx, await matmulFixed(ctx, h, L.wqkv, { transB: true }), mult);
+      const qkv = await projectQkv(ctx, c, h, L, mult);
       const q = slice(ctx, qkv, 0, qd).reshape([c.nHeads, hd]);
       const kNew = slice(ctx, qkv, qd, qd + kd).reshape([c.nKvHeads, 1, hd]);
       const vNew = slice(ctx, qkv, qd + kd, qd + 2 * kd).reshape([c.nKvHeads, 1, hd]);
       const old = this.cache[l];
-      const lc: SecureLayerCache = {
+      const lc: SecureLayerCache = this.windowed({
         ...old,
         length: old.length + 1,
         k: concat(ctx, [old.k, kNew], 1),
         v: concat(ctx, [old.v, vNew], 1),
-      };
+      });
       this.cache[l] = lc;
       if (this.policy?.onAppend) await this.policy.onAppend(ctx, lc, kNew, vNew, this.steps);
       let att: ArithShare;
@@ -310,8 +353,8 @@ export class SecureDecoder {
         if (sel !== undefined) checkSelection(sel, c);
         att = sel === undefined ? await decodeAttention(ctx, c, q, lc.k, lc.v, false) : await decodeAttention(ctx, c, q, sel.k, sel.v, sel.perQueryHead);
       }
-      x = add(ctx, x, await matmulFixed(ctx, att, L.wo, { transB: true }));
-      x = add(ctx, x, await feedForward(ctx, c, await rmsNormalize(ctx, x, c), L.w13, L.w2));
+      x = add(ctx, x, await attentionOutput(ctx, att, L));
+      x = add(ctx, x, await feedForward(ctx, c, await rmsNormalize(ctx, x, c), L));
     }
     this.pos++;
     this.steps++;

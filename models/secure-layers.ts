@@ -1,8 +1,12 @@
 /**
- * The decoder's layer blocks on secret shares: RMSNorm, RoPE, grouped-query attention
- * (prefill with a causal mask, decode against a cache selection), SwiGLU FFN, and the local
- * head-layout permutations they need. Every block works on whole tensors (all tokens, all
- * heads) so that each protocol call is one batched exchange; no per-head loops.
+ * The decoder's layer blocks on secret shares: RMSNorm (also LayerNorm, on the centred stream
+ * secure-weights.ts keeps), RoPE, grouped-query attention (prefill with a causal mask, within
+ * the sliding window when configured; decode against a cache selection), and the local
+ * head-layout permutations they need. The architecture differences are small per-block
+ * functions the decoder composes (end of the file): addBias, projectQkv (projection + bias,
+ * per-head q/k RMSNorm, RoPE or none), attentionOutput (wo + bias), feedForward (SwiGLU or GeLU
+ * MLP, with biases). Every block works on whole tensors (all tokens, all heads) so that each
+ * protocol call is one batched exchange; no per-head loops.
  *
  * Fixed point: inputs and outputs at ctx.f. Products are truncated once (matmulFixed,
  * mulFixed or one trunc after a public multiply). Magnitudes before a truncation stay far
@@ -14,18 +18,18 @@
  * every message is masked as argued there.
  */
 import type { Context } from '../protocols/context.js';
-import { add, addPublic, broadcastLast, mulPublic, slice, sumAxis, withScale } from '../protocols/linear.js';
+import { add, addPublic, broadcastLast, concat, mulPublic, slice, sumAxis, withScale } from '../protocols/linear.js';
 import { matmulFixed, mulFixed, mulTrunc, productTerm, trunc, truncTerms } from '../protocols/mul.js';
 import { unstack } from '../protocols/batching.js';
 import { concatWords } from '../protocols/wire.js';
-import { silu } from '../protocols/activations.js';
+import { gelu, silu } from '../protocols/activations.js';
 import { rsqrt } from '../protocols/rsqrt.js';
 import { softmax } from '../protocols/softmax.js';
 import { publicTensor } from '../protocols/sharing.js';
 import { ArithShare, PublicTensor } from '../protocols/types.js';
-import { type ModelConfig, kvDim, qDim } from './config.js';
+import { type ModelConfig, isGated, kvDim, qDim } from './config.js';
 import type { RopeTable } from './rope.js';
-import { normRho, normShift } from './secure-weights.js';
+import { type SecureLayerWeights, normRho, normShift } from './secure-weights.js';
 
 /** [a, b, inner] -> [b, a, inner] (local word copy; inner blocks stay contiguous). */
 export function swapLeadingAxes(x: ArithShare, a: number, b: number, inner: number): ArithShare {
@@ -60,8 +64,18 @@ export const NORM_DROP_BITS = 6;
  * + rsqrt + 1 (fused mulFixed; 2 above mul.ts's ONE_ROUND_MAX elements).
  */
 export async function rmsNormalize(ctx: Context, x: ArithShare, c: ModelConfig, gain?: ArithShare): Promise<ArithShare> {
+  if (x.shape.length !== 2 || x.shape[1] !== c.dim) throw new RangeError(`rmsNormalize: x must be [T, ${c.dim}], got [${x.shape.join(', ')}]`);
+  return rowNormalize(ctx, x, c.normEps, gain);
+}
+
+/**
+ * rmsNormalize for rows of any width d (x [T, d]; rho = d / 2^floor(log2 d)), e.g. the per-head
+ * q/k norm (d = headDim). `gain` is [d] (the same for every row) or [T, d] (one per row).
+ */
+export async function rowNormalize(ctx: Context, x: ArithShare, eps: number, gain?: ArithShare): Promise<ArithShare> {
   const [T, d] = x.shape;
-  if (x.shape.length !== 2 || d !== c.dim) throw new RangeError(`rmsNormalize: x must be [T, ${c.dim}], got [${x.shape.join(', ')}]`);
+  if (x.shape.length !== 2) throw new RangeError(`rowNormalize: x must be [T, d], got [${x.shape.join(', ')}]`);
+  if (gain !== undefined && gain.size !== d && gain.size !== T * d) throw new RangeError(`rowNormalize: gain must have ${d} or ${T * d} elements, got ${gain.size}`);
   const f = ctx.f;
   const drop = Math.min(NORM_DROP_BITS, Math.floor(f / 3));
   let low = x;
@@ -71,14 +85,14 @@ export async function rmsNormalize(ctx: Context, x: ArithShare, c: ModelConfig, 
     // [x * 2^(f - drop), x * gain] at scale 2f, truncated by f in one fused round:
     // x at scale f - drop and x * gain at scale f
     const k = ctx.k;
-    const z = concatWords([k.mulScalar(x.s0, 1n << BigInt(f - drop)), productTerm(ctx, x, tileRows(gain, T))]);
+    const z = concatWords([k.mulScalar(x.s0, 1n << BigInt(f - drop)), productTerm(ctx, x, gain.size === d ? tileRows(gain, T) : gain.reshape([T, d]))]);
     [low, base] = unstack(await truncTerms(ctx, z, [2 * T, d], f, f), [[T, d], [T, d]], f);
     low = withScale(low, f - drop);
   } else if (drop > 0) low = await trunc(ctx, x, drop); // scale f - drop
   // x^2 / 2^k at scale f
   const t = await mulTrunc(ctx, low, low, f - 2 * drop + normShift(d), { scale: f });
   const s = sumAxis(ctx, t); // [T, 1]
-  const r = await rsqrt(ctx, addPublic(ctx, s, normRho(d) * c.normEps));
+  const r = await rsqrt(ctx, addPublic(ctx, s, normRho(d) * eps));
   return mulFixed(ctx, base, broadcastLast(ctx, r, d));
 }
 
@@ -161,10 +175,13 @@ export function splitQkv(ctx: Context, c: ModelConfig, qkv: ArithShare): [ArithS
   return [slice(ctx, qkv, 0, qd), slice(ctx, qkv, qd, qd + kd), slice(ctx, qkv, qd + kd, qd + 2 * kd)];
 }
 
-/** The causal mask [T, T] (query t may see keys 0..t), scale 0; softmax repeats it over heads. */
-export function causalMask(T: number): PublicTensor {
+/**
+ * The causal mask [T, T] (query t may see keys 0..t, or only t - window + 1 .. t with a
+ * sliding window), scale 0; softmax repeats it over heads.
+ */
+export function causalMask(T: number, window: number | null = null): PublicTensor {
   const m = new BigUint64Array(T * T);
-  for (let t = 0; t < T; t++) m.fill(1n, t * T, t * T + t + 1);
+  for (let t = 0; t < T; t++) m.fill(1n, t * T + (window === null ? 0 : Math.max(0, t - window + 1)), t * T + t + 1);
   return new PublicTensor([T, T], m, 0);
 }
 
@@ -192,7 +209,7 @@ export async function prefillAttention(ctx: Context, c: ModelConfig, q: ArithSha
   const K = swapLeadingAxes(k, T, c.nKvHeads, hd);
   const V = swapLeadingAxes(v, T, c.nKvHeads, hd);
   const scores = await matmulFixed(ctx, Q.reshape([c.nKvHeads, G * T, hd]), K, { transB: true });
-  const probs = await softmax(ctx, scores.reshape([c.nKvHeads, G, T, T]), { mask: causalMask(T) });
+  const probs = await softmax(ctx, scores.reshape([c.nKvHeads, G, T, T]), { mask: causalMask(T, c.slidingWindow) });
   const o = await matmulFixed(ctx, probs.reshape([c.nKvHeads, G * T, T]), V); // [nKv, G*T, hd] = [nHeads, T, hd]
   return { out: swapLeadingAxes(o, c.nHeads, T, hd).reshape([T, qDim(c)]), queries: Q, k: K, v: V };
 }
@@ -212,11 +229,55 @@ export async function decodeAttention(ctx: Context, c: ModelConfig, q: ArithShar
   return o.reshape([1, qDim(c)]);
 }
 
-/** SwiGLU: w2 (silu(w1 h) * (w3 h)) with w1, w3 fused into one matmul. Rounds: 1 + silu + 1 + 1 (fused mulFixed / matmulFixed; 2 each above ONE_ROUND_MAX elements). */
-export async function feedForward(ctx: Context, c: ModelConfig, h: ArithShare, w13: ArithShare, w2: ArithShare): Promise<ArithShare> {
+// ---------------------------------------------------------------- per-block functions (the architecture differences)
+
+/** y + b with b [n] added to every row of y [T, n] (local); y unchanged when b is absent. */
+export function addBias(ctx: Context, y: ArithShare, b: ArithShare | undefined): ArithShare {
+  return b === undefined ? y : add(ctx, y, tileRows(b, y.shape[0]));
+}
+
+/**
+ * The attention input of normalised rows h [T, dim]: the fused projection [q | k | v] (+ its
+ * bias), the per-head q/k RMSNorm when configured (one rowNormalize over the T (nHeads +
+ * nKvHeads) head rows, gains per row), then RoPE with `mult` (ropeMultipliers) or, for learned
+ * positions (`mult` null), nothing (1/sqrt(headDim) is then folded into the q weights).
+ * Rounds: 1 (fused matmulFixed; 2 above ONE_ROUND_MAX) [+ rowNormalize] [+ 1 RoPE truncation].
+ */
+export async function projectQkv(ctx: Context, c: ModelConfig, h: ArithShare, L: SecureLayerWeights, mult: readonly [PublicTensor, PublicTensor] | null): Promise<ArithShare> {
+  let qkv = addBias(ctx, await matmulFixed(ctx, h, L.wqkv, { transB: true }), L.bqkv);
+  if (c.qkNorm) {
+    const T = h.shape[0];
+    const qk = qDim(c) + kvDim(c);
+    const heads = c.nHeads + c.nKvHeads;
+    const gains = tileRows(L.qkNorm as ArithShare, T).reshape([T * heads, c.headDim]);
+    const normed = await rowNormalize(ctx, slice(ctx, qkv, 0, qk).reshape([T * heads, c.headDim]), c.normEps, gains);
+    qkv = concat(ctx, [normed.reshape([T, qk]), slice(ctx, qkv, qk, qk + kvDim(c))], 1);
+  }
+  return mult === null ? qkv : applyRope(ctx, qkv, mult);
+}
+
+/** The attention output projection wo (+ bo) of att [T, qDim]. Rounds: 1 (2 above ONE_ROUND_MAX). */
+export async function attentionOutput(ctx: Context, att: ArithShare, L: SecureLayerWeights): Promise<ArithShare> {
+  return addBias(ctx, await matmulFixed(ctx, att, L.wo, { transB: true }), L.bo);
+}
+
+/**
+ * The FFN of normalised rows h [T, dim] (biases added where the model has them):
+ *   swiglu: w2 (silu(w1 h) * (w3 h)) with w1, w3 fused into one matmul; rounds 1 + silu + 1 + 1;
+ *   gelu-tanh / gelu: w2 gelu(w1 h); rounds 1 + gelu + 1. GeLU is gelu 'fit' (protocols/
+ *   activations.ts, 3.0e-3 from the erf form; the tanh form is within 4.7e-4 of the erf form,
+ *   so 3.5e-3 from it).
+ * (fused mulFixed / matmulFixed; 2 rounds each above ONE_ROUND_MAX elements)
+ */
+export async function feedForward(ctx: Context, c: ModelConfig, h: ArithShare, L: SecureLayerWeights): Promise<ArithShare> {
   const hid = c.hiddenDim;
-  const u = await matmulFixed(ctx, h, w13, { transB: true }); // [T, 2 hid]
-  const gate = await silu(ctx, slice(ctx, u, 0, hid));
-  const prod = await mulFixed(ctx, gate, slice(ctx, u, hid, 2 * hid));
-  return matmulFixed(ctx, prod, w2, { transB: true });
+  const u = addBias(ctx, await matmulFixed(ctx, h, L.w13, { transB: true }), L.b13); // [T, 2 hid] or [T, hid]
+  let act: ArithShare;
+  if (isGated(c)) {
+    const gate = await silu(ctx, slice(ctx, u, 0, hid));
+    act = await mulFixed(ctx, gate, slice(ctx, u, hid, 2 * hid));
+  } else {
+    act = await gelu(ctx, u);
+  }
+  return addBias(ctx, await matmulFixed(ctx, act, L.w2, { transB: true }), L.b2);
 }

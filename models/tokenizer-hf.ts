@@ -438,10 +438,10 @@ export class HfBpeTokenizer implements Tokenizer {
 
   /**
    * Text of a token sequence. Special tokens print nothing; in sentencepiece style the
-   * leading space at the start of the text (or after a special token such as BOS) is dropped.
+   * leading space of the first printed piece (after any special tokens such as BOS) is dropped.
    */
   decode(tokens: ArrayLike<number>): string {
-    return decodeWithPieces(this, tokens);
+    return decodeWithPieces(this, tokens, (t) => this.special.has(t));
   }
 }
 

@@ -34,12 +34,19 @@ export interface Tokenizer {
   piece(id: number): string;
 }
 
-/** Helper for implementations: decode() in terms of decodePiece(). */
-export function decodeWithPieces(t: Pick<Tokenizer, 'decodePiece'>, tokens: ArrayLike<number>): string {
+/**
+ * Helper for implementations: decode() in terms of decodePiece(). With `silent` (tokens that
+ * print nothing, e.g. special tokens), `prev` is the last token that printed (-1 before any), so
+ * that a leading space is stripped from the first printed piece only, as tokenizers' decoders do.
+ */
+export function decodeWithPieces(t: Pick<Tokenizer, 'decodePiece'>, tokens: ArrayLike<number>, silent?: (token: number) => boolean): string {
   const parts: Uint8Array[] = [];
   let total = 0;
+  let printed = -1;
   for (let i = 0; i < tokens.length; i++) {
-    const p = t.decodePiece(i === 0 ? -1 : tokens[i - 1], tokens[i]);
+    const prev = silent === undefined ? (i === 0 ? -1 : tokens[i - 1]) : printed;
+    const p = t.decodePiece(prev, tokens[i]);
+    if (silent !== undefined && !silent(tokens[i])) printed = tokens[i];
     parts.push(p);
     total += p.length;
   }

@@ -4,7 +4,7 @@
 
 A Llama-architecture decoder in the Hugging Face LlamaForCausalLM form (tensor names,
 rotate-half RoPE, RMSNorm eps 1e-5, SwiGLU, tied embeddings), so the exported
-model.safetensors + config.json load through models/hf-llama.ts (which converts the q/k
+model.safetensors + config.json load through models/hf-checkpoint.ts (which converts the q/k
 rows to the project's adjacent-pair RoPE order). Data: corpus text (prepare.py) mixed with
 synthetic long-context episodes (synthetic.py); every sequence is BOS + seq_len tokens.
 The learning-rate schedule runs on wall time (cosine over --budget-s), so the run ends on

@@ -32,6 +32,8 @@ const PALETTE: Record<string, string> = {
   'mpcache-noshare': '#fb6a4a',
   'mpcache-unscaled': '#8c6d31',
   'mpcache-max': '#7570b3',
+  'mpcache-v1': '#e6550d',
+  'mpcache-paper': '#636363',
   // merging and head-similarity (issue 17)
   minicache: '#00a087',
   kvmerger: '#3c5488',
@@ -57,7 +59,7 @@ const PALETTE: Record<string, string> = {
   lococo: '#b2df8a',
   full: '#000000',
 };
-const DASHED = new Set(['mpcache-static', 'mpcache-dynamic', 'mpcache-noshare', 'mpcache-unscaled', 'mpcache-max', 'pyramidkv', 'scissorhands']);
+const DASHED = new Set(['mpcache-v1', 'mpcache-paper', 'mpcache-static', 'mpcache-dynamic', 'mpcache-noshare', 'mpcache-unscaled', 'mpcache-max', 'pyramidkv', 'scissorhands']);
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

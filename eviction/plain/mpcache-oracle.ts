@@ -1,7 +1,11 @@
 /**
  * MPCache selection rules as pure functions: the ORACLE the secure MPCache
- * (eviction/secure/) is compared against block for block. Rules and defaults follow
- * ../shared/docs/MPCACHE.md; numerics in float64.
+ * (eviction/secure/) is compared against block for block. These are the PROJECT's rules
+ * (mpcache / mpcache-v1); where they differ from the authors' code (mpcache-paper.ts has
+ * those): the observation window is forced in (min(w, floor(Bs / 2)) tokens), k is
+ * floor(G ratio + 1e-9) with the forced blocks counted inside it, the last block is the
+ * aligned (possibly partial) one and always forced, padding never enters a representative,
+ * and a layer reusing another's selection keeps its own static set. Numerics in float64.
  *
  * Tie-breaking, everywhere: among equal scores the LOWER index is selected. Forced entries
  * (window tokens, first/last blocks) are selected whatever their score, as if their score
@@ -20,7 +24,7 @@ export interface StaticScoreOptions {
   readonly causal?: boolean;
 }
 
-/** Observation window: floor(0.2 T) queries (floor(0.1 T) above 24,000 tokens), at least 1. */
+/** Observation window: floor(0.2 T) queries (floor(0.1 T) above 24,000 tokens), at least 1 (the authors: paperWindowSize). */
 export function staticWindowSize(T: number, windowRatio = 0.2, longRatio = 0.1, longThreshold = 24000): number {
   aPosInt(T, 'T');
   return Math.max(1, Math.floor((T > longThreshold ? longRatio : windowRatio) * T + 1e-9));
@@ -255,7 +259,9 @@ export function forcedBlocks(G: number, first: boolean, last: boolean): number[]
  *    k2 = min(|candidates|, max(int(G2 * ratio2), |forced2|)): forced (first, last) plus
  *    the best linear similarities among the candidates, ties to the lower index;
  * 4. tokens = rows of the chosen level-2 blocks.
- * int(x) truncates as in the authors' code.
+ * "int(x)" here is floor(x + 1e-9) (the authors' Python int() truncates: 100 * 0.29 gives 28
+ * there, 29 here; mpcache-paper.ts pyInt), and the forced blocks are counted inside k (the
+ * authors add them to the top k).
  */
 export function twoLevelSelect(q: ArrayLike<number>, keys: Float32Array, n: number, d: number, opts: TwoLevelOptions = {}): TwoLevelSelection {
   const block2 = aPosInt(opts.block2 ?? 16, 'block2');
@@ -291,7 +297,8 @@ export function blockTokens(blocks: ArrayLike<number>, blockSize: number, n: num
 
 /**
  * The layer whose selection `layer` uses: layers 0, 1 and the last two compute their own;
- * in between, each even layer computes and the following odd layer reuses it.
+ * in between, each even layer computes and the following odd layer reuses it (the authors'
+ * modeling_llama.py: start_idx 2, the last two layers excluded).
  */
 export function selectionSourceLayer(layer: number, nLayers: number): number {
   if (layer < 2 || layer >= nLayers - 2) return layer;

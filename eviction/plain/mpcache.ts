@@ -1,24 +1,44 @@
 /**
- * MPCache in plaintext (../shared/docs/MPCACHE.md), built from the pure rules in
- * mpcache-oracle.ts; each of its three parts can be switched off.
+ * MPCache in plaintext, built from the pure rules in mpcache-oracle.ts; each part can be
+ * switched off. Two parametrisations:
  *
- * 1. Look-once static eviction (onPrefill, one decision per layer: 'layer-mean' scores
- *    over all query heads, applied to every KV head). Default keep rule: a PUBLIC budget
- *    Bs = top-k of the window-summed head-mean scores plus the observation window
- *    (staticKeepTopK). Option 'threshold' keeps tokens whose max window score >= tau
- *    (data-dependent count). Scores scaled + causal by default; `scaled: false,
- *    causal: false` gives the authors' form.
- * 2. Two-level clustered selection (selectForStep, per query head: 'per-query-head'),
- *    twoLevelSelect over the cached (statically kept + generated) tokens.
- * 3. Cross-layer index sharing: a reusing layer takes the level-2 block indices its source
- *    layer chose at the same step for the same query head (indices into its own cache,
- *    clamped to its block count; first/last blocks re-forced), as in the authors' code.
+ * - `MPCACHE_DEFAULTS` (registry 'mpcache', the project's default since issue 18,
+ *   "MPCache-R": retrieval-keeping and MPC-friendly; measured in eviction/eval/RESULTS.md):
+ *   static scores from the LAST 32 prompt queries (where the question is), summed, averaged
+ *   over the query heads of each KV head, average-pooled over 7 tokens, one public-size top-k
+ *   per KV head; the newest 16 cache entries always read at a step; no cross-layer sharing.
+ * - the option defaults of `mpcachePolicy` (registry 'mpcache-v1', the project's first
+ *   default, and the rules the secure MPCache in eviction/secure/ implements today).
+ * The authors' rules exactly are `mpcache-paper` (mpcache-paper.ts); the differences of both
+ * from them are listed there and in RESULTS.md.
+ *
+ * 1. Look-once static eviction (onPrefill). Scores: per token, the causal prefill attention
+ *    probabilities softmax(QK^T/sqrt d) of the observation window's queries (obsWindow
+ *    queries, or windowRatio = 20% of the prompt), summed over the window ('sum') or maxed
+ *    ('max'), averaged over all query heads (one decision per layer, applied to every KV
+ *    head) or over each KV head's group (staticPerKvHead), optionally average-pooled (pool).
+ *    Keep rule: a PUBLIC budget Bs: the last wk = min(w, max(1, floor(Bs / 2))) prompt tokens
+ *    (the window; a budget under twice the window keeps only half of it) plus the top
+ *    (Bs - wk) scores among the earlier ones (staticKeepTopK). Option 'threshold' keeps
+ *    tokens whose max window score >= tau (data-dependent count). `scaled: false,
+ *    causal: false` scores as the authors (no 1/sqrt(d), no causal mask).
+ * 2. Two-level clustered selection (selectForStep, per query head), twoLevelSelect over the
+ *    cached (statically kept + generated) tokens: blocks of 32 then 16, linear similarity
+ *    q . (alpha r_max + (1 - alpha) r_min), k = floor(G ratio + 1e-9) with the first and
+ *    last (aligned, possibly partial) blocks counted inside k and always chosen; plus the
+ *    newest `recent` entries (public positions).
+ * 3. Cross-layer index sharing (share): a reusing layer takes the level-2 block indices its
+ *    source layer chose at the same step for the same query head, as indices into ITS OWN
+ *    cache (clamped to its block count; first/last blocks re-forced). Unlike the authors'
+ *    code, the reusing layer keeps its own static set, so a shared index can name other
+ *    tokens than in the source layer (mpcache-paper reuses the kept set too).
  *
  * Budget B (tokens of the prompt length T) is split as follows:
  * - static + dynamic: Bs = min(T, floor(B / ratio2)) tokens survive prefill and each step
- *   reads ~ ratio2' = B / Bs of them (k2 = int(G16 * ratio2')), i.e. ~B tokens per step;
+ *   reads ~ ratio2' = (B - recent) / Bs of them (k2 = floor(G16 * ratio2')) plus the recent
+ *   entries, i.e. ~B tokens per step;
  * - static only: Bs = B, every cached token is read;
- * - dynamic only: nothing evicted, ratio2' = B / T;
+ * - dynamic only: nothing evicted, ratio2' = (B - recent) / T;
  * level-1 ratio is max(ratio1, ratio2'). Block granularity: a step reads whole 16-token
  * blocks, at least the first and the last.
  */
@@ -34,7 +54,9 @@ import {
   staticWindowSize,
   twoLevelSelect,
 } from './mpcache-oracle.js';
-import { aRatio, unionSorted } from './select.js';
+import { prefillMass } from './scores.js';
+import { aPosInt, aRatio, iota, unionSorted } from './select.js';
+import { pool1d } from './snapkv.js';
 
 export interface MpCacheOptions extends PolicyOptions {
   /** look-once static eviction on (default true) */
@@ -74,9 +96,38 @@ export interface MpCacheOptions extends PolicyOptions {
    * Quest's rule is 2; not part of MPCache, offered to measure what early layers need.
    */
   readonly denseLayers?: number;
+  /**
+   * observation window as a number of prompt queries (default: windowRatio of the prompt);
+   * e.g. 32 as SnapKV, so that the question at the end of the prompt dominates the scores
+   */
+  readonly obsWindow?: number;
+  /** average-pool the static scores over this many neighbouring tokens (odd; default 1 = off; linear, free under MPC) */
+  readonly pool?: number;
+  /** static decision per KV head on its group's scores (default false: one decision per layer) */
+  readonly staticPerKvHead?: boolean;
+  /** the newest `recent` cache entries are always read at a decode step (default 0) */
+  readonly recent?: number;
+  /** first layer that may reuse another's selection under sharing (default 2) */
+  readonly shareFrom?: number;
   /** registry name override (variants) */
   readonly name?: string;
 }
+
+/**
+ * The project's default MPCache ("MPCache-R", registry 'mpcache'): the option values that
+ * keep retrieval on the long suite (eviction/eval/RESULTS.md), each comparison-free or
+ * comparison-light under MPC:
+ * - obsWindow 32: the window sum reads 32 rows of the prefill probabilities instead of 20% of
+ *   them (fewer local additions; the question at the end of the prompt drives the scores);
+ * - pool 7: a public-weight moving average (local, no communication);
+ * - staticPerKvHead: one top-k of the same public size per KV head (nKvHeads top-ks in
+ *   parallel: the same rounds as one, nKvHeads times the comparisons);
+ * - recent 16: the newest 16 entries read at every step (public positions: a gather, no
+ *   comparison), taken out of the per-step block budget;
+ * - share false: every layer selects its own blocks (selection per layer: one similarity round
+ *   and two top-k; on this 6-layer model 6 selecting layers instead of 5).
+ */
+export const MPCACHE_DEFAULTS: Readonly<Partial<MpCacheOptions>> = { obsWindow: 32, pool: 7, staticPerKvHead: true, recent: 16, share: false };
 
 export function mpcachePolicy(o: MpCacheOptions): KvPolicy {
   const budget = aBudget(o.budget);
@@ -99,6 +150,12 @@ export function mpcachePolicy(o: MpCacheOptions): KvPolicy {
   const forceFirst = o.forceFirst ?? true;
   const forceLast = o.forceLast ?? true;
   const denseLayers = o.denseLayers ?? 0;
+  const obsWindow = o.obsWindow === undefined ? undefined : aPosInt(o.obsWindow, 'obsWindow');
+  const pool = aPosInt(o.pool ?? 1, 'pool');
+  if (pool % 2 !== 1) throw new RangeError('pool must be odd');
+  const staticPerKvHead = o.staticPerKvHead ?? false;
+  const recent = aPosInt(o.recent ?? 0, 'recent', 0);
+  const shareFrom = aPosInt(o.shareFrom ?? 2, 'shareFrom', 0);
   if (!Number.isSafeInteger(denseLayers) || denseLayers < 0) throw new RangeError(`denseLayers must be a non-negative integer, got ${String(o.denseLayers)}`);
   /** per layer: dynamic ratio in effect */
   const layerRatio2 = new Map<number, number>();
@@ -110,7 +167,7 @@ export function mpcachePolicy(o: MpCacheOptions): KvPolicy {
     name,
     kind: useStatic && useDynamic ? 'static+query-aware' : useStatic ? 'static' : useDynamic ? 'query-aware' : 'reference',
     gqa: useDynamic ? 'per-query-head' : useStatic ? 'layer-mean' : 'none',
-    params: { static: useStatic, dynamic: useDynamic, share, keepRule, aggregate, tau, scaled, causal, windowRatio, ratio1, ratio2, alpha, block2, staticRatio: staticRatio ?? 'from budget', forceFirst, forceLast, denseLayers },
+    params: { static: useStatic, dynamic: useDynamic, share, keepRule, aggregate, tau, scaled, causal, windowRatio, obsWindow: obsWindow ?? 'windowRatio', pool, staticPerKvHead, ratio1, ratio2, alpha, block2, staticRatio: staticRatio ?? 'from budget', forceFirst, forceLast, denseLayers, recent, shareFrom },
     onPrefill(ctx: PrefillContext) {
       // a new sequence: forget the previous one's shared selections
       chosen.clear();
@@ -124,15 +181,24 @@ export function mpcachePolicy(o: MpCacheOptions): KvPolicy {
         layerRatio2.set(ctx.layer, ratio2);
       } else {
         if (useStatic) Bs = useDynamic ? Math.min(T, Math.floor(B / ratio2)) : B;
-        layerRatio2.set(ctx.layer, Math.min(1, B / Bs));
+        layerRatio2.set(ctx.layer, Math.max(1e-9, Math.min(1, Math.max(0, B - recent) / Bs)));
       }
       if (!useStatic || (keepRule === 'topk' && Bs >= T)) return;
       const { cache } = ctx;
       const keys = Array.from({ length: cache.nKvHeads }, (_, kv) => cache.keys(kv).slice(0, T * cache.headDim));
-      const w = staticWindowSize(T, windowRatio);
+      const w = obsWindow !== undefined ? Math.min(T, obsWindow) : staticWindowSize(T, windowRatio);
+      if (staticPerKvHead) {
+        for (let kv = 0; kv < cache.nKvHeads; kv++) {
+          const mass = prefillMass(ctx, kv, T - w, T);
+          const sc = pool > 1 ? pool1d(mass, pool, 'avg') : mass;
+          cache.keep(kv, staticKeepTopK(sc, T, Bs, w));
+        }
+        return;
+      }
       // default form: the prefill probabilities already are softmax(QK^T/sqrt d) with the causal mask
       const sc = scaled && causal && ctx.probs.length === cache.nHeads ? staticWindowScoresFromProbs(ctx.probs, T, w) : staticWindowScores(ctx.queries, keys, T, cache.headDim, w, { scaled, causal });
-      const keep = keepRule === 'topk' ? staticKeepTopK(aggregate === 'sum' ? sc.sum : sc.max, T, Bs, w) : staticKeepThreshold(sc.max, T, tau, w);
+      const agg = aggregate === 'sum' ? sc.sum : sc.max;
+      const keep = keepRule === 'topk' ? staticKeepTopK(pool > 1 ? pool1d(agg, pool, 'avg') : agg, T, Bs, w) : staticKeepThreshold(sc.max, T, tau, w);
       if (keep.length === T) return;
       for (let kv = 0; kv < cache.nKvHeads; kv++) cache.keep(kv, keep);
     },
@@ -144,7 +210,7 @@ export function mpcachePolicy(o: MpCacheOptions): KvPolicy {
       }
       const { cache } = ctx;
       const r2 = layerRatio2.get(ctx.layer) ?? ratio2;
-      const src = share ? selectionSourceLayer(ctx.layer, model.nLayers) : ctx.layer;
+      const src = share && ctx.layer >= shareFrom ? selectionSourceLayer(ctx.layer, model.nLayers) : ctx.layer;
       const reuse = src !== ctx.layer ? chosen.get(src) : undefined;
       const out: Int32Array[] = [];
       const mine: Int32Array[] = [];
@@ -163,7 +229,8 @@ export function mpcachePolicy(o: MpCacheOptions): KvPolicy {
           level2 = twoLevelSelect(ctx.query[h], cache.keys(kv), n, cache.headDim, { block2, ratio1: Math.max(ratio1, r2), ratio2: r2, alpha, forceFirst, forceLast }).level2;
         }
         mine.push(level2);
-        out.push(blockTokens(level2, block2, n));
+        const rows = blockTokens(level2, block2, n);
+        out.push(recent > 0 ? unionSorted(rows, iota(Math.min(recent, n), n - Math.min(recent, n))) : rows);
       }
       if (!reuse) chosen.set(ctx.layer, mine);
       return out;

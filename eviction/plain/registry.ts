@@ -10,11 +10,12 @@ import { h2oPolicy } from './h2o.js';
 import { infllmPolicy, type InfLlmOptions } from './infllm.js';
 import { keyformerPolicy, type KeyformerOptions } from './keyformer.js';
 import { kiviPolicy } from './kivi.js';
+import { MPCACHE_DEFAULTS, mpcachePolicy, type MpCacheOptions } from './mpcache.js';
+import { mpcachePaperPolicy, type MpCachePaperOptions } from './mpcache-paper.js';
 import { kvCrushPolicy, type KvCrushOptions } from './kvcrush.js';
 import { kvHeadMergePolicy } from './kv-head-merge.js';
 import { kvMergerPolicy, type KvMergerOptions } from './kvmerger.js';
 import { miniCachePolicy, type MiniCacheOptions } from './minicache.js';
-import { mpcachePolicy, type MpCacheOptions } from './mpcache.js';
 import { pyramidKvPolicy } from './pyramidkv.js';
 import { questPolicy, type QuestOptions } from './quest.js';
 import { razorAttentionPolicy, type RazorAttentionOptions, type RazorHeadScores } from './razor-attention.js';
@@ -50,11 +51,13 @@ export const POLICY_NAMES = [
   'kivi-2',
   'kivi-4',
   'mpcache',
+  'mpcache-v1',
   'mpcache-static',
   'mpcache-dynamic',
   'mpcache-noshare',
   'mpcache-unscaled',
   'mpcache-max',
+  'mpcache-paper',
   // merging and head-similarity (issue 17)
   'minicache',
   'kvmerger',
@@ -97,6 +100,7 @@ export interface PolicyExtras {
   readonly infllm?: Partial<Omit<InfLlmOptions, keyof PolicyOptions>>;
   readonly quest?: Partial<Omit<QuestOptions, keyof PolicyOptions>>;
   readonly mpcache?: Partial<Omit<MpCacheOptions, keyof PolicyOptions>>;
+  readonly mpcachePaper?: Partial<Omit<MpCachePaperOptions, keyof PolicyOptions>>;
   /** RazorAttention echo / induction scores (required for 'razor-attention'; eviction/eval/razor-calibrate.ts) */
   readonly razorHeads?: RazorHeadScores;
   readonly razor?: Partial<Omit<RazorAttentionOptions, keyof PolicyOptions | 'headScores'>>;
@@ -142,7 +146,12 @@ export function createPolicy(name: PolicyName, o: PolicyOptions, x: PolicyExtras
     case 'kivi-4':
       return kiviPolicy({ ...o, bits: 4 });
     case 'mpcache':
-      return mpcachePolicy({ ...o, ...x.mpcache });
+      // the project's default (MPCache-R, mpcache.ts MPCACHE_DEFAULTS)
+      return mpcachePolicy({ ...o, ...MPCACHE_DEFAULTS, name: 'mpcache', ...x.mpcache });
+    case 'mpcache-v1':
+      // the project's first default (what the secure MPCache implements today); the ablations below vary it
+      return mpcachePolicy({ ...o, ...x.mpcache, name: 'mpcache-v1' });
+    // ablations of mpcache-v1 (one part switched or varied)
     case 'mpcache-static':
       return mpcachePolicy({ ...o, ...x.mpcache, dynamic: false });
     case 'mpcache-dynamic':
@@ -155,6 +164,9 @@ export function createPolicy(name: PolicyName, o: PolicyOptions, x: PolicyExtras
     case 'mpcache-max':
       // top-k on the max over window queries: the authors' threshold rule with a public count
       return mpcachePolicy({ ...o, ...x.mpcache, aggregate: 'max', name: 'mpcache-max' });
+    case 'mpcache-paper':
+      // the authors' rules exactly (mpcache-paper.ts)
+      return mpcachePaperPolicy({ ...o, ...x.mpcachePaper });
     case 'minicache':
       return miniCachePolicy({ ...o, ...x.minicache });
     case 'kvmerger':

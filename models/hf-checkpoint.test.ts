@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roundToBf16 } from './binary.js';
 import { makeConfig } from './config.js';
-import { encodeHfLlama, loadHfLlama, saveHfLlama } from './hf-llama.js';
+import { encodeHfCheckpoint as encodeHfLlama, loadHfCheckpoint as loadHfLlama, saveHfCheckpoint as saveHfLlama } from './hf-checkpoint.js';
 import { randomWeights } from './random-weights.js';
 import { ReferenceModel } from './reference.js';
 import { hfRowsToAdjacent } from './rope.js';
@@ -83,8 +83,8 @@ describe('HF Llama checkpoints', () => {
     const kA = mv(w.layers[1].wk, 8);
     const q32 = Float32Array.from(qA);
     const k32 = Float32Array.from(kA);
-    model.rope.apply(q32, 0, 4, 5);
-    model.rope.apply(k32, 0, 2, 2);
+    model.rope!.apply(q32, 0, 4, 5);
+    model.rope!.apply(k32, 0, 2, 2);
     // head 3 (KV head 1): the score q.k is the same in both conventions
     const dot = (a: ArrayLike<number>, b: ArrayLike<number>, ao: number, bo: number): number => {
       let t = 0;
@@ -142,9 +142,13 @@ describe('HF Llama checkpoints', () => {
     rawFile.set(i8, 8);
     await expect(loadHfLlama(await write('dtype', configJson, base(), rawFile))).rejects.toMatchObject({ code: 'MODEL_ERR_DTYPE', tensor: 'model.embed_tokens.weight' });
     await expect(loadHfLlama(await write('badjson', '{"hidden_size": 16,', base()))).rejects.toMatchObject({ code: 'MODEL_ERR_CONFIG' });
+    // a missing field takes the class default (LlamaConfig: 32 layers), so layer 2 is missing
     const noField = JSON.parse(configJson);
     delete noField.num_hidden_layers;
-    await expect(loadHfLlama(await write('nofield', JSON.stringify(noField), base()))).rejects.toThrow(/num_hidden_layers/);
+    await expect(loadHfLlama(await write('nofield', JSON.stringify(noField), base()))).rejects.toMatchObject({ code: 'MODEL_ERR_MISSING_TENSOR', tensor: 'model.layers.2.input_layernorm.weight' });
+    const extra = base();
+    extra.set('model.layers.0.self_attn.q_proj.bias', { data: new Float32Array(16), shape: [16] });
+    await expect(loadHfLlama(await write('extra', configJson, extra))).rejects.toMatchObject({ code: 'MODEL_ERR_CONFIG', tensor: 'model.layers.0.self_attn.q_proj.bias' });
     await expect(loadHfLlama(join(dir, 'nothing-here'))).rejects.toMatchObject({ code: 'MODEL_ERR_IO' });
     const d = await write('truncated', configJson, base(), safetensors.subarray(0, safetensors.length - 100));
     await expect(loadHfLlama(d)).rejects.toMatchObject({ code: 'MODEL_ERR_TRUNCATED', file: join(d, 'model.safetensors') });
