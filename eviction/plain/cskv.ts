@@ -14,6 +14,8 @@
  * Training-free variant: the authors' --use_asvd off path (plain SVD of the weights, no
  * activation scaling) and no fine-tuning of the factors (the paper trains them with a layer-wise
  * reconstruction loss); the paper's 80% reduction relies on that training.
+ * Models with k/v projection biases (GPT-2 style): the bias is not part of the factored W, so the
+ * projection of k = W x + b keeps only b's component in the basis (the bias could be cached once).
  * Memory (per token): r_k + r_v 16-bit channels over the layer's 2 * kvDim, the window at full
  * size.
  */
