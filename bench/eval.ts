@@ -1,8 +1,10 @@
 /**
  * `npm run bench -- eval [--quick] [--json FILE] [--model PATH]`: the KV-policy accuracy
  * harness on stories260K (or --model): every policy x budgets 5/10/20/50%, timed end to end
- * (`eval_s260k_all_policies_s`, model load excluded), with every policy's 10% scores as figures
- * (`eval_s260k_<policy>_10pct_nll_delta`, `_10pct_agreement`; '-' in a name becomes '_').
+ * (`eval_s260k_all_policies_s`, model load excluded), with headline scores as figures:
+ * `eval_s260k_<policy>_10pct_nll_delta` / `_10pct_agreement` for every budgeted policy and
+ * `eval_s260k_<policy>_nll_delta` / `_memory` for the budget-free ones (KIVI and the other
+ * quantizers), '-' in names written '_'.
  * --quick: 1 document, 3 passkey prompts, budgets 10% and 50%.
  */
 import { defaultSettings, runEval } from '../eviction/eval/harness.js';
@@ -33,10 +35,15 @@ export default async function evalBench(opts: BenchOptions): Promise<BenchResult
     figures[`eval_${tag}_full_passkey`] = full.passkey;
   }
   for (const r of report.rows) {
-    if (r.budget !== 0.1) continue; // every budgeted policy: eval_<tag>_<policy>_10pct_nll_delta / _agreement
     const p = r.policy.replace(/-/g, '_');
-    figures[`eval_${tag}_${p}_10pct_nll_delta`] = r.nllDelta;
-    figures[`eval_${tag}_${p}_10pct_agreement`] = r.agreement;
+    if (r.budget === 0.1) {
+      figures[`eval_${tag}_${p}_10pct_nll_delta`] = r.nllDelta;
+      figures[`eval_${tag}_${p}_10pct_agreement`] = r.agreement;
+    } else if (r.budget === null && r.policy !== 'full') {
+      // budget-free storage policies (quantizers): one row, reported at its memory ratio
+      figures[`eval_${tag}_${p}_nll_delta`] = r.nllDelta;
+      figures[`eval_${tag}_${p}_memory`] = r.memory;
+    }
   }
   return {
     title: `KV-policy accuracy harness: ${em.name}, ${settings.policies.length} policies x ${settings.budgets.length} budgets${opts.quick ? ' (quick)' : ''}`,

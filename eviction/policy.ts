@@ -35,16 +35,20 @@ export type PolicyKind =
   | 'static+query-aware' // MPCache: static eviction then per-step selection
   | 'static-per-head' // DuoAttention-style: per-head choice of full vs streaming
   | 'quantization' // rewrites K/V in place
-  | 'merging'; // folds tokens, layers or heads into kept entries (rewrites their K/V)
+  | 'low-rank' // rewrites K/V in place by a projection onto fewer channels (CSKV, MatryoshkaKV)
+  | 'low-rank+query-aware' // low-rank keys plus per-step selection (ShadowKV)
+  | 'merging'; // folds tokens, layers or heads into kept entries (rewrites their K/V; LoCoCo)
 
 /**
  * How scores of query heads become decisions on KV heads under grouped-query attention.
  * - 'per-query-head': each query head decides for itself (selection policies);
  * - 'group-mean': scores averaged over the query heads sharing a KV head, one decision per KV head;
  * - 'layer-mean': scores averaged over all query heads of the layer, one decision per layer;
+ * - 'group-max': the maximum over the query heads of the group, one decision per KV head (ShadowKV);
+ * - 'group-union': each query head picks its own top entries, the KV head reads their union (A^2ATS);
  * - 'none': no attention scores are used.
  */
-export type GqaRule = 'per-query-head' | 'group-mean' | 'layer-mean' | 'none';
+export type GqaRule = 'per-query-head' | 'group-mean' | 'layer-mean' | 'group-max' | 'group-union' | 'none';
 
 /** The model dimensions a policy needs (a subset of models/config.ts ModelConfig). */
 export interface ModelShape {
@@ -62,6 +66,12 @@ export interface KvPolicy extends PlainKvHooks {
   readonly gqa: GqaRule;
   /** the parameters in effect (for reports), flat */
   readonly params: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * Storage policies: K/V memory relative to a 16-bit cache of a prompt of n tokens and head
+   * width headDim, everything stored counted (scales, zero points, outlier indices, factors),
+   * as kiviMemoryRatio counts it.
+   */
+  memoryRatio?(n: number, headDim: number): number;
 }
 
 /** Options every policy factory takes. */

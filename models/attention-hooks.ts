@@ -39,6 +39,25 @@ export interface LayerCacheView {
   logMass?(kvHead: number): Float32Array;
 }
 
+/**
+ * The rotary embedding the model applied to the cached keys (and the queries), for policies
+ * that work on pre-RoPE keys (KVQuant, ShadowKV, CSKV, A^2ATS). Acts on one head vector.
+ */
+export interface KeyRotary {
+  /** rotates headDim floats of x from `offset`, in place, as the model does for position `pos` */
+  rotate(x: Float32Array, offset: number, pos: number): void;
+  /** the inverse of rotate at `pos`, in place */
+  unrotate(x: Float32Array, offset: number, pos: number): void;
+}
+
+/** A layer's key and value projections, [nKvHeads*headDim][dim] row-major (models/weights.ts); read-only by contract. */
+export interface KvProjection {
+  readonly wk: Float32Array;
+  readonly wv: Float32Array;
+  /** the residual stream width (columns) */
+  readonly dim: number;
+}
+
 export interface PrefillContext {
   readonly layer: number;
   /** prompt length T */
@@ -48,6 +67,14 @@ export interface PrefillContext {
   readonly queries: readonly Float32Array[];
   /** full causal attention probabilities softmax(QK^T/sqrt(d)) per query head, T * T floats each (row = query) */
   readonly probs: readonly Float32Array[];
+  /** pre-RoPE keys per KV head, T * headDim floats each (copies; row t is cache entry t) */
+  readonly preRopeKeys?: readonly Float32Array[];
+  /** the rotation that turned preRopeKeys into the cached keys */
+  readonly rotary?: KeyRotary;
+  /** the layer's key/value projection weights */
+  readonly projection?: KvProjection;
+  /** the layer's input residual stream (before its attention RMSNorm), T * dim floats (a copy) */
+  readonly residual?: Float32Array;
 }
 
 export interface StepContext {
@@ -59,6 +86,10 @@ export interface StepContext {
   readonly cache: LayerCacheView;
   /** post-RoPE query of the current token per query head, headDim floats each */
   readonly query: readonly Float32Array[];
+  /** pre-RoPE key of the current token per KV head, headDim floats each (copies) */
+  readonly preRopeKey?: readonly Float32Array[];
+  /** the rotation applied to the cached keys */
+  readonly rotary?: KeyRotary;
 }
 
 export interface AttendedContext extends StepContext {
@@ -74,7 +105,9 @@ export interface PlainKvHooks {
   /**
    * At a decode step, after the current token's K/V were appended to the cache and before
    * attention: per query head, the cache indices it may read (must include the current
-   * token's entry), or undefined for all entries. Query-aware policies select here.
+   * token's entry), or undefined for all entries. Query-aware policies select here; storage
+   * policies that store a token as soon as it is written (KVQuant, RotateKV) rewrite the new
+   * entry here and return undefined.
    */
   selectForStep?(ctx: StepContext): readonly (Int32Array | undefined)[] | undefined;
   /** After attention at a decode step (accumulating and evicting policies act here). */

@@ -23,9 +23,10 @@
  * norm = RMSNorm or LayerNorm (config.norm). The prompt's own attention is full causal attention
  * (within the window); policies act on what later steps see.
  */
-import type { AttendedContext, PlainKvHooks, PrefillContext, StepContext } from './attention-hooks.js';
+import type { AttendedContext, KeyRotary, PlainKvHooks, PrefillContext, StepContext } from './attention-hooks.js';
 import { type ModelConfig, kvDim, qDim } from './config.js';
 import { argmax, geluErf, geluTanh, layernorm, logProb, matmulRows, matvec, rmsnorm, silu, softmaxInPlace } from './float-ops.js';
+import { keyRotaryOf, NO_ROTATION } from './key-rotary.js';
 import { KvCache } from './kv-cache.js';
 import { RopeTable } from './rope.js';
 import { aTokenId } from './tokenizer.js';
@@ -74,11 +75,14 @@ export class ReferenceModel {
   readonly weights: ModelWeights;
   /** the RoPE table (null for learned positions) */
   readonly rope: RopeTable | null;
+  /** the rotation of the cached keys as the hook contexts give it to policies (none for learned positions) */
+  readonly rotary: KeyRotary;
 
   constructor(weights: ModelWeights) {
     this.weights = validateWeights(weights);
     this.config = weights.config;
     this.rope = this.config.positions === 'rope' ? RopeTable.forConfig(this.config) : null;
+    this.rotary = this.rope ? keyRotaryOf(this.rope) : NO_ROTATION;
   }
 
   /** A fresh sequence with an empty KV cache. Accepts the hooks directly or full options. */
@@ -130,6 +134,15 @@ export class ReferenceModel {
     }
     return out;
   }
+}
+
+/** Per head h, rows t of m (T rows of `width` floats) restricted to that head's hd columns: T * hd floats. */
+function splitHeads(m: Float32Array, T: number, width: number, nHeads: number, hd: number): Float32Array[] {
+  return Array.from({ length: nHeads }, (_, h) => {
+    const out = new Float32Array(T * hd);
+    for (let t = 0; t < T; t++) out.set(m.subarray(t * width + h * hd, t * width + (h + 1) * hd), t * hd);
+    return out;
+  });
 }
 
 function isSessionOptions(o: SessionOptions | PlainKvHooks): o is SessionOptions {
@@ -230,14 +243,17 @@ export class ReferenceSession {
     const h1 = new Float32Array(T * hid);
     const h3 = new Float32Array(T * hid);
     const recorded: LayerAttention[] = [];
+    const hooked = this.hooks?.onPrefill !== undefined;
     for (let l = 0; l < c.nLayers; l++) {
       const L = w.layers[l];
       const lc = this.cache.layer(l);
+      const residual = hooked ? x.slice() : undefined;
       for (let t = 0; t < T; t++) normRow(xn, x, t * d, L.attnNorm, L.attnNormBias, c);
       const q = new Float32Array(T * qd);
       const k = new Float32Array(T * kd);
       const v = new Float32Array(T * kd);
       projectQkv(q, k, v, xn, T, L, c);
+      const preRopeKeys = hooked ? splitHeads(k, T, kd, c.nKvHeads, hd) : undefined;
       for (let t = 0; t < T; t++) {
         positionQk(m.rope, q, k, t, t, c);
         for (let g = 0; g < c.nKvHeads; g++) lc.append(g, t, k, t * kd + g * hd, v, t * kd + g * hd);
@@ -269,13 +285,9 @@ export class ReferenceSession {
         probs.push(P);
       }
       if (this.hooks?.onPrefill) {
-        const queries: Float32Array[] = [];
-        for (let h = 0; h < c.nHeads; h++) {
-          const Q = new Float32Array(T * hd);
-          for (let t = 0; t < T; t++) Q.set(q.subarray(t * qd + h * hd, t * qd + (h + 1) * hd), t * hd);
-          queries.push(Q);
-        }
-        const ctx: PrefillContext = { layer: l, length: T, cache: lc, queries, probs };
+        const queries = splitHeads(q, T, qd, c.nHeads, hd);
+        const projection = { wk: L.wk, wv: L.wv, dim: d };
+        const ctx: PrefillContext = { layer: l, length: T, cache: lc, queries, probs, preRopeKeys, rotary: m.rotary, projection, residual };
         this.hooks.onPrefill(ctx);
       }
       if (this.record) recorded.push({ layer: l, probs });
@@ -331,10 +343,11 @@ export class ReferenceSession {
       normRow(xn, x, 0, L.attnNorm, L.attnNormBias, c);
       const q = new Float32Array(qd);
       projectQkv(q, k, v, xn, 1, L, c);
+      const preRopeKey = hooks ? Array.from({ length: c.nKvHeads }, (_, g) => k.slice(g * hd, (g + 1) * hd)) : undefined;
       positionQk(m.rope, q, k, 0, pos, c);
       for (let g = 0; g < c.nKvHeads; g++) lc.append(g, pos, k, g * hd, v, g * hd);
       const query = Array.from({ length: c.nHeads }, (_, h) => q.subarray(h * hd, (h + 1) * hd));
-      const ctx: StepContext = { layer: l, step: this.steps, position: pos, cache: lc, query };
+      const ctx: StepContext = { layer: l, step: this.steps, position: pos, cache: lc, query, preRopeKey, rotary: m.rotary };
       const sel = hooks?.selectForStep?.(ctx);
       if (sel !== undefined && sel.length !== c.nHeads) throw new RangeError(`selectForStep returned ${sel.length} entries, expected one per query head (${c.nHeads})`);
       const attended: Int32Array[] = [];

@@ -42,6 +42,21 @@ const PALETTE: Record<string, string> = {
   kvcrush: '#66c2a5',
   'razor-attention': '#4dbbd5',
   'kv-head-merge': '#6a3d9a',
+  // issue 17, quantization and retrieval/low-rank (plainq)
+  'kvquant-2': '#54278f',
+  'kvquant-4': '#cab2d6',
+  zipcache: '#b15928',
+  mikv: '#e6ab02',
+  'rotatekv-2': '#1b9e77',
+  'gear-2': '#d95f02',
+  'gear-4': '#fdbf6f',
+  'bfp-ksort': '#666666',
+  shadowkv: '#33a02c',
+  a2ats: '#1f78b4',
+  actqkv: '#a6cee3',
+  cskv: '#fb9a99',
+  matryoshkakv: '#e31a1c',
+  lococo: '#b2df8a',
   full: '#000000',
 };
 const DASHED = new Set(['mpcache-v1', 'mpcache-paper', 'mpcache-static', 'mpcache-dynamic', 'mpcache-noshare', 'mpcache-unscaled', 'mpcache-max', 'pyramidkv', 'scissorhands']);
@@ -80,10 +95,11 @@ export function renderChart(report: EvalReport): string {
   const gapY = 80;
   const legendX = left + 2 * panelW + gapX + 30;
   const W = legendX + 170;
-  const H = top0 + 2 * panelH + gapY + 50;
   const xLo = Math.log(0.04);
   const xHi = Math.log(1.05);
   const policies = [...new Set(report.rows.map((r) => r.policy))];
+  // tall enough for the legend (17 px a policy) when there are many policies
+  const H = Math.max(top0 + 2 * panelH + gapY + 50, top0 + 17 * policies.length + 20);
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
   out.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);

@@ -260,6 +260,7 @@ export function runEval(em: EvalModel, settings: EvalSettings, onProgress?: (p: 
     const nll = a.nll / a.nTok;
     let memory = cf.budget ?? 1;
     if (cf.policy === 'kivi-2' || cf.policy === 'kivi-4') memory = kiviMemoryRatio(settings.promptLen, c.headDim, Number(p.params.bits), Number(p.params.group), Number(p.params.residual));
+    else if (p.memoryRatio) memory = p.memoryRatio(settings.promptLen, c.headDim);
     return {
       policy: cf.policy,
       budget: cf.budget,

@@ -11,6 +11,7 @@
  */
 import type { AttendedContext, LayerCacheView, PrefillContext } from '../../models/attention-hooks.js';
 import type { KvPolicy, PolicyOptions } from '../policy.js';
+import { groupRange } from './quant-kit.js';
 import { aPosInt } from './select.js';
 
 export interface KiviOptions extends Omit<PolicyOptions, 'budget'> {
@@ -20,14 +21,8 @@ export interface KiviOptions extends Omit<PolicyOptions, 'budget'> {
 }
 
 /** Quantize-dequantize x[idx[i]] in place as one group. */
-export function fakeQuantGroup(x: Float32Array, idx: ArrayLike<number>, bits: number): void {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < idx.length; i++) {
-    const v = x[idx[i]];
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
+export function fakeQuantGroup(x: Float32Array | Float64Array, idx: ArrayLike<number>, bits: number): void {
+  const [lo, hi] = groupRange(x, idx);
   const levels = (1 << bits) - 1;
   const s = (hi - lo) / levels;
   if (!(s > 0)) return;

@@ -23,6 +23,18 @@ import { scissorhandsPolicy } from './scissorhands.js';
 import { snapKvPolicy } from './snapkv.js';
 import { streamingLlmPolicy } from './streaming-llm.js';
 import { tovaPolicy } from './tova.js';
+import { bfpKsortPolicy } from './bfp-ksort.js';
+import { gearPolicy } from './gear.js';
+import { kvquantPolicy } from './kvquant.js';
+import { mikvPolicy } from './mikv.js';
+import { rotatekvPolicy } from './rotatekv.js';
+import { zipcachePolicy } from './zipcache.js';
+import { a2atsPolicy } from './a2ats.js';
+import { actqkvPolicy } from './actqkv.js';
+import { cskvPolicy } from './cskv.js';
+import { lococoPolicy } from './lococo.js';
+import { matryoshkaKvPolicy } from './matryoshkakv.js';
+import { shadowkvPolicy } from './shadowkv.js';
 
 export const POLICY_NAMES = [
   'full',
@@ -54,12 +66,28 @@ export const POLICY_NAMES = [
   'kvcrush',
   'razor-attention',
   'kv-head-merge',
+  // issue 17, quantization (plainq)
+  'kvquant-2',
+  'kvquant-4',
+  'zipcache',
+  'mikv',
+  'rotatekv-2',
+  'gear-2',
+  'gear-4',
+  'bfp-ksort',
+  // issue 17, retrieval and low-rank (plainq)
+  'shadowkv',
+  'a2ats',
+  'actqkv',
+  'cskv',
+  'matryoshkakv',
+  'lococo',
 ] as const;
 
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
 /** Policies whose result does not depend on the budget (run once per model). */
-export const BUDGET_FREE: readonly PolicyName[] = ['full', 'kivi-2', 'kivi-4'];
+export const BUDGET_FREE: readonly PolicyName[] = ['full', 'kivi-2', 'kivi-4', 'kvquant-2', 'kvquant-4', 'zipcache', 'rotatekv-2', 'gear-2', 'gear-4', 'bfp-ksort'];
 
 /** Policies that need RazorAttention's echo/induction head scores (PolicyExtras.razorHeads). */
 export const NEEDS_RAZOR_HEADS: readonly PolicyName[] = ['razor-attention'];
@@ -154,6 +182,34 @@ export function createPolicy(name: PolicyName, o: PolicyOptions, x: PolicyExtras
       return razorAttentionPolicy({ ...o, ...x.razor, headScores: x.razorHeads });
     case 'kv-head-merge':
       return kvHeadMergePolicy(o);
+    case 'kvquant-2':
+      return kvquantPolicy({ ...o, bits: 2 });
+    case 'kvquant-4':
+      return kvquantPolicy({ ...o, bits: 4 });
+    case 'zipcache':
+      return zipcachePolicy(o);
+    case 'mikv':
+      return mikvPolicy(o);
+    case 'rotatekv-2':
+      return rotatekvPolicy({ ...o, bits: 2 });
+    case 'gear-2':
+      return gearPolicy({ ...o, bits: 2 });
+    case 'gear-4':
+      return gearPolicy({ ...o, bits: 4 });
+    case 'bfp-ksort':
+      return bfpKsortPolicy(o);
+    case 'shadowkv':
+      return shadowkvPolicy(o);
+    case 'a2ats':
+      return a2atsPolicy(o);
+    case 'actqkv':
+      return actqkvPolicy(o);
+    case 'cskv':
+      return cskvPolicy(o);
+    case 'matryoshkakv':
+      return matryoshkaKvPolicy(o);
+    case 'lococo':
+      return lococoPolicy(o);
     default: {
       const never: never = name;
       throw new RangeError(`unknown policy ${String(never)}`);

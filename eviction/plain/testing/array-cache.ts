@@ -4,7 +4,7 @@
  * the reference model calls them. Lets policies be tested on hand-built keys/queries where
  * the right answer is known, independently of any model.
  */
-import type { AttendedContext, LayerCacheView, PlainKvHooks, PrefillContext, StepContext } from '../../../models/attention-hooks.js';
+import type { AttendedContext, KeyRotary, KvProjection, LayerCacheView, PlainKvHooks, PrefillContext, StepContext } from '../../../models/attention-hooks.js';
 
 export class ArrayLayerCache implements LayerCacheView {
   private pos: number[][] = [];
@@ -111,6 +111,48 @@ export interface LayerScenario {
   stepValues?: Float32Array[];
   stepQueries?: Float32Array[];
   steps?: number;
+  /**
+   * When set, keys and queries above are PRE-RoPE: the driver caches rotate(key, position),
+   * attends with rotate(query, position), and passes preRopeKeys / preRopeKey / rotary to the
+   * hooks as models/reference.ts does (values default to the pre-RoPE keys).
+   */
+  rotary?: KeyRotary;
+  /** passed through to the prefill context */
+  projection?: KvProjection;
+  residual?: Float32Array;
+}
+
+/** The scenario as cached (keys and queries rotated to their positions) and what the hooks get besides. */
+function withRope(sc: LayerScenario): { sc: LayerScenario; prefill: Partial<PrefillContext>; step: (s: number) => Partial<StepContext> } {
+  const rot = sc.rotary;
+  const extra = { projection: sc.projection, residual: sc.residual };
+  if (!rot) return { sc, prefill: extra, step: () => ({}) };
+  const d = sc.headDim;
+  const roped = (x: Float32Array, from: number): Float32Array => {
+    const y = Float32Array.from(x);
+    for (let t = 0; t < y.length / d; t++) rot.rotate(y, t * d, from + t);
+    return y;
+  };
+  const T = sc.keys[0].length / d;
+  const stepRoped = (x: Float32Array): Float32Array => {
+    const y = Float32Array.from(x);
+    for (let s = 0; s < y.length / d; s++) rot.rotate(y, s * d, T + s);
+    return y;
+  };
+  const out: LayerScenario = {
+    ...sc,
+    keys: sc.keys.map((K) => roped(K, 0)),
+    queries: sc.queries.map((Q) => roped(Q, 0)),
+    values: sc.values ?? sc.keys,
+    stepKeys: sc.stepKeys?.map(stepRoped),
+    stepQueries: sc.stepQueries?.map(stepRoped),
+    stepValues: sc.stepValues ?? sc.stepKeys,
+  };
+  return {
+    sc: out,
+    prefill: { ...extra, preRopeKeys: sc.keys.map((K) => Float32Array.from(K)), rotary: rot },
+    step: (s: number) => ({ preRopeKey: sc.stepKeys!.map((K) => K.slice(s * d, s * d + d)), rotary: rot }),
+  };
 }
 
 export interface DriveResult {
@@ -146,7 +188,7 @@ function causalProbs(sc: LayerScenario, T: number): Float32Array[] {
 }
 
 /** One decode step of one layer: append, selectForStep, attend (with logMass), onAttention. */
-function stepLayer(hooks: PlainKvHooks, sc: LayerScenario, cache: ArrayLayerCache, layer: number, s: number, T: number): { pos: Int32Array[]; probs: Float32Array[] } {
+function stepLayer(hooks: PlainKvHooks, sc: LayerScenario, cache: ArrayLayerCache, layer: number, s: number, T: number, extra: Partial<StepContext> = {}): { pos: Int32Array[]; probs: Float32Array[] } {
   const { nHeads, nKvHeads, headDim: d } = sc;
   const g = nHeads / nKvHeads;
   const scale = 1 / Math.sqrt(d);
@@ -156,7 +198,7 @@ function stepLayer(hooks: PlainKvHooks, sc: LayerScenario, cache: ArrayLayerCach
     cache.append(kv, position, key, (sc.stepValues ?? sc.stepKeys)![kv].subarray(s * d, s * d + d));
   }
   const query = Array.from({ length: nHeads }, (_, h) => sc.stepQueries![h].subarray(s * d, s * d + d));
-  const sctx: StepContext = { layer, step: s, position, cache, query };
+  const sctx: StepContext = { ...extra, layer, step: s, position, cache, query };
   const sel = hooks.selectForStep?.(sctx);
   const attended: Int32Array[] = [];
   const aprobs: Float32Array[] = [];
@@ -203,22 +245,23 @@ export function driveLayer(hooks: PlainKvHooks, sc: LayerScenario): DriveResult 
 export function driveLayers(hooks: PlainKvHooks, scs: readonly LayerScenario[]): DriveResult[] {
   const T = scs[0].keys[0].length / scs[0].headDim;
   const steps = scs[0].steps ?? 0;
-  const out = scs.map((sc, i) => {
+  const out = scs.map((given, i) => {
+    const { sc, prefill, step } = withRope(given);
     const { nHeads, nKvHeads, headDim: d } = sc;
     if (sc.keys[0].length / d !== T || (sc.steps ?? 0) !== steps) throw new Error('driveLayers: scenarios must share the prompt length and steps');
     const layer = sc.layer ?? i;
     const cache = new ArrayLayerCache(layer, nHeads, nKvHeads, d);
     const vals = sc.values ?? sc.keys;
     for (let kv = 0; kv < nKvHeads; kv++) for (let t = 0; t < T; t++) cache.append(kv, t, sc.keys[kv].subarray(t * d, t * d + d), vals[kv].subarray(t * d, t * d + d));
-    return { sc, layer, cache, attendedPositions: [] as Int32Array[][], attendedProbs: [] as Float32Array[][] };
+    return { sc, prefill, step, layer, cache, attendedPositions: [] as Int32Array[][], attendedProbs: [] as Float32Array[][] };
   });
   for (const o of out) {
-    const pctx: PrefillContext = { layer: o.layer, length: T, cache: o.cache, queries: o.sc.queries, probs: causalProbs(o.sc, T) };
+    const pctx: PrefillContext = { ...o.prefill, layer: o.layer, length: T, cache: o.cache, queries: o.sc.queries, probs: causalProbs(o.sc, T) };
     hooks.onPrefill?.(pctx);
   }
   for (let s = 0; s < steps; s++) {
     for (const o of out) {
-      const r = stepLayer(hooks, o.sc, o.cache, o.layer, s, T);
+      const r = stepLayer(hooks, o.sc, o.cache, o.layer, s, T, o.step(s));
       o.attendedPositions.push(r.pos);
       o.attendedProbs.push(r.probs);
     }

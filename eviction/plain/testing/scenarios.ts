@@ -5,6 +5,8 @@
  * - needle: token `pos` gets `strength` on dimension 0 and the LAST `late` prompt queries
  *   plus every decode query get `qStrength` on dimension 0 (only late queries look for it).
  */
+import { keyRotaryOf } from '../../../models/key-rotary.js';
+import { RopeTable } from '../../../models/rope.js';
 import type { LayerScenario } from './array-cache.js';
 import { noise } from './array-cache.js';
 
@@ -21,6 +23,12 @@ export interface ScenarioSpec {
   needle?: { pos: number; strength: number; qStrength?: number; late?: number };
   /** all keys and queries exactly zero (uniform attention: every score ties) */
   zero?: boolean;
+  /**
+   * give the driver what models/reference.ts gives the hooks: RoPE (theta 10000; keys and
+   * queries above become pre-RoPE), seeded K/V projection weights (width 16) and a seeded layer
+   * input, so that policies needing them (pre-RoPE keys, W_k, activations) run on the scenario
+   */
+  reference?: boolean;
 }
 
 export function buildScenario(s: ScenarioSpec): LayerScenario {
@@ -48,5 +56,13 @@ export function buildScenario(s: ScenarioSpec): LayerScenario {
     for (const Q of queries) for (let t = Math.max(pos + 1, T - late); t < T; t++) Q[t * d] += qs;
     for (const Q of stepQueries) for (let t = 0; t < steps; t++) Q[t * d] += qs;
   }
-  return { layer: s.layer, nHeads, nKvHeads, headDim: d, keys, queries, stepKeys, stepQueries, steps };
+  const base = { layer: s.layer, nHeads, nKvHeads, headDim: d, keys, queries, stepKeys, stepQueries, steps };
+  if (!s.reference) return base;
+  const dim = 16;
+  return {
+    ...base,
+    rotary: keyRotaryOf(new RopeTable(d, 10000)),
+    projection: { wk: noise(nKvHeads * d * dim, seed * 1000 + 400), wv: noise(nKvHeads * d * dim, seed * 1000 + 401), dim },
+    residual: noise(T * dim, seed * 1000 + 402),
+  };
 }
