@@ -9,7 +9,7 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { BenchOptions, BenchResult, BenchSuite } from './types.js';
 
-export const KNOWN_SUITES = ['kernels', 'transport', 'protocols', 'generation', 'eval', 'mpcache', 'default-model'] as const;
+export const KNOWN_SUITES = ['kernels', 'transport', 'protocols', 'generation', 'eval', 'mpcache', 'default-model', 'peers'] as const;
 export type SuiteName = (typeof KNOWN_SUITES)[number];
 
 export class UsageError extends Error {}
