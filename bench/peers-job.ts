@@ -39,7 +39,11 @@ export interface PeersJobResult {
   readonly cost: StepStats;
   /** party 0: error of the last output against the float64 reference (peers-ops.ts opError) */
   readonly err?: number;
+  /** CLOCK_MONOTONIC microseconds at the start of the first and the end of the last timed execution (to cut CPU profiles) */
+  readonly timedUs: [number, number];
 }
+
+const nowUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
 async function barrier(ctx: Context): Promise<void> {
   const peers = ([0, 1, 2] as const).filter((p) => p !== ctx.party);
@@ -98,11 +102,13 @@ export async function peersBench(ctx: Context, rawArgs: unknown, io: JobIO): Pro
   let cost: StepStats | undefined;
   let coldMs = NaN;
   let last: ArithShare | undefined;
+  const timedUs: [number, number] = [0, 0];
   for (let r = 0; r < args.warmup + args.reps; r++) {
     await barrier(ctx);
+    if (r === args.warmup) timedUs[0] = nowUs();
     const before = P.snapshotStats(ctx.ch.stats);
+    const c0 = process.cpuUsage(); // (a syscall: kept outside the timed stretch)
     const t = performance.now();
-    const c0 = process.cpuUsage();
     last = await run();
     const wall = performance.now() - t;
     const c1 = process.cpuUsage(c0);
@@ -114,10 +120,11 @@ export async function peersBench(ctx: Context, rawArgs: unknown, io: JobIO): Pro
     ms.push(wall);
     cpuMs.push((c1.user + c1.system) / 1000);
   }
+  timedUs[1] = nowUs();
   const plain = await P.revealFloat(ctx, last!, 0);
   let err: number | undefined;
   if (ctx.party === 0) err = opError(spec, decode(plain!), opReference(args.op, s));
   io.log(`${args.op} [${spec.size}]: ${ms.map((v) => v.toFixed(1)).join(', ')} ms${err !== undefined ? `, err ${err.toExponential(2)}` : ''}`);
   await barrier(ctx); // every party has consumed every protocol message before anyone closes
-  return { op: args.op, ms, coldMs, cpuMs, cost: cost!, ...(err !== undefined ? { err } : {}) };
+  return { op: args.op, ms, coldMs, cpuMs, cost: cost!, timedUs, ...(err !== undefined ? { err } : {}) };
 }

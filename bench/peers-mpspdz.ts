@@ -1,7 +1,7 @@
 /**
  * MP-SPDZ side of the peers suite: compiles bench/peers/bench_op.mpc for an op and a compiler
  * variant inside an MP-SPDZ tree the user built (the suite never builds it: `--mpspdz PATH`
- * points at a tree with `replicated-ring-party.x` built and `Scripts/setup-ssl.sh 3` run),
+ * points at a tree with replicated-ring-party.x and the parties' certificates, see peers.ts),
  * runs the three parties on loopback (TLS between them, the protocol's default) and parses
  * the per-execution timers, the bytes each party sent inside them, the rounds and the
  * revealed output.
@@ -165,7 +165,7 @@ function sh(cmd: string, args: readonly string[], cwd: string, logFile: string, 
 export function checkMpspdzTree(root: string): string | undefined {
   for (const f of ['compile.py', 'replicated-ring-party.x', 'Player-Data/P0.pem', 'Player-Data/P2.key']) {
     if (!existsSync(join(root, f))) {
-      return `--mpspdz ${root}: ${f} is missing (build replicated-ring-party.x there and run Scripts/setup-ssl.sh 3)`;
+      return `--mpspdz ${root}: ${f} is missing (the suite needs replicated-ring-party.x built in that tree and the parties' certificates from its Scripts/setup-ssl.sh 3)`;
     }
   }
   return undefined;

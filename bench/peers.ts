@@ -8,10 +8,11 @@
  *   npm run bench -- peers [--mpspdz TREE] [--crypten CHECKOUT] [--python PY] [--ops a,b] [--rounds N] [--json F]
  *
  * The peers are NOT part of the repository and the suite never builds them. It expects:
- *   --mpspdz: an MP-SPDZ source tree (github data61/MP-SPDZ) in which `make replicated-ring-party.x`
- *             and `Scripts/setup-ssl.sh 3` have been run; the suite compiles
- *             bench/peers/bench_op.mpc there with its compile.py (into its Programs/ and
- *             Player-Data/) and runs three parties on loopback.
+ *   --mpspdz: an MP-SPDZ source tree (github data61/MP-SPDZ) with replicated-ring-party.x
+ *             built and the three parties' TLS certificates in Player-Data/ (its
+ *             Scripts/setup-ssl.sh 3); the suite compiles bench/peers/bench_op.mpc there with
+ *             its compile.py (into its Programs/ and Player-Data/) and runs three parties on
+ *             loopback.
  *   --crypten: a CrypTen checkout (github facebookresearch/CrypTen), run from source by
  *             bench/peers/crypten_bench.py with a python that has torch, onnx and omegaconf
  *             (--python; default /usr/bin/python3 when it exists).
