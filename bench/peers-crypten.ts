@@ -27,6 +27,8 @@ export interface CryptenRecord {
   readonly variant: string;
   readonly rank: number;
   readonly ms: number[];
+  /** CPU time of this process per timed execution */
+  readonly cpu_ms: number[];
   readonly cold_ms: number;
   /** bytes this process sent during ONE execution */
   readonly bytes_sent: number;
@@ -41,6 +43,8 @@ export interface CryptenRun {
   readonly variant: string;
   readonly coldS: number;
   readonly warmS: number[];
+  /** the busier party's CPU time per timed execution (the TTP's is not counted) */
+  readonly cpuS: number[];
   /** bytes sent in ONE execution by party 0, party 1 and the TTP */
   readonly bytesSent: [number, number, number];
   /** party-to-party communication calls (rank 1's count) */
@@ -56,6 +60,7 @@ export function parseCryptenRecords(r0: CryptenRecord, r1: CryptenRecord, out: F
     variant: r0.variant,
     coldS: r0.cold_ms / 1000,
     warmS: r0.ms.map((v) => v / 1000),
+    cpuS: r0.cpu_ms.map((v, i) => Math.max(v, r1.cpu_ms[i] ?? 0) / 1000),
     bytesSent: [r0.bytes_sent, r1.bytes_sent, r0.ttp_bytes_sent],
     rounds: r1.crypten_rounds,
     ttpRequests: r0.ttp_requests ?? 0,
@@ -95,7 +100,10 @@ export async function runCrypten(cfg: CryptenConfig, op: PeerOp, variant: string
       });
     });
     const read = (r: number): CryptenRecord => JSON.parse(readFileSync(join(dir, `result-${r}.json`), 'utf8')) as CryptenRecord;
-    if (rc !== 0 || !existsSync(join(dir, 'out.f64'))) throw new Error(`CrypTen ${op}/${variant} failed (rc ${rc}):\n${Buffer.concat(log).toString().slice(-2000)}`);
+    // both parties write their records before they exit; a crash after that (gloo's teardown
+    // aborts now and then: 'terminate called without an active exception') loses nothing
+    const complete = ['result-0.json', 'result-1.json', 'out.f64'].every((f) => existsSync(join(dir, f)));
+    if (!complete) throw new Error(`CrypTen ${op}/${variant} failed (rc ${rc}):\n${Buffer.concat(log).toString().slice(-2000)}`);
     const buf = readFileSync(join(dir, 'out.f64'));
     const out = new Float64Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
     return parseCryptenRecords(read(0), read(1), out);

@@ -132,7 +132,17 @@ export interface MpspdzRun {
   readonly bytesSent: [number, number, number];
   /** party 0's rounds in that execution */
   readonly rounds: number;
+  /** CPU time (user + system) of each party process over its whole run (setup, all executions, output) */
+  readonly cpuTotalS: [number, number, number];
   readonly out?: bigint[];
+}
+
+/** The children's CPU times that bash's `times` prints last ('0m0.123s 0m0.045s'), user + system, s. */
+export function parseTimes(text: string): number {
+  const all = [...text.matchAll(/^(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/gm)];
+  const m = all[all.length - 1];
+  if (m === undefined) throw new Error('MP-SPDZ: no CPU times in the party log');
+  return Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]);
 }
 
 export interface MpspdzConfig {
@@ -142,13 +152,20 @@ export interface MpspdzConfig {
   readonly python: string;
 }
 
+/** Run a command in its own process group (a timeout kills the whole group), output into logFile. */
 function sh(cmd: string, args: readonly string[], cwd: string, logFile: string, timeoutMs: number, env?: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
     const out: Buffer[] = [];
-    const p = spawn(cmd, args, { cwd, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(cmd, args, { cwd, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     p.stdout.on('data', (d: Buffer) => out.push(d));
     p.stderr.on('data', (d: Buffer) => out.push(d));
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => {
+      try {
+        if (p.pid !== undefined) process.kill(-p.pid, 'SIGKILL');
+      } catch {
+        p.kill('SIGKILL'); // the group is gone already: the child alone
+      }
+    }, timeoutMs);
     p.on('error', (e) => {
       clearTimeout(timer);
       reject(e);
@@ -217,8 +234,10 @@ export async function runProgram(cfg: MpspdzConfig, p: MpspdzProgram, timeoutMs 
   mkdirSync(LOG_DIR, { recursive: true });
   const env = { ...process.env, LD_LIBRARY_PATH: cfg.root };
   const logs = [0, 1, 2].map((i) => join(LOG_DIR, `${name}-P${i}.log`));
-  const rcs = await Promise.all([0, 1, 2].map((i) =>
-    sh(join(cfg.root, 'replicated-ring-party.x'), [String(i), '-v', '-IF', `Player-Data/${name}/Input`, name, '-pn', String(port), '-h', 'localhost'], cfg.root, logs[i], timeoutMs, env)));
+  // under bash, whose `times` then prints the party's CPU time (user, system) last
+  const party = (i: number): string[] => ['-c', '"$@"; rc=$?; times; exit $rc', 'party', join(cfg.root, 'replicated-ring-party.x'),
+    String(i), '-v', '-IF', `Player-Data/${name}/Input`, name, '-pn', String(port), '-h', 'localhost'];
+  const rcs = await Promise.all([0, 1, 2].map((i) => sh('bash', party(i), cfg.root, logs[i], timeoutMs, env)));
   const texts = logs.map((l) => readFileSync(l, 'utf8'));
   if (rcs.some((r) => r !== 0)) throw new Error(`MP-SPDZ run of ${name} failed (rcs ${rcs.join(', ')}):\n${texts[0].slice(-2000)}`);
   const parsed = texts.map(parseMpspdzLog);
@@ -226,5 +245,6 @@ export async function runProgram(cfg: MpspdzConfig, p: MpspdzProgram, timeoutMs 
   if (t0.length !== p.reps) throw new Error(`MP-SPDZ ${name}: ${t0.length} timers, expected ${p.reps}`);
   const pick = p.reps > 1 ? 1 : 0;
   const bytesSent = parsed.map((q) => q.timers[pick].mb * 1e6) as [number, number, number];
-  return { prog: p.prog, variant: p.variant, coldS: t0[0].s, warmS: t0.slice(1).map((t) => t.s), bytesSent, rounds: t0[pick].rounds, out: parsed[0].out };
+  const cpuTotalS = texts.map(parseTimes) as [number, number, number];
+  return { prog: p.prog, variant: p.variant, coldS: t0[0].s, warmS: t0.slice(1).map((t) => t.s), bytesSent, rounds: t0[pick].rounds, cpuTotalS, out: parsed[0].out };
 }

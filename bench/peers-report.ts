@@ -75,6 +75,8 @@ export interface Samples {
   readonly cold: number[];
   /** the later (warmed) executions, s */
   readonly warm: number[];
+  /** CPU time of the busiest process per warmed execution, s (MP-SPDZ: its whole run / executions, an upper bound) */
+  readonly cpu: number[];
   /** bytes sent per party per element (mean over the three processes) */
   bytesPerElem: number;
   rounds: number;
@@ -85,13 +87,14 @@ export interface Samples {
 }
 
 export function newSamples(variant: string): Samples {
-  return { variant, cold: [], warm: [], bytesPerElem: NaN, rounds: NaN, err: 0 };
+  return { variant, cold: [], warm: [], cpu: [], bytesPerElem: NaN, rounds: NaN, err: 0 };
 }
 
 export interface Summary {
   readonly variant: string;
   readonly coldS: number;
   readonly warmS: number;
+  readonly cpuS: number;
   readonly bytesPerElem: number;
   readonly rounds: number;
   readonly err: number;
@@ -99,7 +102,7 @@ export interface Summary {
 }
 
 export function summarize(s: Samples): Summary {
-  return { variant: s.variant, coldS: median(s.cold), warmS: median(s.warm), bytesPerElem: s.bytesPerElem, rounds: s.rounds, err: s.err, ...(s.detail ? { detail: s.detail } : {}) };
+  return { variant: s.variant, coldS: median(s.cold), warmS: median(s.warm), cpuS: median(s.cpu), bytesPerElem: s.bytesPerElem, rounds: s.rounds, err: s.err, ...(s.detail ? { detail: s.detail } : {}) };
 }
 
 /**
@@ -117,13 +120,22 @@ export function pickBest(cands: readonly Summary[], oursErr: number): Summary | 
   return ok.filter((c) => within(c.err)).reduce((a, b) => (b.warmS < a.warmS ? b : a));
 }
 
+/**
+ * The variants worth running again after the first round: those within `factor` of the best
+ * one's warmed time (pickBest), and never one the best rule cannot choose anyway.
+ */
+export function keepVariants(cands: readonly Summary[], oursErr: number, factor = 2): Set<string> {
+  const best = pickBest(cands, oursErr);
+  if (best === undefined) return new Set(cands.map((c) => c.variant));
+  const limit = Math.max(oursErr, Math.min(...cands.map((c) => c.err)));
+  return new Set(cands.filter((c) => c.warmS <= factor * best.warmS && (c.err <= limit * (1 + 1e-9) || c.err < 1e-12)).map((c) => c.variant));
+}
+
 export interface OpRow {
   readonly op: PeerOp;
   readonly label: string;
   readonly size: string;
   readonly ours: Summary;
-  /** mpcache: the busiest party's CPU time per execution, s (median) */
-  readonly oursCpuS: number;
   readonly mpspdz?: readonly Summary[];
   readonly crypten?: readonly Summary[];
   /** what the peers run for this op when it is not the same operation */
@@ -141,7 +153,7 @@ export function opFigures(row: OpRow, sizeKey?: string): Record<string, number> 
   const o = row.op;
   put(`${o}_s`, row.ours.warmS);
   put(`${o}_cold_s`, row.ours.coldS);
-  put(`${o}_cpu_s`, row.oursCpuS);
+  put(`${o}_cpu_s`, row.ours.cpuS);
   put(`${o}_bytes_per_elem`, row.ours.bytesPerElem);
   put(`${o}_rounds`, row.ours.rounds);
   put(`${o}_err`, row.ours.err);
@@ -155,6 +167,7 @@ export function opFigures(row: OpRow, sizeKey?: string): Record<string, number> 
     put(`${o}_mpspdz_err`, m.err);
     put(`${o}_mpspdz_bytes_per_elem`, m.bytesPerElem);
     put(`${o}_mpspdz_rounds`, m.rounds);
+    put(`${o}_mpspdz_cpu_s`, m.cpuS);
     put(`${o}_peer_ratio_mpspdz`, m.warmS / row.ours.warmS);
     put(`${o}_peer_ratio_mpspdz_cold`, cold / row.ours.warmS);
   }
@@ -165,6 +178,7 @@ export function opFigures(row: OpRow, sizeKey?: string): Record<string, number> 
     put(`${o}_crypten_err`, c.err);
     put(`${o}_crypten_bytes_per_elem`, c.bytesPerElem);
     put(`${o}_crypten_rounds`, c.rounds);
+    put(`${o}_crypten_cpu_s`, c.cpuS);
     put(`${o}_peer_ratio_crypten`, c.warmS / row.ours.warmS);
   }
   return f;
@@ -175,10 +189,15 @@ const fb = (v: number): string => (!Number.isFinite(v) ? '-' : v >= 100 ? v.toFi
 const fe = (v: number): string => (!Number.isFinite(v) ? '-' : v === 0 ? '0' : v.toExponential(1));
 const fr = (v: number): string => (!Number.isFinite(v) ? '-' : `${v.toFixed(2)}x`);
 
+/** One implementation's cell: warm s (cold s), CPU s, bytes, rounds, error. */
+function cell(x: Summary, extra = ''): string {
+  return `${fs(x.warmS)} (${fs(x.coldS)}); cpu ${fs(x.cpuS)}; ${fb(x.bytesPerElem)} B${extra}; ${x.rounds} r; err ${fe(x.err)}`;
+}
+
 /** The side-by-side table (markdown), one row per op. */
 export function peersTable(rows: readonly OpRow[]): string[] {
   const out = [
-    '| op | size | mpcache s (cold) / B / rounds / err | MP-SPDZ best: variant, warm s (cold) / B / rounds / err | CrypTen: warm s (cold) / B / rounds / err | MP-SPDZ / mpcache warm (cold) | CrypTen / mpcache |',
+    '| op | size | mpcache | MP-SPDZ (best variant) | CrypTen | MP-SPDZ / mpcache, warm (cold) | CrypTen / mpcache |',
     '|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
@@ -186,22 +205,21 @@ export function peersTable(rows: readonly OpRow[]): string[] {
     const m = r.mpspdz ? pickBest(r.mpspdz, o.err) : undefined;
     const c = r.crypten ? pickBest(r.crypten, o.err) : undefined;
     const fig = opFigures(r);
-    const ours = `${fs(o.warmS)} (${fs(o.coldS)}) / ${fb(o.bytesPerElem)} / ${o.rounds} / ${fe(o.err)}`;
-    const mp = m ? `${m.variant}: ${fs(m.warmS)} (${fs(fig[`${r.op}_mpspdz_s`] ?? NaN)}) / ${fb(m.bytesPerElem)} / ${m.rounds} / ${fe(m.err)}` : '-';
-    const ct = c ? `${c.variant === 'std' ? '' : `${c.variant}: `}${fs(c.warmS)} (${fs(c.coldS)}) / ${fb(c.bytesPerElem)}${c.detail ? ` ${c.detail}` : ''} / ${c.rounds} / ${fe(c.err)}` : '-';
+    const mp = m ? `${m.variant}: ${cell({ ...m, coldS: fig[`${r.op}_mpspdz_s`] ?? NaN })}` : '-';
+    const ct = c ? `${c.variant === 'std' ? '' : `${c.variant}: `}${cell(c, c.detail ? ` ${c.detail}` : '')}` : '-';
     const rm = m ? `${fr(fig[`${r.op}_peer_ratio_mpspdz`])} (${fr(fig[`${r.op}_peer_ratio_mpspdz_cold`])})` : '-';
     const rc = c ? fr(fig[`${r.op}_peer_ratio_crypten`]) : '-';
-    out.push(`| ${r.label} | ${r.size} | ${ours} | ${mp} | ${ct} | ${rm} | ${rc} |`);
+    out.push(`| ${r.label} | ${r.size} | ${cell(o)} | ${mp} | ${ct} | ${rm} | ${rc} |`);
   }
   return out;
 }
 
 /** Every variant measured, for the record (markdown). */
 export function variantTable(rows: readonly OpRow[]): string[] {
-  const out = ['| op | peer | variant | warm s | cold s | B / party / elem | rounds | err |', '|---|---|---|---|---|---|---|---|'];
+  const out = ['| op | peer | variant | warm s | cold s | CPU s | B / party / elem | rounds | err |', '|---|---|---|---|---|---|---|---|---|'];
   for (const r of rows) {
     for (const [peer, list] of [['MP-SPDZ', r.mpspdz], ['CrypTen', r.crypten]] as const) {
-      for (const v of list ?? []) out.push(`| ${r.op} | ${peer} | ${v.variant} | ${fs(v.warmS)} | ${fs(v.coldS)} | ${fb(v.bytesPerElem)} | ${v.rounds} | ${fe(v.err)} |`);
+      for (const v of list ?? []) out.push(`| ${r.op} | ${peer} | ${v.variant} | ${fs(v.warmS)} | ${fs(v.coldS)} | ${fs(v.cpuS)} | ${fb(v.bytesPerElem)} | ${v.rounds} | ${fe(v.err)} |`);
     }
   }
   return out;

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseCryptenRecords } from './peers-crypten.js';
-import { compileArgs, decodeMpspdz, parseMpspdzLog, programName } from './peers-mpspdz.js';
+import { compileArgs, decodeMpspdz, parseMpspdzLog, parseTimes, programName } from './peers-mpspdz.js';
 import { FULL_SIZES, QUICK_SIZES, opError, opInputs, opReference, opSpec, values } from './peers-ops.js';
 import { summarizeProfile } from './peers-profile.js';
-import { PeersUsageError, type Summary, median, misses, opFigures, parsePeersArgs, peersTable, pickBest } from './peers-report.js';
+import { PeersUsageError, type Summary, keepVariants, median, misses, opFigures, parsePeersArgs, peersTable, pickBest } from './peers-report.js';
 
-const sum = (variant: string, warmS: number, err: number, coldS = warmS * 2): Summary => ({ variant, warmS, coldS, err, bytesPerElem: 8, rounds: 1 });
+const sum = (variant: string, warmS: number, err: number, coldS = warmS * 2): Summary => ({ variant, warmS, coldS, cpuS: warmS / 2, err, bytesPerElem: 8, rounds: 1 });
 
 describe('peers suite arithmetic (no peers needed)', () => {
   it('parses its options and rejects bad ones', () => {
@@ -31,11 +31,13 @@ describe('peers suite arithmetic (no peers needed)', () => {
     // exact ops (error 0) compare equal
     expect(pickBest([sum('a', 0.2, 0), sum('b', 0.1, 0)], 0)?.variant).toBe('b');
     expect(pickBest([], 0)).toBeUndefined();
+    // after round 1: keep what is within 2x of the best and accurate enough
+    expect([...keepVariants([...cands, sum('mid-slow', 0.7, 1e-4)], 1e-4)].sort()).toEqual(['mid-ok', 'slow-good']);
   });
 
   it('writes the flat figures with the issue key names and flags ops below 1.2x', () => {
     const row = {
-      op: 'mul' as const, label: 'mul', size: '100k', ours: sum('', 0.01, 0), oursCpuS: 0.004,
+      op: 'mul' as const, label: 'mul', size: '100k', ours: sum('', 0.01, 0),
       mpspdz: [sum('Z', 0.005, 0, 0.02), sum('def', 0.004, 0, 0.03)], crypten: [sum('std', 0.03, 0)],
     };
     const f = opFigures(row, 'mul_100k_s');
@@ -61,6 +63,9 @@ describe('peers suite arithmetic (no peers needed)', () => {
     expect(p.timers).toEqual([{ s: 0.000206773, mb: 0.008, rounds: 1 }, { s: 0.000270874, mb: 0.008, rounds: 1 }]);
     expect(p.out).toEqual([1465861613108n, -944674880215n, 3n]);
     expect(() => parseMpspdzLog('Time2 = 1 seconds (0 MB, 0 rounds)')).toThrow(/Timer1 missing/);
+    // bash's `times`: the shell's own line, then the children's (user, system)
+    expect(parseTimes('x\n0m0.001s 0m0.002s\n1m2.500s 0m0.250s\n')).toBeCloseTo(62.75);
+    expect(() => parseTimes('no times')).toThrow(/no CPU times/);
     expect(programName({ prog: 'lt', variant: 'Z', reps: 4 })).toBe('bench_op-lt-vZ-trunc_pr-unsplit1-r4');
     expect(compileArgs({ prog: 'lt', variant: 'Y', reps: 2, n: 10000 }).slice(0, 3)).toEqual(['-R', '64', '-Y']);
   });
@@ -93,11 +98,11 @@ describe('peers suite arithmetic (no peers needed)', () => {
 
   it('reads CrypTen records: bytes of both parties and the TTP', () => {
     const r = parseCryptenRecords(
-      { op: 'mul', variant: 'std', rank: 0, ms: [10, 20], cold_ms: 30, bytes_sent: 1600, crypten_rounds: 4, ttp_bytes_sent: 800, ttp_requests: 1 },
-      { op: 'mul', variant: 'std', rank: 1, ms: [11, 21], cold_ms: 31, bytes_sent: 1600, crypten_rounds: 1 },
+      { op: 'mul', variant: 'std', rank: 0, ms: [10, 20], cpu_ms: [5, 6], cold_ms: 30, bytes_sent: 1600, crypten_rounds: 4, ttp_bytes_sent: 800, ttp_requests: 1 },
+      { op: 'mul', variant: 'std', rank: 1, ms: [11, 21], cpu_ms: [7, 4], cold_ms: 31, bytes_sent: 1600, crypten_rounds: 1 },
       new Float64Array([1]),
     );
-    expect(r).toMatchObject({ coldS: 0.03, warmS: [0.01, 0.02], bytesSent: [1600, 1600, 800], rounds: 1, ttpRequests: 1 });
+    expect(r).toMatchObject({ coldS: 0.03, warmS: [0.01, 0.02], cpuS: [0.007, 0.006], bytesSent: [1600, 1600, 800], rounds: 1, ttpRequests: 1 });
   });
 
   it('summarises a CPU profile by category inside a time window', () => {

@@ -24,12 +24,18 @@
  * CrypTen 1 untimed + 3 timed. Medians over all rounds. Ratios use warmed times on both sides
  * (`_peer_ratio_mpspdz_cold`: MP-SPDZ's cold time). A peer's best variant is its fastest one
  * that is at least as accurate as mpcache (else its most accurate; peers-report.ts pickBest).
+ * MP-SPDZ variants more than 2x slower than its best after the first round are not run again.
+ * CPU: the busiest process's CPU time per warmed execution (mpcache: its parties; CrypTen:
+ * its two parties, not the TTP; MP-SPDZ: a party's whole run / executions, an upper bound
+ * that includes its setup). On a loaded machine the wall times mostly measure each
+ * process's share of the cores (MP-SPDZ's parties run ~11 threads each, mpcache's one main
+ * thread), so the CPU times say more about the work.
  * Bytes: sent per party per element, mean over the three processes (CrypTen: P0, P1 and the
  * TTP). Rounds: mpcache's channel rounds; MP-SPDZ's timer rounds (party 0); CrypTen's
  * communication calls between the two parties (its TTP requests come on top).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PARTY_ALLOCATOR_ENV, runLocalParties } from '../parties/launcher.js';
@@ -38,13 +44,15 @@ import type { PeersJobArgs, PeersJobResult } from './peers-job.js';
 import { type MpspdzConfig, type MpspdzProgram, type MpspdzVariant, MPSPDZ_VARIANT_NAMES, checkMpspdzTree, compileProgram, decodeMpspdz, mpspdzPrograms, runProgram } from './peers-mpspdz.js';
 import { FULL_SIZES, type OpSizes, type PeerOp, QUICK_SIZES, opError, opReference, opSpec } from './peers-ops.js';
 import {
-  type OpRow, PEERS_USAGE, PeersUsageError, type PeersOptions, type Samples, median, misses, newSamples, opFigures, parsePeersArgs, peersTable, summarize, variantTable,
+  type OpRow, PEERS_USAGE, PeersUsageError, type PeersOptions, type Samples, keepVariants, misses, newSamples, opFigures, parsePeersArgs, peersTable, summarize, variantTable,
 } from './peers-report.js';
 import { UsageError } from './run.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const JOB = `${join(here, 'peers-job.ts')}#peersBench`;
+/** what the run measured so far (rows and figures after each op) */
+const PROGRESS = join(tmpdir(), 'mpcache-peers-progress.json');
 
 /** what the peers run where it is not the same operation, or how it is built (table notes) */
 export const COUNTERPARTS: Partial<Record<PeerOp, string>> = {
@@ -124,7 +132,7 @@ export default async function peersBench(opts: BenchOptions): Promise<BenchResul
   const started = new Date();
 
   // compile every MP-SPDZ program first (cached in the tree), so compile time never lands inside a round
-  const progs = new Map<PeerOp, MpspdzProgram[]>();
+  const progsOf = new Map<PeerOp, MpspdzProgram[]>();
   if (mp) {
     for (const op of o.ops) {
       const list: MpspdzProgram[] = [];
@@ -133,50 +141,78 @@ export default async function peersBench(opts: BenchOptions): Promise<BenchResul
         log(`MP-SPDZ compile ${q.prog}/${q.variant}`);
         await compileProgram(mp, q);
       }
-      progs.set(op, list);
+      progsOf.set(op, list);
     }
   }
 
   const rows: OpRow[] = [];
   const figures: Record<string, number> = {};
   const tableRows: Record<string, string | number>[] = [];
+  const failures: string[] = [];
+  /** one retry: a run that fails twice is recorded in the notes and skipped for this round */
+  const attempt = async <T>(what: string, f: () => Promise<T>): Promise<T | undefined> => {
+    for (let i = 1; i <= 2; i++) {
+      try {
+        return await f();
+      } catch (e) {
+        const msg = (e as Error).message.split('\n').slice(0, 3).join(' ').slice(0, 300);
+        log(`${what} failed (attempt ${i}): ${msg}`);
+        if (i === 2) failures.push(`${what}: ${msg}`);
+      }
+    }
+    return undefined;
+  };
   for (const op of o.ops) {
     const spec = opSpec(op, p.s);
     const ref = opReference(op, p.s);
     const ours = newSamples('');
-    const cpu: number[] = [];
     const mps = new Map<string, Samples>();
     const cts = new Map<string, Samples>();
+    let progs = progsOf.get(op) ?? [];
+    const keyOf = (q: MpspdzProgram): string => `${q.variant}${q.prog === op ? '' : ` (${q.prog})`}`;
     for (let round = 0; round < o.rounds; round++) {
-      log(`${op} round ${round + 1}/${o.rounds}: mpcache`);
-      const rs = await runOurs(p, op);
-      ours.cold.push(rs[0].coldMs / 1000);
-      ours.warm.push(...rs[0].ms.map((v) => v / 1000));
-      ours.bytesPerElem = rs.reduce((a, r) => a + r.cost.bytesSent, 0) / 3 / spec.elems;
-      ours.rounds = rs[0].cost.rounds;
-      ours.err = Math.max(ours.err, rs[0].err ?? NaN);
-      for (let i = 0; i < rs[0].ms.length; i++) cpu.push(Math.max(...rs.map((r) => r.cpuMs[i])) / 1000);
-      for (const q of progs.get(op) ?? []) {
-        log(`${op} round ${round + 1}/${o.rounds}: MP-SPDZ ${q.prog}/${q.variant}`);
-        const r = await runProgram(mp!, q);
-        const key = `${q.variant}${q.prog === op ? '' : ` (${q.prog})`}`;
-        const smp = mps.get(key) ?? newSamples(key);
+      const tag = `${op} round ${round + 1}/${o.rounds}`;
+      log(`${tag}: mpcache`);
+      const rs = await attempt(`mpcache ${tag}`, () => runOurs(p, op));
+      if (rs) {
+        ours.cold.push(rs[0].coldMs / 1000);
+        ours.warm.push(...rs[0].ms.map((v) => v / 1000));
+        for (let i = 0; i < rs[0].ms.length; i++) ours.cpu.push(Math.max(...rs.map((r) => r.cpuMs[i])) / 1000);
+        ours.bytesPerElem = rs.reduce((acc, r) => acc + r.cost.bytesSent, 0) / 3 / spec.elems;
+        ours.rounds = rs[0].cost.rounds;
+        ours.err = Math.max(ours.err, rs[0].err ?? NaN);
+      }
+      for (const q of progs) {
+        log(`${tag}: MP-SPDZ ${q.prog}/${q.variant}`);
+        const r = await attempt(`MP-SPDZ ${q.prog}/${q.variant} ${tag}`, () => runProgram(mp!, q));
+        if (!r) continue;
+        const smp = mps.get(keyOf(q)) ?? newSamples(keyOf(q));
         smp.cold.push(r.coldS);
         smp.warm.push(...r.warmS);
+        smp.cpu.push(Math.max(...r.cpuTotalS) / q.reps);
         smp.bytesPerElem = (r.bytesSent[0] + r.bytesSent[1] + r.bytesSent[2]) / 3 / spec.elems;
         smp.rounds = r.rounds;
         smp.err = Math.max(smp.err, r.out ? opError(spec, decodeMpspdz(op, r.out, p.s), ref) : NaN);
-        mps.set(key, smp);
+        mps.set(keyOf(q), smp);
+      }
+      if (round === 0 && progs.length > 1) {
+        // later rounds run only the variants that can still be the best (within 2x of it)
+        const keep = keepVariants([...mps.values()].map(summarize), ours.err);
+        const dropped = progs.filter((q) => !keep.has(keyOf(q))).map(keyOf);
+        if (dropped.length) log(`${op}: MP-SPDZ variants not run again (slower than 2x the best, or less accurate): ${dropped.join(', ')}`);
+        progs = progs.filter((q) => keep.has(keyOf(q)));
       }
       const cp = p.crypten(op);
       if (ct && round < (cp.rounds ?? o.rounds)) {
         for (const v of cryptenVariants(op)) {
-          log(`${op} round ${round + 1}/${o.rounds}: CrypTen ${v}`);
+          log(`${tag}: CrypTen ${v}`);
           const { warmup, reps } = cp;
-          const r = await runCrypten(ct, op, v, reps, warmup, quick);
+          const r = await attempt(`CrypTen ${v} ${tag}`, () => runCrypten(ct, op, v, reps, warmup, quick));
+          if (!r) continue;
           const sc = cts.get(v) ?? newSamples(v);
           sc.cold.push(r.coldS);
           sc.warm.push(...r.warmS);
+          sc.cpu.push(...r.cpuS);
           sc.bytesPerElem = (r.bytesSent[0] + r.bytesSent[1] + r.bytesSent[2]) / 3 / spec.elems;
           sc.detail = `(P0 ${(r.bytesSent[0] / spec.elems).toFixed(0)}, P1 ${(r.bytesSent[1] / spec.elems).toFixed(0)}, TTP ${(r.bytesSent[2] / spec.elems).toFixed(0)}; ${r.ttpRequests} TTP requests${warmup === 0 ? '; one cold execution' : ''})`;
           sc.rounds = r.rounds;
@@ -185,8 +221,9 @@ export default async function peersBench(opts: BenchOptions): Promise<BenchResul
         }
       }
     }
+    if (ours.warm.length === 0) throw new Error(`bench peers: mpcache's ${op} failed in every round`);
     const row: OpRow = {
-      op, label: spec.label, size: spec.size, ours: summarize(ours), oursCpuS: median(cpu),
+      op, label: spec.label, size: spec.size, ours: summarize(ours),
       ...(mp ? { mpspdz: [...mps.values()].map(summarize) } : {}),
       ...(ct ? { crypten: [...cts.values()].map(summarize) } : {}),
       ...(COUNTERPARTS[op] ? { counterpart: COUNTERPARTS[op] } : {}),
@@ -201,6 +238,8 @@ export default async function peersBench(opts: BenchOptions): Promise<BenchResul
       x_mpspdz: f[`${op}_peer_ratio_mpspdz`] ?? '-', x_crypten: f[`${op}_peer_ratio_crypten`] ?? '-',
     });
     log(`${op}: ${JSON.stringify(f)}`);
+    // progress, so that an interrupted run keeps what it measured
+    writeFileSync(PROGRESS, `${JSON.stringify({ rows, figures }, null, 1)}\n`);
   }
 
   const title = `mpcache vs MP-SPDZ and CrypTen, side by side${quick ? ' (quick sizes)' : ''}`;
@@ -208,6 +247,7 @@ export default async function peersBench(opts: BenchOptions): Promise<BenchResul
   const miss = misses(figures, o.ops);
   if (mp || ct) notes.push(miss.length ? `below 1.2x (warmed): ${miss.join('; ')}` : 'mpcache is at least 1.2x ahead of every peer on every op measured');
   if (!mp && !ct) notes.push('no peers given (--mpspdz / --crypten): mpcache only');
+  for (const f of failures) notes.push(`FAILED (skipped in that round): ${f}`);
   const cpuInfo = cpus();
   const machine = `${cpuInfo.length} x ${cpuInfo[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`;
   const md = [

@@ -7,7 +7,7 @@ Config: bench.yaml (CrypTen's defaults except precision_bits 18, provider TTP, v
 communication statistics, reciprocal_all_pos True).
 
 Per run: WARMUP + REPS executions of the op in one process (the first one is reported as the
-cold latency), latency on rank 0. Writes OUTDIR/result-<rank>.json per process and
+cold latency), latency on rank 0, CPU time (process_time) of each party process. Writes OUTDIR/result-<rank>.json per process and
 OUTDIR/out.f64 (rank 0: the last output decoded to float64, canonical layout of peers-ops.ts).
 
 Bytes: every process counts the bytes it SENDS through torch.distributed during ONE execution
@@ -159,15 +159,17 @@ def job(outdir, op, variant, reps, warmup, quick):
             return r
         client.ttp_request = counted
     fn, decode = build(op, variant, QUICK if quick else FULL)
-    ms, cold_ms, stats, sent, ttp_one = [], None, None, None, None
+    ms, cpu_ms, cold_ms, stats, sent, ttp_one = [], [], None, None, None, None
     z = None
     for r in range(warmup + reps):
         comm.get().barrier()
         comm.get().reset_communication_stats()
         s0, t0 = counter.sent, dict(ttp)
+        c = time.process_time()
         t = time.perf_counter()
         z = fn()
         wall = time.perf_counter() - t
+        cpu = time.process_time() - c
         if r == 0:
             stats = dict(comm.get().get_communication_stats())
             sent = counter.sent - s0
@@ -175,8 +177,9 @@ def job(outdir, op, variant, reps, warmup, quick):
             cold_ms = wall * 1000
         if r >= warmup:
             ms.append(wall * 1000)
+            cpu_ms.append(cpu * 1000)
     comm.get().barrier()
-    rec = {'op': op, 'variant': variant, 'rank': rank, 'ms': ms, 'cold_ms': cold_ms, 'bytes_sent': sent,
+    rec = {'op': op, 'variant': variant, 'rank': rank, 'ms': ms, 'cpu_ms': cpu_ms, 'cold_ms': cold_ms, 'bytes_sent': sent,
            'crypten_rounds': stats['rounds'], 'crypten_bytes_logged': stats['bytes']}
     if rank == 0:
         rec['ttp_bytes_sent'] = ttp_one['bytes']
