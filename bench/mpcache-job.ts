@@ -27,7 +27,7 @@ import type { Context } from '../protocols/context.js';
 import { slice } from '../protocols/linear.js';
 import { constant, revealFloat } from '../protocols/sharing.js';
 import { ArithShare } from '../protocols/types.js';
-import { costOf } from '../protocols/testing.js';
+import { costOf } from '../protocols/measure.js';
 import { type SecureMpCachePolicy } from '../eviction/secure/mpcache.js';
 import { createSecurePolicy } from '../eviction/secure/registry.js';
 import { type ModelConfig, kvDim, qDim, validateConfig } from '../models/config.js';

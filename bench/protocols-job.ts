@@ -1,6 +1,6 @@
 /**
  * The party-side job of the protocol benchmark (bench/protocols.ts): shares benchmark
- * inputs (not secret: a fixed LCG), runs one protocol block `reps` times and reports each
+ * inputs (not secret: the tests' fixed LCG, testing/protocol-helpers.ts), runs one protocol block `reps` times and reports each
  * repetition's latency and the traffic of one repetition as counted by the channel.
  *
  * Launched by runLocalParties as `bench/protocols-job.ts#protocolBench`.
@@ -10,6 +10,7 @@ import type { StepStats } from '../protocols/channel.js';
 import type { Context } from '../protocols/context.js';
 import * as P from '../protocols/index.js';
 import type { ArithShare } from '../protocols/types.js';
+import { randFloats as values, share } from '../testing/protocol-helpers.js';
 
 export type BenchOp = 'mul' | 'fxmul' | 'fxmul1' | 'lt' | 'exp' | 'reciprocal' | 'softmax' | 'argmax' | 'matmul' | 'topk';
 
@@ -36,16 +37,6 @@ export interface ProtocolBenchResult {
   readonly cost?: StepStats;
 }
 
-function values(n: number, lo: number, hi: number, seed: number): Float64Array {
-  let s = (seed * 2654435761) >>> 0;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = lo + ((hi - lo) * s) / 2 ** 32;
-  }
-  return out;
-}
-
 type Fn = (...a: never[]) => Promise<unknown>;
 
 /**
@@ -69,10 +60,6 @@ async function barrier(ctx: Context): Promise<void> {
   const peers = ([0, 1, 2] as const).filter((p) => p !== ctx.party);
   const one = new Uint8Array(1);
   await ctx.ch.exchange({ step: 'bench.barrier', send: { [peers[0]]: one, [peers[1]]: one }, recv: peers });
-}
-
-async function share(ctx: Context, owner: 0 | 1 | 2, shape: number[], v: Float64Array): Promise<ArithShare> {
-  return P.input(ctx, owner, shape, ctx.party === owner ? v : undefined);
 }
 
 export async function protocolBench(ctx: Context, rawArgs: unknown, io: JobIO): Promise<ProtocolBenchResult> {

@@ -1,10 +1,9 @@
 /**
- * What a CLI command is, and the argument helpers they share. Configuration problems are
- * thrown as MpcError('MPC_ERR_CONFIG') with the field at fault; cli/main.ts prints them as
- * one line and exits with code 2.
+ * What a CLI command is, and the argument helpers they share (parties/flags.ts, also used by
+ * the party entry point). Configuration problems are thrown as MpcError('MPC_ERR_CONFIG')
+ * with the field at fault; cli/main.ts prints them as one line and exits with code 2.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { MpcError } from '../protocols/errors.js';
+export { type FlagValues, configError, parseFlags, parseJsonFlag, requireFlag, toJsonText } from '../parties/flags.js';
 
 export interface Command {
   /** one line for `mpcache --help` */
@@ -13,51 +12,4 @@ export interface Command {
   readonly usage: string;
   /** run with the arguments after the command name; resolves with the exit code */
   run(argv: readonly string[]): Promise<number>;
-}
-
-export function configError(msg: string): MpcError {
-  return new MpcError('MPC_ERR_CONFIG', msg);
-}
-
-type Options = NonNullable<ParseArgsConfig['options']>;
-
-/** The parsed values: string options as strings, boolean options as booleans, absent as undefined. */
-export type FlagValues<O extends Options> = {
-  [K in keyof O]?: O[K] extends { multiple: true } ? (O[K] extends { type: 'boolean' } ? boolean[] : string[]) : O[K] extends { type: 'boolean' } ? boolean : string;
-};
-
-/** node:util parseArgs in strict mode; its errors become one-line config errors. */
-export function parseFlags<O extends Options>(argv: readonly string[], options: O, command: string): FlagValues<O> {
-  try {
-    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values as FlagValues<O>;
-  } catch (e) {
-    throw configError(`${command}: ${(e as Error).message.split('\n')[0]}`);
-  }
-}
-
-export function requireFlag(v: string | undefined, flag: string, command: string): string {
-  if (v === undefined || v === '') throw configError(`${command}: missing required option ${flag}`);
-  return v;
-}
-
-/** `--job-args` JSON (absent -> undefined). */
-export function parseJsonFlag(v: string | undefined, flag: string): unknown {
-  if (v === undefined) return undefined;
-  try {
-    return JSON.parse(v) as unknown;
-  } catch (e) {
-    throw configError(`${flag} is not valid JSON: ${(e as Error).message}`);
-  }
-}
-
-/** JSON text for results that may hold bigint or typed arrays. */
-export function toJsonText(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) => {
-    if (typeof x === 'bigint') return x.toString();
-    if (ArrayBuffer.isView(x) && !(x instanceof DataView)) {
-      return Array.from(x as unknown as ArrayLike<number | bigint>, (e) => (typeof e === 'bigint' ? e.toString() : e));
-    }
-    if (x instanceof Map) return Object.fromEntries(x);
-    return x;
-  });
 }

@@ -3,8 +3,10 @@
  * `(ctx: Context, args: unknown, io: JobIO) => Promise<unknown>` (parties/job.ts).
  * To add one: write it in its own module and add it to JOBS.
  */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Job } from '../parties/job.js';
-import { selftestJob } from './jobs/selftest.js';
+import { selftestJob } from '../parties/selftest-job.js';
 
 export interface JobEntry {
   readonly job: Job;
@@ -23,4 +25,15 @@ export const JOBS: Readonly<Record<string, JobEntry>> = {
 
 export function findJob(name: string): Job | undefined {
   return Object.hasOwn(JOBS, name) ? JOBS[name].job : undefined;
+}
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+
+/**
+ * The module spec (PATH#EXPORT) of the generate job, for the launcher's `jobModule` (the
+ * launcher's party entry knows only the parties' own jobs by name).
+ */
+export function generateJobModule(): string {
+  return `${join(here, 'jobs', `generate${ext}`)}#generateJob`;
 }

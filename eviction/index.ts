@@ -16,3 +16,11 @@ export { duoAttentionPolicy, duoSplit } from './plain/duo-attention.js';
 export { kiviPolicy, kiviMemoryRatio, fakeQuantGroup } from './plain/kivi.js';
 export { mpcachePolicy, type MpCacheOptions } from './plain/mpcache.js';
 export { topKAscending, topKWithForced } from './plain/select.js';
+// merging and head-similarity policies (issue 17)
+export { miniCachePolicy, miniCachePairs, slerpMerge, type MiniCacheOptions } from './plain/minicache.js';
+export { kvMergerPolicy, mergingSets, type KvMergerOptions } from './plain/kvmerger.js';
+export { d2oPolicy, d2oLayerRatios, d2oLayerStat, type D2oOptions } from './plain/d2o.js';
+export { emsPolicy, globalLocalScore, type EmsOptions } from './plain/ems.js';
+export { kvCrushPolicy, crushGroups, type KvCrushOptions } from './plain/kvcrush.js';
+export { razorAttentionPolicy, razorRetrievalHeads, type RazorAttentionOptions, type RazorHeadScores } from './plain/razor-attention.js';
+export { kvHeadMergePolicy, groupHeads } from './plain/kv-head-merge.js';

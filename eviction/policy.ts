@@ -1,8 +1,8 @@
 /**
  * One interface for every plaintext KV-cache policy (eviction/plain/): static policies
  * (act once after prefill), evicting policies (act while decoding), query-aware selection
- * (pick what attention reads at each decode step, cache untouched) and storage policies
- * (quantization). A policy IS a set of PlainKvHooks (models/attention-hooks.ts) plus a
+ * (pick what attention reads at each decode step, cache untouched), storage policies
+ * (quantization) and merging policies (rewrite kept entries as combinations of several). A policy IS a set of PlainKvHooks (models/attention-hooks.ts) plus a
  * description of what it does, so the float reference model runs it without knowing it.
  *
  * Budgets: a ratio of the prompt length T, or a token count, resolved per prompt by
@@ -12,7 +12,11 @@
  * - static: B prompt entries survive prefill; generated tokens are appended and kept;
  * - query-aware: each query head reads at most B entries per step (block policies round
  *   down to whole blocks, with a documented minimum);
- * - quantization: no budget (reported as its memory ratio instead).
+ * - quantization: no budget (reported as its memory ratio instead);
+ * - merging: like static or evicting (each merging policy says which), but the entries that
+ *   stay may hold merged K/V (weighted combinations written through the cache view, with a
+ *   log multiplicity where the method counts one) and, for cross-layer or cross-head merging,
+ *   B bounds the stored vectors averaged over layers / KV heads (the policy documents how).
  *
  * Policies keep per-sequence state keyed by layer; `onPrefill` of a layer starts a new
  * sequence for that layer, so one policy object serves prompt after prompt (one at a time).
@@ -30,7 +34,8 @@ export type PolicyKind =
   | 'query-aware' // selects per decode step, evicts nothing
   | 'static+query-aware' // MPCache: static eviction then per-step selection
   | 'static-per-head' // DuoAttention-style: per-head choice of full vs streaming
-  | 'quantization'; // rewrites K/V in place
+  | 'quantization' // rewrites K/V in place
+  | 'merging'; // folds tokens, layers or heads into kept entries (rewrites their K/V)
 
 /**
  * How scores of query heads become decisions on KV heads under grouped-query attention.

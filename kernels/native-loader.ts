@@ -7,16 +7,11 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RawKernels } from './raw.js';
+import { KERNEL_NAMES, type RawKernels, pickKernels } from './raw.js';
 
 /** Must equal kMpcacheKernelsAbi in kernels/native/addon.cc; bump both on any signature change. */
 export const NATIVE_ABI_VERSION = 1;
 
-const FUNCTIONS = [
-  'add', 'sub', 'neg', 'mul', 'mulScalar', 'addScalar', 'matmul', 'rssMul', 'rssMatmul',
-  'sar', 'shr', 'shl', 'truncLo', 'encodeFixed', 'decodeFixed',
-  'xor', 'and', 'or', 'not', 'rssAnd', 'popcount', 'extractBit', 'packBits', 'unpackBits', 'prgFill',
-] as const;
 const INTERNALS = ['cpuInfo', 'matmulIsa', 'rssMatmulIsa', 'rssMulIsa', 'prgFillImpl'] as const;
 
 /** Where the addon may be: the package root is one level above kernels/ (sources) or two above dist/kernels/ (build output). */
@@ -58,7 +53,7 @@ function requireAddon(): Addon {
   if (addon.abiVersion !== NATIVE_ABI_VERSION) {
     throw new Error(`native addon ${file} has ABI version ${String(addon.abiVersion)}, expected ${NATIVE_ABI_VERSION} (stale build: run \`npx node-gyp rebuild\`)`);
   }
-  for (const f of [...FUNCTIONS, ...INTERNALS]) {
+  for (const f of [...KERNEL_NAMES, ...INTERNALS]) {
     if (typeof addon[f] !== 'function') throw new Error(`native addon ${file} does not export ${f}()`);
   }
   return addon as unknown as Addon;
@@ -66,22 +61,10 @@ function requireAddon(): Addon {
 
 /** The native backend (unvalidated); throws when the addon is missing, fails to load or is stale. */
 export function loadNativeRaw(): RawKernels {
-  return { backend: 'native', ...pick(requireAddon()) };
+  return { backend: 'native', ...pickKernels(requireAddon()) };
 }
 
 /** The addon's explicit-ISA entry points (tests and benchmarks only; arguments are not validated). */
 export function loadNativeInternals(): NativeInternals {
   return requireAddon();
-}
-
-function pick(a: Omit<RawKernels, 'backend'>): Omit<RawKernels, 'backend'> {
-  return {
-    add: a.add, sub: a.sub, neg: a.neg, mul: a.mul, mulScalar: a.mulScalar, addScalar: a.addScalar,
-    matmul: a.matmul, rssMul: a.rssMul, rssMatmul: a.rssMatmul,
-    sar: a.sar, shr: a.shr, shl: a.shl, truncLo: a.truncLo,
-    encodeFixed: a.encodeFixed, decodeFixed: a.decodeFixed,
-    xor: a.xor, and: a.and, or: a.or, not: a.not, rssAnd: a.rssAnd,
-    popcount: a.popcount, extractBit: a.extractBit, packBits: a.packBits, unpackBits: a.unpackBits,
-    prgFill: a.prgFill,
-  };
 }

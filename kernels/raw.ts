@@ -8,6 +8,10 @@
  * into `out` and return nothing (encodeFixed returns its out-of-range count).
  *
  * Both backends must produce bit-identical results for every input.
+ *
+ * KERNEL_NAMES is the one list of the backend functions: the native loader checks the addon
+ * exports each of them, and both backends are assembled from it (pickKernels); the compiler
+ * checks it names exactly the functions of RawKernels.
  */
 import type { U64 } from './api.js';
 
@@ -57,4 +61,26 @@ export interface RawKernels {
 
   /** seed is 16 bytes; counter in [0, 2^64) */
   prgFill(seed: Uint8Array, counter: bigint, out: Uint8Array): void;
+}
+
+/** The backend functions, by name (the one list; see the file header). */
+export const KERNEL_NAMES = [
+  'add', 'sub', 'neg', 'mul', 'mulScalar', 'addScalar', 'matmul', 'rssMul', 'rssMatmul',
+  'sar', 'shr', 'shl', 'truncLo', 'encodeFixed', 'decodeFixed',
+  'xor', 'and', 'or', 'not', 'rssAnd', 'popcount', 'extractBit', 'packBits', 'unpackBits', 'prgFill',
+] as const;
+
+export type KernelName = (typeof KERNEL_NAMES)[number];
+export type KernelFunctions = Omit<RawKernels, 'backend'>;
+
+// compile-time check: KERNEL_NAMES names exactly the functions of RawKernels
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const namesMatch: Same<KernelName, keyof KernelFunctions> = true;
+void namesMatch;
+
+/** The KERNEL_NAMES functions of `src` (a module namespace, an addon), and nothing else. */
+export function pickKernels(src: KernelFunctions): KernelFunctions {
+  const out: Partial<Record<KernelName, unknown>> = {};
+  for (const name of KERNEL_NAMES) out[name] = src[name];
+  return out as KernelFunctions;
 }

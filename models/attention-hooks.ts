@@ -28,6 +28,15 @@ export interface LayerCacheView {
   values(kvHead: number): Float32Array;
   /** keep only the entries at these cache indices (strictly increasing) of a KV head; evicts the rest */
   keep(kvHead: number, cacheIndices: Int32Array): void;
+  /**
+   * Per-entry attention multiplicity of a KV head as natural logs (live, length(kvHead) floats,
+   * mutable; 0 for an ordinary entry). A decode step's attention adds logMass[j] to entry j's
+   * score q.k/sqrt(d), so an entry with logMass ln m weighs as m identical entries: a merged
+   * entry standing for m tokens (RazorAttention's compensation token). append sets 0; keep
+   * carries the values with their entries. Optional so other views stay valid; the reference
+   * model's cache (kv-cache.ts) has it.
+   */
+  logMass?(kvHead: number): Float32Array;
 }
 
 export interface PrefillContext {

@@ -10,6 +10,8 @@ class HeadCache {
   keys: Float32Array;
   values: Float32Array;
   pos: Int32Array;
+  /** per-entry log multiplicity (attention-hooks.ts logMass) */
+  lm: Float32Array;
 
   constructor(
     private readonly headDim: number,
@@ -18,6 +20,7 @@ class HeadCache {
     this.keys = new Float32Array(capacity * headDim);
     this.values = new Float32Array(capacity * headDim);
     this.pos = new Int32Array(capacity);
+    this.lm = new Float32Array(capacity);
   }
 
   private grow(): void {
@@ -25,6 +28,9 @@ class HeadCache {
     const k = new Float32Array(cap * this.headDim);
     const v = new Float32Array(cap * this.headDim);
     const p = new Int32Array(cap);
+    const lm = new Float32Array(cap);
+    lm.set(this.lm.subarray(0, this.len));
+    this.lm = lm;
     k.set(this.keys.subarray(0, this.len * this.headDim));
     v.set(this.values.subarray(0, this.len * this.headDim));
     p.set(this.pos.subarray(0, this.len));
@@ -39,6 +45,7 @@ class HeadCache {
     this.keys.set(k.subarray(kOff, kOff + d), this.len * d);
     this.values.set(v.subarray(vOff, vOff + d), this.len * d);
     this.pos[this.len] = position;
+    this.lm[this.len] = 0;
     this.len++;
   }
 
@@ -58,6 +65,7 @@ class HeadCache {
       this.keys.copyWithin(j * d, i * d, (i + 1) * d);
       this.values.copyWithin(j * d, i * d, (i + 1) * d);
       this.pos[j] = this.pos[i];
+      this.lm[j] = this.lm[i];
     }
     this.len = idx.length;
   }
@@ -101,6 +109,12 @@ export class LayerKvCache implements LayerCacheView {
   values(kvHead: number): Float32Array {
     const h = this.head(kvHead);
     return h.values.subarray(0, h.len * this.headDim);
+  }
+
+  /** Live view of the entries' log multiplicities (valid until the next append or keep on this head). */
+  logMass(kvHead: number): Float32Array {
+    const h = this.head(kvHead);
+    return h.lm.subarray(0, h.len);
   }
 
   keep(kvHead: number, cacheIndices: Int32Array): void {

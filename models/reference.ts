@@ -12,7 +12,9 @@
  *
  * Layer math (per token, x the residual stream):
  *   h = rmsnorm(x, attnNorm); q = wq h; k = wk h; v = wv h; RoPE(q, k) on adjacent pairs;
- *   per query head i (KV head i / (nHeads/nKvHeads)): softmax(q k^T / sqrt(headDim)) v;
+ *   per query head i (KV head i / (nHeads/nKvHeads)): softmax(q k^T / sqrt(headDim)) v
+ *   (at decode steps each entry's score also gets its log multiplicity, cache.logMass: 0 unless a
+ *   merging policy wrote it);
  *   x += wo att; h = rmsnorm(x, ffnNorm); x += w2 (silu(w1 h) * (w3 h));
  *   logits = output rmsnorm(x, finalNorm).
  * The prompt's own attention is full causal attention; policies act on what later steps see.
@@ -181,6 +183,7 @@ export class ReferenceSession {
         const k = src.keys(g);
         const v = src.values(g);
         for (let j = 0; j < pos.length; j++) dst.append(g, pos[j], k, j * src.headDim, v, j * src.headDim);
+        dst.logMass(g).set(src.logMass(g));
       }
     }
     s.pos = this.pos;
@@ -356,6 +359,7 @@ export class ReferenceSession {
         }
         const keys = lc.keys(kvh);
         const vals = lc.values(kvh);
+        const lm = lc.logMass(kvh);
         const n = idx.length;
         const p = new Float64Array(n);
         const qo = h * hd;
@@ -363,7 +367,7 @@ export class ReferenceSession {
           const ko = idx[j] * hd;
           let s = 0;
           for (let e = 0; e < hd; e++) s += q[qo + e] * keys[ko + e];
-          p[j] = s * scale;
+          p[j] = s * scale + lm[idx[j]];
         }
         softmaxInPlace(p, 0, n);
         for (let e = 0; e < hd; e++) att[qo + e] = 0;

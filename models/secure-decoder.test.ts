@@ -14,7 +14,7 @@ import { shareModel } from './secure-weights.js';
 import { loadStories260k, stories260kPresent } from './test-support.js';
 import { slice } from '../protocols/linear.js';
 import { revealFloat } from '../protocols/sharing.js';
-import { runTrio } from '../protocols/testing.js';
+import { runTrio } from '../testing/trio.js';
 
 const have = stories260kPresent();
 const PROMPT = 'Once upon a time';

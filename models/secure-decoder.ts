@@ -23,7 +23,7 @@
  *   public cos/sin (1/sqrt(headDim) folded into q's multipliers), K/V appended to the cache,
  *   policy hooks, attention (softmax with a public causal mask in prefill), wo, residual,
  *   RMSNorm, SwiGLU (silu), residual; final RMSNorm with its gain, output head;
- *   next token: secure argmax (compare.ts) -> a shared one-hot; its index is revealed to the
+ *   next token: secure argmax (protocols/max.ts) -> a shared one-hot; its index is revealed to the
  *   user only. The decoder keeps the SHARED one-hot from argmax as the next step's input
  *   instead of having the user input the token back: the two are the same secret (a sharing
  *   of the same one-hot vector), the user learns the same token either way, and it saves the
@@ -48,7 +48,7 @@
  * GPT-2-small dimensions ~2170 rounds, ~25 MB per party and ~1.2 s per token at context 512.
  */
 import type { PartyId } from '../protocols/channel.js';
-import { argmax } from '../protocols/compare.js';
+import { argmax } from '../protocols/max.js';
 import type { Context } from '../protocols/context.js';
 import { add, concat, mulPublic, slice, sumAxis } from '../protocols/linear.js';
 import { matmul, matmulFixed } from '../protocols/mul.js';

@@ -10,7 +10,8 @@
  * and the attention logits (|q.k| < 2^8 for trained models).
  *
  * What they reveal: nothing. They compose mul/matmul/trunc (mul.ts), the non-linear
- * functions (nonlinear.ts) and local linear maps; every message is masked as argued there.
+ * functions (protocols/exp.ts, rsqrt.ts, softmax.ts, activations.ts) and local linear maps;
+ * every message is masked as argued there.
  */
 import type { Context } from '../protocols/context.js';
 import { add, addPublic, broadcastLast, mulPublic, slice, sumAxis, withScale } from '../protocols/linear.js';

@@ -7,7 +7,7 @@
  * This is a real three-party run (every protocol message goes through the channel), but all
  * parties live in the same process, so it protects nothing from whoever runs that process:
  * use it to develop, test and demonstrate; deploy with three processes (parties/launcher.ts,
- * `mpcache party`). protocols/testing.ts runTrio is the same with PUBLIC deterministic seeds
+ * `mpcache party`). testing/trio.ts runTrio is the same with PUBLIC deterministic seeds
  * for reproducible tests.
  */
 import { randomBytes } from 'node:crypto';

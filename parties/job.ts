@@ -4,8 +4,9 @@
  * and a JobIO to report progress; it returns a structured-clonable result (sent to the
  * launcher over IPC, printed as JSON by a standalone party).
  *
- * Built-in jobs are registered by name in cli/jobs.ts; any module can provide one
- * (`--job-module path/to/file.ts#exportName`, default export when `#name` is omitted).
+ * Jobs known by name: party-main.ts PARTY_JOBS (the launcher's party entry point) and the
+ * CLI's table for `mpcache party`; any module can provide one (`--job-module
+ * path/to/file.ts#exportName`, default export when `#name` is omitted).
  */
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';

@@ -1,19 +1,19 @@
 /**
  * Three real party processes over WebSockets on loopback, started by the launcher.
- * Fault injection: a wrong key file, a party killed or stopped mid-protocol, bad CLI input.
+ * Fault injection: a wrong key file, a party killed or stopped mid-protocol (CLI input errors:
+ * cli/main.integration.test.ts).
  */
 import { describe, it, expect } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MpcError } from '../protocols/errors.js';
 import { generateIdentity, writeKeyFile } from './identity.js';
-import { childExecArgv, cliEntry, runLocalParties, runLocalPartiesSettled, PartiesFailedError, type PartyOutcome } from './launcher.js';
+import { runLocalParties, runLocalPartiesSettled, PartiesFailedError, type PartyOutcome } from './launcher.js';
 
 const quiet = () => undefined;
 /** the selftest job loaded as a module (the registry path is covered by the first test) */
-const SELFTEST = 'cli/jobs/selftest.ts#selftestJob';
+const SELFTEST = 'parties/selftest-job.ts#selftestJob';
 // child startup under tsx can take seconds on a busy machine: the handshake timeout covers it
 const opts = { onLine: quiet, recvTimeoutMs: 2000, sessionOptions: { handshakeTimeoutMs: 15_000, heartbeatMs: 500, heartbeatTimeoutMs: 5000 }, timeoutMs: 60_000 };
 
@@ -38,7 +38,7 @@ describe('launcher + WebSocket parties in three processes', () => {
   });
 
   it('loads a job module; pairwise and common PRG streams agree across processes', async () => {
-    const r = await runLocalParties({ ...opts, jobModule: 'parties/testing-jobs.ts#seedProbe', insecurePlaintext: true });
+    const r = await runLocalParties({ ...opts, jobModule: 'testing/party-jobs.ts#seedProbe', insecurePlaintext: true });
     const [a, b, c] = r.results as { next: string; prev: string; common: string }[];
     expect(a.next).toBe(b.prev);
     expect(b.next).toBe(c.prev);
@@ -78,7 +78,7 @@ describe('launcher + WebSocket parties in three processes', () => {
     let killedAt = 0;
     const { outcomes } = await runLocalPartiesSettled({
       ...opts,
-      jobModule: 'parties/testing-jobs.ts#ticker',
+      jobModule: 'testing/party-jobs.ts#ticker',
       jobArgs: { rounds: 1000, pauseMs: 5 },
       onSpawn: (p, child) => {
         if (p !== 2) return;
@@ -107,7 +107,7 @@ describe('launcher + WebSocket parties in three processes', () => {
     const { outcomes } = await runLocalPartiesSettled({
       ...opts,
       graceMs: 500,
-      jobModule: 'parties/testing-jobs.ts#ticker',
+      jobModule: 'testing/party-jobs.ts#ticker',
       jobArgs: { rounds: 1000, pauseMs: 5 },
       onSpawn: (p, child) => {
         if (p !== 1) return;
@@ -138,7 +138,7 @@ describe('launcher timeout', () => {
     const e = await runLocalParties({
       ...opts,
       timeoutMs: 4000,
-      jobModule: 'parties/testing-jobs.ts#ticker',
+      jobModule: 'testing/party-jobs.ts#ticker',
       jobArgs: { rounds: 1_000_000, pauseMs: 5 },
       onSpawn: (_p, child) => void pids.push(child.pid ?? 0),
     }).catch((x: unknown) => x);
@@ -147,37 +147,5 @@ describe('launcher timeout', () => {
     expect((e as PartiesFailedError).outcomes.every((o) => o.killed)).toBe(true);
     expect(Date.now() - t0).toBeLessThan(10_000);
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
-  });
-});
-
-describe('mpcache CLI configuration errors', () => {
-  const entry = cliEntry();
-  const run = (...args: string[]) => spawnSync(process.execPath, [...childExecArgv(entry), entry, ...args], { encoding: 'utf8', timeout: 30_000 });
-
-  it('an unknown party id, a missing file and a bad session field each give one line and exit code 2', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mpcache-test-'));
-    try {
-      const key = join(dir, 'k.key');
-      const kg = run('keygen', '--out', key);
-      expect(kg.status).toBe(0);
-      expect(kg.stdout.trim()).toMatch(/^[0-9a-f]{64}$/);
-      const r1 = run('party', '--session', join(dir, 'missing.json'), '--id', '3', '--key', key);
-      expect(r1.status).toBe(2);
-      expect(r1.stderr.trim().split('\n')).toHaveLength(1);
-      expect(r1.stderr).toContain('--id must be 0, 1 or 2');
-      const r2 = run('party', '--session', join(dir, 'missing.json'), '--id', '1', '--key', key);
-      expect(r2.status).toBe(2);
-      expect(r2.stderr).toContain('cannot read session file');
-      const r3 = run('keygen', '--out', key);
-      expect(r3.status).toBe(2);
-      expect(r3.stderr).toContain('already exists');
-      const r4 = run('frobnicate');
-      expect(r4.status).toBe(2);
-      const r5 = run('party', '--session', join(dir, 'missing.json'), '--id', '1', '--key', key, '--job-modul', 'x');
-      expect(r5.status).toBe(2);
-      expect(r5.stderr).toContain("Unknown option '--job-modul'");
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 });

@@ -4,7 +4,7 @@
  * ```ts
  * import { runLocalParties } from '../parties/launcher.js';
  * const { results, stats, wallMs } = await runLocalParties({
- *   jobModule: 'bench/my-jobs.ts#mulBench',  // or job: 'selftest' (a name from cli/jobs.ts)
+ *   jobModule: 'bench/my-jobs.ts#mulBench',  // or job: 'selftest' (party-main.ts PARTY_JOBS)
  *   jobArgs: { n: 1000 },                    // structured-clonable, the same on every party
  *   recvTimeoutMs: 5000,
  *   onLine: (party, line) => console.log(`[P${party}] ${line}`),
@@ -13,9 +13,10 @@
  * What it does:
  *  1. writes a fresh loopback session (random session id, fresh Ed25519 keys, free ports on
  *     127.0.0.1) into a temp dir (deleted afterwards);
- *  2. forks three children running the CLI entry (`cli/main.ts party ...` under tsx when this
- *     file is TypeScript — i.e. from vitest or `npx tsx` — or `dist/cli/main.js` when compiled);
- *     the parent's execArgv is carried, plus tsx's loader when the parent lacks it;
+ *  2. forks three children running the party entry point (parties/party-main.ts under tsx
+ *     when this file is TypeScript — i.e. from vitest or `npx tsx` — or
+ *     `dist/parties/party-main.js` when compiled); the parent's execArgv is carried, plus
+ *     tsx's loader when the parent lacks it;
  *  3. streams every stdout/stderr line of each child to `onLine` (default: `[P<i>] line` on
  *     this process's stdout);
  *  4. collects each party's job result and channel statistics over IPC (structured clone:
@@ -42,6 +43,7 @@ import type { PartyId } from '../protocols/channel.js';
 import { MpcError, MPC_ERROR_CODES, type MpcErrorCode } from '../protocols/errors.js';
 import { parseJobModuleSpec } from './job.js';
 import { makeLocalSession, writeLocalSession, type LocalSessionFiles } from './local-session.js';
+import type { PartyIpcMessage } from './party-main.js';
 import type { ErrorReport, PartyStats } from './run-party.js';
 import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from './session-config.js';
 
@@ -60,7 +62,7 @@ export const PARTY_ALLOCATOR_ENV: Readonly<Record<string, string>> = {
 };
 
 export interface LocalPartiesOptions {
-  /** name of a built-in job (cli/jobs.ts); exactly one of job / jobModule */
+  /** name of a job of the party entry point (party-main.ts PARTY_JOBS: 'selftest'); exactly one of job / jobModule */
   readonly job?: string;
   /** 'path/to/module.ts#exportName' (relative to the working directory) */
   readonly jobModule?: string;
@@ -116,10 +118,7 @@ export interface LocalPartiesResult {
   readonly wallMs: number;
 }
 
-/** Messages a party process sends to the launcher over IPC. */
-export type PartyIpcMessage =
-  | { readonly type: 'result'; readonly party: number; readonly result: unknown; readonly stats: PartyStats }
-  | { readonly type: 'error'; readonly party: number; readonly error: ErrorReport };
+export type { PartyIpcMessage } from './party-main.js';
 
 /** Rejection of runLocalParties: the first failing party's code, with every outcome. */
 export class PartiesFailedError extends MpcError {
@@ -134,10 +133,10 @@ export class PartiesFailedError extends MpcError {
 const here = dirname(fileURLToPath(import.meta.url));
 const isTs = import.meta.url.endsWith('.ts');
 
-/** The CLI entry the children run: cli/main.ts beside this source tree, or the compiled one. */
-export function cliEntry(): string {
-  const p = join(here, '..', 'cli', isTs ? 'main.ts' : 'main.js');
-  if (!existsSync(p)) throw new Error(`launcher: CLI entry ${p} not found`);
+/** The party entry point the children run: party-main.ts beside this file (party-main.js when compiled). */
+export function partyEntry(): string {
+  const p = join(here, isTs ? 'party-main.ts' : 'party-main.js');
+  if (!existsSync(p)) throw new Error(`launcher: party entry ${p} not found`);
   return p;
 }
 
@@ -194,7 +193,7 @@ export async function runLocalPartiesSettled(opts: LocalPartiesTestOptions): Pro
   const files = writeLocalSession(await makeLocalSession(options));
   try {
     opts.onSession?.(files);
-    const entry = cliEntry();
+    const entry = partyEntry();
     const execArgv = childExecArgv(entry);
     const jobArgs: string[] = [];
     if (opts.job !== undefined) jobArgs.push('--job', opts.job);
@@ -230,7 +229,7 @@ export async function runLocalPartiesSettled(opts: LocalPartiesTestOptions): Pro
 
     for (const i of [0, 1, 2] as PartyId[]) {
       const pp = opts.perParty?.[i];
-      const args = ['party', '--session', files.sessionPath, '--id', String(i), '--key', pp?.keyPath ?? files.keyPaths[i], ...jobArgs, ...(pp?.extraArgs ?? [])];
+      const args = ['--session', files.sessionPath, '--id', String(i), '--key', pp?.keyPath ?? files.keyPaths[i], ...jobArgs, ...(pp?.extraArgs ?? [])];
       const child = fork(entry, args, {
         execArgv,
         env: { ...PARTY_ALLOCATOR_ENV, ...process.env, ...(opts.env ?? {}) },

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { childExecArgv, cliEntry } from './launcher.js';
+import { childExecArgv, partyEntry } from './launcher.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** a child must be gone this long after its parent died (every timeout of its own is >= 60 s) */
@@ -43,7 +43,7 @@ function running(pid: number): boolean {
 
 function parentScript(): string {
   const launcher = pathToFileURL(resolve(here, 'launcher.ts')).href;
-  const jobModule = `${resolve(here, 'testing-jobs.ts')}#ticker`;
+  const jobModule = `${resolve(here, '..', 'testing', 'party-jobs.ts')}#ticker`;
   const slow = { recvTimeoutMs: LONG_MS, handshakeTimeoutMs: LONG_MS, heartbeatMs: 1000, heartbeatTimeoutMs: LONG_MS };
   return `
 import { runLocalPartiesSettled } from ${JSON.stringify(launcher)};
@@ -70,7 +70,7 @@ describe('a party process whose parent dies', () => {
     try {
       const script = join(dir, 'parent.mjs');
       writeFileSync(script, parentScript());
-      const entry = cliEntry();
+      const entry = partyEntry();
       // the launcher's session files go to TMPDIR: inside `dir`, removed below
       parent = spawn(process.execPath, [...childExecArgv(entry), script], {
         cwd: resolve(here, '..'),

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { costOf, runTrio } from './testing.js';
+import { costOf, runTrio } from '../testing/trio.js';
 import { GELU_SPECS, SILU_SPECS, gelu, silu } from './activations.js';
 import { type PiecewiseSpec, piecewise, piecewiseCost } from './piecewise.js';
 import { ltz } from './compare.js';
-import { bitTimesSlicedBalanced, msbSlicedBalanced } from './boolean.js';
+import { bitTimesSlicedBalanced, msbSlicedBalanced } from './balanced.js';
 import { constant, revealFloat } from './sharing.js';
-import { onGrid, randFloats, share } from './test-util.js';
+import { onGrid, randFloats, share } from '../testing/protocol-helpers.js';
 import { geluRef, siluRef } from './fit/special.js';
 import type { Context } from './context.js';
 import type { ArithShare } from './types.js';

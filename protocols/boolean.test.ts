@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { costOf, runTrio } from './testing.js';
-import { a2b, andB, b2a, bitTimes, bitTimesSliced, msb, msbSliced, notB, xorB, xorPublicB } from './boolean.js';
+import { costOf, runTrio } from '../testing/trio.js';
+import { andB, notB, xorB, xorPublicB } from './bool-ops.js';
+import { a2b, b2a, bitTimes, bitTimesSliced } from './conversions.js';
+import { msb, msbSliced } from './msb.js';
 import { input, revealBool, reveal, constant } from './sharing.js';
 import { BoolShare } from './types.js';
-import { meanBytesPerElem, msbCost } from './test-util.js';
+import { meanBytesPerElem, msbCost } from '../testing/protocol-helpers.js';
 
 const U = (v: bigint): bigint => BigInt.asUintN(64, v);
 

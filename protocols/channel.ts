@@ -12,7 +12,9 @@
  * Ordering: messages from one peer are delivered in the order they were sent. The receiver
  * checks that the next message from a peer carries the step tag it expects; a mismatch is
  * MPC_ERR_PROTOCOL (the parties disagree on the program). Exchanges must not overlap: a
- * second exchange started before the first resolved throws MPC_ERR_PROTOCOL.
+ * second exchange started before the first resolved throws MPC_ERR_PROTOCOL; independent
+ * protocol calls share rounds through the round multiplexer (parallel.ts), whose lanes each
+ * see a Channel of their own.
  */
 export type PartyId = 0 | 1 | 2;
 export const PARTIES: readonly PartyId[] = [0, 1, 2];

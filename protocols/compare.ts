@@ -1,64 +1,42 @@
 /**
- * Comparisons, selection, ReLU, max and argmax on arithmetic shares.
+ * Comparisons and selection on arithmetic shares: ltz, lt/gt/le/ge, eq, mux, relu.
  *
- * ltz(x) = [x < 0] = msb(x) (boolean.ts, 6 rounds) followed by bit injection (1 round):
- * 7 rounds and about 247 bits (31 bytes) sent per element per party on average; for 192
- * elements or more the roles rotate over three chunks so every party sends about that.
+ * ltz(x) = [x < 0] = msb(x) (msb.ts, 6 rounds) followed by bit injection (1 round):
+ * 7 rounds and about 247 bits (31 bytes) sent per element per party on average; the roles
+ * are balanced (balanced.ts: rotated over three chunks from ROTATE_MIN elements on, else
+ * from call to call) so every party sends about that.
  * lt/le/gt/ge compare through the sign of a difference, so they are exact when
  * |x - y| < 2^63 (always for fixed-point values within the documented ranges).
  *
  * eq(x, y): z = x - y is zero iff s = z0 + z1 (known to P0) equals -z2 (known to P1 and P2):
  * the AND of the 64 bits e_j = s_j ^ Y_j (Y = NOT(-z2)). The first AND level is computed in
- * the first round (boolean.ts productRound: e_a e_b = s_a s_b ^ s_a Y_b ^ s_b Y_a ^ Y_a Y_b,
+ * the first round (carry.ts productRound: e_a e_b = s_a s_b ^ s_a Y_b ^ s_b Y_a ^ Y_a Y_b,
  * P0 sends its factors masked by seeds the receiver lacks), then a tree of 5 AND levels
  * (31 ANDs, each masked by a fresh boolean zero sharing), then bit injection. 7 rounds;
  * per element P0 sends 192 + 31 bits + 16 bytes, P1 and P2 32 + 31 bits + 8 bytes (roles
- * rotated from ROTATE_MIN elements on).
+ * rotated over chunks from ROTATE_MIN elements on; below, not rotated).
  *
  * mux(c, a, b) = b + c * (a - b): one multiplication (1 round). relu(x) = x - msb(x) * x with
- * the product fused into the bit injection round (boolean.ts "bit times value"): 7 rounds.
- * max / argmax over the last axis: a tournament whose levels compare columns in groups of g
- * (2..16, tournamentPlan picks g per level from the shape: wide groups for small inputs,
- * narrow ones for large): all pairwise comparisons of every group in one batched msb, the
- * winner bits by a tree of ANDs (ceil(log2(g - 1)) rounds), the winner's value by one fused
- * select round; opts.arity fixes g, and 'binary' gives the classic binary tournament (msb + 1
- * rounds per level, the fewest bytes). On a tie the lower index wins. argmax's one-hot is
- * built top-down from the stored win bits (one multiplication round per level).
+ * the product fused into the bit injection round (conversions.ts "bit times value"): 7 rounds.
+ * max / argmax: max.ts.
  *
  * All of these reveal nothing: every message is one of the masked messages of msb, b2a,
- * the AND/reshare rounds or mul, whose masking is argued in boolean.ts and mul.ts.
+ * the AND/reshare rounds or mul, whose masking is argued in carry.ts, msb.ts,
+ * conversions.ts, bool-slices.ts and mul.ts.
  */
 import type { U64 } from '../kernels/api.js';
 import type { Context } from './context.js';
-import {
-  aBitWidth,
-  msbPlanCost,
-  andSlices,
-  b2aSliced as b2aSlicedPlain,
-  b2aSlicedBalanced as b2aSliced,
-  chunkShare,
-  joinShares,
-  productRound,
-  ROTATE_MIN,
-  bitTimesSlicedBalanced as bitTimesSliced,
-  msbSlicedBalanced as msbSliced,
-  sliceBits,
-  sliceWords,
-  type SlicePair,
-} from './boolean.js';
-import { add, concat, publicSub, slice, sub, transposeWords } from './linear.js';
+import { b2aSlicedBalanced, bitTimesSlicedBalanced, msbSlicedBalanced } from './balanced.js';
+import { type SlicePair, andSlices, sliceBits, sliceWords } from './bool-slices.js';
+import { productRound } from './carry.js';
+import { b2aSliced } from './conversions.js';
+import { add, publicSub, sub } from './linear.js';
 import { mul } from './mul.js';
-import { rotated } from './rotate.js';
-import { constant } from './sharing.js';
-import { ArithShare, sameShape, shapeSize } from './types.js';
-import { expectWords } from './wire.js';
+import { balanced, chunkShare, joinShares } from './rotate.js';
+import { type ArithShare, anArith, sameShape } from './types.js';
 
-function anArith(x: unknown, label: string): ArithShare {
-  if (!(x instanceof ArithShare)) throw new TypeError(`${label} must be an ArithShare`);
-  return x;
-}
-
-function sameOperands(x: ArithShare, y: ArithShare, label: string): void {
+/** Same shape and scale, or RangeError naming `label`. */
+export function sameOperands(x: ArithShare, y: ArithShare, label: string): void {
   if (!sameShape(x.shape, y.shape)) throw new RangeError(`${label}: shapes differ ([${x.shape.join(',')}] vs [${y.shape.join(',')}])`);
   if (x.scale !== y.scale) throw new RangeError(`${label}: scales differ (${x.scale} vs ${y.scale})`);
 }
@@ -76,8 +54,8 @@ export interface CompareOptions {
 /** [x < 0] as an arithmetic 0/1 integer (scale 0). 7 rounds (fewer with opts.bitWidth). */
 export async function ltz(ctx: Context, x: ArithShare, opts: CompareOptions = {}): Promise<ArithShare> {
   anArith(x, 'ltz: x');
-  const m = await msbSliced(ctx, x, 'ltz.msb', opts.bitWidth ?? 64);
-  return b2aSliced(ctx, m, x.size, x.shape, 'ltz.b2a');
+  const m = await msbSlicedBalanced(ctx, x, 'ltz.msb', opts.bitWidth ?? 64);
+  return b2aSlicedBalanced(ctx, m, x.size, x.shape, 'ltz.b2a');
 }
 
 /** [x < y] (0/1, scale 0). 7 rounds. */
@@ -111,10 +89,14 @@ export async function eq(ctx: Context, x: ArithShare, y: ArithShare): Promise<Ar
   anArith(x, 'eq: x');
   anArith(y, 'eq: y');
   sameOperands(x, y, 'eq');
-  if (x.size < ROTATE_MIN) return eqPlain(ctx, x, y);
-  // roles rotated over three chunks (rotate.ts) so the resharing traffic is spread evenly
-  const parts = await rotated(ctx, x.size, (v, lo, hi) => eqPlain(v, chunkShare(x, lo, hi), chunkShare(y, lo, hi)));
-  return joinShares(parts, x.shape, 0);
+  // roles rotated over three chunks for large inputs (rotate.ts) so the resharing traffic is
+  // spread evenly; small inputs run as they are
+  return balanced<ArithShare>(ctx, x.size, {
+    whole: (v) => eqPlain(v, x, y),
+    chunk: (v, lo, hi) => eqPlain(v, chunkShare(x, lo, hi), chunkShare(y, lo, hi)),
+    join: (parts) => joinShares(parts, x.shape, 0),
+    roll: false,
+  });
 }
 
 async function eqPlain(ctx: Context, x: ArithShare, y: ArithShare): Promise<ArithShare> {
@@ -158,7 +140,7 @@ async function eqPlain(ctx: Context, x: ArithShare, y: ArithShare): Promise<Arit
     cur = zz;
     level++;
   }
-  return b2aSlicedPlain(ctx, cur[0], n, z.shape, 'eq.b2a');
+  return b2aSliced(ctx, cur[0], n, z.shape, 'eq.b2a');
 }
 
 /** c ? a : b for an arithmetic 0/1 c (scale 0); result scale = a.scale. 1 round. */
@@ -175,406 +157,7 @@ export async function mux(ctx: Context, c: ArithShare, a: ArithShare, b: ArithSh
 /** max(x, 0) = x - [x < 0] * x, the product fused with the bit injection. 7 rounds. */
 export async function relu(ctx: Context, x: ArithShare, opts: CompareOptions = {}): Promise<ArithShare> {
   anArith(x, 'relu: x');
-  const e = await msbSliced(ctx, x, 'relu.msb', opts.bitWidth ?? 64);
-  const { prods } = await bitTimesSliced(ctx, e, x.size, [x], false, 'relu.select');
+  const e = await msbSlicedBalanced(ctx, x, 'relu.msb', opts.bitWidth ?? 64);
+  const { prods } = await bitTimesSlicedBalanced(ctx, e, x.size, [x], false, 'relu.select');
   return sub(ctx, x, prods[0]);
-}
-
-/** Split [rows, 2h] into the even and odd columns, each [rows, h] (local word shuffling). */
-function deinterleave(x: ArithShare, rows: number, h: number): [ArithShare, ArithShare] {
-  const t0 = transposeWords(x.s0, 1, rows * h, 2);
-  const t1 = transposeWords(x.s1, 1, rows * h, 2);
-  const m = rows * h;
-  const shape = [rows, h];
-  return [
-    new ArithShare(shape, t0.subarray(0, m), t1.subarray(0, m), x.scale),
-    new ArithShare(shape, t0.subarray(m), t1.subarray(m), x.scale),
-  ];
-}
-
-/** Inverse of deinterleave: columns a[i], b[i] -> positions 2i, 2i+1. */
-function interleave(a: ArithShare, b: ArithShare, rows: number, h: number): ArithShare {
-  const m = rows * h;
-  const c0 = new BigUint64Array(2 * m);
-  const c1 = new BigUint64Array(2 * m);
-  c0.set(a.s0, 0);
-  c0.set(b.s0, m);
-  c1.set(a.s1, 0);
-  c1.set(b.s1, m);
-  return new ArithShare([rows, 2 * h], transposeWords(c0, 1, 2, m), transposeWords(c1, 1, 2, m), a.scale);
-}
-
-interface Level {
-  readonly cnt: number;
-  readonly h: number;
-  /** [rows, h]: 1 where the left (lower-index) candidate won */
-  readonly leftWins: ArithShare;
-}
-
-async function tournament(ctx: Context, x: ArithShare, keep: boolean, label: string, opts: CompareOptions): Promise<{ max: ArithShare; levels: Level[] }> {
-  anArith(x, `${label}: x`);
-  if (x.shape.length === 0) throw new RangeError(`${label}: x must have at least one axis`);
-  const n = x.shape[x.shape.length - 1];
-  if (n < 1) throw new RangeError(`${label}: the last axis is empty`);
-  const lead = x.shape.slice(0, -1);
-  const rows = shapeSize(lead);
-  let cur = x.reshape([rows, n]);
-  const levels: Level[] = [];
-  while (cur.shape[1] > 1) {
-    const cnt = cur.shape[1];
-    const h = cnt >> 1;
-    const main = cnt % 2 === 1 ? slice(ctx, cur, 0, cnt - 1) : cur;
-    const [left, right] = deinterleave(main, rows, h);
-    // e = [left < right]; winner = left + e * (right - left) (a tie keeps the left, lower index)
-    const e = await msbSliced(ctx, sub(ctx, left, right), `${label}.msb`, opts.bitWidth ?? 64);
-    const r = await bitTimesSliced(ctx, e, rows * h, [sub(ctx, right, left)], keep, `${label}.select`);
-    const win = add(ctx, left, r.prods[0]);
-    cur = cnt % 2 === 1 ? concat(ctx, [win, slice(ctx, cur, cnt - 1, cnt)]) : win;
-    if (keep) levels.push({ cnt, h, leftWins: publicSub(ctx, 1, r.bit!) });
-  }
-  return { max: cur.reshape([...lead, 1]), levels };
-}
-
-// ---------------------------------------------------------------- g-ary tournament
-
-/** Columns `cols` of a row-major [rows, cnt] word array -> [rows, cols.length] (no BigInt). */
-function pickWords(src: U64, rows: number, cnt: number, cols: Int32Array): U64 {
-  const m = cols.length;
-  const out = new BigUint64Array(rows * m);
-  const s = new Uint32Array(src.buffer, src.byteOffset, src.length * 2);
-  const o = new Uint32Array(out.buffer, out.byteOffset, out.length * 2);
-  for (let r = 0; r < rows; r++) {
-    const sb = r * cnt;
-    const ob = r * m;
-    for (let j = 0; j < m; j++) {
-      const si = 2 * (sb + cols[j]);
-      const oi = 2 * (ob + j);
-      o[oi] = s[si];
-      o[oi + 1] = s[si + 1];
-    }
-  }
-  return out;
-}
-
-function pickCols(x: ArithShare, rows: number, cnt: number, cols: Int32Array): ArithShare {
-  return new ArithShare([rows, cols.length], pickWords(x.s0, rows, cnt, cols), pickWords(x.s1, rows, cnt, cols), x.scale);
-}
-
-function colRange(start: number, step: number, count: number): Int32Array {
-  const c = new Int32Array(count);
-  for (let i = 0; i < count; i++) c[i] = start + i * step;
-  return c;
-}
-
-/** NOT of a boolean slice pair (flips component x0, held by parties 0 and 2). */
-function notPair(ctx: Context, p: SlicePair): SlicePair {
-  if (ctx.party === 0) return [ctx.k.not(p[0]), p[1]];
-  if (ctx.party === 2) return [p[0], ctx.k.not(p[1])];
-  return p;
-}
-
-const pad64 = (n: number): number => Math.ceil(n / 64) * 64;
-
-interface LevelG {
-  readonly cnt: number;
-  /** number of groups (columns of the next level) */
-  readonly groups: number;
-  /** group (next-level column) of each column */
-  readonly groupOf: Int32Array;
-  /** [rows, cnt] arithmetic 0/1: 1 where the column won its group (carried columns: 1) */
-  readonly wins: ArithShare | undefined;
-}
-
-/** ceil(log2(m)) for m >= 1: the AND rounds of an m-input AND tree. */
-function andDepth(m: number): number {
-  return m <= 1 ? 0 : Math.ceil(Math.log2(m));
-}
-
-/**
- * Rounds of one g-ary tournament level over cnt columns, given the msb's rounds: the
- * comparison, the AND tree of the largest group's g - 1 win terms, the select.
- */
-export function levelRounds(cnt: number, g: number, msbRounds: number): number {
-  const q = Math.floor(cnt / g);
-  const rem = cnt - g * q;
-  const biggest = q > 0 ? g : rem >= 2 ? rem : 1;
-  return msbRounds + andDepth(biggest - 1) + 1;
-}
-
-/** Columns after one g-ary level over cnt columns. */
-function nextCount(cnt: number, g: number): number {
-  return Math.ceil(cnt / g);
-}
-
-/** Pairwise comparisons of one g-ary level over cnt columns (per row). */
-function levelComparisons(cnt: number, g: number): number {
-  const q = Math.floor(cnt / g);
-  const rem = cnt - g * q;
-  const tail = rem >= 2 ? rem : 0;
-  return (q * g * (g - 1)) / 2 + (tail * (tail - 1)) / 2;
-}
-
-/** Group sizes the automatic plan chooses from. */
-export const TOURNAMENT_ARITIES: readonly number[] = [2, 4, 8, 16];
-/**
- * Bytes of comparison traffic (over the three parties) that the automatic plan treats as
- * costing as much as one round: ~0.4 ms of loopback round latency at ~0.3 GB/s sealed.
- */
-export const ROUND_BYTES = 128 * 1024;
-
-/**
- * The group size of each level of a tournament over n columns of `rows` rows: a public plan
- * (it depends on the shape only) minimising rounds + bytes / ROUND_BYTES, where a comparison
- * of `width` bits costs msbPlanCost(width) and the select about 3 words per column. Small inputs get wide groups (fewer rounds), large ones
- * narrow groups (fewer comparisons): e.g. 6 x 256 -> [16, 16], 1 x 50257 -> [2, 2, 2, 4, 8,
- * 16, 16]. With `keep` (argmax) each level costs one more round (the one-hot expansion).
- */
-export function tournamentPlan(rows: number, n: number, width: number, arity: number | 'auto' = 'auto', keep = false): number[] {
-  const { rounds: msbRounds, bytes: cmpBytes } = msbPlanCost(width);
-  if (arity !== 'auto') {
-    if (!Number.isInteger(arity) || arity < 2 || arity > 16) throw new RangeError(`tournamentPlan: arity must be 'auto' or an integer in [2, 16], got ${arity}`);
-    const plan: number[] = [];
-    for (let c = n; c > 1; c = nextCount(c, arity)) plan.push(arity);
-    return plan;
-  }
-  const memo = new Map<number, { cost: number; plan: number[] }>();
-  const best = (c: number): { cost: number; plan: number[] } => {
-    if (c <= 1) return { cost: 0, plan: [] };
-    const hit = memo.get(c);
-    if (hit) return hit;
-    let out = { cost: Infinity, plan: [] as number[] };
-    for (const g of TOURNAMENT_ARITIES) {
-      const bytes = rows * (levelComparisons(c, g) * cmpBytes + 3 * 8 * c);
-      const rest = best(nextCount(c, g));
-      const cost = levelRounds(c, g, msbRounds) + (keep ? 1 : 0) + bytes / ROUND_BYTES + rest.cost;
-      if (cost < out.cost) out = { cost, plan: [g, ...rest.plan] };
-    }
-    memo.set(c, out);
-    return out;
-  };
-  return best(n).plan;
-}
-
-/**
- * One level of the g-ary tournament: columns in groups of g (the tail forms a group of
- * 2..g-1 or is carried alone). All pairwise comparisons of a group in one batched msb; a
- * column wins when it beats the lower columns strictly and the higher ones or ties (so the
- * lowest index wins ties); the (g-1)-input ANDs take ceil(log2(g-1)) rounds (a tree, all
- * groups together); the winner's value is selected with the fused bit-times-value round.
- * Rounds: msb + ceil(log2(g - 1)) + 1 (levelRounds).
- */
-async function levelG(
-  ctx: Context, cur: ArithShare, rows: number, g: number, keep: boolean, label: string, width: number,
-): Promise<{ next: ArithShare; level: LevelG }> {
-  const k = ctx.k;
-  const cnt = cur.shape[1];
-  const q = Math.floor(cnt / g);
-  const rem = cnt - g * q;
-  const tail = rem >= 2 ? rem : 0;
-  const carried = rem === 1;
-  const Gq = rows * q;
-  const Pq = pad64(Gq);
-  const Pt = pad64(rows);
-  const fullN = q > 0 ? g : 0;
-  const V = Array.from({ length: fullN }, (_, i) => pickCols(cur, rows, cnt, colRange(i, g, q)));
-  const T = Array.from({ length: tail }, (_, i) => pickCols(cur, rows, cnt, colRange(g * q + i, 1, 1)));
-  const pairsOf = (m: number): [number, number][] => {
-    const out: [number, number][] = [];
-    for (let i = 0; i < m; i++) for (let j = i + 1; j < m; j++) out.push([i, j]);
-    return out;
-  };
-  const fullPairs = pairsOf(fullN);
-  const tailPairs = pairsOf(tail);
-  // all differences V_i - V_j in word-aligned blocks (padding is zero)
-  const total = fullPairs.length * Pq + tailPairs.length * Pt;
-  const d0 = new BigUint64Array(total);
-  const d1 = new BigUint64Array(total);
-  let off = 0;
-  for (const [i, j] of fullPairs) {
-    k.sub(V[i].s0, V[j].s0, d0.subarray(off, off + Gq));
-    k.sub(V[i].s1, V[j].s1, d1.subarray(off, off + Gq));
-    off += Pq;
-  }
-  for (const [i, j] of tailPairs) {
-    k.sub(T[i].s0, T[j].s0, d0.subarray(off, off + rows));
-    k.sub(T[i].s1, T[j].s1, d1.subarray(off, off + rows));
-    off += Pt;
-  }
-  const e = await msbSliced(ctx, new ArithShare([total], d0, d1, cur.scale), `${label}.msb`, width);
-  const blk = (start: number, len: number): SlicePair => [e[0].subarray(start / 64, (start + len) / 64), e[1].subarray(start / 64, (start + len) / 64)];
-  const index = (m: number, i: number, j: number): number => i * m - (i * (i + 1)) / 2 + (j - i - 1); // position of (i, j) in pairsOf(m)
-  const cF = (i: number, j: number): SlicePair => blk(index(fullN, i, j) * Pq, Pq);
-  const cT = (i: number, j: number): SlicePair => blk(fullPairs.length * Pq + index(tail, i, j) * Pt, Pt);
-  // win terms: column i beats j < i strictly (c_ji) and j > i or ties (not c_ij)
-  const terms = (c: (i: number, j: number) => SlicePair, m: number): SlicePair[][] =>
-    Array.from({ length: m }, (_, i) => {
-      const t: SlicePair[] = [];
-      for (let j = 0; j < m; j++) if (j !== i) t.push(j < i ? c(j, i) : notPair(ctx, c(i, j)));
-      return t;
-    });
-  // AND tree: each round pairs up the remaining terms of every win (all groups at once)
-  let wins: SlicePair[][] = [...terms(cF, fullN), ...terms(cT, tail)];
-  for (let round = 0; wins.some((t) => t.length > 1); round++) {
-    const xs: SlicePair[] = [];
-    const ys: SlicePair[] = [];
-    for (const t of wins) for (let a = 0; a + 1 < t.length; a += 2) {
-      xs.push(t[a]);
-      ys.push(t[a + 1]);
-    }
-    const z = await andSlices(ctx, xs, ys, `${label}.and.${round}`);
-    let zi = 0;
-    wins = wins.map((t) => {
-      const nt: SlicePair[] = [];
-      for (let a = 0; a + 1 < t.length; a += 2) nt.push(z[zi++]);
-      if (t.length % 2 === 1) nt.push(t[t.length - 1]);
-      return nt;
-    });
-  }
-  const win = wins.map((t) => t[0]);
-  // select: sum_i win_i * value_i per group, one round for everything
-  const selN = fullN * Pq + tail * Pt;
-  const eAll: SlicePair = [new BigUint64Array(selN / 64), new BigUint64Array(selN / 64)];
-  const v0 = new BigUint64Array(selN);
-  const v1 = new BigUint64Array(selN);
-  const starts: number[] = [];
-  off = 0;
-  const put = (w: SlicePair, x: ArithShare, padded: number): void => {
-    eAll[0].set(w[0], off / 64);
-    eAll[1].set(w[1], off / 64);
-    v0.set(x.s0, off);
-    v1.set(x.s1, off);
-    starts.push(off);
-    off += padded;
-  };
-  for (let i = 0; i < fullN; i++) put(win[i], V[i], Pq);
-  for (let i = 0; i < tail; i++) put(win[fullN + i], T[i], Pt);
-  const sel = await bitTimesSliced(ctx, eAll, selN, [new ArithShare([selN], v0, v1, cur.scale)], keep, `${label}.select`);
-  const prod = sel.prods[0];
-  const parts: ArithShare[] = [];
-  if (q > 0) {
-    const s0 = new BigUint64Array(Gq);
-    const s1 = new BigUint64Array(Gq);
-    for (let i = 0; i < fullN; i++) {
-      k.add(s0, prod.s0.subarray(starts[i], starts[i] + Gq), s0);
-      k.add(s1, prod.s1.subarray(starts[i], starts[i] + Gq), s1);
-    }
-    parts.push(new ArithShare([rows, q], s0, s1, cur.scale));
-  }
-  if (tail > 0) {
-    const s0 = new BigUint64Array(rows);
-    const s1 = new BigUint64Array(rows);
-    for (let i = 0; i < tail; i++) {
-      const st = starts[fullN + i];
-      k.add(s0, prod.s0.subarray(st, st + rows), s0);
-      k.add(s1, prod.s1.subarray(st, st + rows), s1);
-    }
-    parts.push(new ArithShare([rows, 1], s0, s1, cur.scale));
-  }
-  if (carried) parts.push(pickCols(cur, rows, cnt, colRange(cnt - 1, 1, 1)));
-  const next = parts.length === 1 ? parts[0] : concat(ctx, parts);
-  const groups = q + (tail > 0 ? 1 : 0) + (carried ? 1 : 0);
-  const groupOf = new Int32Array(cnt);
-  for (let c = 0; c < cnt; c++) groupOf[c] = c < g * q ? Math.floor(c / g) : q + (c - g * q < tail ? 0 : tail > 0 ? 1 : 0);
-  let winsA: ArithShare | undefined;
-  if (keep) {
-    // arithmetic wins in column order; a carried column has win 1 (a public constant in x0)
-    const w0 = new BigUint64Array(rows * cnt);
-    const w1 = new BigUint64Array(rows * cnt);
-    const b = sel.bit!;
-    const src0 = new Uint32Array(b.s0.buffer, b.s0.byteOffset, b.s0.length * 2);
-    const src1 = new Uint32Array(b.s1.buffer, b.s1.byteOffset, b.s1.length * 2);
-    const o0 = new Uint32Array(w0.buffer);
-    const o1 = new Uint32Array(w1.buffer);
-    const copy = (from: number, to: number): void => {
-      o0[2 * to] = src0[2 * from];
-      o0[2 * to + 1] = src0[2 * from + 1];
-      o1[2 * to] = src1[2 * from];
-      o1[2 * to + 1] = src1[2 * from + 1];
-    };
-    for (let r = 0; r < rows; r++) {
-      for (let gi = 0; gi < q; gi++) for (let i = 0; i < fullN; i++) copy(starts[i] + r * q + gi, r * cnt + g * gi + i);
-      for (let i = 0; i < tail; i++) copy(starts[fullN + i] + r, r * cnt + g * q + i);
-      if (carried) {
-        if (ctx.party === 0) w0[r * cnt + cnt - 1] = 1n;
-        if (ctx.party === 2) w1[r * cnt + cnt - 1] = 1n;
-      }
-    }
-    winsA = new ArithShare([rows, cnt], w0, w1, 0);
-  }
-  return { next, level: { cnt, groups, groupOf, wins: winsA } };
-}
-
-async function tournamentG(ctx: Context, x: ArithShare, keep: boolean, label: string, opts: MaxOptions): Promise<{ max: ArithShare; levels: LevelG[] }> {
-  anArith(x, `${label}: x`);
-  if (x.shape.length === 0) throw new RangeError(`${label}: x must have at least one axis`);
-  const n = x.shape[x.shape.length - 1];
-  if (n < 1) throw new RangeError(`${label}: the last axis is empty`);
-  const width = aBitWidth(opts.bitWidth ?? 64, label);
-  const lead = x.shape.slice(0, -1);
-  const rows = shapeSize(lead);
-  const arity: unknown = opts.arity ?? 'auto';
-  if (arity !== 'auto' && (typeof arity !== 'number' || !Number.isInteger(arity) || arity < 2 || arity > 16)) throw new RangeError(`${label}: arity must be 'auto', 'binary' or an integer in [2, 16], got ${String(arity)}`);
-  const plan = tournamentPlan(rows, n, width, arity, keep);
-  let cur = x.reshape([rows, n]);
-  const levels: LevelG[] = [];
-  for (const g of plan) {
-    const r = await levelG(ctx, cur, rows, g, keep, `${label}.${levels.length}`, width);
-    cur = r.next;
-    levels.push(r.level);
-  }
-  return { max: cur.reshape([...lead, 1]), levels };
-}
-
-/**
- * Maximum over the last axis: shape [..., n] -> [..., 1]. Default: a tournament whose group
- * size per level (2, 4, 8 or 16; all pairs compared within a group) follows
- * tournamentPlan (fewest rounds for small inputs, fewer bytes for large ones); opts.arity
- * fixes one group size for every level; arity 'binary' is the classic binary tournament
- * (ceil(log2 n) levels of msb + 1 rounds, the fewest bytes).
- */
-export async function max(ctx: Context, x: ArithShare, opts: MaxOptions = {}): Promise<ArithShare> {
-  if (opts.arity === 'binary') return (await tournament(ctx, x, false, 'max', opts)).max;
-  return (await tournamentG(ctx, x, false, 'max', opts)).max;
-}
-
-/**
- * Maximum and one-hot position of the maximum over the last axis (the lowest index on ties).
- * oneHot: [..., n] of 0/1 (scale 0). The one-hot is expanded top-down from the stored win bits
- * (one multiplication round per level).
- */
-export async function argmax(ctx: Context, x: ArithShare, opts: MaxOptions = {}): Promise<{ max: ArithShare; oneHot: ArithShare }> {
-  if (opts.arity === 'binary') return argmax2(ctx, x, opts);
-  const { max: mx, levels } = await tournamentG(ctx, x, true, 'argmax', opts);
-  const rows = shapeSize(x.shape.slice(0, -1));
-  let oh = constant(ctx, [rows, 1], 1, 0);
-  for (let l = levels.length - 1; l >= 0; l--) {
-    const { groups, groupOf, wins } = levels[l];
-    oh = await mul(ctx, pickCols(oh, rows, groups, groupOf), wins!);
-  }
-  return { max: mx, oneHot: oh.reshape(x.shape) };
-}
-
-/**
- * Options of max/argmax: the comparison width and the tournament's group size: 'auto' (the
- * default, tournamentPlan), a fixed 2..16 for every level (all pairs within a group), or
- * 'binary' (the classic binary tournament).
- */
-export interface MaxOptions extends CompareOptions {
-  readonly arity?: 'auto' | 'binary' | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12 | 13 | 14 | 15 | 16;
-}
-
-async function argmax2(ctx: Context, x: ArithShare, opts: CompareOptions): Promise<{ max: ArithShare; oneHot: ArithShare }> {
-  const { max: mx, levels } = await tournament(ctx, x, true, 'argmax', opts);
-  const lead = x.shape.slice(0, -1);
-  const rows = shapeSize(lead);
-  let oh = constant(ctx, [rows, 1], 1, 0);
-  for (let l = levels.length - 1; l >= 0; l--) {
-    const { cnt, h, leftWins } = levels[l];
-    const top = cnt % 2 === 1 ? slice(ctx, oh, 0, h) : oh;
-    const leftPart = await mul(ctx, top, leftWins);
-    const rightPart = sub(ctx, top, leftPart);
-    const pairs = interleave(leftPart, rightPart, rows, h);
-    oh = cnt % 2 === 1 ? concat(ctx, [pairs, slice(ctx, oh, h, h + 1)]) : pairs;
-  }
-  return { max: mx, oneHot: oh.reshape(x.shape) };
 }

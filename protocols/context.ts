@@ -10,6 +10,10 @@
  * stay in step because they run the same program and draw the same amounts in the same
  * order: a protocol that draws from a pairwise stream on one holder MUST draw the same
  * number of words on the other holder at the same point of the program.
+ *
+ * Per-context memory (scratch buffers, the role rotation from call to call) lives on the
+ * Context (`state`), never in module-level maps. Contexts derived for role rotation or
+ * parallel lanes (`derive`) share their parent's kernels, precision and scratch pool.
  */
 import type { RingKernels, U64 } from '../kernels/api.js';
 import { type Channel, type PartyId, nextParty, prevParty } from './channel.js';
@@ -55,6 +59,24 @@ export class PrgStream {
 export interface ContextOptions {
   /** fractional bits of fixed-point values (default 18) */
   readonly fracBits?: number;
+  /** use this context's scratch pool instead of a new one (derived contexts; see derive) */
+  readonly shareScratchOf?: Context;
+}
+
+/** The role rotation from call to call of one context (rotate.ts rolled). */
+export interface RollState {
+  /** the rotation (0, 1, 2) the next rolled call runs with */
+  next: number;
+  /** the contexts of rotations 1 and 2, created together on the first call with rotation 1 */
+  ctxs: [Context, Context] | undefined;
+}
+
+/** What protocols keep on a context between calls (instead of module-level maps). */
+export interface ContextState {
+  /** scratch buffers by slot (scratch.ts); shared with the contexts derived from this one */
+  readonly scratch: Map<string, BigUint64Array>;
+  /** role rotation from call to call (rotate.ts rolled); undefined until the first rolled call */
+  roll: RollState | undefined;
 }
 
 export class Context {
@@ -73,6 +95,8 @@ export class Context {
   readonly prgCommon: PrgStream;
   /** this party's private stream */
   readonly prgOwn: PrgStream;
+  /** per-context memory of the protocols (scratch pool, role rotation state) */
+  readonly state: ContextState;
 
   constructor(party: PartyId, ch: Channel, k: RingKernels, seeds: SessionSeeds, opts: ContextOptions = {}) {
     if (party !== 0 && party !== 1 && party !== 2) throw new RangeError(`Context: party must be 0, 1 or 2, got ${String(party)}`);
@@ -89,6 +113,27 @@ export class Context {
     this.prgPrev = new PrgStream(k, seeds.prev);
     this.prgCommon = new PrgStream(k, seeds.common);
     this.prgOwn = new PrgStream(k, seeds.own);
+    this.state = { scratch: opts.shareScratchOf?.state.scratch ?? new Map(), roll: undefined };
+  }
+
+  /**
+   * A context for a sub-computation of this one (a rotated chunk, a parallel lane): playing
+   * `party` on channel `ch` with its own streams `seeds`, the same kernels and precision, and
+   * this context's scratch pool (safe: scratch contents never live across an await, and
+   * synchronous stretches never interleave). Its role-rotation state is its own.
+   */
+  derive(party: PartyId, ch: Channel, seeds: SessionSeeds): Context {
+    return new Context(party, ch, this.k, seeds, { fracBits: this.f, shareScratchOf: this });
+  }
+
+  /**
+   * Four fresh 16-byte seeds drawn from this context's streams, in the order next, prev,
+   * common, own (every holder of a stream draws the same bytes at the same point of the
+   * program): the streams of one derived context.
+   */
+  drawSeeds(): SessionSeeds {
+    const d = (s: PrgStream) => s.fill(new Uint8Array(16));
+    return { next: d(this.prgNext), prev: d(this.prgPrev), common: d(this.prgCommon), own: d(this.prgOwn) };
   }
 
   /**

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { costOf, runTrio } from './testing.js';
+import { costOf, runTrio } from '../testing/trio.js';
 import { exp } from './exp.js';
 import { ltz } from './compare.js';
-import { bitTimesSlicedBalanced, msbSlicedBalanced } from './boolean.js';
+import { bitTimesSlicedBalanced, msbSlicedBalanced } from './balanced.js';
 import { revealFloat } from './sharing.js';
-import { meanBytesPerElem, onGrid, randFloats, share } from './test-util.js';
+import { meanBytesPerElem, onGrid, randFloats, share } from '../testing/protocol-helpers.js';
 
 const F = 18;
 

@@ -3,7 +3,7 @@
  *
  * Method (MPCache/PROTOCOLS.md: clip + range reduction + repeated squaring, with a better
  * base than (1 + x/256)):
- *   k = [x + 14 < 0] (sign bits, boolean)            one batched msb (boolean.ts)
+ *   k = [x + 14 < 0] (sign bits, boolean)            one batched msb (msb.ts)
  *   c = 1 - k,  u = c * x = x - k * x                ONE round: the bit injection of k and
  *                                                    the product k * x together (bitTimes)
  *   t = u / 16,  a = u * q3,  b = u * q4             ONE truncation of [u*E1, u*E3, u*E4]
@@ -35,13 +35,13 @@
  * chunks), and 7 fused product-truncations (40 bytes each, mul.ts).
  * Reveals nothing: it is a fixed composition of msb, bitTimes, mulFixed, truncTerms and trunc, whose
  * messages are each masked by fresh zero sharings / pairwise PRG words the receiver lacks
- * (boolean.ts, mul.ts); the program (which messages, their sizes) does not depend on x.
+ * (msb.ts, conversions.ts, mul.ts); the program (which messages, their sizes) does not depend on x.
  */
 import type { Context } from './context.js';
-import { bitTimesSlicedBalanced, msbSlicedBalanced } from './boolean.js';
+import { bitTimesSlicedBalanced, msbSlicedBalanced } from './balanced.js';
 import { add, addPublic, mulPublicInt, publicSub, sub } from './linear.js';
 import { mulFixed, productTerm, trunc, truncTerms } from './mul.js';
-import { ArithShare } from './types.js';
+import { ArithShare, anArith } from './types.js';
 import { encodeConst, scaledRows, stack, unstack } from './batching.js';
 
 /** exp(t) - 1 ~ sum_k EXP_POLY[k-1] t^k on [-14/16, 0] (relative minimax, fit-nonlinear.ts). */
@@ -50,11 +50,6 @@ export const EXP_POLY: readonly number[] = [0.99970272952029549, 0.4969137152919
 export const EXP_SQUARINGS = 4;
 /** inputs below this are clipped to exp = 0 */
 export const EXP_CLIP = -14;
-
-function anArith(x: unknown, label: string): ArithShare {
-  if (!(x instanceof ArithShare)) throw new TypeError(`${label} must be an ArithShare`);
-  return x;
-}
 
 export interface ExpOptions {
   /**

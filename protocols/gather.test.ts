@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { costOf, runTrio } from './testing.js';
+import { costOf, runTrio } from '../testing/trio.js';
 import { gather, oneHot } from './gather.js';
 import { eq } from './compare.js';
 import { constant, input, reveal, revealFloat } from './sharing.js';
-import { onGrid, randFloats, share } from './test-util.js';
+import { onGrid, randFloats, share } from '../testing/protocol-helpers.js';
 
 const F = 18;
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { costOf, runTrio } from './testing.js';
+import { costOf, runTrio } from '../testing/trio.js';
 import { add, addPublic, broadcastLast, concat, mulPublic, mulPublicFloat, mulPublicInt, neg, publicSub, slice, sub, subPublic, sumAxis, transpose, withScale } from './linear.js';
 import { publicTensor, revealFloat } from './sharing.js';
-import { onGrid, randFloats, roleBytes, share } from './test-util.js';
+import { onGrid, randFloats, roleBytes, share } from '../testing/protocol-helpers.js';
 
 const F = 18;
 const ulp = 2 ** -F;

@@ -12,12 +12,7 @@ import type { U64 } from '../kernels/api.js';
 import type { Context } from './context.js';
 import { trunc } from './mul.js';
 import { aScale, encodeValues } from './sharing.js';
-import { ArithShare, PublicTensor, type Shape, sameShape, shapeSize } from './types.js';
-
-function anArith(x: unknown, label: string): ArithShare {
-  if (!(x instanceof ArithShare)) throw new TypeError(`${label} must be an ArithShare`);
-  return x;
-}
+import { ArithShare, PublicTensor, type Shape, sameShape, shapeSize, anArith } from './types.js';
 
 function sameScale(x: ArithShare, y: ArithShare, label: string): void {
   if (x.scale !== y.scale) throw new RangeError(`${label}: scales differ (${x.scale} vs ${y.scale})`);

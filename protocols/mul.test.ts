@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { costOf, runTrio } from './testing.js';
-import { matmul, matmulFixed, mul, mulFixed, mulTrunc, mulTruncEach, productTerm, trunc, truncEach, truncExact, truncTerms } from './mul.js';
+import { costOf, runTrio } from '../testing/trio.js';
+import { matmul, matmulFixed, mul, mulFixed, mulTrunc, mulTruncEach, productTerm, trunc, truncEach, truncTerms } from './mul.js';
+import { truncExact } from './trunc-exact.js';
 import { constant, input, reveal, revealFloat } from './sharing.js';
-import { meanBytesPerElem, onGrid, randFloats, roleBytes, share } from './test-util.js';
+import { meanBytesPerElem, onGrid, randFloats, roleBytes, share } from '../testing/protocol-helpers.js';
 import type { StepStats } from './channel.js';
-import { ROTATE_MIN } from './boolean.js';
+import { ROTATE_MIN } from './rotate.js';
 
 const F = 18;
 const ulp = 2 ** -F;

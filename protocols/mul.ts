@@ -40,20 +40,18 @@
  *   wins below some tens of thousands of elements; the two-round form wins for large tensors
  *   (prefill). The default switch point is ONE_ROUND_MAX.
  *
- * truncExact (comparison-based, exact floor for |x| < 2^62): boolean.ts/truncExactImpl.
+ * truncExact (comparison-based, exact floor for |x| < 2^62): trunc-exact.ts.
+ *
+ * Role balance: trunc, truncEach and the one-round fused form are asymmetric (P0 sends
+ * most); they run through rotate.ts `balanced` (roles rotated over three chunks from
+ * ROTATE_MIN elements on, else from call to call).
  */
 import type { MatmulShape, U64 } from '../kernels/api.js';
 import type { Context } from './context.js';
-import { ROTATE_MIN, chunkShare, joinShares, truncExactImpl } from './boolean.js';
-import { rolled, rotated } from './rotate.js';
-import { ArithShare, type Shape, sameShape, shapeSize } from './types.js';
+import { balanced, chunkShare, joinPairs, joinShares } from './rotate.js';
+import { ArithShare, type Shape, sameShape, shapeSize, anArith } from './types.js';
 import { zeroShareScratch } from './scratch.js';
 import { concatWords, expectWords } from './wire.js';
-
-function anArith(x: unknown, label: string): ArithShare {
-  if (!(x instanceof ArithShare)) throw new TypeError(`${label} must be an ArithShare`);
-  return x;
-}
 
 function resultScale(s: number, label: string): number {
   if (s > 62) throw new RangeError(`${label}: the product scale ${s} exceeds 62 bits`);
@@ -153,7 +151,8 @@ export async function matmul(ctx: Context, x: ArithShare, y: ArithShare, opts: M
   return new ArithShare(plan.out, a, b, scale);
 }
 
-function aBits(bits: unknown, label: string): number {
+/** Check a truncation amount: an integer in [0, 62]. Returns it. */
+export function aTruncBits(bits: unknown, label: string): number {
   if (typeof bits !== 'number' || !Number.isInteger(bits) || bits < 0 || bits > 62) {
     throw new RangeError(`${label}: bits must be an integer in [0, 62], got ${String(bits)}`);
   }
@@ -165,7 +164,8 @@ export interface TruncOptions {
   readonly scale?: number;
 }
 
-function truncScale(x: ArithShare, bits: number, opts: TruncOptions, label: string): number {
+/** The scale of x truncated by `bits` (opts.scale or x.scale - bits), checked to lie in [0, 62]. */
+export function truncResultScale(x: ArithShare, bits: number, opts: TruncOptions, label: string): number {
   const s = opts.scale ?? x.scale - bits;
   if (!Number.isInteger(s) || s < 0 || s > 62) throw new RangeError(`${label}: result scale ${s} is out of range (pass opts.scale)`);
   return s;
@@ -239,19 +239,17 @@ export async function truncEach(ctx: Context, parts: readonly { readonly x: Arit
   let n = 0;
   parts.forEach((p, i) => {
     anArith(p.x, `truncEach: parts[${i}].x`);
-    aBits(p.bits, `truncEach: parts[${i}]`);
-    scales.push(truncScale(p.x, p.bits, { scale: p.scale }, `truncEach: parts[${i}]`));
+    aTruncBits(p.bits, `truncEach: parts[${i}]`);
+    scales.push(truncResultScale(p.x, p.bits, { scale: p.scale }, `truncEach: parts[${i}]`));
     if (p.bits > 0 && p.x.size > 0) segs.push({ lo: n, hi: n + p.x.size, bits: p.bits });
     n += p.x.size;
   });
   const x = new ArithShare([n], concatWords(parts.map((p) => p.x.s0)), concatWords(parts.map((p) => p.x.s1)), 0);
-  let a: U64;
-  let b: U64;
-  if (n >= ROTATE_MIN) {
-    const got = await rotated(ctx, n, (v, lo, hi) => truncPlain(v, chunkShare(x, lo, hi), clipSegments(segs, lo, hi)));
-    a = concatWords(got.map((g) => g[0]));
-    b = concatWords(got.map((g) => g[1]));
-  } else [a, b] = await rolled(ctx, (v) => truncPlain(v, x, segs));
+  const [a, b] = await balanced<[U64, U64]>(ctx, n, {
+    whole: (v) => truncPlain(v, x, segs),
+    chunk: (v, lo, hi) => truncPlain(v, chunkShare(x, lo, hi), clipSegments(segs, lo, hi)),
+    join: joinPairs,
+  });
   return splitBack(parts.map((p) => p.x.shape), a, b, scales);
 }
 
@@ -262,19 +260,21 @@ export async function truncEach(ctx: Context, parts: readonly { readonly x: Arit
  */
 export async function trunc(ctx: Context, x: ArithShare, bits: number = ctx.f, opts: TruncOptions = {}): Promise<ArithShare> {
   anArith(x, 'trunc: x');
-  aBits(bits, 'trunc');
-  const scale = truncScale(x, bits, opts, 'trunc');
+  aTruncBits(bits, 'trunc');
+  const scale = truncResultScale(x, bits, opts, 'trunc');
   if (bits === 0) return new ArithShare(x.shape, x.s0, x.s1, scale);
-  if (x.size >= ROTATE_MIN) {
-    // roles rotated over three chunks (rotate.ts): every party sends ~1/3 of the messages
-    const parts = await rotated(ctx, x.size, async (v, lo, hi) => {
+  // roles balanced (rotate.ts): over a chunked call every party sends ~1/3 of the messages
+  return balanced<ArithShare>(ctx, x.size, {
+    whole: async (v) => {
+      const [a, b] = await truncPlain(v, x, bits);
+      return new ArithShare(x.shape, a, b, scale);
+    },
+    chunk: async (v, lo, hi) => {
       const [a, b] = await truncPlain(v, chunkShare(x, lo, hi), bits);
       return new ArithShare([hi - lo], a, b, scale);
-    });
-    return joinShares(parts, x.shape, scale);
-  }
-  const [a, b] = await rolled(ctx, (v) => truncPlain(v, x, bits));
-  return new ArithShare(x.shape, a, b, scale);
+    },
+    join: (parts) => joinShares(parts, x.shape, scale),
+  });
 }
 
 async function truncPlain(ctx: Context, x: ArithShare, bits: number | readonly Segment[]): Promise<[U64, U64]> {
@@ -349,11 +349,13 @@ async function fusedTrunc1Plain(ctx: Context, z: U64, bits: number | readonly Se
   return [each(c, 'truncLo'), from0.slice(n)];
 }
 
-/** One-round form; the roles rotate over three chunks from ROTATE_MIN elements on, else from call to call (rotate.ts rolled). */
-async function fusedTrunc1(ctx: Context, z: U64, bits: number | readonly Segment[], step: string): Promise<[U64, U64]> {
-  if (z.length < ROTATE_MIN) return rolled(ctx, (v) => fusedTrunc1Plain(v, z, bits, step));
-  const parts = await rotated(ctx, z.length, (v, lo, hi) => fusedTrunc1Plain(v, z.subarray(lo, hi), typeof bits === 'number' ? bits : clipSegments(bits, lo, hi), step));
-  return [concatWords(parts.map((p) => p[0])), concatWords(parts.map((p) => p[1]))];
+/** One-round form with balanced roles (rotate.ts balanced). */
+function fusedTrunc1(ctx: Context, z: U64, bits: number | readonly Segment[], step: string): Promise<[U64, U64]> {
+  return balanced<[U64, U64]>(ctx, z.length, {
+    whole: (v) => fusedTrunc1Plain(v, z, bits, step),
+    chunk: (v, lo, hi) => fusedTrunc1Plain(v, z.subarray(lo, hi), typeof bits === 'number' ? bits : clipSegments(bits, lo, hi), step),
+    join: joinPairs,
+  });
 }
 
 /**
@@ -373,7 +375,7 @@ export async function mulTrunc(ctx: Context, x: ArithShare, y: ArithShare, bits:
   anArith(x, 'mulTrunc: x');
   anArith(y, 'mulTrunc: y');
   if (!sameShape(x.shape, y.shape)) throw new RangeError(`mulTrunc: shapes differ ([${x.shape.join(',')}] vs [${y.shape.join(',')}])`);
-  aBits(bits, 'mulTrunc');
+  aTruncBits(bits, 'mulTrunc');
   const s = resultScale(x.scale + y.scale, 'mulTrunc');
   const scale = opts.scale ?? s - bits;
   if (!Number.isInteger(scale) || scale < 0 || scale > 62) throw new RangeError(`mulTrunc: result scale ${scale} is out of range (pass opts.scale)`);
@@ -403,7 +405,7 @@ export async function mulTruncEach(
     anArith(p.x, `mulTruncEach: parts[${i}].x`);
     anArith(p.y, `mulTruncEach: parts[${i}].y`);
     if (!sameShape(p.x.shape, p.y.shape)) throw new RangeError(`mulTruncEach: parts[${i}]: shapes differ`);
-    aBits(p.bits, `mulTruncEach: parts[${i}]`);
+    aTruncBits(p.bits, `mulTruncEach: parts[${i}]`);
     const s = resultScale(p.x.scale + p.y.scale, 'mulTruncEach');
     const scale = p.scale ?? s - p.bits;
     if (!Number.isInteger(scale) || scale < 0 || scale > 62) throw new RangeError(`mulTruncEach: parts[${i}]: result scale ${scale} is out of range`);
@@ -427,7 +429,7 @@ export async function mulTruncEach(
 export async function truncTerms(ctx: Context, z: U64, shape: Shape, bits: number, scale: number, opts: MulTruncOptions = {}): Promise<ArithShare> {
   if (!(z instanceof BigUint64Array)) throw new TypeError('truncTerms: z must be a BigUint64Array');
   if (shapeSize(shape) !== z.length) throw new RangeError(`truncTerms: shape [${shape.join(',')}] does not match ${z.length} words`);
-  aBits(bits, 'truncTerms');
+  aTruncBits(bits, 'truncTerms');
   if (!Number.isInteger(scale) || scale < 0 || scale > 62) throw new RangeError(`truncTerms: scale ${scale} is out of range`);
   const masked = ctx.k.add(z, ctx.zeroShare(z.length));
   if (bits === 0) {
@@ -472,17 +474,4 @@ export async function matmulFixed(ctx: Context, x: ArithShare, y: ArithShare, op
   const rounds = fusedRounds(shapeSize(plan.out), opts, 'matmulFixed');
   const [a, b] = await fusedTrunc(ctx, localMatmul(ctx, plan), bits, rounds, rounds === 1 ? 'matmulTrunc' : 'matmulFixed');
   return new ArithShare(plan.out, a, b, ctx.f);
-}
-
-/**
- * Exact truncation floor(x / 2^bits) for |x| < 2^62, by a boolean carry computation
- * (boolean.ts). 9 rounds. Scale becomes x.scale - bits (or opts.scale).
- */
-export async function truncExact(ctx: Context, x: ArithShare, bits: number = ctx.f, opts: TruncOptions = {}): Promise<ArithShare> {
-  anArith(x, 'truncExact: x');
-  aBits(bits, 'truncExact');
-  const scale = truncScale(x, bits, opts, 'truncExact');
-  if (bits === 0) return new ArithShare(x.shape, x.s0, x.s1, scale);
-  const [a, b] = await truncExactImpl(ctx, x, bits);
-  return new ArithShare(x.shape, a, b, scale);
 }

@@ -9,7 +9,7 @@
  *
  * Protocol (all pieces and all elements batched: one exchange per round):
  *  1. k_j = [x < b_j] for every breakpoint: ONE msb on the stacked differences, then ONE
- *     round that injects the bits AND multiplies them by x (boolean.ts bitTimes), giving
+ *     round that injects the bits AND multiplies them by x (conversions.ts bitTimes), giving
  *     c_j = k_j and c_j * x. Segment indicators are integer combinations of the c_j (local):
  *     s_0 = c_0, s_i = c_i - c_{i-1}, s_B = 1 - c_{B-1}; a piece's selector
  *     sigma = sum sign * s_i, and sigma * x is the same combination of the c_j * x and x
@@ -32,10 +32,10 @@
  * top coefficient's rounding (|c_d| / mu_eff^d - 1 <= d 2^-(f+1) / mu relative).
  *
  * Reveals nothing: a fixed composition of msb, bitTimes, mulFixed, truncTerms and trunc
- * (messages masked as argued in boolean.ts / mul.ts); which values are multiplied depends only on the public spec.
+ * (messages masked as argued in msb.ts, conversions.ts / mul.ts); which values are multiplied depends only on the public spec.
  */
 import type { Context } from './context.js';
-import { bitTimesSlicedBalanced, msbSlicedBalanced } from './boolean.js';
+import { bitTimesSlicedBalanced, msbSlicedBalanced } from './balanced.js';
 import { add, subPublic, withScale } from './linear.js';
 import { mulFixed, productTerm, trunc, truncTerms } from './mul.js';
 import { type IntTerm, encodeConst, intCombination, stack, unstack } from './batching.js';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { costOf, runTrio } from './testing.js';
+import { costOf, runTrio } from '../testing/trio.js';
 import { reciprocal } from './reciprocal.js';
 import { ltz } from './compare.js';
 import { constant, revealFloat } from './sharing.js';
-import { onGrid, share, logUniform } from './test-util.js';
+import { onGrid, share, logUniform } from '../testing/protocol-helpers.js';
 
 const F = 18;
 

@@ -2,7 +2,7 @@
  * 1/x for x in [1, 2^K] (K = maxLog2, default 14) on fixed-point shares.
  *
  * Method:
- *   b_i = [x >= 4^i], i = 1..J, J = ceil(K/2)     ONE batched comparison (normalize.ts),
+ *   b_i = [x >= 4^i], i = 1..J, J = ceil(K/2)     ONE batched comparison (range-normalize.ts),
  *                                                  bounded to K + f + 2 bits
  *   level L = sum b_i, so x = x_n * 4^L with x_n in [1, 4); M = 4^-L is an integer
  *   combination of the bits at scale 2J (local)
@@ -24,12 +24,12 @@
  * for the normalisation, 1 + 2 + 2 + 1 Goldschmidt, 1 final; mul.ts) = ~285 at K = 14.
  *
  * Reveals nothing: a fixed composition of ltz, mulFixed / mul and trunc (each message masked,
- * see boolean.ts and mul.ts); the program does not depend on x.
+ * see msb.ts, conversions.ts and mul.ts); the program does not depend on x.
  */
 import type { Context } from './context.js';
 import { addPublic, publicSub, withScale } from './linear.js';
 import { mul, mulFixed, trunc } from './mul.js';
-import { levelFunction, thresholdBits } from './normalize.js';
+import { levelFunction, thresholdBits } from './range-normalize.js';
 import { scaledRows, stack, unstack } from './batching.js';
 import { ArithShare } from './types.js';
 

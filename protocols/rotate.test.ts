@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { costOf, runTrio } from './testing.js';
+import { costOf, runTrio } from '../testing/trio.js';
 import { rotated } from './rotate.js';
 import { mul, trunc } from './mul.js';
 import { ltz } from './compare.js';
 import { reveal, revealFloat } from './sharing.js';
 import { ArithShare } from './types.js';
-import { ROTATE_MIN } from './boolean.js';
-import { onGrid, randFloats, rotatedBytes, rotatedChunks, share } from './test-util.js';
+import { ROTATE_MIN } from './rotate.js';
+import { onGrid, randFloats, rotatedBytes, rotatedChunks, share } from '../testing/protocol-helpers.js';
 
 const F = 18;
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { costOf, runTrio } from './testing.js';
+import { costOf, runTrio } from '../testing/trio.js';
 import { rsqrt } from './rsqrt.js';
 import { ltz } from './compare.js';
-import { thresholdBitsTimes } from './normalize.js';
+import { thresholdBitsTimes } from './range-normalize.js';
 import { constant, revealFloat } from './sharing.js';
-import { onGrid, share, logUniform } from './test-util.js';
+import { onGrid, share, logUniform } from '../testing/protocol-helpers.js';
 
 const F = 18;
 

@@ -4,7 +4,7 @@
  * Method:
  *   b_i = [x >= 2^i] and b_i * x, i = -9..12      ONE batched comparison whose bit-injection
  *                                                  round also multiplies the bits by x
- *                                                  (normalize.ts thresholdBitsTimes)
+ *                                                  (range-normalize.ts thresholdBitsTimes)
  *   level L = sum b_i, j = L - 10: x = x_n * 2^j with x_n in [1, 2)
  *   x_n = x * 2^-j and y0 = A - B x_n: integer combinations of the b_i x and x (local), at
  *   scales f + 12 and f + 22, then ONE truncation round for both (mul.ts truncEach)
@@ -35,7 +35,7 @@
 import type { Context } from './context.js';
 import { addPublic, neg, withScale } from './linear.js';
 import { mulFixed, mulTrunc, mulTruncEach, truncEach } from './mul.js';
-import { levelFunction, levelFunctionTimes, thresholdBitsTimes } from './normalize.js';
+import { levelFunction, levelFunctionTimes, thresholdBitsTimes } from './range-normalize.js';
 import { encodeConst } from './batching.js';
 import { ArithShare } from './types.js';
 

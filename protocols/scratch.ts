@@ -1,5 +1,7 @@
 /**
- * Reusable scratch memory for short-lived temporaries, per Context.
+ * Reusable scratch memory for short-lived temporaries, per Context (the pool is
+ * `ctx.state.scratch`; contexts derived for rotated chunks and parallel lanes share their
+ * parent's, see Context.derive).
  *
  * Fresh multi-megabyte typed arrays are expensive here (page faults and GC pressure for
  * every allocation), and the protocols create many temporaries that live only within one
@@ -12,28 +14,9 @@
 import type { U64 } from '../kernels/api.js';
 import type { Context } from './context.js';
 
-const pools = new WeakMap<Context, Map<string, BigUint64Array>>();
-
-/**
- * Let `child` use `parent`'s pool (the role-rotated chunk contexts of rotate.ts). Safe because
- * scratch contents never live across an await, and synchronous stretches never interleave.
- */
-export function shareScratch(child: Context, parent: Context): void {
-  let pool = pools.get(parent);
-  if (pool === undefined) {
-    pool = new Map();
-    pools.set(parent, pool);
-  }
-  pools.set(child, pool);
-}
-
 /** A scratch buffer of exactly n words for `slot` (contents undefined). */
 export function scratch(ctx: Context, slot: string, n: number): U64 {
-  let pool = pools.get(ctx);
-  if (pool === undefined) {
-    pool = new Map();
-    pools.set(ctx, pool);
-  }
+  const pool = ctx.state.scratch;
   let buf = pool.get(slot);
   if (buf === undefined || buf.length < n) {
     buf = new BigUint64Array(Math.max(n, Math.ceil((buf?.length ?? 0) * 1.5)));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runTrio, costOf, trioSeeds } from './testing.js';
+import { runTrio, costOf, trioSeeds } from '../testing/trio.js';
 import { constant, fromPublic, input, inputMany, publicTensor, reveal, revealBool, revealFloat } from './sharing.js';
 import { BoolShare, PublicTensor } from './types.js';
 import { MpcError } from './errors.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { costOf, runTrio } from './testing.js';
+import { costOf, runTrio } from '../testing/trio.js';
 import { shuffle, unshuffle, unshufflePublic } from './shuffle.js';
 import { input, reveal } from './sharing.js';
 import { PublicTensor } from './types.js';

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { costOf, runTrio } from './testing.js';
+import { costOf, runTrio } from '../testing/trio.js';
 import { softmax, softmaxBitWidth } from './softmax.js';
-import { max } from './compare.js';
+import { max } from './max.js';
 import { exp } from './exp.js';
 import { broadcastLast, sub, sumAxis } from './linear.js';
 import { mulFixed } from './mul.js';
 import { reciprocal } from './reciprocal.js';
 import { revealFloat } from './sharing.js';
 import { PublicTensor } from './types.js';
-import { meanBytesPerElem, onGrid, randFloats, share } from './test-util.js';
+import { meanBytesPerElem, onGrid, randFloats, share } from '../testing/protocol-helpers.js';
 
 const F = 18;
 

@@ -19,7 +19,7 @@
  * at least one position (checked: the mask is public).
  *
  * Cost for rows x n: rounds = max(n) + (ltz + 7) (exp) + (ltz' + 6) (reciprocal) + 1,
- * where max(n) follows compare.ts tournamentPlan (group sizes chosen for the shape), ltz is
+ * where max(n) follows tournament-plan.ts tournamentPlan (group sizes chosen for the shape), ltz is
  * the bounded comparison above and ltz' the reciprocal's own (ceil(K/2) thresholds,
  * K = ceil(log2(n + 1))); bytes: the sum of the parts (asserted by the test).
  *
@@ -27,7 +27,7 @@
  * only data-dependent choices are on the public mask and shape.
  */
 import type { Context } from './context.js';
-import { max } from './compare.js';
+import { max } from './max.js';
 import { exp } from './exp.js';
 import { broadcastLast, sub, sumAxis } from './linear.js';
 import { mulFixed } from './mul.js';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { costOf, runTrio } from './testing.js';
+import { costOf, runTrio } from '../testing/trio.js';
 import { topk } from './topk.js';
-import { msbSliced } from './boolean.js';
+import { msbSliced } from './msb.js';
 import { constant, reveal, revealFloat } from './sharing.js';
-import { onGrid, randFloats, share } from './test-util.js';
+import { onGrid, randFloats, share } from '../testing/protocol-helpers.js';
 
 const F = 18;
 

@@ -12,7 +12,7 @@
  *      one element and starts before rank k) is either partitioned around its first element
  *      (a uniformly random element: the order is shuffled) or, when it has at most 8
  *      elements, sorted by comparing all its pairs; all comparisons of the iteration are ONE
- *      msb (boolean.ts) and ONE opening of the packed result bits (1 round, 1 bit per
+ *      msb (msb.ts) and ONE opening of the packed result bits (1 round, 1 bit per
  *      comparison). Segments that start at rank >= k are dropped. Expected comparisons per
  *      row ~ 2n + k log2 k; iterations ~ 2 log2(n/8) + a few (data independent in law).
  *   4. The top k sit at public shuffled positions: values and indices are local selections of
@@ -24,20 +24,20 @@
  *   (the composed shuffle permutation is uniform and unknown to each party, and the keys are
  *   distinct), so the transcript can be simulated without the data: it reveals nothing about
  *   the values. The number of iterations and comparisons are random but likewise
- *   independent of the data. Everything else is masked (shuffle.ts, boolean.ts).
+ *   independent of the data. Everything else is masked (shuffle.ts, msb.ts).
  *   Limit: |x| < 2^(62 - b) ring units (|value| < 2^34 at f = 18, n <= 1024).
  *   Cost: rounds = 3 + (msb + 1) * iterations (+ 2 for oneHot; msb = 6-7 rounds); bytes per party = 32 per element
  *   (shuffle) + msb bytes per comparison (~25 on average over parties) + 1 bit per
  *   comparison + 8 per one-hot element.
  *
- * method 'argmax' (data-oblivious reference, reveals nothing): k rounds of compare.ts argmax,
+ * method 'argmax' (data-oblivious reference, reveals nothing): k rounds of max.ts argmax,
  *   each followed by pushing the winner below every other element (x - 2^58 * oneHot, local).
  *   Rounds: k * (argmax rounds); bytes ~ k * n * (ltz + 8 + ~16) per row. Needs |x| < 2^57
  *   ring units.
  */
 import type { Context } from './context.js';
-import { argmax } from './compare.js';
-import { msbSliced } from './boolean.js';
+import { argmax } from './max.js';
+import { msbSliced } from './msb.js';
 import { publicComponents, revealBool } from './sharing.js';
 import { type ShuffleHandle, shuffle, unshuffleOneHot, unshufflePublic } from './shuffle.js';
 import { ArithShare, BoolShare, PublicTensor, shapeSize } from './types.js';

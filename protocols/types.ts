@@ -84,6 +84,18 @@ export class BoolShare {
   }
 }
 
+/** Check that x is an ArithShare (TypeError naming `label` otherwise); returns it. */
+export function anArith(x: unknown, label: string): ArithShare {
+  if (!(x instanceof ArithShare)) throw new TypeError(`${label} must be an ArithShare`);
+  return x;
+}
+
+/** Check that x is a BoolShare (TypeError naming `label` otherwise); returns it. */
+export function aBoolShare(x: unknown, label: string): BoolShare {
+  if (!(x instanceof BoolShare)) throw new TypeError(`${label} must be a BoolShare`);
+  return x;
+}
+
 /** A value every party knows (an opened result or a public constant), as ring elements. */
 export class PublicTensor {
   readonly #brand = 'public';

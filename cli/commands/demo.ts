@@ -9,6 +9,7 @@
  * `--selftest` runs the old share/add/reveal selftest instead.
  */
 import { runLocalParties } from '../../parties/launcher.js';
+import { generateJobModule } from '../jobs.js';
 import { loadModelOrRandom, loadTokenizerOrBytes } from '../../models/model-source.js';
 import { ReferenceModel } from '../../models/reference.js';
 import { createPlainTwin } from '../../eviction/secure/registry.js';
@@ -54,7 +55,7 @@ export const demoCommand: Command = {
     let started = false;
     try {
       const { results, stats, wallMs } = await runLocalParties({
-        job: 'generate',
+        jobModule: generateJobModule(),
         jobArgs: { ...args, model: path ?? 'random' },
         insecurePlaintext: f['insecure-plaintext'] === true,
         onLine: (party, line) => {

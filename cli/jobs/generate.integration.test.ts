@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runLocalParties } from '../../parties/launcher.js';
+import { generateJobModule } from '../jobs.js';
 import { defaultModelPath, loadModelOrRandom, loadTokenizerOrBytes, repoRoot } from '../../models/model-source.js';
 import { ReferenceModel } from '../../models/reference.js';
 import type { GenerateResult } from './generate-args.js';
@@ -18,7 +19,7 @@ describe('generate job over three processes', () => {
     const want = new ReferenceModel(weights).generate(tok.encode('Once upon a time', { bos: true }), 6);
     const lines: string[] = [];
     const { results, stats } = await runLocalParties({
-      job: 'generate',
+      jobModule: generateJobModule(),
       jobArgs: { prompt: 'Once upon a time', tokens: 6 },
       onLine: (p, l) => lines.push(`${p}:${l}`),
     });

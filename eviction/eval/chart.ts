@@ -32,6 +32,14 @@ const PALETTE: Record<string, string> = {
   'mpcache-noshare': '#fb6a4a',
   'mpcache-unscaled': '#8c6d31',
   'mpcache-max': '#7570b3',
+  // merging and head-similarity (issue 17)
+  minicache: '#00a087',
+  kvmerger: '#3c5488',
+  d2o: '#f39b7f',
+  ems: '#8491b4',
+  kvcrush: '#66c2a5',
+  'razor-attention': '#4dbbd5',
+  'kv-head-merge': '#6a3d9a',
   full: '#000000',
 };
 const DASHED = new Set(['mpcache-static', 'mpcache-dynamic', 'mpcache-noshare', 'mpcache-unscaled', 'mpcache-max', 'pyramidkv', 'scissorhands']);

@@ -15,9 +15,10 @@
 import type { AttendedContext, PlainKvHooks, PrefillContext, StepContext } from '../../models/attention-hooks.js';
 import type { ReferenceModel, ReferenceSession } from '../../models/reference.js';
 import type { KvPolicy } from '../policy.js';
-import { BUDGET_FREE, createPolicy, type PolicyExtras, type PolicyName } from '../plain/registry.js';
+import { BUDGET_FREE, createPolicy, NEEDS_RAZOR_HEADS, type PolicyExtras, type PolicyName } from '../plain/registry.js';
 import { kiviMemoryRatio } from '../plain/kivi.js';
 import { calibrateRetrievalHeads } from './duo-calibrate.js';
+import { calibrateRazorHeads } from './razor-calibrate.js';
 import type { EvalModel } from './load-model.js';
 import { passkeyPrompt, sampleDocument } from './tasks.js';
 
@@ -176,8 +177,10 @@ export function runEval(em: EvalModel, settings: EvalSettings, onProgress?: (p: 
   const duoHeadScores = policies.includes('duo-attention')
     ? calibrateRetrievalHeads(model, tokenizer, { lengths: [Math.min(256, c.maxSeqLen - 8)], depths: [0.1, 0.3, 0.5, 0.7, 0.9], seed: settings.seed + 1_000_003 })
     : [];
+  const razorHeads = policies.some((p) => NEEDS_RAZOR_HEADS.includes(p)) ? calibrateRazorHeads(model, tokenizer, { seed: settings.seed + 2_000_003 }) : undefined;
   const extras: PolicyExtras = {
     headScores: duoHeadScores.length ? duoHeadScores : undefined,
+    razorHeads,
     infllm: { blockSize: settings.infllmBlock },
     // Keyformer's noisy prefill scores cost O(T^2) Gumbel draws: capped at the last 512 prompt rows
     keyformer: { steps: settings.contLen, prefillRows: 512 },

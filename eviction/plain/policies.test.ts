@@ -14,8 +14,9 @@ import { staticKeepTopK, staticWindowScoresFromProbs, staticWindowSize } from '.
 const model: ModelShape = { nLayers: 6, nHeads: 4, nKvHeads: 2, headDim: 8 };
 const T = 128;
 const headScores = Array.from({ length: 6 }, (_, l) => [l === 3 ? 1 : 0.1 * l, l === 4 ? 0.9 : 0]);
+const razorHeads = { echo: headScores.map((r) => r.map((v) => v / 2)), induction: headScores };
 const make = (name: PolicyName, ratio: number, seed = 1) =>
-  createPolicy(name, { budget: { ratio }, model, seed }, { headScores, infllm: { blockSize: 16 } });
+  createPolicy(name, { budget: { ratio }, model, seed }, { headScores, razorHeads, infllm: { blockSize: 16 } });
 
 const evicting: PolicyName[] = ['streaming-llm', 'h2o', 'tova', 'scissorhands', 'keyformer'];
 const statics: PolicyName[] = ['snapkv', 'mpcache-static'];

@@ -2,15 +2,22 @@
  * The plaintext policies by name, for the eval harness and the CLI.
  */
 import type { KvPolicy, PolicyOptions } from '../policy.js';
+import { d2oPolicy, type D2oOptions } from './d2o.js';
 import { duoAttentionPolicy } from './duo-attention.js';
+import { emsPolicy, type EmsOptions } from './ems.js';
 import { fullPolicy } from './full.js';
 import { h2oPolicy } from './h2o.js';
 import { infllmPolicy, type InfLlmOptions } from './infllm.js';
 import { keyformerPolicy, type KeyformerOptions } from './keyformer.js';
 import { kiviPolicy } from './kivi.js';
+import { kvCrushPolicy, type KvCrushOptions } from './kvcrush.js';
+import { kvHeadMergePolicy } from './kv-head-merge.js';
+import { kvMergerPolicy, type KvMergerOptions } from './kvmerger.js';
+import { miniCachePolicy, type MiniCacheOptions } from './minicache.js';
 import { mpcachePolicy, type MpCacheOptions } from './mpcache.js';
 import { pyramidKvPolicy } from './pyramidkv.js';
 import { questPolicy, type QuestOptions } from './quest.js';
+import { razorAttentionPolicy, type RazorAttentionOptions, type RazorHeadScores } from './razor-attention.js';
 import { scissorhandsPolicy } from './scissorhands.js';
 import { snapKvPolicy } from './snapkv.js';
 import { streamingLlmPolicy } from './streaming-llm.js';
@@ -36,12 +43,23 @@ export const POLICY_NAMES = [
   'mpcache-noshare',
   'mpcache-unscaled',
   'mpcache-max',
+  // merging and head-similarity (issue 17)
+  'minicache',
+  'kvmerger',
+  'd2o',
+  'ems',
+  'kvcrush',
+  'razor-attention',
+  'kv-head-merge',
 ] as const;
 
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
 /** Policies whose result does not depend on the budget (run once per model). */
 export const BUDGET_FREE: readonly PolicyName[] = ['full', 'kivi-2', 'kivi-4'];
+
+/** Policies that need RazorAttention's echo/induction head scores (PolicyExtras.razorHeads). */
+export const NEEDS_RAZOR_HEADS: readonly PolicyName[] = ['razor-attention'];
 
 /** Per-policy extra options the registry forwards. */
 export interface PolicyExtras {
@@ -51,6 +69,14 @@ export interface PolicyExtras {
   readonly infllm?: Partial<Omit<InfLlmOptions, keyof PolicyOptions>>;
   readonly quest?: Partial<Omit<QuestOptions, keyof PolicyOptions>>;
   readonly mpcache?: Partial<Omit<MpCacheOptions, keyof PolicyOptions>>;
+  /** RazorAttention echo / induction scores (required for 'razor-attention'; eviction/eval/razor-calibrate.ts) */
+  readonly razorHeads?: RazorHeadScores;
+  readonly razor?: Partial<Omit<RazorAttentionOptions, keyof PolicyOptions | 'headScores'>>;
+  readonly minicache?: Partial<Omit<MiniCacheOptions, keyof PolicyOptions>>;
+  readonly kvmerger?: Partial<Omit<KvMergerOptions, keyof PolicyOptions>>;
+  readonly d2o?: Partial<Omit<D2oOptions, keyof PolicyOptions>>;
+  readonly ems?: Partial<Omit<EmsOptions, keyof PolicyOptions>>;
+  readonly kvcrush?: Partial<Omit<KvCrushOptions, keyof PolicyOptions>>;
 }
 
 export function isPolicyName(s: string): s is PolicyName {
@@ -101,6 +127,21 @@ export function createPolicy(name: PolicyName, o: PolicyOptions, x: PolicyExtras
     case 'mpcache-max':
       // top-k on the max over window queries: the authors' threshold rule with a public count
       return mpcachePolicy({ ...o, ...x.mpcache, aggregate: 'max', name: 'mpcache-max' });
+    case 'minicache':
+      return miniCachePolicy({ ...o, ...x.minicache });
+    case 'kvmerger':
+      return kvMergerPolicy({ ...o, ...x.kvmerger });
+    case 'd2o':
+      return d2oPolicy({ ...o, ...x.d2o });
+    case 'ems':
+      return emsPolicy({ ...o, ...x.ems });
+    case 'kvcrush':
+      return kvCrushPolicy({ ...o, ...x.kvcrush });
+    case 'razor-attention':
+      if (!x.razorHeads) throw new TypeError("'razor-attention' needs razorHeads (run eviction/eval/razor-calibrate.ts first)");
+      return razorAttentionPolicy({ ...o, ...x.razor, headScores: x.razorHeads });
+    case 'kv-head-merge':
+      return kvHeadMergePolicy(o);
     default: {
       const never: never = name;
       throw new RangeError(`unknown policy ${String(never)}`);

@@ -22,16 +22,19 @@ export function sinkPlusRecent(n: number, budget: number, sinks: number): Int32A
   return unionSorted(iota(s), iota(budget - s, n - (budget - s)));
 }
 
+/** Trims every KV head of a layer to `budget` entries by sinkPlusRecent (no-op where it holds fewer). */
+export function trimToWindow(cache: LayerCacheView, budget: number, sinks: number): void {
+  for (let kv = 0; kv < cache.nKvHeads; kv++) {
+    const n = cache.length(kv);
+    if (n > budget) cache.keep(kv, sinkPlusRecent(n, budget, sinks));
+  }
+}
+
 export function streamingLlmPolicy(o: StreamingLlmOptions): KvPolicy {
   const budget = aBudget(o.budget);
   const sinks = aPosInt(o.sinks ?? 4, 'sinks', 0);
   const cap = new Map<number, number>();
-  const trim = (cache: LayerCacheView, B: number): void => {
-    for (let kv = 0; kv < cache.nKvHeads; kv++) {
-      const n = cache.length(kv);
-      if (n > B) cache.keep(kv, sinkPlusRecent(n, B, sinks));
-    }
-  };
+  const trim = (cache: LayerCacheView, B: number): void => trimToWindow(cache, B, sinks);
   return {
     name: 'streaming-llm',
     kind: 'evicting',

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { blockRepresentatives, mergeRepresentatives } from '../plain/mpcache-oracle.js';
 import { revealFloat } from '../../protocols/sharing.js';
-import { onGrid, randFloats, share } from '../../protocols/test-util.js';
-import { costOf, runTrio } from '../../protocols/testing.js';
+import { onGrid, randFloats, share } from '../../testing/protocol-helpers.js';
+import { costOf, runTrio } from '../../testing/trio.js';
 import { slice } from '../../protocols/linear.js';
 import { ltz } from '../../protocols/compare.js';
 import { mul } from '../../protocols/mul.js';

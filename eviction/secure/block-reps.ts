@@ -23,7 +23,8 @@
  * What it reveals: nothing (comparisons and multiplications only; compare.ts, mul.ts).
  */
 import type { Context } from '../../protocols/context.js';
-import { ltz, max } from '../../protocols/compare.js';
+import { ltz } from '../../protocols/compare.js';
+import { max } from '../../protocols/max.js';
 import { add, concat, neg, slice, sub, transposeWords } from '../../protocols/linear.js';
 import { mul } from '../../protocols/mul.js';
 import { constant } from '../../protocols/sharing.js';

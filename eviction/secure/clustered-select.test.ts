@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { twoLevelSelect } from '../plain/mpcache-oracle.js';
 import type { Context } from '../../protocols/context.js';
-import { msbSliced } from '../../protocols/boolean.js';
+import { msbSliced } from '../../protocols/msb.js';
 import { matmul } from '../../protocols/mul.js';
 import { constant, reveal } from '../../protocols/sharing.js';
-import { onGrid, randFloats, share } from '../../protocols/test-util.js';
-import { costOf, runTrio } from '../../protocols/testing.js';
+import { onGrid, randFloats, share } from '../../testing/protocol-helpers.js';
+import { costOf, runTrio } from '../../testing/trio.js';
 import type { ArithShare } from '../../protocols/types.js';
 import { buildBlockReps } from './block-reps.js';
 import { type BlockSelection, oneHotMask, selectBlocks } from './clustered-select.js';

@@ -9,7 +9,7 @@ import { ReferenceModel } from '../../models/reference.js';
 import { SecureDecoder } from '../../models/secure-decoder.js';
 import { shareModel } from '../../models/secure-weights.js';
 import { loadStories260k, stories260kPresent } from '../../models/test-support.js';
-import { runTrio } from '../../protocols/testing.js';
+import { runTrio } from '../../testing/trio.js';
 import { createPlainTwin } from './registry.js';
 import { secureMpCachePolicy } from './mpcache.js';
 

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { staticKeepThreshold, staticKeepTopK, staticWindowScores, staticWindowSize } from '../plain/mpcache-oracle.js';
 import type { SecureLayerCache } from '../../models/secure-hooks.js';
 import { revealFloat } from '../../protocols/sharing.js';
-import { onGrid, randFloats, share } from '../../protocols/test-util.js';
-import { runTrio } from '../../protocols/testing.js';
+import { onGrid, randFloats, share } from '../../testing/protocol-helpers.js';
+import { runTrio } from '../../testing/trio.js';
 import { type SecureMpCacheOptions, resolveMpCacheParams, staticPlan } from './mpcache-params.js';
 import { secureStaticEviction, sortOneHotRows } from './static-eviction.js';
 

@@ -34,7 +34,8 @@
  */
 import type { SecureLayerCache } from '../../models/secure-hooks.js';
 import type { Context } from '../../protocols/context.js';
-import { eq, ge, lt, max } from '../../protocols/compare.js';
+import { eq, ge, lt } from '../../protocols/compare.js';
+import { max } from '../../protocols/max.js';
 import { broadcastLast, concat, mulPublic, mulPublicFloat, slice, sumAxis, transpose } from '../../protocols/linear.js';
 import { matmul, matmulFixed } from '../../protocols/mul.js';
 import { softmax } from '../../protocols/softmax.js';

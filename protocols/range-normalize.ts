@@ -9,7 +9,7 @@
  */
 import type { Context } from './context.js';
 import { ltz } from './compare.js';
-import { bitTimesSlicedBalanced, msbSlicedBalanced } from './boolean.js';
+import { bitTimesSlicedBalanced, msbSlicedBalanced } from './balanced.js';
 import { sub, subPublic } from './linear.js';
 import { type IntTerm, intCombination, stack, unstack } from './batching.js';
 import type { ArithShare } from './types.js';
@@ -41,7 +41,7 @@ export function levelFunction(ctx: Context, bits: readonly ArithShare[], value: 
 
 /**
  * thresholdBits and, from the same rounds, b_i * x for every threshold: the bit injection
- * round of the comparison also multiplies the bits by x (boolean.ts bitTimes), so a public
+ * round of the comparison also multiplies the bits by x (conversions.ts bitTimes), so a public
  * function of the level TIMES x is local too (levelFunctionTimes). Cost: one msb over
  * (#thresholds * n) elements and one round (ltz's rounds).
  */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { costOf, makeTrio, measured, runTrio } from './testing.js';
-import { input } from './sharing.js';
-import { mul } from './mul.js';
+import { costOf, makeTrio, measured, runTrio } from './trio.js';
+import { input } from '../protocols/sharing.js';
+import { mul } from '../protocols/mul.js';
 
 describe('runTrio', () => {
   it('returns the three results in party order', async () => {

@@ -1,10 +1,10 @@
 /**
  * Jobs for tests and fault-injection runs of the launcher (`--job-module
- * parties/testing-jobs.ts#ticker`). Not registered as built-in CLI jobs.
+ * testing/party-jobs.ts#ticker`). Not registered as built-in CLI jobs.
  */
 import type { PartyId } from '../protocols/channel.js';
 import type { Context } from '../protocols/context.js';
-import type { JobIO } from './job.js';
+import type { JobIO } from '../parties/job.js';
 
 /**
  * `ticker`: `rounds` rounds in which every party sends 8 bytes to both peers and receives

@@ -8,12 +8,12 @@
  * party sends its second component to the previous party). Three rounds (two inputs, one reveal); every party returns
  * and prints x + y.
  */
-import type { U64 } from '../../kernels/api.js';
-import { type PartyId, nextParty, prevParty } from '../../protocols/channel.js';
-import type { Context } from '../../protocols/context.js';
-import { MpcError } from '../../protocols/errors.js';
-import { expectWords } from '../../protocols/wire.js';
-import type { JobIO } from '../../parties/job.js';
+import type { U64 } from '../kernels/api.js';
+import { type PartyId, nextParty, prevParty } from '../protocols/channel.js';
+import type { Context } from '../protocols/context.js';
+import { MpcError } from '../protocols/errors.js';
+import { expectWords } from '../protocols/wire.js';
+import type { JobIO } from './job.js';
 
 interface SelftestArgs {
   readonly x: readonly number[];

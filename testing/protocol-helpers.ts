@@ -1,11 +1,12 @@
-import { ROTATE_MIN } from './boolean.js';
 /**
- * Helpers shared by the protocol unit tests: deterministic random inputs and float
- * references. Test-only (imported by *.test.ts files).
+ * Helpers shared by the protocol unit tests: deterministic random inputs, float references
+ * and the expected costs of role-rotated protocols. Test-only (not part of the build).
  */
-import type { Context } from './context.js';
-import { input } from './sharing.js';
-import type { ArithShare, Shape } from './types.js';
+import type { Context } from '../protocols/context.js';
+import { msbPlanCost } from '../protocols/msb.js';
+import { ROTATE_MIN, rotationChunks } from '../protocols/rotate.js';
+import { input } from '../protocols/sharing.js';
+import type { ArithShare, Shape } from '../protocols/types.js';
 
 /** n uniform floats in [lo, hi) from a small LCG (test data only, not secret). */
 export function randFloats(n: number, lo: number, hi: number, seed: number): Float64Array {
@@ -33,17 +34,9 @@ export function meanBytesPerElem(costs: readonly { bytesSent: number }[], n: num
   return costs.reduce((a, c) => a + c.bytesSent, 0) / costs.length / n;
 }
 
-/** Element counts of the three chunks of protocols/rotate.ts rotated(). */
+/** Element counts of the three chunks of protocols/rotate.ts rotated() (its rotationChunks). */
 export function rotatedChunks(n: number): [number, number, number] {
-  const W = Math.ceil(n / 64);
-  const out: number[] = [];
-  let w = 0;
-  for (let r = 0; r < 3; r++) {
-    const wr = Math.floor(W / 3) + (r < W % 3 ? 1 : 0);
-    out.push(Math.min(n, 64 * (w + wr)) - Math.min(n, 64 * w));
-    w += wr;
-  }
-  return out as [number, number, number];
+  return rotationChunks(n).map(([lo, hi]) => hi - lo) as [number, number, number];
 }
 
 /**
@@ -76,25 +69,10 @@ export function rotatedBytes(n: number, perRole: readonly [number, number, numbe
   return rotatedChunks(n).reduce((acc, nr, r) => acc + nr * perRole[(party - r + 3) % 3], 0);
 }
 
-/**
- * Documented cost of msb over L bits (boolean.ts pairRound + carry tree): rounds, and the
- * bits each role sends per element. m = L-1 positions, q = floor(m/2) pairs.
- */
+/** Documented cost of msb over L bits (msb.ts msbPlanCost): rounds, and the bits each role sends per element. */
 export function msbCost(L: number): { rounds: number; roleBits: [number, number, number] } {
-  const m = L - 1;
-  const q = m >> 1;
-  const odd = m % 2;
-  const nF = 3 * q + odd + 1;
-  const nO = q + Math.max(0, q - 1) + odd;
-  let cnt = q + odd;
-  let ands = 0;
-  let levels = 0;
-  while (cnt > 1) {
-    ands += 2 * (cnt >> 1) - 1;
-    cnt = Math.ceil(cnt / 2);
-    levels++;
-  }
-  return { rounds: 1 + levels, roleBits: [2 * nF + ands, nO + ands, nO + ands] };
+  const { rounds, roleBits } = msbPlanCost(L);
+  return { rounds, roleBits };
 }
 
 /** n log-uniform values in [lo, hi] (deterministic LCG; test data, not randomness). */

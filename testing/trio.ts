@@ -1,6 +1,8 @@
 /**
  * Test harness for protocols: three Contexts over MemoryChannel.trio() with deterministic
- * seeds, running one program on all three parties concurrently, plus cost counters.
+ * seeds, running one program on all three parties concurrently, plus cost counters
+ * (re-exported from protocols/measure.ts). Test-only: testing/ is not part of the build
+ * (tsconfig.build.json), and it may import every layer.
  *
  * Seeds are derived from a test seed number with SHA-256, so a run is reproducible. They
  * are consistent the way the key exchange makes them: party i's `next` seed equals party
@@ -10,8 +12,10 @@
 import { createHash } from 'node:crypto';
 import type { RingKernels } from '../kernels/api.js';
 import { memoryContexts, runOnContexts } from '../parties/in-process.js';
-import { type PartyId, type StepStats, diffStats, snapshotStats } from './channel.js';
-import type { Context, SessionSeeds } from './context.js';
+import type { PartyId } from '../protocols/channel.js';
+import type { Context, SessionSeeds } from '../protocols/context.js';
+
+export { costOf, measured } from '../protocols/measure.js';
 
 export interface TrioOptions {
   /** fractional bits (default 18) */
@@ -56,17 +60,4 @@ export function makeTrio(opts: TrioOptions = {}): [Context, Context, Context] {
 export async function runTrio<T>(fn: (ctx: Context) => Promise<T>, opts: TrioOptions = {}): Promise<[T, T, T]> {
   if (typeof fn !== 'function') throw new TypeError('runTrio: fn must be a function');
   return runOnContexts(makeTrio(opts), fn);
-}
-
-/** Start measuring a party's traffic; the returned function gives the cost since the call. */
-export function costOf(ctx: Context): () => StepStats {
-  const before = snapshotStats(ctx.ch.stats);
-  return () => diffStats(snapshotStats(ctx.ch.stats), before);
-}
-
-/** Run `fn` and report its cost on this party (rounds, bytes and messages it sent/received). */
-export async function measured<T>(ctx: Context, fn: () => Promise<T>): Promise<{ value: T; cost: StepStats }> {
-  const done = costOf(ctx);
-  const value = await fn();
-  return { value, cost: done() };
 }
