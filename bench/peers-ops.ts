@@ -12,6 +12,7 @@
  *   lt, argmax: the fraction of wrong outputs (0 = all right).
  */
 import { geluRef, siluRef } from '../protocols/fit/special.js';
+import { randFloats } from '../testing/protocol-helpers.js';
 
 export const PEER_OPS = ['mul', 'fxmul', 'lt', 'exp', 'reciprocal', 'softmax', 'argmax', 'matmul', 'gelu', 'silu', 'rsqrt', 'layernorm', 'topk'] as const;
 export type PeerOp = (typeof PEER_OPS)[number];
@@ -73,16 +74,11 @@ export function opSpec(op: PeerOp, s: OpSizes): OpSpec {
   }
 }
 
-/** The benchmark LCG (bench/protocols-job.ts, bench_op.mpc, crypten_bench.py): n values in [lo, hi). */
-export function values(n: number, lo: number, hi: number, seed: number): Float64Array {
-  let s = (seed * 2654435761) >>> 0;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = lo + ((hi - lo) * s) / 2 ** 32;
-  }
-  return out;
-}
+/**
+ * The benchmark LCG (bench/protocols-job.ts, bench_op.mpc, crypten_bench.py): n values in
+ * [lo, hi) — the protocol tests' randFloats.
+ */
+export const values = randFloats;
 
 /** The inputs of an op, row-major. `a` is shared by party 1 (the user), `b` (when present) by party 0. */
 export interface OpInputs {

@@ -105,19 +105,29 @@ export function summarize(s: Samples): Summary {
   return { variant: s.variant, coldS: median(s.cold), warmS: median(s.warm), cpuS: median(s.cpu), bytesPerElem: s.bytesPerElem, rounds: s.rounds, err: s.err, ...(s.detail ? { detail: s.detail } : {}) };
 }
 
+/** errors within this factor of each other count as the same accuracy (trunc_pr's error is random: 1.3e-5 vs 1.4e-5 is no difference) */
+export const SAME_ACCURACY = 2;
+
+/** The largest error a peer's variant may have to count as "as accurate": mpcache's, or the peer's best when it cannot reach that. */
+function errLimit(cands: readonly Summary[], oursErr: number): number {
+  const minErr = Math.min(...cands.map((c) => c.err));
+  return SAME_ACCURACY * Math.max(Number.isFinite(oursErr) ? oursErr : 0, minErr);
+}
+
+function accurate(e: number, limit: number): boolean {
+  return e <= limit || e < 1e-12;
+}
+
 /**
- * A peer's best variant: the fastest (warmed) among those at least as accurate as mpcache;
- * when none is, the fastest among the peer's most accurate ones. (A faster but less accurate
- * variant is not a fair "best".) Errors equal within a relative 1e-9 (or both below 1e-12)
- * count as equal.
+ * A peer's best variant: the fastest (warmed) among those at least as accurate as mpcache
+ * (within SAME_ACCURACY); when none is, the fastest among the peer's most accurate ones. (A
+ * faster but clearly less accurate variant is not a fair "best".)
  */
 export function pickBest(cands: readonly Summary[], oursErr: number): Summary | undefined {
   const ok = cands.filter((c) => Number.isFinite(c.warmS));
   if (ok.length === 0) return undefined;
-  const minErr = Math.min(...ok.map((c) => c.err));
-  const limit = Math.max(Number.isFinite(oursErr) ? oursErr : 0, minErr);
-  const within = (e: number): boolean => e <= limit * (1 + 1e-9) || e < 1e-12;
-  return ok.filter((c) => within(c.err)).reduce((a, b) => (b.warmS < a.warmS ? b : a));
+  const limit = errLimit(ok, oursErr);
+  return ok.filter((c) => accurate(c.err, limit)).reduce((a, b) => (b.warmS < a.warmS ? b : a));
 }
 
 /**
@@ -127,8 +137,8 @@ export function pickBest(cands: readonly Summary[], oursErr: number): Summary | 
 export function keepVariants(cands: readonly Summary[], oursErr: number, factor = 2): Set<string> {
   const best = pickBest(cands, oursErr);
   if (best === undefined) return new Set(cands.map((c) => c.variant));
-  const limit = Math.max(oursErr, Math.min(...cands.map((c) => c.err)));
-  return new Set(cands.filter((c) => c.warmS <= factor * best.warmS && (c.err <= limit * (1 + 1e-9) || c.err < 1e-12)).map((c) => c.variant));
+  const limit = errLimit(cands, oursErr);
+  return new Set(cands.filter((c) => c.warmS <= factor * best.warmS && accurate(c.err, limit)).map((c) => c.variant));
 }
 
 export interface OpRow {
@@ -160,7 +170,8 @@ export function opFigures(row: OpRow, sizeKey?: string): Record<string, number> 
   if (sizeKey) put(sizeKey, row.ours.warmS);
   const m = row.mpspdz ? pickBest(row.mpspdz, row.ours.err) : undefined;
   if (m && row.mpspdz) {
-    const fair = row.mpspdz.filter((c) => c.err <= Math.max(row.ours.err, m.err) * (1 + 1e-9) || c.err < 1e-12);
+    const limit = errLimit(row.mpspdz, row.ours.err);
+    const fair = row.mpspdz.filter((c) => accurate(c.err, limit));
     const cold = Math.min(...fair.map((c) => c.coldS));
     put(`${o}_mpspdz_s`, cold);
     put(`${o}_mpspdz_warm_s`, m.warmS);

@@ -25,6 +25,8 @@ describe('peers suite arithmetic (no peers needed)', () => {
     expect(median([])).toBeNaN();
     const cands = [sum('fast-bad', 0.1, 1e-2), sum('slow-good', 0.5, 1e-5), sum('mid-ok', 0.3, 1e-4)];
     expect(pickBest(cands, 1e-4)?.variant).toBe('mid-ok');
+    expect(pickBest(cands, 0.6e-4)?.variant).toBe('mid-ok'); // within 2x of mpcache's error counts as as accurate
+    expect(pickBest(cands, 0.4e-4)?.variant).toBe('slow-good');
     expect(pickBest(cands, 1e-1)?.variant).toBe('fast-bad');
     // none as accurate as mpcache: the fastest of the most accurate
     expect(pickBest(cands, 1e-7)?.variant).toBe('slow-good');

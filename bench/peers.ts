@@ -257,7 +257,7 @@ export default async function peersBench(opts: BenchOptions): Promise<BenchResul
     `Machine: ${machine}; load average (1/5/15 min) ${loadBefore} before, ${loadavg().map((l) => l.toFixed(1)).join(' / ')} after. ${o.rounds} interleaved rounds (mpcache, MP-SPDZ variants, CrypTen per op).`,
     'Same inputs, sizes and fixed point (18 fractional bits, ring 2^64) everywhere. Times: medians; mpcache and CrypTen warmed (after untimed executions in the same process),',
     'MP-SPDZ warmed = its 2nd-4th executions in one process, cold = its 1st. B = bytes sent per party per element (mean of the three processes; CrypTen: P0, P1, TTP).',
-    'err = max |out - float64| (lt, argmax: fraction wrong). Ratios = peer warmed time / mpcache warmed time (> 1: mpcache faster). A peer\'s best variant = its fastest at least as accurate as mpcache (else its most accurate).',
+    'err = max |out - float64| (lt, argmax: fraction wrong). Ratios = peer warmed time / mpcache warmed time (> 1: mpcache faster). A peer\'s best variant = its fastest at least as accurate as mpcache (errors within 2x count as equal; else its most accurate).',
     '',
     ...peersTable(rows),
     '',
