@@ -5,7 +5,12 @@
  * python given by `--python`) and reads back what the processes wrote.
  *
  * Variants: gelu has two (CrypTen has no GeLU): 'erf' (x/2 (1 + erf(x/sqrt 2)) with CrypTen's
- * Taylor-series erf) and 'sigmoid' (x sigmoid(1.702 x)); every other op has one ('std').
+ * Taylor-series erf) and 'sigmoid' (x sigmoid(1.702 x)); rsqrt and LayerNorm also run with
+ * more Newton iterations in inv_sqrt ('nr4', 'nr8': CrypTen's default 3 is far less accurate
+ * there), so that the comparison can be made at equal accuracy; every other op has one
+ * ('std'). CrypTen's exp cannot be made more accurate at 18 fractional bits (more
+ * iterations lose more to rounding: 8 give 1.2e-3, 11 give 7.7e-3), nor its reciprocal
+ * converge above x ~ 670 (NR's initial guess; the 'log' method fails as well).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -18,7 +23,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const CRYPTEN_SCRIPT = join(here, 'peers', 'crypten_bench.py');
 
 export function cryptenVariants(op: PeerOp): string[] {
-  return op === 'gelu' ? ['erf', 'sigmoid'] : ['std'];
+  return op === 'gelu' ? ['erf', 'sigmoid'] : op === 'rsqrt' ? ['std', 'nr4'] : op === 'layernorm' ? ['std', 'nr8'] : ['std'];
 }
 
 /** what crypten_bench.py writes per process (result-<rank>.json) */

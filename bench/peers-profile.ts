@@ -59,6 +59,8 @@ export interface ProfileSummary {
  */
 export function summarizeProfile(p: CpuProfile, topN = 12, windowUs?: readonly [number, number]): ProfileSummary {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const self = new Map<number, number>();
   let t = p.startTime;
   let first = Infinity;
@@ -77,9 +79,17 @@ export function summarizeProfile(p: CpuProfile, topN = 12, windowUs?: readonly [
     const n = byId.get(id)!;
     const { functionName, url, lineNumber } = n.callFrame;
     byCategory[categorize(functionName, url)] += ms;
-    const where = url ? `${url.replace(/^.*\/(node_modules\/|wt-[^/]+\/|main\/)/, '')}:${lineNumber + 1}` : '';
-    const key = `${functionName}@${where}`;
-    const e = byFn.get(key) ?? { fn: functionName || '(anonymous)', where, ms: 0 };
+    let where = url ? `${url.replace(/^.*\/(node_modules\/|wt-[^/]+\/|main\/)/, '')}:${lineNumber + 1}` : '';
+    // anonymous frames (the kernels' validating wrappers, native calls) are named by their caller
+    let fnName = functionName || '(anonymous)';
+    if (!functionName || functionName === '(anonymous)') {
+      const up = parent.get(id);
+      const caller = up === undefined ? undefined : byId.get(up)?.callFrame.functionName;
+      if (caller) fnName = `(anonymous) in ${caller}`;
+    }
+    if (!url && ['update', 'writev', 'final'].includes(functionName)) where = 'native';
+    const key = `${fnName}@${where}`;
+    const e = byFn.get(key) ?? { fn: fnName, where, ms: 0 };
     e.ms += ms;
     byFn.set(key, e);
   }
