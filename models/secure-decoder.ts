@@ -66,13 +66,14 @@ import {
   attentionOutput,
   decodeAttention,
   feedForward,
-  prefillAttention,
   projectQkv,
   rmsNormalize,
   ropeMultipliers,
   splitQkv,
 } from './secure-layers.js';
 import type { SecureKvPolicy, SecureLayerCache } from './secure-hooks.js';
+import { type PrefillProfile, track } from './causal-attention.js';
+import { type PrefillProgress, prefillLayerAttention } from './prefill-progress.js';
 import { type SecureModel, embeddingHasMeanColumn } from './secure-weights.js';
 
 export interface SecureDecoderOptions {
@@ -89,6 +90,18 @@ export interface SecureDecoderOptions {
   readonly chooseToken?: (logits: Float64Array, step: number) => number;
   /** position limit (default config.maxSeqLen) */
   readonly maxSeqLen?: number;
+  /**
+   * Prefill attention: 'causal' (default: only the visible entries, query rows in chunks,
+   * models/causal-attention.ts) or 'square' (the full T x T scores with a public mask, the
+   * method before issue #14; kept for comparison).
+   */
+  readonly prefillAttention?: 'causal' | 'square';
+  /** working-memory budget of one causal attention chunk, MB per party (default 256): sets the chunk size */
+  readonly prefillMemMb?: number;
+  /** prefill progress, on every party (models/prefill-progress.ts) */
+  readonly onProgress?: (e: PrefillProgress) => void;
+  /** accumulate time/bytes/rounds of the prefill per op family on this party */
+  readonly prefillProfile?: PrefillProfile;
 }
 
 /** What the user learns about one token. */
@@ -132,6 +145,7 @@ export class SecureDecoder {
   private readonly chooseToken: (logits: Float64Array, step: number) => number;
   private readonly maxSeqLen: number;
   private readonly iota: PublicTensor;
+  private readonly prefillOpts: SecureDecoderOptions;
   private cache: SecureLayerCache[] = [];
   private pos = 0;
   private steps = 0;
@@ -160,6 +174,10 @@ export class SecureDecoder {
     if (c.slidingWindow !== null && this.policy !== undefined && this.maxSeqLen > c.slidingWindow) {
       throw new RangeError(`a sliding-window model (window ${c.slidingWindow}) with a KV-cache policy is not supported beyond ${c.slidingWindow} positions (maxSeqLen ${this.maxSeqLen})`);
     }
+    if (opts.prefillAttention !== undefined && opts.prefillAttention !== 'causal' && opts.prefillAttention !== 'square') throw new RangeError(`prefillAttention must be 'causal' or 'square', got ${String(opts.prefillAttention)}`);
+    if (opts.prefillMemMb !== undefined && !(typeof opts.prefillMemMb === 'number' && opts.prefillMemMb > 0)) throw new RangeError(`prefillMemMb must be a positive number, got ${String(opts.prefillMemMb)}`);
+    if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function') throw new TypeError('onProgress must be a function');
+    this.prefillOpts = opts;
     this.rope = c.positions === 'rope' ? RopeTable.forConfig(c) : null;
     const ids = new BigUint64Array(c.vocabSize);
     for (let i = 0; i < ids.length; i++) ids[i] = BigInt(i);
@@ -269,24 +287,31 @@ export class SecureDecoder {
     const T = oneHot.shape[0];
     if (T <= 0 || T > this.maxSeqLen) throw new RangeError(`prompt of ${T} tokens must be in [1, maxSeqLen ${this.maxSeqLen}]`);
     const positions = Array.from({ length: T }, (_, t) => t);
-    let x = await this.embed(oneHot, positions);
+    const o = this.prefillOpts;
+    const prof = o.prefillProfile;
+    const t0 = performance.now();
+    let x = await track(ctx, prof, 'embedding', () => this.embed(oneHot, positions));
     const mult = this.positionMultipliers(positions);
     const caches: SecureLayerCache[] = [];
     for (let l = 0; l < c.nLayers; l++) {
       const L = this.model.layers[l];
-      const h = await rmsNormalize(ctx, x, c);
-      const qkv = await projectQkv(ctx, c, h, L, mult);
+      const h = await track(ctx, prof, 'norms', () => rmsNormalize(ctx, x, c));
+      const qkv = await track(ctx, prof, 'qkv', () => projectQkv(ctx, c, h, L, mult));
       const [q, k, v] = splitQkv(ctx, c, qkv);
-      const att = await prefillAttention(ctx, c, q, k, v);
+      const att = await prefillLayerAttention(ctx, c, q, k, v, { layer: l, t0, method: o.prefillAttention ?? 'causal', memMb: o.prefillMemMb ?? 256, onProgress: o.onProgress, profile: prof });
       let lc: SecureLayerCache = { layer: l, nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim, length: T, k: att.k, v: att.v };
-      if (this.policy?.afterPrefill) lc = checkCache(await this.policy.afterPrefill(ctx, lc, att.queries), lc, 'policy.afterPrefill');
+      if (this.policy?.afterPrefill) {
+        const pol = this.policy;
+        lc = checkCache(await track(ctx, prof, 'policy', () => pol.afterPrefill!(ctx, lc, att.queries)), lc, 'policy.afterPrefill');
+      }
       caches.push(this.windowed(lc));
-      x = add(ctx, x, await attentionOutput(ctx, att.out, L));
-      x = add(ctx, x, await feedForward(ctx, c, await rmsNormalize(ctx, x, c), L));
+      x = add(ctx, x, await track(ctx, prof, 'attention.wo', () => attentionOutput(ctx, att.out, L)));
+      const h2 = await track(ctx, prof, 'norms', () => rmsNormalize(ctx, x, c));
+      x = add(ctx, x, await track(ctx, prof, 'ffn', () => feedForward(ctx, c, h2, L)));
     }
     this.cache = caches;
     this.pos = T;
-    return this.head(slice(ctx, x, T - 1, T, 0));
+    return track(ctx, prof, 'head', () => this.head(slice(ctx, x, T - 1, T, 0)));
   }
 
   /**
