@@ -293,16 +293,20 @@ export class SecureDecoder {
     let x = await track(ctx, prof, 'embedding', () => this.embed(oneHot, positions));
     const mult = this.positionMultipliers(positions);
     const caches: SecureLayerCache[] = [];
+    // the policy's look-once window rows come out of this pass (causal method, no sliding window cutting them)
+    const wantRows = (o.prefillAttention ?? 'causal') === 'causal' && (c.slidingWindow === null || T <= c.slidingWindow) ? (this.policy?.prefillWindow?.(T) ?? 0) : 0;
+    if (!Number.isSafeInteger(wantRows) || wantRows < 0) throw new RangeError(`policy.prefillWindow must give a non-negative integer, got ${wantRows}`);
+    const keepLast = Math.min(T, wantRows);
     for (let l = 0; l < c.nLayers; l++) {
       const L = this.model.layers[l];
       const h = await track(ctx, prof, 'norms', () => rmsNormalize(ctx, x, c));
       const qkv = await track(ctx, prof, 'qkv', () => projectQkv(ctx, c, h, L, mult));
       const [q, k, v] = splitQkv(ctx, c, qkv);
-      const att = await prefillLayerAttention(ctx, c, q, k, v, { layer: l, t0, method: o.prefillAttention ?? 'causal', memMb: o.prefillMemMb ?? 256, onProgress: o.onProgress, profile: prof });
+      const att = await prefillLayerAttention(ctx, c, q, k, v, { layer: l, t0, method: o.prefillAttention ?? 'causal', memMb: o.prefillMemMb ?? 256, onProgress: o.onProgress, profile: prof, keepLast });
       let lc: SecureLayerCache = { layer: l, nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim, length: T, k: att.k, v: att.v };
       if (this.policy?.afterPrefill) {
         const pol = this.policy;
-        lc = checkCache(await track(ctx, prof, 'policy', () => pol.afterPrefill!(ctx, lc, att.queries)), lc, 'policy.afterPrefill');
+        lc = checkCache(await track(ctx, prof, 'policy', () => pol.afterPrefill!(ctx, lc, att.queries, att.lastProbs)), lc, 'policy.afterPrefill');
       }
       caches.push(this.windowed(lc));
       x = add(ctx, x, await track(ctx, prof, 'attention.wo', () => attentionOutput(ctx, att.out, L)));

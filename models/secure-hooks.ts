@@ -56,7 +56,15 @@ export interface SecureKvPolicy {
    * Query head h belongs to KV head floor(h / (nHeads / nKvHeads)). Returns the (possibly compacted) cache the decoder
    * keeps for this layer; returning `cache` unchanged keeps everything.
    */
-  afterPrefill?(ctx: Context, cache: SecureLayerCache, queries: ArithShare): Promise<SecureLayerCache>;
+  afterPrefill?(ctx: Context, cache: SecureLayerCache, queries: ArithShare, windowProbs?: ArithShare): Promise<SecureLayerCache>;
+  /**
+   * Optional: how many of the LAST prompt rows' attention probabilities the policy wants from
+   * the prefill's own attention pass (a public count; 0 or absent: none). The decoder then
+   * passes them to afterPrefill as `windowProbs` [nHeads, w, T] (softmax of queries K^T with
+   * the causal mask, 0 at masked keys; the prefill's exact probabilities), so that a
+   * look-once score needs no second pass over the window (issue #14).
+   */
+  prefillWindow?(promptLength: number): number;
   /**
    * At decode step `step` (0-based), after the current token's K/V were appended (the cache
    * passed here includes it as its last entry) and before attention. `query` is the current

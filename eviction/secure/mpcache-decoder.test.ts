@@ -40,4 +40,38 @@ describe.runIf(have)('secure MPCache in the secure decoder (stories260K)', () =>
     expect(out[0].lengths).toEqual(Array(weights.config.nLayers).fill(kept + n - 1));
     expect(out[0].calls).toBe((n - 1) * weights.config.nLayers);
   });
+
+  it('the look-once window scores come from the prefill pass itself (issue #14): same tokens, no second softmax, fewer bytes', async () => {
+    const { weights, tokenizer } = await loadStories260k();
+    const prompt = tokenizer.encode(PROMPT, { bos: true });
+    const T = prompt.length;
+    const n = 3;
+    const want = new ReferenceModel(weights).generate(prompt, n, createPlainTwin('mpcache', weights.config));
+    const runWith = (samePass: boolean) =>
+      runTrio(async (ctx) => {
+        const model = await shareModel(ctx, weights.config, ctx.party === 0 ? weights : undefined);
+        const policy = secureMpCachePolicy(weights.config);
+        const shapes: number[][] = [];
+        const after = policy.afterPrefill!.bind(policy);
+        const wrapped = {
+          ...policy,
+          prefillWindow: samePass ? policy.prefillWindow!.bind(policy) : undefined,
+          afterPrefill: async (...a: Parameters<typeof after>) => (shapes.push(a[3]?.shape.slice() ?? []), after(...a)),
+        };
+        const prof = new Map<string, { ms: number; bytes: number; rounds: number }>();
+        const dec = new SecureDecoder(ctx, model, { policy: wrapped, prefillProfile: prof });
+        const r = await dec.generate(ctx.party === 1 ? prompt : undefined, T, n);
+        return { tokens: r.tokens, shapes, policyBytes: prof.get('policy')!.bytes, lengths: dec.caches.map((c) => c.length) };
+      });
+    const same = await runWith(true);
+    const second = await runWith(false);
+    const w = Math.max(1, Math.floor(0.2 * T));
+    expect(same[1].tokens).toEqual(want);
+    expect(second[1].tokens).toEqual(want);
+    expect(same[0].shapes).toEqual(Array(weights.config.nLayers).fill([weights.config.nHeads, w, T]));
+    expect(second[0].shapes).toEqual(Array(weights.config.nLayers).fill([]));
+    expect(same[0].lengths).toEqual(second[0].lengths);
+    const bytes = (o: typeof same) => o.reduce((a, x) => a + x.policyBytes, 0);
+    expect(bytes(same)).toBeLessThan(bytes(second));
+  });
 });

@@ -45,10 +45,10 @@ import type { Context } from '../../protocols/context.js';
 import type { ArithShare } from '../../protocols/types.js';
 import { type BlockReps, appendBlockReps, buildBlockReps } from './block-reps.js';
 import { type BlockSelection, selectBlocks } from './clustered-select.js';
-import { type LevelPlan, type SecureMpCacheOptions, type SecureMpCacheParams, computesOwnSelection, dynamicPlan, resolveMpCacheParams } from './mpcache-params.js';
+import { type LevelPlan, type SecureMpCacheOptions, type SecureMpCacheParams, computesOwnSelection, dynamicPlan, resolveMpCacheParams, staticPlan } from './mpcache-params.js';
 import { fullDecodeAttention, gatherSelectedKv, selectedAttention } from './sparse-attention.js';
 import { secureStaticEviction } from './static-eviction.js';
-import { selectionSourceLayer } from '../plain/mpcache-oracle.js';
+import { selectionSourceLayer, staticWindowSize } from '../plain/mpcache-oracle.js';
 
 /** The model dimensions the policy needs. */
 export interface MpCacheModelShape {
@@ -156,7 +156,13 @@ export function secureMpCachePolicy(model: MpCacheModelShape, options: SecureMpC
       reps.set(cache.layer, given ?? (await buildBlockReps(ctx, cache.k, p.block2, p.compareBits)));
     },
 
-    async afterPrefill(ctx, cache, queries) {
+    prefillWindow(T) {
+      // the static rule's window rows, when its scores are the prefill's own probabilities (scaled, causal)
+      if (!p.static || !p.scaled || !p.causal) return 0;
+      return p.keepRule === 'threshold' ? Math.min(staticWindowSize(T, p.windowRatio), T) : staticPlan(p, T).window;
+    },
+
+    async afterPrefill(ctx, cache, queries, windowProbs) {
       checkLayer(cache);
       if (cache.layer === 0) {
         reps.clear();
@@ -167,7 +173,7 @@ export function secureMpCachePolicy(model: MpCacheModelShape, options: SecureMpC
       }
       let out = cache;
       if (p.static) {
-        const r = await secureStaticEviction(ctx, p, cache, queries);
+        const r = await secureStaticEviction(ctx, p, cache, queries, true, windowProbs);
         out = r.cache;
         if (r.revealedCount !== undefined) revealed.set(cache.layer, r.revealedCount);
       }

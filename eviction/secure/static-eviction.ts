@@ -90,6 +90,7 @@ export async function secureStaticEviction(
   cache: SecureLayerCache,
   queries: ArithShare,
   prescaled = true,
+  windowProbs?: ArithShare,
 ): Promise<StaticEvictionResult> {
   const { nHeads: H, nKvHeads: nKv, headDim: hd, length: T } = cache;
   if (queries.shape.length !== 3 || queries.shape[0] !== H || queries.shape[1] !== T || queries.shape[2] !== hd) {
@@ -102,20 +103,14 @@ export async function secureStaticEviction(
   const wk = threshold ? w : plan.forcedWindow; // kept unconditionally (the last wk tokens)
   const Tp = T - wk; // tokens that compete
   if (Tp <= 0) return { cache, kept: T };
-  // 1. window scores
-  let Qw = slice(ctx, queries, T - w, T, 1); // [H, w, hd]
-  const wantScale = p.scaled ? 1 / Math.sqrt(hd) : 1;
-  const haveScale = prescaled ? 1 / Math.sqrt(hd) : 1;
-  if (wantScale !== haveScale) Qw = await mulPublicFloat(ctx, Qw, wantScale / haveScale);
-  const G = H / nKv;
-  const logits = await matmulFixed(ctx, Qw.reshape([nKv, G * w, hd]), cache.k, { transB: true }); // [nKv, G*w, T]
-  let mask: PublicTensor | undefined;
-  if (p.causal) {
-    const m = new BigUint64Array(H * w * T);
-    for (let r = 0; r < H; r++) for (let i = 0; i < w; i++) m.fill(1n, (r * w + i) * T, (r * w + i) * T + (T - w + i) + 1);
-    mask = new PublicTensor([nKv, G * w, T], m, 0);
+  // 1. window scores: from the prefill's own probabilities when given (the same softmax of the
+  // scaled causal logits: no second pass, issue #14), else computed here
+  let probs: ArithShare;
+  if (windowProbs !== undefined && p.scaled && p.causal && windowProbs.shape.length === 3 && windowProbs.shape[0] === H && windowProbs.shape[1] >= w && windowProbs.shape[2] === T) {
+    probs = windowProbs.shape[1] === w ? windowProbs : slice(ctx, windowProbs, windowProbs.shape[1] - w, windowProbs.shape[1], 1);
+  } else {
+    probs = await windowSoftmax(ctx, p, cache, queries, prescaled, w);
   }
-  const probs = await softmax(ctx, logits, mask === undefined ? undefined : { mask });
   const perQuery = headSum(ctx, probs, H, w, T); // [w, T], sum over heads
   let scores: ArithShare; // [1, Tp]
   let chosen: number;
@@ -153,4 +148,22 @@ export async function secureStaticEviction(
   const n = kept.shape[1];
   const out: SecureLayerCache = { ...cache, length: n, k: slice(ctx, kept, 0, hd, 2), v: slice(ctx, kept, hd, 2 * hd, 2) };
   return { cache: out, kept: n, ...(revealedCount !== undefined ? { revealedCount } : {}) };
+}
+
+/** The window queries' probabilities [H, w, T] over all keys (the second pass, when the prefill gave none). */
+async function windowSoftmax(ctx: Context, p: SecureMpCacheParams, cache: SecureLayerCache, queries: ArithShare, prescaled: boolean, w: number): Promise<ArithShare> {
+  const { nHeads: H, nKvHeads: nKv, headDim: hd, length: T } = cache;
+  let Qw = slice(ctx, queries, T - w, T, 1); // [H, w, hd]
+  const wantScale = p.scaled ? 1 / Math.sqrt(hd) : 1;
+  const haveScale = prescaled ? 1 / Math.sqrt(hd) : 1;
+  if (wantScale !== haveScale) Qw = await mulPublicFloat(ctx, Qw, wantScale / haveScale);
+  const G = H / nKv;
+  const logits = await matmulFixed(ctx, Qw.reshape([nKv, G * w, hd]), cache.k, { transB: true }); // [nKv, G*w, T]
+  let mask: PublicTensor | undefined;
+  if (p.causal) {
+    const m = new BigUint64Array(H * w * T);
+    for (let r = 0; r < H; r++) for (let i = 0; i < w; i++) m.fill(1n, (r * w + i) * T, (r * w + i) * T + (T - w + i) + 1);
+    mask = new PublicTensor([nKv, G * w, T], m, 0);
+  }
+  return softmax(ctx, logits, mask === undefined ? undefined : { mask });
 }
