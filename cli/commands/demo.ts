@@ -18,7 +18,7 @@ import { ReferenceModel } from '../../models/reference.js';
 import { createPlainTwin } from '../../eviction/secure/registry.js';
 import { type Command, configError, parseFlags, parseJsonFlag, readPromptSource, toJsonText } from '../command.js';
 import { GenerationView, parseGenLine, summaryLines } from '../generation-view.js';
-import { DEFAULT_MODEL_PROMPT, DEFAULT_PROMPT, DEFAULT_TOKENS, type GenerateResult, defaultPromptFor, parseGenerateArgs, resolveModelArg } from '../jobs/generate-args.js';
+import { DEFAULT_MODEL_PROMPT, DEFAULT_PROMPT, DEFAULT_TOKENS, type GenerateResult, defaultPromptFor, parseGenerateArgs, PREFILL_LINE_PREFIX, resolveModelArg } from '../jobs/generate-args.js';
 
 export const demoCommand: Command = {
   summary: 'three local parties (fresh keys, loopback, encrypted, separate processes) privately continue a prompt',
@@ -76,6 +76,7 @@ export const demoCommand: Command = {
         net,
         onLine: (party, line) => {
           const g = party === 1 ? parseGenLine(line) : undefined;
+          if (party !== 1 && line.startsWith(PREFILL_LINE_PREFIX)) return; // P1's progress lines are enough
           if (g !== undefined) {
             started = true;
             view.token(g);

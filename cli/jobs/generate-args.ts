@@ -2,6 +2,7 @@
  * Arguments, constants and result types of the `generate` job (cli/jobs/generate.ts), kept
  * apart from the job so the CLI can parse and validate them without loading the decoder.
  */
+import type { PrefillProgress } from '../../models/prefill-progress.js';
 import type { PartyId } from '../../protocols/channel.js';
 import type { PrivateInputs } from '../../parties/job.js';
 import { MpcError } from '../../protocols/errors.js';
@@ -146,3 +147,11 @@ export function resolveModelArg(model: string | undefined): string | undefined {
   return model ?? defaultModelPath();
 }
 
+/** One progress line of the prefill: `prefill: layer 3/6, 480/972 tokens, 12 s, ~30 s to go` (PREFILL_LINE_PREFIX first). */
+export function formatPrefillProgress(e: PrefillProgress): string {
+  const rest = Number.isFinite(e.remainingMs) ? `, ~${(e.remainingMs / 1000).toFixed(0)} s to go` : '';
+  return `${PREFILL_LINE_PREFIX}layer ${e.layer + 1}/${e.layers}, ${e.tokensDone}/${e.tokens} tokens, ${(e.elapsedMs / 1000).toFixed(0)} s${e.fraction >= 1 ? ', done' : rest}`;
+}
+
+/** The prefix of a prefill progress line. */
+export const PREFILL_LINE_PREFIX = 'prefill: ';

@@ -29,7 +29,7 @@ import { loadModelOrRandom, loadTokenizerOrBytes, RANDOM_MODEL_WARNING } from '.
 import { SecureDecoder } from '../../models/secure-decoder.js';
 import { shareModel } from '../../models/secure-weights.js';
 import { createSecurePolicy } from '../../eviction/secure/registry.js';
-import { GEN_LINE_PREFIX, type GenLine, type GenerateResult, type PhaseCost, configError, parseGenerateArgs, parseGenerateInputs, resolveModelArg } from './generate-args.js';
+import { GEN_LINE_PREFIX, type GenLine, formatPrefillProgress, type GenerateResult, type PhaseCost, configError, parseGenerateArgs, parseGenerateInputs, resolveModelArg } from './generate-args.js';
 
 export * from './generate-args.js';
 
@@ -103,7 +103,14 @@ async function runGenerate(ctx: Context, rawArgs: unknown, io: JobIO): Promise<G
   const share = phase(performance.now() - t, done());
 
   const policy = createSecurePolicy(args.policy, config);
-  const dec = new SecureDecoder(ctx, model, { policy, revealLogits: args.revealLogits });
+  // prefill progress (issue #14): a line at most every 2 s once the prefill has run 2 s, on every party
+  let shown = 0;
+  const onProgress = (e: Parameters<typeof formatPrefillProgress>[0]): void => {
+    if (e.elapsedMs < 2000 || (e.fraction < 1 && e.elapsedMs - shown < 2000)) return;
+    shown = e.elapsedMs;
+    io.log(formatPrefillProgress(e));
+  };
+  const dec = new SecureDecoder(ctx, model, { policy, revealLogits: args.revealLogits, onProgress });
   const decoder = new TextDecoder('utf-8');
   const tokens: number[] = [];
   let text = '';
