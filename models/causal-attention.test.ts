@@ -21,6 +21,10 @@ import { SecureDecoder } from './secure-decoder.js';
 import { shareModel } from './secure-weights.js';
 import { loadStories260k, stories260kPresent } from './test-support.js';
 import type { PrefillProgress } from './prefill-progress.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadWeights } from './load.js';
+import { loadTokenizerOrBytes, repoRoot } from './model-source.js';
 
 const F = 18;
 
@@ -203,4 +207,23 @@ describe.runIf(stories260kPresent())('secure decoder with causal chunked prefill
     expect(ev[ev.length - 1].fraction).toBe(1);
     expect(ev[ev.length - 1].tokensDone).toBe(prompt.length);
   });
+});
+
+const DEFAULT_DIR = join(repoRoot(), 'models', 'default');
+
+describe.runIf(existsSync(join(DEFAULT_DIR, 'model.safetensors')))('secure decoder with causal chunked prefill (default model)', () => {
+  it('a 96-token prompt in several chunks: greedy tokens equal the plaintext reference', async () => {
+    const weights = await loadWeights(DEFAULT_DIR);
+    const tok = await loadTokenizerOrBytes(DEFAULT_DIR, weights.config.vocabSize);
+    const prompt = tok.encode(readFileSync(join(DEFAULT_DIR, 'heldout-sample.txt'), 'utf8'), { bos: true }).slice(0, 96);
+    const want = new ReferenceModel(weights).generate(prompt, 2);
+    const memMb = 0.5; // 1310 entries per chunk: several chunks per layer
+    expect(chunkPlan(96, weights.config.nHeads, entriesForBudget(memMb, weights.config.nHeads, 96)).length).toBeGreaterThan(3);
+    const out = await runTrio(async (ctx) => {
+      const model = await shareModel(ctx, weights.config, ctx.party === 0 ? weights : undefined);
+      const dec = new SecureDecoder(ctx, model, { prefillMemMb: memMb });
+      return (await dec.generate(ctx.party === 1 ? prompt : undefined, prompt.length, 2)).tokens;
+    });
+    expect(out[1]).toEqual(want);
+  }, 300_000);
 });
