@@ -24,7 +24,8 @@
  *   matrix), fused q|k|v projection (+ bias), per-head q/k RMSNorm (Qwen3), RoPE with public
  *   cos/sin (1/sqrt(headDim) folded into q's multipliers, or into the q weights without RoPE),
  *   K/V appended to the cache (the last slidingWindow entries kept for a windowed model),
- *   policy hooks, attention (softmax with a public causal mask in prefill), wo (+ bias),
+ *   policy hooks, attention (in prefill: causal-only, query rows in chunks sized from a memory
+ *   budget, models/causal-attention.ts; progress events through onProgress), wo (+ bias),
  *   residual, norm, SwiGLU or GeLU MLP (+ biases), residual; final norm with its gain (and
  *   bias), output head;
  *   next token: secure argmax (protocols/max.ts) -> a shared one-hot; its index is revealed to the

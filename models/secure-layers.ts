@@ -197,6 +197,8 @@ export interface PrefillAttention {
 }
 
 /**
+ * The SQUARE form (before issue #14; the decoder now runs models/causal-attention.ts, and
+ * prefill-progress.ts keeps the square form as its 'square' method for comparison).
  * Causal self-attention of the prompt for all heads at once: scores = Q K^T (one batched
  * matmul over the KV heads, the G query heads of a group stacked as rows), softmax with the
  * public causal mask, probs V. Rounds: 1 + softmax + 1 (fused matmulFixed; 2 each above ONE_ROUND_MAX outputs).
