@@ -170,30 +170,23 @@ function place(src: BigUint64Array, g: Ragged): BigUint64Array {
 const placeShare = (x: ArithShare, g: Ragged, lead: readonly number[]): ArithShare =>
   new ArithShare([...lead, g.span], place(x.s0, g), place(x.s1, g), x.scale);
 
-/** Copy word `from[i]` to `to[j]` for index lists (Uint32 halves: no BigInt). */
-function gatherWords(src: BigUint64Array, idx: Int32Array): BigUint64Array {
-  const out = new BigUint64Array(idx.length);
-  const s = new Uint32Array(src.buffer, src.byteOffset, 2 * src.length);
-  const o = new Uint32Array(out.buffer);
-  for (let j = 0; j < idx.length; j++) {
-    o[2 * j] = s[2 * idx[j]];
-    o[2 * j + 1] = s[2 * idx[j] + 1];
-  }
-  return out;
-}
-
-const gather = (x: ArithShare, idx: Int32Array): ArithShare => new ArithShare([idx.length], gatherWords(x.s0, idx), gatherWords(x.s1, idx), x.scale);
-
-/** Per-row value (rows) repeated over each row's entries (flat). */
+/** Per-row value (rows) repeated over each row's entries (flat; native fills). */
 function spread(x: ArithShare, g: Ragged): ArithShare {
-  const idx = new Int32Array(g.off[g.rows]);
-  for (let r = 0; r < g.rows; r++) idx.fill(r, g.off[r], g.off[r + 1]);
-  return gather(x, idx);
+  const n = g.off[g.rows];
+  const o0 = new BigUint64Array(n);
+  const o1 = new BigUint64Array(n);
+  for (let r = 0; r < g.rows; r++) {
+    o0.fill(x.s0[r], g.off[r], g.off[r + 1]);
+    o1.fill(x.s1[r], g.off[r], g.off[r + 1]);
+  }
+  return new ArithShare([n], o0, o1, x.scale);
 }
 
 /**
  * The max of each ragged row (binary tournament over the flat entries; masked entries are not
- * there). Levels: ceil(log2(max length)); each is one batched msb and one select round-pair.
+ * there). A level compares, in every row of n > 1 entries, entry i with entry i + floor(n/2)
+ * (contiguous halves: plain block copies, no per-element gather); an odd last entry passes.
+ * Levels: ceil(log2(max length)); each is one batched msb and one select round for all rows.
  */
 export async function raggedMax(ctx: Context, x: ArithShare, len: Int32Array, bitWidth: number): Promise<ArithShare> {
   const rows = len.length;
@@ -207,50 +200,47 @@ export async function raggedMax(ctx: Context, x: ArithShare, len: Int32Array, bi
       next += (cnt[r] + 1) >> 1;
     }
     if (pairs === 0) break;
-    const li = new Int32Array(pairs);
-    const ri = new Int32Array(pairs);
-    const tail: number[] = []; // [position in next, position in cur]
-    const winAt = new Int32Array(pairs);
-    let p = 0;
-    let src = 0;
-    let dst = 0;
-    const nextCnt = new Int32Array(rows);
-    for (let r = 0; r < rows; r++) {
+    const L0 = new BigUint64Array(pairs);
+    const L1 = new BigUint64Array(pairs);
+    const R0 = new BigUint64Array(pairs);
+    const R1 = new BigUint64Array(pairs);
+    for (let r = 0, src = 0, p = 0; r < rows; r++) {
       const n = cnt[r];
-      for (let i = 0; i + 1 < n; i += 2) {
-        li[p] = src + i;
-        ri[p] = src + i + 1;
-        winAt[p] = dst + (i >> 1);
-        p++;
+      const h = n >> 1;
+      if (h > 0) {
+        L0.set(cur.s0.subarray(src, src + h), p);
+        L1.set(cur.s1.subarray(src, src + h), p);
+        R0.set(cur.s0.subarray(src + h, src + 2 * h), p);
+        R1.set(cur.s1.subarray(src + h, src + 2 * h), p);
       }
-      if (n % 2 === 1) tail.push(dst + (n >> 1), src + n - 1);
-      nextCnt[r] = (n + 1) >> 1;
+      p += h;
       src += n;
-      dst += nextCnt[r];
     }
-    const left = gather(cur, li);
-    const right = gather(cur, ri);
-    // e = [left < right]; winner = left + e * (right - left) (a tie keeps the left)
+    const left = new ArithShare([pairs], L0, L1, x.scale);
+    const right = new ArithShare([pairs], R0, R1, x.scale);
+    // e = [left < right]; winner = left + e * (right - left)
     const e = await msbSlicedBalanced(ctx, sub(ctx, left, right), `cmax.${level}.msb`, bitWidth);
     const sel = await bitTimesSlicedBalanced(ctx, e, pairs, [sub(ctx, right, left)], false, `cmax.${level}.select`);
     const win = add(ctx, left, sel.prods[0]);
     const o0 = new BigUint64Array(next);
     const o1 = new BigUint64Array(next);
-    const put = (to: BigUint64Array, w: BigUint64Array, c: BigUint64Array): void => {
-      const t32 = new Uint32Array(to.buffer);
-      const w32 = new Uint32Array(w.buffer, w.byteOffset, 2 * w.length);
-      const c32 = new Uint32Array(c.buffer, c.byteOffset, 2 * c.length);
-      for (let j = 0; j < pairs; j++) {
-        t32[2 * winAt[j]] = w32[2 * j];
-        t32[2 * winAt[j] + 1] = w32[2 * j + 1];
+    const nextCnt = new Int32Array(rows);
+    for (let r = 0, src = 0, p = 0, dst = 0; r < rows; r++) {
+      const n = cnt[r];
+      const h = n >> 1;
+      if (h > 0) {
+        o0.set(win.s0.subarray(p, p + h), dst);
+        o1.set(win.s1.subarray(p, p + h), dst);
       }
-      for (let j = 0; j < tail.length; j += 2) {
-        t32[2 * tail[j]] = c32[2 * tail[j + 1]];
-        t32[2 * tail[j] + 1] = c32[2 * tail[j + 1] + 1];
+      if (n % 2 === 1) {
+        o0[dst + h] = cur.s0[src + n - 1];
+        o1[dst + h] = cur.s1[src + n - 1];
       }
-    };
-    put(o0, win.s0, cur.s0);
-    put(o1, win.s1, cur.s1);
+      nextCnt[r] = (n + 1) >> 1;
+      p += h;
+      src += n;
+      dst += nextCnt[r];
+    }
     cur = new ArithShare([next], o0, o1, x.scale);
     cnt = nextCnt;
   }
