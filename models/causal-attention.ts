@@ -15,9 +15,9 @@
  *   z = Q[a:b] K[lo_a:b]^T (local 3-of-3 term, dense)   ragged entries picked (local)
  *   s = trunc(z)                                         fused truncation (truncTerms)
  *   m = max_j s_tj                                       ragged binary tournament: per level,
- *                                                        pairs within each row (one msb + one
- *                                                        select round-pair for all rows); an odd
- *                                                        tail passes; masked entries never enter
+ *                                                        entry i against entry i + n/2 of each
+ *                                                        row (one msb + one select for all rows);
+ *                                                        an odd tail passes; masked entries never enter
  *   e = exp(s - m)                                       protocols/exp.ts on the flat entries
  *   r = 1 / sum_j e_tj                                   local ragged sums, ONE reciprocal per row
  *   p = e * r                                            mulFixed on the flat entries
