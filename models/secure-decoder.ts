@@ -313,7 +313,7 @@ export class SecureDecoder {
    * One decode step: feeds the token given as a one-hot secret [1, vocab] (scale 0) at the
    * current position; returns the logits share [1, vocab] predicting the next token.
    * Hooks per layer: onAppend (after the new K/V are appended), then attend if the policy has it,
-   * else selectForStep.
+   * else selectForStep; afterAttention (evicting policies) gives the cache kept for the next step.
    */
   async step(oneHot: ArithShare): Promise<ArithShare> {
     const ctx = this.ctx;
@@ -353,6 +353,7 @@ export class SecureDecoder {
         if (sel !== undefined) checkSelection(sel, c);
         att = sel === undefined ? await decodeAttention(ctx, c, q, lc.k, lc.v, false) : await decodeAttention(ctx, c, q, sel.k, sel.v, sel.perQueryHead);
       }
+      if (this.policy?.afterAttention) this.cache[l] = checkCache(await this.policy.afterAttention(ctx, lc, this.steps), lc, 'policy.afterAttention');
       x = add(ctx, x, await attentionOutput(ctx, att, L));
       x = add(ctx, x, await feedForward(ctx, c, await rmsNormalize(ctx, x, c), L));
     }
