@@ -87,7 +87,7 @@ export async function questBounds(ctx: Context, q: ArithShare, reps: BlockReps, 
   return (await matmul(ctx, Q, R, { transB: true })).reshape([nHeads, G]);
 }
 
-export function secureQuestPolicy(o: SecureQuestOptions): SecureKvPolicy & { readonly pagesOf: ReadonlyMap<number, number> } {
+export function secureQuestPolicy(o: SecureQuestOptions): SecureKvPolicy & { readonly pagesOf: ReadonlyMap<number, number>; prepare(ctx: Context, cache: import('../../models/secure-hooks.js').SecureLayerCache, T: number, reps?: BlockReps): Promise<void> } {
   const budget = aBudget(o.budget);
   const pageSize = aPosInt(o.pageSize ?? 16, 'pageSize');
   const denseLayers = aPosInt(o.denseLayers ?? 2, 'denseLayers', 0);
@@ -99,6 +99,12 @@ export function secureQuestPolicy(o: SecureQuestOptions): SecureKvPolicy & { rea
     name: 'quest',
     leaks: '',
     pagesOf,
+    /** a layer whose cache did not go through afterPrefill (benchmarks): K for a T-token prompt, and the page representatives (given, e.g. publicBlockReps of public test keys, or built) */
+    async prepare(ctx, cache, T, given) {
+      pagesOf.set(cache.layer, Math.max(1, Math.floor(resolveBudget(budget, T) / pageSize)));
+      reps.delete(cache.layer);
+      if (cache.layer >= denseLayers) reps.set(cache.layer, given ?? (await buildBlockReps(ctx, cache.k, pageSize, bits)));
+    },
     async afterPrefill(ctx, cache) {
       pagesOf.set(cache.layer, Math.max(1, Math.floor(resolveBudget(budget, cache.length) / pageSize)));
       reps.delete(cache.layer);

@@ -34,7 +34,7 @@ export function keepPublicRows(ctx: Context, cache: SecureLayerCache, keep: Int3
   return { ...cache, length: keep.length, k: cut(cache.k), v: cut(cache.v) };
 }
 
-export function secureStreamingLlmPolicy(o: SecureStreamingLlmOptions): SecureKvPolicy & { readonly budgetOf: ReadonlyMap<number, number> } {
+export function secureStreamingLlmPolicy(o: SecureStreamingLlmOptions): SecureKvPolicy & { readonly budgetOf: ReadonlyMap<number, number>; prepare(layer: number, T: number): void } {
   const budget = aBudget(o.budget);
   const sinks = aPosInt(o.sinks ?? 4, 'sinks', 0);
   const cap = new Map<number, number>();
@@ -43,6 +43,10 @@ export function secureStreamingLlmPolicy(o: SecureStreamingLlmOptions): SecureKv
     name: 'streaming-llm',
     leaks: '',
     budgetOf: cap,
+    /** a layer whose cache did not go through afterPrefill (benchmarks): the budget of a T-token prompt */
+    prepare(layer, T) {
+      cap.set(layer, resolveBudget(budget, T));
+    },
     async afterPrefill(ctx, cache) {
       const B = resolveBudget(budget, cache.length);
       cap.set(cache.layer, B);

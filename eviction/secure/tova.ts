@@ -73,7 +73,7 @@ export async function dropOneRow(ctx: Context, cache: SecureLayerCache, e: Arith
   return { ...cache, length: n - 1, k: slice(ctx, kept, 0, hd, 2), v: slice(ctx, kept, hd, w, 2) };
 }
 
-export function secureTovaPolicy(o: SecureTovaOptions): SecureKvPolicy & { readonly budgetOf: ReadonlyMap<number, number> } {
+export function secureTovaPolicy(o: SecureTovaOptions): SecureKvPolicy & { readonly budgetOf: ReadonlyMap<number, number>; prepare(layer: number, T: number): void } {
   const budget = aBudget(o.budget);
   const cap = new Map<number, number>();
   const scores = new Map<number, ArithShare>();
@@ -81,6 +81,10 @@ export function secureTovaPolicy(o: SecureTovaOptions): SecureKvPolicy & { reado
     name: 'tova',
     leaks: '',
     budgetOf: cap,
+    /** a layer whose cache did not go through afterPrefill (benchmarks): the budget of a T-token prompt */
+    prepare(layer, T) {
+      cap.set(layer, resolveBudget(budget, T));
+    },
     async afterPrefill(ctx, cache, queries) {
       const { nHeads: H, nKvHeads: nKv, headDim: hd, length: T } = cache;
       const B = resolveBudget(budget, T);
