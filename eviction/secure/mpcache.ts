@@ -141,7 +141,7 @@ export function secureMpCachePolicy(model: MpCacheModelShape, options: SecureMpC
   }
 
   return {
-    name: p.share ? 'mpcache' : 'mpcache-noshare',
+    name: p.share ? 'mpcache-v1' : 'mpcache-noshare',
     leaks: p.static && p.keepRule === 'threshold' ? 'the number of prompt tokens each layer keeps at prefill (static threshold rule)' : '',
     params: p,
     keptAtPrefill: kept,
