@@ -175,7 +175,7 @@ describe('secure policies: cost per decode step and step values', () => {
     }
   });
 
-  it('mpcache (R): attention over the selected blocks and the 16 newest rows costs 4 rounds + the softmax over them, and equals float64 over the twin\'s read set', async () => {
+  it('mpcache (R): attention over the selected blocks and the 16 newest rows costs 4 rounds + the softmax over (total2 + 1) blocks, and equals float64 over the twin\'s read set', async () => {
     const d = data(300, 31);
     const budget = { tokens: 76 }; // T = 300: Bs = min(300, 380) = 300, ratio2' = 60 / 300
     const { ratio2: r2 } = mpcacheRSplit(76, 300, 0.2, 16);
@@ -189,7 +189,7 @@ describe('secure policies: cost per decode step and step values', () => {
       const c0 = costOf(ctx);
       await selectedRecentAttention(ctx, q, cache.k, cache.v, sel, 16);
       const cost = c0();
-      const x = await share(ctx, 0, [H, total * 16 + 16], onGrid(randFloats(H * (total * 16 + 16), -3, 3, 6), F));
+      const x = await share(ctx, 0, [H, (total + 1) * 16], onGrid(randFloats(H * (total + 1) * 16, -3, 3, 6), F));
       const c1 = costOf(ctx);
       await softmax(ctx, x);
       const sm = c1();
