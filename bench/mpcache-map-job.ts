@@ -8,7 +8,7 @@
  *   full, quest         all `prompt` tokens (quest: its page representatives prepared from the
  *                       public test keys);
  *   streaming-llm, snapkv, tova   B = resolveBudget(budget, prompt) tokens;
- *   mpcache (MPCache-R) Bs = min(prompt, floor(B / 0.2)) tokens and its block representatives
+ *   mpcache (MPCache-R) Bs = min(prompt, floor(B / ratio2)) tokens (ratio2 the default, 0.2) and its block representatives
  *                       (prepare with public representatives of the public test keys);
  *   mpcache-v1          30% of the prompt, representatives prepared likewise.
  * The caches and weights are trivial sharings of public random test values: every protocol
@@ -19,7 +19,7 @@
 import { type BlockReps, publicBlockReps } from '../eviction/secure/block-reps.js';
 import type { SecureMpCachePolicy } from '../eviction/secure/mpcache.js';
 import type { SecureMpCacheRPolicy } from '../eviction/secure/mpcache-r.js';
-import { mpcacheRSplit } from '../eviction/secure/mpcache-r.js';
+import { mpcacheRDefaults, mpcacheRSplit } from '../eviction/secure/mpcache-r.js';
 import { createSecurePolicy } from '../eviction/secure/registry.js';
 import { type Budget, resolveBudget } from '../eviction/policy.js';
 import { type ModelConfig, validateConfig } from '../models/config.js';
@@ -63,7 +63,7 @@ export function cachedAfterPrefill(policy: string, ratio: number, T: number): nu
     case 'quest':
       return T;
     case 'mpcache':
-      return mpcacheRSplit(B, T, 0.2, 16).Bs;
+      return mpcacheRSplit(B, T, mpcacheRDefaults().ratio2, mpcacheRDefaults().recent).Bs;
     case 'mpcache-v1':
     case 'mpcache-noshare':
       return Math.max(1, Math.floor(0.3 * T + 1e-9));

@@ -3,7 +3,7 @@
  * eviction/plain/mpcache.ts with MPCACHE_DEFAULTS, same rules, same budget split):
  *
  * - Budget B = resolveBudget(budget, T) over the prompt length T. Static + dynamic:
- *   Bs = min(T, floor(B / ratio2)) prompt tokens survive prefill (ratio2 = 0.2), and each step
+ *   Bs = min(T, floor(B / ratio2)) prompt tokens survive prefill (ratio2: the twin's default, 0.2), and each step
  *   reads ratio2' = max(1e-9, min(1, (B - recent) / Bs)) of the level-2 blocks
  *   (k2 = floor(G2 ratio2' + 1e-9), first and last blocks counted inside) plus the newest
  *   `recent` = 16 entries; level 1 keeps max(ratio1, ratio2') of the 32-token blocks.
@@ -30,6 +30,7 @@ import type { Context } from '../../protocols/context.js';
 import { slice } from '../../protocols/linear.js';
 import type { ArithShare } from '../../protocols/types.js';
 import { type Budget, aBudget, resolveBudget } from '../policy.js';
+import { MPCACHE_DEFAULTS } from '../plain/mpcache.js';
 import { type BlockReps, appendBlockReps, buildBlockReps } from './block-reps.js';
 import { selectBlocks } from './clustered-select.js';
 import { type SecureMpCacheParams, resolveMpCacheParams } from './mpcache-params.js';
@@ -41,14 +42,23 @@ export interface SecureMpCacheROptions {
   readonly budget: Budget;
   /** static eviction at prefill (default true) */
   readonly static?: boolean;
-  /** observation window in prompt queries (default 32) */
+  /** observation window in prompt queries (default: the twin's, 32) */
   readonly obsWindow?: number;
-  /** pooling kernel (odd, default 7) */
+  /** pooling kernel (odd; default: the twin's, 7) */
   readonly pool?: number;
-  /** newest entries always read (default 16) */
+  /** newest entries always read (default: the twin's, 16) */
   readonly recent?: number;
   readonly ratio1?: number;
   readonly ratio2?: number;
+}
+
+/**
+ * The defaults, taken from the plain twin's (eviction/plain/mpcache.ts MPCACHE_DEFAULTS, then
+ * mpcachePolicy's option defaults), so that a change of the plaintext default carries over.
+ */
+export function mpcacheRDefaults(): { obsWindow: number; pool: number; recent: number; ratio1: number; ratio2: number } {
+  const d = MPCACHE_DEFAULTS;
+  return { obsWindow: d.obsWindow ?? 32, pool: d.pool ?? 7, recent: d.recent ?? 0, ratio1: d.ratio1 ?? 0.5, ratio2: d.ratio2 ?? 0.2 };
 }
 
 /** The public budget split of MPCache-R for a prompt of T tokens (the twin's onPrefill). */
@@ -69,11 +79,12 @@ export interface SecureMpCacheRPolicy extends SecureKvPolicy {
 export function secureMpCacheRPolicy(o: SecureMpCacheROptions): SecureMpCacheRPolicy {
   const budget = aBudget(o.budget);
   const useStatic = o.static ?? true;
-  const obsWindow = o.obsWindow ?? 32;
-  const pool = o.pool ?? 7;
-  const recent = o.recent ?? 16;
-  const ratio1 = o.ratio1 ?? 0.5;
-  const ratio2 = o.ratio2 ?? 0.2;
+  const d = mpcacheRDefaults();
+  const obsWindow = o.obsWindow ?? d.obsWindow;
+  const pool = o.pool ?? d.pool;
+  const recent = o.recent ?? d.recent;
+  const ratio1 = o.ratio1 ?? d.ratio1;
+  const ratio2 = o.ratio2 ?? d.ratio2;
   const base = resolveMpCacheParams({ ratio1, ratio2, share: false, static: useStatic });
   const params = new Map<number, SecureMpCacheParams>();
   const kept = new Map<number, number>();

@@ -13,15 +13,23 @@ import { mpcachePolicy } from '../plain/mpcache.js';
 import { createPolicy } from '../plain/registry.js';
 import { secureFullPolicy } from './full.js';
 import { secureMpCachePolicy } from './mpcache.js';
+import type { SecureMpCacheOptions } from './mpcache-params.js';
 import { secureMpCacheRPolicy } from './mpcache-r.js';
 import { secureQuestPolicy } from './quest.js';
 import { secureSnapKvPolicy } from './snapkv.js';
 import { secureStreamingLlmPolicy } from './streaming-llm.js';
 import { secureTovaPolicy } from './tova.js';
 
-export interface SecurePolicyOptions {
-  /** KV budget (default { ratio: 0.1 }) */
+/** Options of a secure policy: the budget, and for 'mpcache-v1' / 'mpcache-noshare' the secure MPCache's options. */
+export interface SecurePolicyOptions extends SecureMpCacheOptions {
+  /** KV budget (default { ratio: 0.1 }; not used by 'mpcache-v1' and 'mpcache-noshare') */
   readonly budget?: Budget;
+}
+
+function v1Options(o: SecurePolicyOptions = {}): SecureMpCacheOptions {
+  const { budget, ...rest } = o;
+  void budget;
+  return rest;
 }
 
 export const DEFAULT_SECURE_BUDGET: Budget = { ratio: 0.1 };
@@ -35,6 +43,14 @@ export interface SecurePolicyEntry {
   readonly plainTwin: (config: ModelConfig, o?: SecurePolicyOptions) => KvPolicy;
 }
 
+/** The options the plain twin of the first secure MPCache shares (staticTokens and compareBits are secure-only). */
+function plainShare(o: SecureMpCacheOptions): Record<string, unknown> {
+  const { staticTokens, compareBits, ...rest } = o;
+  void staticTokens;
+  void compareBits;
+  return rest;
+}
+
 const bud = (o?: SecurePolicyOptions): Budget => o?.budget ?? DEFAULT_SECURE_BUDGET;
 
 export const SECURE_POLICIES: Readonly<Record<string, SecurePolicyEntry>> = {
@@ -46,13 +62,13 @@ export const SECURE_POLICIES: Readonly<Record<string, SecurePolicyEntry>> = {
   },
   'mpcache-v1': {
     summary: 'MPCache, the first default: look-once static eviction to 30% at prefill, two-level block selection (~20%) per step, cross-layer index sharing',
-    create: (config) => secureMpCachePolicy(config),
-    plainTwin: (config) => mpcachePolicy({ budget: { ratio: 0.06 }, model: config, staticRatio: 0.3, ratio2: 0.2, name: 'mpcache-v1' }),
+    create: (config, o) => secureMpCachePolicy(config, v1Options(o)),
+    plainTwin: (config, o) => mpcachePolicy({ budget: { ratio: 0.06 }, model: config, staticRatio: 0.3, ratio2: 0.2, ...plainShare(v1Options(o)), name: 'mpcache-v1' }),
   },
   'mpcache-noshare': {
     summary: 'MPCache v1 without cross-layer index sharing (every layer selects its own blocks)',
-    create: (config) => secureMpCachePolicy(config, { share: false }),
-    plainTwin: (config) => mpcachePolicy({ budget: { ratio: 0.06 }, model: config, staticRatio: 0.3, ratio2: 0.2, share: false }),
+    create: (config, o) => secureMpCachePolicy(config, { ...v1Options(o), share: false }),
+    plainTwin: (config, o) => mpcachePolicy({ budget: { ratio: 0.06 }, model: config, staticRatio: 0.3, ratio2: 0.2, ...plainShare(v1Options(o)), share: false }),
   },
   'streaming-llm': {
     summary: 'StreamingLLM: 4 sink tokens and the most recent window (public positions, no secure selection)',
