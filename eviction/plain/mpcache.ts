@@ -8,7 +8,8 @@
  *   over the query heads of each KV head, average-pooled over 7 tokens, one public-size top-k
  *   per KV head; the newest 16 cache entries always read at a step; no cross-layer sharing.
  * - the option defaults of `mpcachePolicy` (registry 'mpcache-v1', the project's first
- *   default, and the rules the secure MPCache in eviction/secure/ implements today).
+ *   default; secure: eviction/secure/mpcache.ts, secure registry 'mpcache-v1').
+ * The secure 'mpcache' (eviction/secure/mpcache-r.ts) implements MPCACHE_DEFAULTS.
  * The authors' rules exactly are `mpcache-paper` (mpcache-paper.ts); the differences of both
  * from them are listed there and in RESULTS.md.
  *

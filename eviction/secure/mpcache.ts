@@ -1,6 +1,8 @@
 /**
- * Secure MPCache (../shared/docs/MPCACHE.md) as a SecureKvPolicy for the secure decoder.
- * Plain twin and test oracle: eviction/plain/mpcache-oracle.ts (the selection rules).
+ * The first secure MPCache (../shared/docs/MPCACHE.md; secure registry 'mpcache-v1' and
+ * 'mpcache-noshare'; the project default 'mpcache' is MPCache-R, mpcache-r.ts) as a
+ * SecureKvPolicy for the secure decoder. Plain twin: eviction/plain/mpcache.ts as
+ * 'mpcache-v1' with staticRatio 0.3, ratio2 0.2; test oracle: eviction/plain/mpcache-oracle.ts.
  *
  * - afterPrefill: look-once static eviction (static-eviction.ts; public budget, 30% default)
  *   and the block representatives of the kept cache (block-reps.ts).
