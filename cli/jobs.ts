@@ -28,7 +28,7 @@ export const JOBS: Readonly<Record<string, JobEntry>> = {
     job: Object.assign(async (ctx: Context, args: unknown, io: JobIO) => (await import('./jobs/generate.js')).generateJob(ctx, args, io), {
       jobId: 'generate',
       publicArgs: async (raw: unknown) => (await generateArgs()).parseGenerateArgs(raw),
-      checkInputs: async (party: PartyId, inputs: PrivateInputs) => (await generateArgs()).parseGenerateInputs(party, inputs),
+      checkInputs: async (party: PartyId, inputs: PrivateInputs, args: unknown) => (await import('./jobs/generate-preflight.js')).preflightInputs(party, inputs, args),
     }),
     summary:
       'private text generation: P0 shares the model, P1 the prompt; tokens revealed to P1 only (public args: tokens, policy, revealLogits; P0: --model, P1: --prompt-file, --tokenizer)',

@@ -52,7 +52,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     return await cmd.run(rest);
   } catch (e) {
     if (isMpcError(e) && e.code === 'MPC_ERR_CONFIG') {
-      process.stderr.write(`mpcache ${name}: ${e.message}\n`);
+      // one line: the message without its code prefix or a repeated command name
+      let m = e.message.split('\n')[0];
+      if (m.startsWith('MPC_ERR_CONFIG: ')) m = m.slice('MPC_ERR_CONFIG: '.length);
+      if (m.startsWith(`${name}: `)) m = m.slice(name.length + 2);
+      process.stderr.write(`mpcache ${name}: ${m}\n`);
       return 2;
     }
     process.stderr.write(`mpcache ${name}: ${e instanceof MpcError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
