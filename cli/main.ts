@@ -13,6 +13,7 @@ import type { Command } from './command.js';
  */
 export const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   keygen: async () => (await import('./commands/keygen.js')).keygenCommand,
+  session: async () => (await import('./commands/session.js')).sessionCommand,
   party: async () => (await import('./commands/party.js')).partyCommand,
   demo: async () => (await import('./commands/demo.js')).demoCommand,
   eval: async () => (await import('./commands/eval.js')).evalCommand,

@@ -3,8 +3,8 @@
  *  - plain (the default for a party started by hand): an event's `text` is written to
  *    standard output as it comes (P1's generated text, nothing around it); an event's `line`
  *    (progress: weights shared, prefill layer, tokens) goes to standard error as one line,
- *    unless quiet; at the end a party that wrote text ends its line, one that wrote none
- *    prints `result: <json>`;
+ *    unless quiet; at the end a party that wrote text ends its line; a job that reported no
+ *    events at all (e.g. selftest) gets its result printed as `result: <json>`;
  *  - json (`--json`, and every party the launcher starts): one JSON object per line on
  *    standard output, `{"event":..., ...}` for each event and `{"event":"result", "party":N,
  *    "result":...}` at the end (bigint and typed arrays as in toJsonText).
@@ -20,6 +20,7 @@ export interface OutputSink {
 
 export class JobOutput {
   private wroteText = false;
+  private sawEvents = false;
   private atLineStart = true;
 
   constructor(
@@ -31,6 +32,7 @@ export class JobOutput {
 
   /** One event of the job. */
   emit(ev: JobEvent): void {
+    if (ev.event !== 'waiting') this.sawEvents = true;
     if (this.mode === 'json') {
       this.out.write(`${toJsonText(ev)}\n`);
       return;
@@ -48,7 +50,7 @@ export class JobOutput {
     if (this.mode === 'json') this.out.write(`${toJsonText({ event: 'result', party, result })}\n`);
     else if (this.wroteText) {
       if (!this.atLineStart) this.out.write('\n');
-    } else this.out.write(`result: ${toJsonText(result)}\n`);
+    } else if (!this.sawEvents) this.out.write(`result: ${toJsonText(result)}\n`);
   }
 }
 

@@ -147,6 +147,8 @@ async function runGenerate(ctx: Context, rawArgs: unknown, io: JobIO): Promise<G
   const decodeMs = r.stepMs.reduce((a, b) => a + b, 0);
   const decode = phase(decodeMs, done());
   if (tokenizer !== undefined) text += decoder.decode();
+  const all = snapshotStats(ctx.ch.stats);
+  progress(`done: ${args.tokens} tokens, ${(decodeMs / Math.max(1, r.stepMs.length)).toFixed(0)} ms per decode step, ${(all.bytesSent / 1e6).toFixed(2)} MB sent in ${all.rounds} rounds`, { phase: 'done' });
   return {
     party: ctx.party,
     ...(ctx.party === 0 ? { model: path ?? 'random' } : {}),

@@ -112,14 +112,14 @@ describe('private job arguments over three processes', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mpcache-record-'));
     try {
       const job = ['--job-module', 'testing/recording-job.ts#recordingGenerate', '--job-args', '{"tokens":3}'];
-      const r = await runParties([[...job, '--model', 'random'], [...job, '--tokenizer', 'random', '--prompt-file', '-'], job], [undefined, `${SECRET}\n`, undefined], {
+      const r = await runParties([[...job, '--model', 'random'], [...job, '--tokenizer', 'random', '--prompt-file', '-', '--json'], job], [undefined, `${SECRET}\n`, undefined], {
         MPCACHE_TEST_RECORD_DIR: dir,
       });
       expect(r.map((p) => p.code)).toEqual([0, 0, 0]);
       // P1 generated privately, right
       const ids = byteTokenizer().encode(SECRET, { bos: true });
       const want = new ReferenceModel(randomModelWeights()).generate(ids, 3);
-      const res = JSON.parse(/^result: (.*)$/m.exec(r[1].stdout)![1]) as { tokens: number[]; promptLength: number };
+      const res = (JSON.parse(/^\{"event":"result".*$/m.exec(r[1].stdout)![0]) as { result: { tokens: number[]; promptLength: number } }).result;
       expect(res.tokens).toEqual(want);
       expect(res.promptLength).toBe(ids.length);
       for (const p of [0, 2]) {
