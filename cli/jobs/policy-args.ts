@@ -108,22 +108,19 @@ export function makePlainTwin(a: PolicyArgs, config: ModelConfig, T: number) {
   return createPlainTwin(a.policy, config, policyOptionsFor(a.budget, a.policyOptions, T));
 }
 
-/** Prompt tokens the policy keeps at prefill for a prompt of T tokens (T for a policy that evicts nothing). */
-export function keptAtPrefill(a: PolicyArgs, T: number): number {
-  if (!SECURE_POLICIES[a.policy].takesOptions) return T;
+/** Prompt tokens the policy keeps at prefill for a prompt of T tokens (T for a policy that evicts nothing), and the ratio it keeps. */
+export function keptAtPrefill(a: PolicyArgs, T: number): { readonly kept: number; readonly ratio: number } {
+  if (!SECURE_POLICIES[a.policy].takesOptions) return { kept: T, ratio: 1 };
   const p = resolveMpCacheParams({ ...(policyOptionsFor(a.budget, a.policyOptions, T) ?? {}) });
-  if (!p.static) return T;
-  return Math.min(T, Math.max(1, Math.floor(p.staticRatio * T + 1e-9)));
+  if (!p.static) return { kept: T, ratio: 1 };
+  return { kept: Math.min(T, Math.max(1, Math.floor(p.staticRatio * T + 1e-9))), ratio: p.staticRatio };
 }
 
 /** A warning line when the policy would keep fewer than MIN_USEFUL_KEPT prompt tokens; undefined otherwise. */
 export function shortPromptWarning(a: PolicyArgs, T: number): string | undefined {
-  const kept = keptAtPrefill(a, T);
+  const { kept, ratio } = keptAtPrefill(a, T);
   if (kept >= MIN_USEFUL_KEPT || kept >= T) return undefined;
-  const ratio = kept / T;
-  const need = a.budget !== undefined && 'tokens' in a.budget ? MIN_USEFUL_KEPT : Math.ceil(MIN_USEFUL_KEPT / Math.max(ratio, 1e-9));
-  return (
-    `warning: the prompt has ${T} tokens and --policy ${a.policy} keeps ${kept} of them at prefill; too few to continue it sensibly ` +
-    `(use a prompt of at least ${need} tokens, a larger --budget, or --policy full)`
-  );
+  const tokenBudget = a.budget !== undefined && 'tokens' in a.budget;
+  const fix = tokenBudget ? `a --budget of at least ${MIN_USEFUL_KEPT} tokens` : `a prompt of at least ${Math.ceil(MIN_USEFUL_KEPT / ratio - 1e-9)} tokens, a larger --budget`;
+  return `warning: the prompt has ${T} tokens and --policy ${a.policy} keeps ${kept} of them at prefill; too few to continue it sensibly (use ${fix}, or --policy full)`;
 }
