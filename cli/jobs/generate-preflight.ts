@@ -55,13 +55,14 @@ export function loadTokenizerChecked(path: string | undefined, vocabSize?: numbe
   return p;
 }
 
-/** Encode a prompt; a tokenizer error becomes a config error that never quotes the prompt. */
+/** Encode a prompt; a tokenizer error becomes a config error (P1's own, before it connects: no peer sees it). */
 export function encodePrompt(tokenizer: Tokenizer, prompt: string): number[] {
   let ids: number[];
   try {
     ids = tokenizer.encode(prompt, { bos: true });
   } catch (e) {
-    throw configError(`the tokenizer cannot encode the prompt (${(e as { code?: string }).code ?? (e as Error).name})`);
+    // this party's own log only (it holds the prompt); peers are never told more than the code
+    throw configError(`the tokenizer cannot encode the prompt: ${firstLine(e)}`);
   }
   if (ids.length === 0) throw configError('the prompt encodes to no tokens');
   return ids;
