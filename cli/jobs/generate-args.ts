@@ -33,6 +33,8 @@ export interface GenerateArgs {
   readonly budget?: Budget;
   /** the policy's own options (policy-args.ts POLICY_OPTION_NAMES) */
   readonly policyOptions?: Record<string, unknown>;
+  /** 'held': the weights come from the shares P0 and P2 hold between sessions (`mpcache serve`, cli/serve/held-weights.ts); absent: shared from P0 this session */
+  readonly weights?: 'held';
 }
 
 /**
@@ -120,16 +122,17 @@ export function parseGenerateArgs(args: unknown): GenerateArgs {
     if (isInputName(k)) {
       throw configError(`'${k}' is private to party ${GENERATE_INPUT_OWNER[k]} and never goes in --job-args (every party sees those): give it to party ${GENERATE_INPUT_OWNER[k]} alone with ${HOW[k]}`);
     }
-    if (!['tokens', 'policy', 'revealLogits', 'budget', 'policyOptions'].includes(k)) throw configError(`unknown argument '${k}' (public arguments: tokens, policy, revealLogits, budget, policyOptions)`);
+    if (!['tokens', 'policy', 'revealLogits', 'budget', 'policyOptions', 'weights'].includes(k)) throw configError(`unknown argument '${k}' (public arguments: tokens, policy, revealLogits, budget, policyOptions)`);
   }
   const tokens = o.tokens ?? DEFAULT_TOKENS;
   if (typeof tokens !== 'number' || !Number.isSafeInteger(tokens) || tokens < 1 || tokens > MAX_TOKENS) throw configError(`'tokens' must be a whole number from 1 to ${MAX_TOKENS}, got ${JSON.stringify(tokens)}`);
   const policy = o.policy ?? 'full';
   if (typeof policy !== 'string' || !securePolicyNames().includes(policy)) throw configError(`unknown policy ${JSON.stringify(policy)} (policies: ${securePolicyNames().join(', ')})`);
   if (o.revealLogits !== undefined && typeof o.revealLogits !== 'boolean') throw configError("'revealLogits' must be a boolean");
+  if (o.weights !== undefined && o.weights !== 'held') throw configError("'weights' must be \"held\" (the shares kept by mpcache serve) or absent");
   const budget = checkBudget(o.budget);
   const policyOptions = checkPolicyOptions(policy, budget, o.policyOptions);
-  return { tokens, policy, revealLogits: (o.revealLogits as boolean | undefined) ?? false, ...(budget !== undefined ? { budget } : {}), ...(policyOptions !== undefined ? { policyOptions } : {}) };
+  return { tokens, policy, revealLogits: (o.revealLogits as boolean | undefined) ?? false, ...(budget !== undefined ? { budget } : {}), ...(policyOptions !== undefined ? { policyOptions } : {}), ...(o.weights === 'held' ? { weights: 'held' as const } : {}) };
 }
 
 /**

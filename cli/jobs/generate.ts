@@ -110,7 +110,7 @@ async function runGenerate(ctx: Context, rawArgs: unknown, io: JobIO): Promise<G
 
   let done = costOf(ctx);
   let t = performance.now();
-  const model = await shareModel(ctx, config, weights);
+  const model = args.weights === 'held' ? await (await import('../serve/held-weights.js')).heldShareModel(ctx, config, weights) : await shareModel(ctx, config, weights);
   const share = phase(performance.now() - t, done());
   progress(`weights shared (${(share.bytesSent / 1e6).toFixed(2)} MB sent, ${share.ms.toFixed(0)} ms); prefill of ${promptLength} prompt tokens`, { phase: 'share', ms: share.ms, bytesSent: share.bytesSent });
 
