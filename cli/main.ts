@@ -17,6 +17,8 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   party: async () => (await import('./commands/party.js')).partyCommand,
   demo: async () => (await import('./commands/demo.js')).demoCommand,
   eval: async () => (await import('./commands/eval.js')).evalCommand,
+  serve: async () => (await import('./commands/serve.js')).serveCommand,
+  ask: async () => (await import('./commands/ask.js')).askCommand,
 };
 
 async function help(): Promise<string> {
