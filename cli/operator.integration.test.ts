@@ -179,3 +179,22 @@ describe('three parties run by hand: what each prints', () => {
     expect(lines.at(-1)?.result?.tokens).toEqual(want().ids);
   });
 });
+
+describe('mpcache party: the prompt against the context before connecting', () => {
+  it('P1 tokenizes its prompt and checks it against the public config beside its tokenizer: one line, exit 2', async () => {
+    const ports = await freePorts(3);
+    const pubs = [0, 1, 2].map((i) => cli(['keygen', '--out', join(dir, `c${i}.key`)]).stdout.trim());
+    const out = join(dir, 'c.json');
+    expect(cli(['session', 'init', '--hosts', ports.map((p) => `127.0.0.1:${p}`).join(','), '--keys', pubs.join(','), '--out', out]).status).toBe(0);
+    const long = 'word '.repeat(3000);
+    const r = cli(['party', '--session', out, '--id', '1', '--key', join(dir, 'c1.key'), '--job', 'generate', '--prompt-file', '-'], { input: long });
+    expect(r.status).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^mpcache party: generate: the prompt is \d+ tokens, longer than the model's context of \d+ positions/);
+    expect(r.stderr).not.toContain('word word');
+    const t = cli(['party', '--session', out, '--id', '0', '--key', join(dir, 'c0.key'), '--job', 'generate', '--job-args', '{"tokens":100000}', '--model', 'random']);
+    expect(t.status).toBe(2);
+    expect(t.stderr.trim()).toMatch(/^mpcache party: generate: --tokens 100000 exceeds the model's context of 512 positions$/);
+  });
+});

@@ -4,18 +4,23 @@
  * one line and exit code 2 on the party that made it, before any peer is involved.
  *  - P0: the model loads (path exists, format readable; a missing or corrupt file is one line
  *    naming the path and the loader's code, no stack trace) and `tokens` fits its context;
- *  - P1: the tokenizer loads and the prompt tokenizes (its length is checked against the
- *    model's context after the setup round, where P1 learns the public config; the demo's
- *    launcher, which holds the model, checks it before starting any party).
+ *  - P1: the tokenizer loads and the prompt tokenizes; its length is checked against the
+ *    model's context when the tokenizer sits beside the model's public config.json (the
+ *    default model's, or a checkpoint directory), else after the setup round, where every
+ *    party checks it against the config P0 sends (the demo's launcher, which holds the
+ *    model, checks it before starting any party).
  * Loaded weights and tokenizers are kept per path (loadModelChecked), so the job does not load
  * them again and a long-lived server (`mpcache serve`) loads them once.
  */
 import type { PartyId } from '../../protocols/channel.js';
 import type { PrivateInputs } from '../../parties/job.js';
-import { loadModelOrRandom, loadTokenizerOrBytes } from '../../models/model-source.js';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { RANDOM_MODEL_CONFIG, loadModelOrRandom, loadTokenizerOrBytes } from '../../models/model-source.js';
+import { readHfConfig } from '../../models/hf-config.js';
 import type { ModelWeights } from '../../models/weights.js';
 import type { Tokenizer } from '../../models/tokenizer.js';
-import { configError, parseGenerateArgs, parseGenerateInputs, resolveModelArg, type GenerateInputs } from './generate-args.js';
+import { checkContext, configError, parseGenerateArgs, parseGenerateInputs, resolveModelArg, type GenerateInputs } from './generate-args.js';
 
 const models = new Map<string, Promise<ModelWeights>>();
 const tokenizers = new Map<string, Promise<Tokenizer>>();
@@ -77,6 +82,25 @@ export async function preflightInputs(party: PartyId, inputs: PrivateInputs, raw
     const w = await loadModelChecked(path);
     if (args.tokens > w.config.maxSeqLen) throw configError(`--tokens ${args.tokens} exceeds the model's context of ${w.config.maxSeqLen} positions`);
   }
-  if (party === 1) encodePrompt(await loadTokenizerChecked(resolveModelArg(own.tokenizer)), own.prompt!);
+  if (party === 1) {
+    const tokPath = resolveModelArg(own.tokenizer);
+    const ids = encodePrompt(await loadTokenizerChecked(tokPath), own.prompt!);
+    // the context is P0's to say (its config arrives after setup, where every party checks it);
+    // when the tokenizer sits beside the public config.json of the same model, check it now
+    const ctxLen = tokPath === undefined ? RANDOM_MODEL_CONFIG.maxSeqLen : publicContextBeside(tokPath);
+    if (ctxLen !== undefined) checkContext(ids.length, args.tokens, ctxLen);
+  }
   return own;
+}
+
+/** maxSeqLen of the config.json in (or beside) a tokenizer path, if there is a readable one. */
+function publicContextBeside(path: string): number | undefined {
+  try {
+    const dir = existsSync(path) && statSync(path).isDirectory() ? path : dirname(path);
+    const file = join(dir, 'config.json');
+    if (!existsSync(file)) return undefined;
+    return readHfConfig(JSON.parse(readFileSync(file, 'utf8')) as unknown, file).config.maxSeqLen;
+  } catch {
+    return undefined; // not ours to judge here: P0's config decides after setup
+  }
 }
