@@ -56,4 +56,15 @@ describe('weights held between sessions', () => {
     expect(third[0].bytes).toBeGreaterThanOrEqual(8 * words);
     expect(open(third.map((r) => r.sh))).toEqual(want);
   });
+
+  it('sessions that start together after a start: x0 travels in one of them only, all open right', async () => {
+    forgetHeldWeights(0);
+    forgetHeldWeights(2);
+    const ref = open((await session(false)).map((r) => r.sh));
+    const runs = await Promise.all([session(true), session(true), session(true)]);
+    const words = sharedParameterCount(w.config);
+    expect(runs.filter((r) => r[0].bytes >= 8 * words)).toHaveLength(1);
+    expect(runs.filter((r) => r[0].bytes < 100)).toHaveLength(2);
+    for (const r of runs) expect(open(r.map((x) => x.sh))).toEqual(ref);
+  });
 });

@@ -41,6 +41,8 @@ interface HeldState {
   /** P0: x0 per s2 (hex) — the latest few; P2: the x0 it holds with its tag */
   readonly x0ByS2: Map<string, { tag: Uint8Array; x0: BigUint64Array }>;
   held?: { tag: Uint8Array; x0: BigUint64Array };
+  /** P2: a session that reported holding nothing is receiving x0; later ones wait for it (so x0 travels once) */
+  pending?: Promise<void>;
 }
 
 /** by party (a test may run P0 and P2 in one process) */
@@ -78,6 +80,25 @@ export async function heldShareModel(ctx: Context, config: ModelConfig, weights?
   const total = sizes.reduce((a, b) => a + b, 0);
   const st = me === 1 ? undefined : held(me);
 
+  // P2: while another session is receiving x0, wait for it (it ends, delivered or failed,
+  // within that session's receive timeout), then report what is held
+  let delivered: (() => void) | undefined;
+  if (me === 2) {
+    while (st!.held === undefined && st!.pending !== undefined) await st!.pending;
+    if (st!.held === undefined) st!.pending = new Promise<void>((r) => (delivered = r));
+  }
+  try {
+    return await share(ctx, config, plan, sizes, total, st);
+  } finally {
+    if (delivered !== undefined) {
+      st!.pending = undefined;
+      delivered();
+    }
+  }
+}
+
+async function share(ctx: Context, config: ModelConfig, plan: ReturnType<typeof securePlan>, sizes: number[], total: number, st: HeldState | undefined): Promise<SecureModel> {
+  const me = ctx.party;
   // round 1: the seeds, and the tag of the x0 P2 holds
   const s1Step = 'weights.seeds';
   const out: Partial<Record<PartyId, Uint8Array>> = {};
