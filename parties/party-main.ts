@@ -170,7 +170,8 @@ async function partyWithArgs(argv: readonly string[], jobs: JobTable, command: s
       jobId,
       args,
       inputs,
-      log: (line) => void process.stdout.write(`${line}\n`),
+      // notes and warnings: standard error in plain mode (standard output is the job's text), as lines among the JSON with --json
+      log: (line) => void (f.json === true ? process.stdout : process.stderr).write(`${line}\n`),
       emit: (ev) => output.emit(ev),
       onWaiting: (line) => output.emit({ event: 'waiting', line }),
       insecurePlaintext: f['insecure-plaintext'] === true,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isMpcError } from '../../protocols/errors.js';
 import { RANDOM_MODEL_CONFIG } from '../../models/model-source.js';
 import { parseGenerateArgs } from './generate-args.js';
-import { MIN_USEFUL_KEPT, checkPolicyOptions, keptAtPrefill, parseBudgetFlag, parsePolicyOptFlags, policyOptionsFor, shortPromptWarning } from './policy-args.js';
+import { MIN_USEFUL_KEPT, makePlainTwin, makeSecurePolicy, checkPolicyOptions, keptAtPrefill, parseBudgetFlag, parsePolicyOptFlags, policyOptionsFor, shortPromptWarning } from './policy-args.js';
 
 function configErr(f: () => unknown, re: RegExp): void {
   let err: unknown;
@@ -45,6 +45,20 @@ describe('policy budget and options', () => {
     expect(keptAtPrefill({ policy: 'mpcache', budget: { ratio: 0.5 } }, 40).kept).toBe(20);
     expect(keptAtPrefill({ policy: 'full' }, 40).kept).toBe(40);
     expect(RANDOM_MODEL_CONFIG.nLayers).toBeGreaterThan(0);
+  });
+
+  it('the budget and options reach the secure policy and its plaintext twin alike', () => {
+    const a = { policy: 'mpcache', budget: { tokens: 12 }, policyOptions: { ratio2: 0.5 } };
+    const sec = makeSecurePolicy(a, RANDOM_MODEL_CONFIG, 48) as unknown as { params: { staticRatio: number; ratio2: number; share: boolean } };
+    expect(sec.params.staticRatio).toBe(0.25);
+    expect(sec.params.ratio2).toBe(0.5);
+    const plain = makePlainTwin(a, RANDOM_MODEL_CONFIG, 48) as unknown as { params: { staticRatio: unknown; ratio2: number } };
+    expect(plain.params.staticRatio).toBe(0.25);
+    expect(plain.params.ratio2).toBe(0.5);
+    const noshare = makeSecurePolicy({ policy: 'mpcache-noshare', budget: { ratio: 0.4 } }, RANDOM_MODEL_CONFIG, 48) as unknown as { params: { staticRatio: number; share: boolean } };
+    expect(noshare.params).toMatchObject({ staticRatio: 0.4, share: false });
+    const dflt = makeSecurePolicy({ policy: 'mpcache' }, RANDOM_MODEL_CONFIG, 48) as unknown as { params: { staticRatio: number } };
+    expect(dflt.params.staticRatio).toBe(0.3);
   });
 
   it('warns when the policy keeps fewer than MIN_USEFUL_KEPT prompt tokens, at and around the edge', () => {

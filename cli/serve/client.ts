@@ -65,6 +65,7 @@ export async function ask(o: AskOptions): Promise<PartyRun> {
   for (const [info, pin, flag] of [[i0, o.p0Key, '--p0-key'], [i2, o.p2Key, '--p2-key']] as const) {
     if (pin !== undefined && pin.toLowerCase() !== info.publicKey) throw cfg(`the server's public key ${info.publicKey.slice(0, 16)}... is not the one ${flag} pins`);
   }
+  if (o.p0Key === undefined || o.p2Key === undefined) o.log('note: without --p0-key and --p2-key the servers\' keys are taken from their /info as they are (pin them to be sure whom you talk to)');
   if (JSON.stringify(i0.options) !== JSON.stringify(i2.options)) throw cfg('the two servers require different session options');
   const identity = generateIdentity(); // this session's own key
   const [myPort] = await freePorts(1, o.host);
