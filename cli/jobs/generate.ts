@@ -115,15 +115,7 @@ async function runGenerate(ctx: Context, rawArgs: unknown, io: JobIO): Promise<G
   progress(`weights shared (${(share.bytesSent / 1e6).toFixed(2)} MB sent, ${share.ms.toFixed(0)} ms); prefill of ${promptLength} prompt tokens`, { phase: 'share', ms: share.ms, bytesSent: share.bytesSent });
 
   const policy = makeSecurePolicy(args, config, promptLength);
-  // prefill progress per layer (the decoder's onProgress events, models/prefill-progress.ts, where
-  // the decoder has them; a decoder without the option ignores it)
-  const onProgress = (e: { layer: number; layers: number; tokens: number; tokensDone: number; elapsedMs: number; remainingMs: number }) => {
-    if (e.tokensDone < e.tokens) return; // one line per layer
-    const left = Number.isFinite(e.remainingMs) ? `, ~${(e.remainingMs / 1000).toFixed(1)} s left` : '';
-    progress(`prefill layer ${e.layer + 1}/${e.layers} done (${(e.elapsedMs / 1000).toFixed(1)} s${left})`, { phase: 'prefill-layer', layer: e.layer, layers: e.layers });
-  };
-  const decoderOptions: object = { onProgress };
-  const dec = new SecureDecoder(ctx, model, { policy, revealLogits: args.revealLogits, ...decoderOptions });
+  const dec = new SecureDecoder(ctx, model, { policy, revealLogits: args.revealLogits });
   const decoder = new TextDecoder('utf-8');
   const tokens: number[] = [];
   let text = '';
