@@ -31,7 +31,7 @@ export const JOBS: Readonly<Record<string, JobEntry>> = {
       checkInputs: async (party: PartyId, inputs: PrivateInputs, args: unknown) => (await import('./jobs/generate-preflight.js')).preflightInputs(party, inputs, args),
     }),
     summary:
-      'private text generation: P0 shares the model, P1 the prompt; tokens revealed to P1 only (public args: tokens, policy, revealLogits; P0: --model, P1: --prompt-file, --tokenizer)',
+      'private text generation: P0 shares the model, P1 the prompt; tokens revealed to P1 only (public args: tokens, policy, revealLogits, budget, policyOptions; P0: --model, P1: --prompt-file, --tokenizer)',
   },
   selftest: { job: selftestJob, summary: 'party 1 and party 0 each input a vector; the parties add them on shares and reveal the sum (public args: x, y)' },
 };

@@ -16,7 +16,10 @@
  *
  * Public arguments (the same JSON on every party, compared before the job starts; defaults
  * filled by parseGenerateArgs): { tokens?: number (default 24), policy?: name (default
- * 'full'), revealLogits?: boolean (default false) }. Private inputs (io.inputs, each party its
+ * 'full'), revealLogits?: boolean (default false), budget?: {ratio} | {tokens} and
+ * policyOptions?: {...} (policy-args.ts), weights?: 'held' (the shares `mpcache serve` keeps,
+ * cli/serve/held-weights.ts, instead of sharing the model in this session) }. Before
+ * connecting each party runs generate-preflight.ts (model, tokenizer, prompt, context). Private inputs (io.inputs, each party its
  * own; parseGenerateInputs): P0 `model` (path or 'random'; default defaultModelPath()), P1
  * `prompt` (required) and `tokenizer` (path or 'random'; default the default model's).
  * Nothing private is logged or returned: P0's result names its model, P1's holds the tokens.
