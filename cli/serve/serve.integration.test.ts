@@ -121,9 +121,11 @@ describe('mpcache serve and ask', () => {
     expect(new Set(keys).size).toBe(3);
   });
 
-  it('a user killed mid-session fails that session only: both servers serve the next one', { timeout: 240_000 }, async () => {
-    const killed = await askRun(ports, 'Once upon a time', 12, (c) => c.kill('SIGKILL'));
+  it('a user killed mid-session fails that session only: one running beside it and the next one are served', { timeout: 240_000 }, async () => {
+    const [killed, beside] = await Promise.all([askRun(ports, 'Once upon a time', 12, (c) => c.kill('SIGKILL')), askRun(ports, 'A list is a', 4)]);
     expect(killed.signal).toBe('SIGKILL');
+    expect(beside.code, beside.stderr).toBe(0);
+    expect(beside.tokens).toEqual(want('A list is a', 4));
     await Promise.all([p0.waitFor(/: failed: .*\(the server goes on\)/), p2.waitFor(/: failed: .*\(the server goes on\)/)]);
     expect(p0.child.exitCode).toBeNull();
     expect(p2.child.exitCode).toBeNull();
