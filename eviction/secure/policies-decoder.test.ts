@@ -12,6 +12,7 @@ import { loadStories260k, stories260kPresent } from '../../models/test-support.j
 import { runTrio } from '../../testing/trio.js';
 import type { Budget } from '../policy.js';
 import { resolveBudget } from '../policy.js';
+import { mpcacheRDefaults, mpcacheRSplit } from './mpcache-r.js';
 import { createPlainTwin, createSecurePolicy } from './registry.js';
 
 const have = stories260kPresent();
@@ -57,9 +58,9 @@ describe.runIf(have)('secure policies in the secure decoder equal their plaintex
     const r = await compare('quest', { ratio: 0.25 }, n);
     expect(r.lengths).toEqual(Array(r.lengths.length).fill(r.T + n - 1));
   }, 600_000);
-  it('mpcache (MPCache-R) 17%: Bs = floor(B / 0.2) kept at prefill, free blocks chosen at both levels', async () => {
+  it('mpcache (MPCache-R) 17%: Bs = floor(B / ratio2) kept at prefill, free blocks chosen', async () => {
     const r = await compare('mpcache', { ratio: 0.17 }, n);
     const B = resolveBudget({ ratio: 0.17 }, r.T);
-    expect(r.lengths).toEqual(Array(r.lengths.length).fill(Math.floor(B / 0.2) + n - 1));
+    expect(r.lengths).toEqual(Array(r.lengths.length).fill(mpcacheRSplit(B, r.T, mpcacheRDefaults().ratio2, mpcacheRDefaults().recent).Bs + n - 1));
   }, 600_000);
 });

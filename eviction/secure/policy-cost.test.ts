@@ -181,7 +181,7 @@ describe('secure policies: cost per decode step and step values', () => {
     const { ratio2: r2 } = mpcacheRSplit(76, 300, 0.2, 16);
     const [r] = await runTrio(async (ctx) => {
       const { cache, q } = await shared(ctx, d, 0);
-      const p = secureMpCacheRPolicy({ budget });
+      const p = secureMpCacheRPolicy({ budget, ratio2: 0.2 });
       await p.prepare(ctx, cache, 300, publicBlockReps(ctx, d.K, NKV, d.n, HD, 16));
       const params = p.layerParams.get(0)!;
       const sel = await selectBlocks(ctx, params, q, publicBlockReps(ctx, d.K, NKV, d.n, HD, 16));

@@ -32,6 +32,9 @@ function v1Options(o: SecurePolicyOptions = {}): SecureMpCacheOptions {
   return rest;
 }
 
+/** The CLI's name for the options (cli/jobs/policy-args.ts). */
+export type PolicyOptions = SecurePolicyOptions;
+
 export const DEFAULT_SECURE_BUDGET: Budget = { ratio: 0.1 };
 
 export interface SecurePolicyEntry {
@@ -41,6 +44,8 @@ export interface SecurePolicyEntry {
   readonly create: (config: ModelConfig, o?: SecurePolicyOptions) => SecureKvPolicy;
   /** its plaintext twin with the same parameters (for a float reference run, e.g. the demo's check) */
   readonly plainTwin: (config: ModelConfig, o?: SecurePolicyOptions) => KvPolicy;
+  /** whether the policy takes options (create's second argument; the CLI's --budget / --policy-opt) */
+  readonly takesOptions?: boolean;
 }
 
 /** The options the plain twin of the first secure MPCache shares (staticTokens and compareBits are secure-only). */
@@ -51,44 +56,58 @@ function plainShare(o: SecureMpCacheOptions): Record<string, unknown> {
   return rest;
 }
 
-const bud = (o?: SecurePolicyOptions): Budget => o?.budget ?? DEFAULT_SECURE_BUDGET;
+/**
+ * The budget: `budget`, else (the CLI maps --budget to the first MPCache's staticRatio) a
+ * `staticRatio` as a ratio budget, else DEFAULT_SECURE_BUDGET.
+ */
+/** MPCache-R's options a caller may set (the ratios; the rest are MPCache-R's defaults). */
+const rRatios = (o?: SecurePolicyOptions): { ratio1?: number; ratio2?: number } => ({ ...(o?.ratio1 !== undefined ? { ratio1: o.ratio1 } : {}), ...(o?.ratio2 !== undefined ? { ratio2: o.ratio2 } : {}) });
+
+const bud = (o?: SecurePolicyOptions): Budget => o?.budget ?? (o?.staticRatio !== undefined ? { ratio: o.staticRatio } : DEFAULT_SECURE_BUDGET);
 
 export const SECURE_POLICIES: Readonly<Record<string, SecurePolicyEntry>> = {
   full: { summary: 'keep every token (no eviction)', create: () => secureFullPolicy(), plainTwin: () => fullPolicy() },
   mpcache: {
     summary: 'MPCache-R (the default): per-KV-head static eviction from the last 32 queries (pooled), two-level block selection per layer plus the 16 newest tokens',
-    create: (_config, o) => secureMpCacheRPolicy({ budget: bud(o) }),
-    plainTwin: (config, o) => createPolicy('mpcache', { budget: bud(o), model: config }),
+    create: (_config, o) => secureMpCacheRPolicy({ budget: bud(o), ...rRatios(o) }),
+    plainTwin: (config, o) => createPolicy('mpcache', { budget: bud(o), model: config }, { mpcache: rRatios(o) }),
+    takesOptions: true,
   },
   'mpcache-v1': {
     summary: 'MPCache, the first default: look-once static eviction to 30% at prefill, two-level block selection (~20%) per step, cross-layer index sharing',
     create: (config, o) => secureMpCachePolicy(config, v1Options(o)),
     plainTwin: (config, o) => mpcachePolicy({ budget: { ratio: 0.06 }, model: config, staticRatio: 0.3, ratio2: 0.2, ...plainShare(v1Options(o)), name: 'mpcache-v1' }),
+    takesOptions: true,
   },
   'mpcache-noshare': {
     summary: 'MPCache v1 without cross-layer index sharing (every layer selects its own blocks)',
     create: (config, o) => secureMpCachePolicy(config, { ...v1Options(o), share: false }),
     plainTwin: (config, o) => mpcachePolicy({ budget: { ratio: 0.06 }, model: config, staticRatio: 0.3, ratio2: 0.2, ...plainShare(v1Options(o)), share: false }),
+    takesOptions: true,
   },
   'streaming-llm': {
     summary: 'StreamingLLM: 4 sink tokens and the most recent window (public positions, no secure selection)',
     create: (_config, o) => secureStreamingLlmPolicy({ budget: bud(o) }),
     plainTwin: (config, o) => createPolicy('streaming-llm', { budget: bud(o), model: config }),
+    takesOptions: true,
   },
   snapkv: {
     summary: 'SnapKV: static at prefill, per KV head, from the last 32 prompt queries (pooled top-k plus the window)',
     create: (_config, o) => secureSnapKvPolicy({ budget: bud(o) }),
     plainTwin: (config, o) => createPolicy('snapkv', { budget: bud(o), model: config }),
+    takesOptions: true,
   },
   quest: {
     summary: "Quest: per-page exact key bound (comparisons), top pages per query head and step; layers 0-1 dense",
     create: (_config, o) => secureQuestPolicy({ budget: bud(o) }),
     plainTwin: (config, o) => createPolicy('quest', { budget: bud(o), model: config }),
+    takesOptions: true,
   },
   tova: {
     summary: 'TOVA: per-step eviction of the entry with the lowest attention (head sum), one set per layer',
     create: (_config, o) => secureTovaPolicy({ budget: bud(o) }),
     plainTwin: (config, o) => createPolicy('tova', { budget: bud(o), model: config }),
+    takesOptions: true,
   },
 };
 
