@@ -16,7 +16,10 @@
  * (P0's prgNext = P1's prgPrev), y0 = a - r goes to P2; the new sharing is (y0, r, b).
  *   Reveals nothing: P2 receives a - r, masked by r from a seed it does not hold.
  *   Error: result in {floor(x/2^f), floor(x/2^f) + 1} except with probability about
- *   |x| / 2^63 per element (then the result is garbage); see PROTOCOLS.md.
+ *   |x| / 2^64 per element (then the result is garbage: the 2-of-2 split wraps). Every call
+ *   with opts.trunc = 'faithful' (or ctx.state.trunc.mode = 'faithful', what the secure model
+ *   installs) runs trunc-faithful.ts instead: floor or floor + 1 for |x| < 2^62, never
+ *   garbage, 2 rounds (its header has the cost).
  *
  * mulTrunc / mulFixed / matmulFixed: product and truncation fused. Two forms, from the 3-of-3
  * terms z_i (each with its zero-sharing alpha_i):
@@ -40,7 +43,10 @@
  *   wins below some tens of thousands of elements; the two-round form wins for large tensors
  *   (prefill). The default switch point is ONE_ROUND_MAX.
  *
- * truncExact (comparison-based, exact floor for |x| < 2^62): trunc-exact.ts.
+ * truncExact (comparison-based, exact floor for |x| < 2^62, 9 rounds): trunc-exact.ts.
+ * Faithful (known-MSB dealer truncation, floor or floor + 1 for |x| < 2^62, 2 rounds):
+ * trunc-faithful.ts; every function here takes opts.trunc ('faithful' | 'prob'), default
+ * ctx.state.trunc.mode. The recorder (trunc-record.ts) sees every call in measurement mode.
  *
  * Role balance: trunc, truncEach and the one-round fused form are asymmetric (P0 sends
  * most); they run through rotate.ts `balanced` (roles rotated over three chunks from
@@ -258,7 +264,7 @@ export async function truncEach(
 /**
  * ABY3 one-round probabilistic truncation by `bits` (default ctx.f). 1 round; party 0 sends
  * 64 bits per element, the others nothing. Result within one unit (floor or floor + 1) except
- * with probability ~|x|/2^63 per element. Scale becomes x.scale - bits (or opts.scale).
+ * with probability ~|x|/2^64 per element (opts.trunc 'faithful': trunc-faithful.ts, 2 rounds, never). Scale becomes x.scale - bits (or opts.scale).
  */
 export async function trunc(ctx: Context, x: ArithShare, bits: number = ctx.f, opts: TruncOptions = {}): Promise<ArithShare> {
   anArith(x, 'trunc: x');

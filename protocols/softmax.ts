@@ -13,11 +13,11 @@
  * Range: |logit| <= B = opts.maxAbsLogit. Default B = defaultMaxAbsLogit(f) = 2^(62 - 2f)
  * (2^26 at f = 18): every value a faithful truncation (trunc-faithful.ts) can output at scale
  * f, so logits that come out of a product are always in range and the max and exp's clip can
- * never wrap (before: B = 1024 with 31-bit comparisons, exact only while pairwise differences
+ * never wrap (before: B = 1024 with 32-bit comparisons, documented as 31, exact only while pairwise differences
  * stayed below 2^12, so [5000, -4000, 0] gave garbage). A caller passing a smaller B promises
  * it (not checked: larger logits then give wrong results). All compared differences lie within
  * +-(3B + 16), so every comparison (max tree, exp's clip) uses the bounded circuit of width
- * ceil(log2((3B + 16) 2^f)) + 2 bits (48 at the default, f = 18; 31 at B = 1024). exp(x - m)
+ * ceil(log2((3B + 16) 2^f)) + 2 bits (48 at the default, f = 18; 32 at B = 1024). exp(x - m)
  * is exactly 0 for x - m < -14 whatever the magnitude within that width, so large negative
  * differences saturate to probability 0.
  * Accuracy: at f = 18 the max error per probability is ~1.3e-4 (float64 simulation, worst
