@@ -34,6 +34,8 @@ export interface TruncSiteStats {
   expectedFailures: number;
   /** faithful elements with |x| >= 2^62 (outside the faithful bound) */
   faithfulOutOfRange: number;
+  /** sum over ALL elements of |x| / 2^64: what the site would cost with probabilistic truncation */
+  probEquivalent: number;
 }
 
 interface Pending {
@@ -96,12 +98,13 @@ export class TruncRecorder {
     }
     let s = this.sites.get(p.site);
     if (s === undefined) {
-      s = { site: p.site, calls: 0, elements: 0, faithfulElements: 0, maxAbs: 0, expectedFailures: 0, faithfulOutOfRange: 0 };
+      s = { site: p.site, calls: 0, elements: 0, faithfulElements: 0, maxAbs: 0, expectedFailures: 0, faithfulOutOfRange: 0, probEquivalent: 0 };
       this.sites.set(p.site, s);
     }
     s.calls++;
     s.elements += x.length;
     if (max > s.maxAbs) s.maxAbs = max;
+    s.probEquivalent += sum / 2 ** 64;
     if (p.mode === 'faithful') {
       s.faithfulElements += x.length;
       s.faithfulOutOfRange += out;
