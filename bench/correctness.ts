@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- correctness [--json FILE] [--quick] [--T1 N] [--T2 N] [--ctx N] [--long N]
- * [--long-len N] [--gpt2-T N]`: truncation and range correctness of the secure model (issue 13),
+ * [--long-len N] [--gpt2-T N] [--carry-long FILE]`: truncation and range correctness of the secure model (issue 13),
  * in-process (three parties in one process, memory channels: the recorder needs all three
  * shares; protocols/trunc-record.ts).
  *
@@ -30,6 +30,7 @@
  *     long_prompt_garbage_runs: runs whose secure logits leave the float logits by > 1.0
  *     anywhere; long_prompt_n: how many prompts per policy were run (the issue asks 20).
  */
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { freshSeeds, memoryContexts, runOnContexts } from '../parties/in-process.js';
 import { recordTruncations, type TruncRecorder } from '../protocols/trunc-record.js';
@@ -230,6 +231,13 @@ export default async function correctnessBench(opts: BenchOptions): Promise<Benc
   }
   figures.long_prompt_garbage_runs = garbage;
   figures.long_prompt_n = nLong;
+  // --carry-long FILE: with --long 0, take the long_prompt_* figures of an earlier run's JSON (said in the notes)
+  const ci = a.indexOf('--carry-long');
+  if (ci >= 0 && nLong === 0) {
+    const prev = JSON.parse(readFileSync(a[ci + 1], 'utf8')) as Record<string, number>;
+    for (const [key, v] of Object.entries(prev)) if (key.startsWith('long_prompt_')) figures[key] = v;
+    notes.push(`long_prompt_* figures carried from ${a[ci + 1]} (an earlier run of this suite on the same protocol code; its rows are not repeated here).`);
+  }
   figures.correctness_loadavg_start = load0;
   figures.correctness_loadavg_end = loadavg()[0];
   notes.push(
