@@ -234,7 +234,8 @@ export default async function correctnessBench(opts: BenchOptions): Promise<Benc
   // --carry-long FILE: with --long 0, take the long_prompt_* figures of an earlier run's JSON (said in the notes)
   const ci = a.indexOf('--carry-long');
   if (ci >= 0 && nLong === 0) {
-    const prev = JSON.parse(readFileSync(a[ci + 1], 'utf8')) as Record<string, number>;
+    const raw = JSON.parse(readFileSync(a[ci + 1], 'utf8')) as { figures?: Record<string, number> } & Record<string, unknown>;
+    const prev = (raw.figures ?? raw) as Record<string, number>;
     for (const [key, v] of Object.entries(prev)) if (key.startsWith('long_prompt_')) figures[key] = v;
     notes.push(`long_prompt_* figures carried from ${a[ci + 1]} (an earlier run of this suite on the same protocol code; its rows are not repeated here).`);
   }
@@ -243,7 +244,7 @@ export default async function correctnessBench(opts: BenchOptions): Promise<Benc
   notes.push(
     `Truncation figures: per-site model from recorded secure runs at T = ${T1}, ${T2} (+ 2 decode tokens), extrapolated to 2048 + 256 (see the header); faithful sites count 0.`,
     `Decode cost: default model, in-process, after a ${CTX}-token prefill, the 2nd decode token.`,
-    `Long prompts: ${nLong} per policy (the issue asks 20; ~100+ s each on a 2-core machine), 16 new tokens, teacher-forced; -1 = not run.`,
+    `Long prompts: ${figures.long_prompt_n} per policy (the issue asks 20; ~100+ s each on a 2-core machine), 16 new tokens, teacher-forced; -1 = not run.`,
     `Load average ${load0.toFixed(1)} at the start; ${((performance.now() - t0) / 1000).toFixed(0)} s in all.`,
   );
   return { title: 'Correctness: truncation failures, decode cost of faithful truncation, long prompts (in-process)', rows, figures, notes };
