@@ -41,8 +41,8 @@
  * EOS: stopping would tell P0 and P2 when the text ended; the number of tokens is fixed and
  * public. Every message is masked by the protocols it comes from.
  *
- * Error: probabilistic truncation (at most 1 ulp each, garbage with probability ~|v|/2^64 where
- * v is the ring value truncated, i.e. |value| * 2^2f for a product), plus the non-linear
+ * Error: faithful truncation (models/trunc-policy.ts: at most 1 ulp each, never garbage while
+ * the value truncated is below 2^62, i.e. |value| < 2^26 for a product at scale 2f), plus the non-linear
  * approximations (rsqrt 4e-4 relative, softmax ~1e-4, SiLU 4e-3 / GeLU 3.5e-3 absolute). Measured on
  * stories260K: logits within 0.11 of float (range about [-20, 22]); greedy tokens equal.
  * The RMSNorm squares, the largest products, are taken at 12 fractional bits (secure-layers.ts).
@@ -54,7 +54,8 @@
  */
 import type { PartyId } from '../protocols/channel.js';
 import { argmax } from '../protocols/max.js';
-import type { Context } from '../protocols/context.js';
+import type { Context, TruncMode } from '../protocols/context.js';
+import { applyTruncPolicy } from './trunc-policy.js';
 import { add, concat, mulPublic, slice, sumAxis } from '../protocols/linear.js';
 import { matmul, matmulFixed } from '../protocols/mul.js';
 import { input, reveal, revealFloat } from '../protocols/sharing.js';
@@ -89,6 +90,8 @@ export interface SecureDecoderOptions {
   readonly chooseToken?: (logits: Float64Array, step: number) => number;
   /** position limit (default config.maxSeqLen) */
   readonly maxSeqLen?: number;
+  /** truncation mode installed on ctx (default 'faithful', models/trunc-policy.ts; 'prob' only to measure the old cost) */
+  readonly truncMode?: TruncMode;
 }
 
 /** What the user learns about one token. */
@@ -161,6 +164,7 @@ export class SecureDecoder {
       throw new RangeError(`a sliding-window model (window ${c.slidingWindow}) with a KV-cache policy is not supported beyond ${c.slidingWindow} positions (maxSeqLen ${this.maxSeqLen})`);
     }
     this.rope = c.positions === 'rope' ? RopeTable.forConfig(c) : null;
+    applyTruncPolicy(ctx, opts.truncMode);
     const ids = new BigUint64Array(c.vocabSize);
     for (let i = 0; i < ids.length; i++) ids[i] = BigInt(i);
     this.iota = new PublicTensor([c.vocabSize], ids, 0);
