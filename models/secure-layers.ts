@@ -10,7 +10,7 @@
  *
  * Fixed point: inputs and outputs at ctx.f. Products are truncated once (matmulFixed,
  * mulFixed or one trunc after a public multiply). Magnitudes before a truncation stay far
- * below 2^63 (PROTOCOLS.md): the largest are the squares in RMSNorm (x^2 * 2^2f, |x| < 2^8)
+ * below 2^63 (docs/PROTOCOLS.md "Truncation"): the largest are the squares in RMSNorm (x^2 * 2^2f, |x| < 2^8)
  * and the attention logits (|q.k| < 2^8 for trained models).
  *
  * What they reveal: nothing. They compose mul/matmul/trunc (mul.ts), the non-linear

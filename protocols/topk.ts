@@ -2,7 +2,7 @@
  * Top-k over the last axis: values (descending), indices and one-hot rows, exact, ties to the
  * lower index.
  *
- * method 'shuffle' (default; PROTOCOLS.md "Secret shuffle"):
+ * method 'shuffle' (default; docs/PROTOCOLS.md "Secret shuffle and top-k"):
  *   1. shuffle.ts shuffles (value, index) pairs of every row by a secret random permutation
  *      (3 rounds, 2 words per element).
  *   2. key = value * 2^b + (n - 1 - index), b = ceil(log2 n) (local): all keys of a row are

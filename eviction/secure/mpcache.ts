@@ -1,5 +1,5 @@
 /**
- * Secure MPCache (../shared/docs/MPCACHE.md) as a SecureKvPolicy for the secure decoder.
+ * Secure MPCache (docs/MPCACHE.md) as a SecureKvPolicy for the secure decoder.
  * Plain twin and test oracle: eviction/plain/mpcache-oracle.ts (the selection rules).
  *
  * - afterPrefill: look-once static eviction (static-eviction.ts; public budget, 30% default)
