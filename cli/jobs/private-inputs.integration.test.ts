@@ -167,7 +167,9 @@ describe('private job arguments over three processes', () => {
         const o = outcomes[p];
         expect(o.ok).toBe(false);
         expect(o.error?.code).toBe('MPC_ERR_ABORTED');
-        expect(o.error?.message).toContain('party 1 aborted the session with MPC_ERR_ABORTED');
+        // P1 aborts to both; each survivor then aborts too, so a survivor may hear the other
+        // survivor's abort before P1's: the code is the same, the sender either of the others
+        expect(o.error?.message).toMatch(new RegExp(`party (1|${2 - p}) aborted the session with MPC_ERR_ABORTED`));
         const all = `${o.error?.message}\n${lines[p].join('\n')}`;
         expect(all).not.toContain('Ω');
         expect(all).not.toContain('vocabulary');
