@@ -41,6 +41,16 @@ async function costs(n: number, op: 'trunc' | 'mulFixed'): Promise<{ cost: StepS
   return { cost: res.map((r) => r.cost), ok: res.every((r) => r.ok) };
 }
 
+/**
+ * Bytes each party sends in the rotated one-round mulFixed over chunks of c0, c1, c2 elements:
+ * in chunk r party p plays role (p - r) mod 3, so party 0 is P0 in chunk 0, P2 in chunk 1 and
+ * P1 in chunk 2 (party 1: P1, P0, P2; party 2: P2, P1, P0); P0 sends 24 bytes per element, P1
+ * and P2 8; two messages of 24 header bytes each.
+ */
+function rotatedMulFixed(c0: number, c1: number, c2: number): number[] {
+  return [24 * c0 + 8 * c1 + 8 * c2 + 48, 8 * c0 + 24 * c1 + 8 * c2 + 48, 8 * c0 + 8 * c1 + 24 * c2 + 48];
+}
+
 const rounds = (c: StepStats[]): number[] => c.map((s) => s.rounds);
 const msgs = (c: StepStats[]): number[] => c.map((s) => s.messagesSent);
 const bytes = (c: StepStats[]): number[] => c.map((s) => s.bytesSent);
@@ -51,60 +61,22 @@ describe('size thresholds', () => {
     expect(ONE_ROUND_MAX).toBe(32768);
   });
 
-  it('trunc at ROTATE_MIN - 1 rolls: party 0 sends 8 bytes/element in one message', async () => {
-    const { cost, ok } = await costs(16383, 'trunc');
-    expect(ok).toBe(true);
-    expect(rounds(cost)).toEqual([1, 1, 1]);
-    expect(msgs(cost)).toEqual([1, 0, 0]);
-    expect(bytes(cost)).toEqual([8 * 16383, 0, 0]);
-  });
+  // [what, n, op, rounds, messages, bytes] per party, written out from the protocol descriptions
+  const CASES: [string, number, 'trunc' | 'mulFixed', number[], number[], number[]][] = [
+    ['trunc at ROTATE_MIN - 1 rolls: party 0 sends 8 bytes/element in one message', 16383, 'trunc', [1, 1, 1], [1, 0, 0], [8 * 16383, 0, 0]],
+    ['trunc at ROTATE_MIN rotates: each party sends its P0 chunk plus a header', 16384, 'trunc', [1, 1, 1], [1, 1, 1], [8 * 5504 + 24, 8 * 5440 + 24, 8 * 5440 + 24]],
+    ['mulFixed at ROTATE_MIN - 1: one round, unrotated, P0 24 bytes/element, P1 and P2 8', 16383, 'mulFixed', [1, 1, 1], [2, 1, 1], [24 * 16383, 8 * 16383, 8 * 16383]],
+    ['mulFixed at ROTATE_MIN: one round, rotated, two headed messages per party', 16384, 'mulFixed', [1, 1, 1], [2, 2, 2], rotatedMulFixed(5504, 5440, 5440)],
+    // 32768 elements = 512 words = 171 + 171 + 170 words
+    ['mulFixed at ONE_ROUND_MAX: still one round (rotated)', 32768, 'mulFixed', [1, 1, 1], [2, 2, 2], rotatedMulFixed(10944, 10944, 10880)],
+    ['mulFixed at ONE_ROUND_MAX + 1: two rounds, 8 bytes/element from every party', 32769, 'mulFixed', [2, 2, 2], [1, 1, 1], [8 * 32769, 8 * 32769, 8 * 32769]],
+  ];
 
-  it('trunc at ROTATE_MIN rotates over three chunks: each party sends its P0 chunk plus a header', async () => {
-    const { cost, ok } = await costs(16384, 'trunc');
+  it.each(CASES)('%s', async (_what, n, op, wantRounds, wantMsgs, wantBytes) => {
+    const { cost, ok } = await costs(n, op);
     expect(ok).toBe(true);
-    expect(rounds(cost)).toEqual([1, 1, 1]);
-    expect(msgs(cost)).toEqual([1, 1, 1]);
-    expect(bytes(cost)).toEqual([8 * 5504 + 24, 8 * 5440 + 24, 8 * 5440 + 24]);
-  });
-
-  it('mulFixed at ROTATE_MIN - 1: one round, unrotated, P0 24 bytes/element, P1 and P2 8', async () => {
-    const { cost, ok } = await costs(16383, 'mulFixed');
-    expect(ok).toBe(true);
-    expect(rounds(cost)).toEqual([1, 1, 1]);
-    expect(msgs(cost)).toEqual([2, 1, 1]);
-    expect(bytes(cost)).toEqual([24 * 16383, 8 * 16383, 8 * 16383]);
-  });
-
-  it('mulFixed at ROTATE_MIN: one round, rotated, two headed messages per party', async () => {
-    const { cost, ok } = await costs(16384, 'mulFixed');
-    expect(ok).toBe(true);
-    expect(rounds(cost)).toEqual([1, 1, 1]);
-    expect(msgs(cost)).toEqual([2, 2, 2]);
-    // party 0: P0 in chunk 0, P2 in chunk 1, P1 in chunk 2; party 1: P1, P0, P2; party 2: P2, P1, P0
-    expect(bytes(cost)).toEqual([
-      24 * 5504 + 8 * 5440 + 8 * 5440 + 48,
-      8 * 5504 + 24 * 5440 + 8 * 5440 + 48,
-      8 * 5504 + 8 * 5440 + 24 * 5440 + 48,
-    ]);
-  });
-
-  it('mulFixed at ONE_ROUND_MAX: still one round (rotated: 171 + 171 + 170 words = 10944 + 10944 + 10880 elements)', async () => {
-    const { cost, ok } = await costs(32768, 'mulFixed');
-    expect(ok).toBe(true);
-    expect(rounds(cost)).toEqual([1, 1, 1]);
-    expect(msgs(cost)).toEqual([2, 2, 2]);
-    expect(bytes(cost)).toEqual([
-      24 * 10944 + 8 * 10944 + 8 * 10880 + 48,
-      8 * 10944 + 24 * 10944 + 8 * 10880 + 48,
-      8 * 10944 + 8 * 10944 + 24 * 10880 + 48,
-    ]);
-  });
-
-  it('mulFixed at ONE_ROUND_MAX + 1: two rounds, 8 bytes/element from every party', async () => {
-    const { cost, ok } = await costs(32769, 'mulFixed');
-    expect(ok).toBe(true);
-    expect(rounds(cost)).toEqual([2, 2, 2]);
-    expect(msgs(cost)).toEqual([1, 1, 1]);
-    expect(bytes(cost)).toEqual([8 * 32769, 8 * 32769, 8 * 32769]);
+    expect(rounds(cost)).toEqual(wantRounds);
+    expect(msgs(cost)).toEqual(wantMsgs);
+    expect(bytes(cost)).toEqual(wantBytes);
   });
 });
