@@ -149,12 +149,8 @@ export async function reveal(ctx: Context, x: ArithShare, to?: 'all'): Promise<P
 export async function reveal(ctx: Context, x: ArithShare, to: PartyId | 'all'): Promise<PublicTensor | undefined>;
 export async function reveal(ctx: Context, x: ArithShare, to: PartyId | 'all' = 'all'): Promise<PublicTensor | undefined> {
   if (!(x instanceof ArithShare)) throw new TypeError('reveal: x must be an ArithShare');
-  const r = aReceivers(to, 'reveal: to');
-  const missing = await openComponents(ctx, x.s0, x.s1, r, 'reveal');
-  if (missing === undefined) return undefined;
-  const k = ctx.k;
-  const v = k.add(k.add(x.s0, x.s1), missing);
-  return new PublicTensor(x.shape, v, x.scale);
+  const missing = await openComponents(ctx, x.s0, x.s1, aReceivers(to, 'reveal: to'), 'reveal');
+  return missing && new PublicTensor(x.shape, ctx.k.add(ctx.k.add(x.s0, x.s1), missing), x.scale);
 }
 
 /** Open x and decode it as float64 with x.scale (typed by recipient as `reveal`). */
@@ -170,11 +166,8 @@ export async function revealBool(ctx: Context, x: BoolShare, to?: 'all'): Promis
 export async function revealBool(ctx: Context, x: BoolShare, to: PartyId | 'all'): Promise<BigUint64Array | undefined>;
 export async function revealBool(ctx: Context, x: BoolShare, to: PartyId | 'all' = 'all'): Promise<BigUint64Array | undefined> {
   if (!(x instanceof BoolShare)) throw new TypeError('revealBool: x must be a BoolShare');
-  const r = aReceivers(to, 'revealBool: to');
-  const missing = await openComponents(ctx, x.s0, x.s1, r, 'revealBool');
-  if (missing === undefined) return undefined;
-  const k = ctx.k;
-  return k.xor(k.xor(x.s0, x.s1), missing);
+  const missing = await openComponents(ctx, x.s0, x.s1, aReceivers(to, 'revealBool: to'), 'revealBool');
+  return missing && ctx.k.xor(ctx.k.xor(x.s0, x.s1), missing);
 }
 
 /** Components (s0, s1) of a public value v put in x0 (parties 0 and 2 hold x0). */
