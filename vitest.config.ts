@@ -9,7 +9,7 @@ import { defineConfig } from 'vitest/config';
  */
 const EXCLUDE = ['node_modules/**', 'dist/**', 'build/**'];
 /** tests that spawn child processes without the .integration suffix */
-const SPAWNING = ['kernels/loader.test.ts', 'cli/commands/keygen.test.ts', 'cli/commands/party.test.ts'];
+export const SPAWNING = ['kernels/loader.test.ts', 'cli/commands/keygen.test.ts', 'cli/commands/party.test.ts'];
 const INTEGRATION = ['**/*.integration.test.ts', ...SPAWNING];
 
 export default defineConfig({
