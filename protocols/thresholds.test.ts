@@ -15,7 +15,7 @@
 import { describe, expect, it } from 'vitest';
 import { costOf, runTrio } from '../testing/trio.js';
 import { ONE_ROUND_MAX, mulFixed, trunc } from './mul.js';
-import { ROTATE_MIN } from './rotate.js';
+import { ROTATE_MIN, balancedBytes } from './rotate.js';
 import { constant, reveal } from './sharing.js';
 import type { StepStats } from './channel.js';
 
@@ -78,5 +78,10 @@ describe('size thresholds', () => {
     expect(rounds(cost)).toEqual(wantRounds);
     expect(msgs(cost)).toEqual(wantMsgs);
     expect(bytes(cost)).toEqual(wantBytes);
+    // the module's cost function (rotate.ts balancedBytes) gives the same figures
+    if (wantRounds[0] === 1) {
+      const perRole: [number, number, number] = op === 'trunc' ? [8, 0, 0] : [24, 8, 8];
+      expect([0, 1, 2].map((p) => balancedBytes(n, perRole, p, wantMsgs[p]))).toEqual(wantBytes);
+    }
   });
 });
