@@ -3,7 +3,7 @@
  * Mistral / Qwen2 / Qwen3 / Phi-3 blocks, or GPT-2's; config.ts) on three-party replicated shares, with the KV cache held as shares and KV-cache policies
  * plugged in through SecureKvPolicy (secure-hooks.ts).
  *
- * Roles (PROTOCOLS.md): the model owner (P0) has shared the weights (secure-weights.ts
+ * Roles (docs/PROTOCOLS.md "Threat model and roles"): the model owner (P0) has shared the weights (secure-weights.ts
  * shareModel); the user (P1 by default) holds the prompt and receives the generated tokens;
  * P2 helps. Every party runs the same calls in the same order.
  *

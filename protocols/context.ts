@@ -3,7 +3,7 @@
  * fixed-point precision and the correlated-randomness streams. No globals: a process may
  * hold several contexts (the in-memory tests hold three).
  *
- * Randomness (PROTOCOLS.md): each adjacent pair (i, i+1) shares a 128-bit seed agreed by
+ * Randomness (docs/PROTOCOLS.md "Randomness"): each adjacent pair (i, i+1) shares a 128-bit seed agreed by
  * the authenticated key exchange; all three share a `common` seed; each party has a
  * private `own` seed. A stream is AES-128-CTR keyed by its seed; its counter only moves
  * forward, so no keystream block is ever used twice. The two holders of a pairwise stream

@@ -9,17 +9,21 @@
  *
  * trunc (1 round; the role of P0 sends 64 bits per element, to P2; from ROTATE_MIN elements on
  * the roles rotate over three chunks (rotate.ts), so each party sends ~21 bits/element), ABY3 one-round
- * truncation (PROTOCOLS.md): first all parties shift the split by a public random offset
+ * truncation (docs/PROTOCOLS.md "Truncation"): first all parties shift the split by a public random offset
  * rho from the common stream (x0+x1+rho, x2-rho), which makes the 2-of-2 split uniformly
  * random even for non-random sharings such as constants; then P0 computes
  * a = trunc_hi(x0+x1+rho), P1 and P2 compute b = trunc_lo(x2-rho), r comes from seed_{0,1}
  * (P0's prgNext = P1's prgPrev), y0 = a - r goes to P2; the new sharing is (y0, r, b).
  *   Reveals nothing: P2 receives a - r, masked by r from a seed it does not hold.
  *   Error: result in {floor(x/2^f), floor(x/2^f) + 1} except with probability about
+<<<<<<< HEAD
  *   |x| / 2^64 per element (then the result is garbage: the 2-of-2 split wraps). Every call
  *   with opts.trunc = 'faithful' (or ctx.state.trunc.mode = 'faithful', what the secure model
  *   installs) runs trunc-faithful.ts instead: floor or floor + 1 for |x| < 2^62, never
  *   garbage, 2 rounds (its header has the cost).
+=======
+ *   |x| / 2^63 per element (then the result is garbage); see docs/PROTOCOLS.md "Truncation".
+>>>>>>> health2
  *
  * mulTrunc / mulFixed / matmulFixed: product and truncation fused. Two forms, from the 3-of-3
  * terms z_i (each with its zero-sharing alpha_i):

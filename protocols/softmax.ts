@@ -2,7 +2,7 @@
  * softmax over the last axis of fixed-point shares, with an optional public 0/1 mask
  * (0 = excluded, probability exactly 0: causal attention).
  *
- * Method (MPCache §4, PROTOCOLS.md):
+ * Method (docs/MPCACHE.md §4, docs/PROTOCOLS.md "Non-linear functions"):
  *   x' = x where mask = 1, -(2B + 16) where mask = 0           local (public mask)
  *   m = max(x') over the row                                  core max: comparison tree
  *   e = exp(x' - m)                                           exp.ts: 0 exactly below -14,

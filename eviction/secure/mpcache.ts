@@ -1,5 +1,5 @@
 /**
- * The first secure MPCache (../shared/docs/MPCACHE.md; secure registry 'mpcache-v1' and
+ * The first secure MPCache (docs/MPCACHE.md; secure registry 'mpcache-v1' and
  * 'mpcache-noshare'; the project default 'mpcache' is MPCache-R, mpcache-r.ts) as a
  * SecureKvPolicy for the secure decoder. Plain twin: eviction/plain/mpcache.ts as
  * 'mpcache-v1' with staticRatio 0.3, ratio2 0.2; test oracle: eviction/plain/mpcache-oracle.ts.
