@@ -9,16 +9,10 @@
  * protocol call is one batched exchange; no per-head loops.
  *
  * Fixed point: inputs and outputs at ctx.f. Products are truncated once (matmulFixed,
-<<<<<<< HEAD
  * mulFixed or one trunc after a public multiply), faithfully under the model's policy
- * (models/trunc-policy.ts: exact floor or floor + 1 while the value truncated is below 2^62).
+ * (models/trunc-policy.ts, docs/PROTOCOLS.md "Truncation": exact floor or floor + 1 while the value truncated is below 2^62).
  * The largest values truncated are the squares in RMSNorm (x^2 * 2^(2f - 12)) and the
  * attention logits (|q.k| * 2^2f).
-=======
- * mulFixed or one trunc after a public multiply). Magnitudes before a truncation stay far
- * below 2^63 (docs/PROTOCOLS.md "Truncation"): the largest are the squares in RMSNorm (x^2 * 2^2f, |x| < 2^8)
- * and the attention logits (|q.k| < 2^8 for trained models).
->>>>>>> health2
  *
  * What they reveal: nothing. They compose mul/matmul/trunc (mul.ts), the non-linear
  * functions (protocols/exp.ts, rsqrt.ts, softmax.ts, activations.ts) and local linear maps;

@@ -16,14 +16,10 @@
  * (P0's prgNext = P1's prgPrev), y0 = a - r goes to P2; the new sharing is (y0, r, b).
  *   Reveals nothing: P2 receives a - r, masked by r from a seed it does not hold.
  *   Error: result in {floor(x/2^f), floor(x/2^f) + 1} except with probability about
-<<<<<<< HEAD
  *   |x| / 2^64 per element (then the result is garbage: the 2-of-2 split wraps). Every call
  *   with opts.trunc = 'faithful' (or ctx.state.trunc.mode = 'faithful', what the secure model
  *   installs) runs trunc-faithful.ts instead: floor or floor + 1 for |x| < 2^62, never
- *   garbage, 2 rounds (its header has the cost).
-=======
- *   |x| / 2^63 per element (then the result is garbage); see docs/PROTOCOLS.md "Truncation".
->>>>>>> health2
+ *   garbage, 2 rounds (its header has the cost); docs/PROTOCOLS.md "Truncation".
  *
  * mulTrunc / mulFixed / matmulFixed: product and truncation fused. Two forms, from the 3-of-3
  * terms z_i (each with its zero-sharing alpha_i):

@@ -2,8 +2,7 @@
  * Top-k over the last axis: values (descending), indices and one-hot rows, exact, ties to the
  * lower index.
  *
-<<<<<<< HEAD
- * method 'shuffle' (default; PROTOCOLS.md "Secret shuffle"):
+ * method 'shuffle' (default; docs/PROTOCOLS.md "Secret shuffle and top-k"):
  *   0. Clamp (before anything is opened): x := min(max(x, -L), L) obliviously, with
  *      L = 2^(bitWidth - 1) - 1 ring units when opts.bitWidth is given, else 2^(62 - b) - 1
  *      (b below). One 64-bit msb of the 2 n stacked differences x + L, L - x and one bit
@@ -13,9 +12,6 @@
  *      for ANY input; before this step it held only while |x| < 2^(62 - b), unchecked).
  *      Values beyond +-L rank as +-L (ties among them go to the lower index) and are returned
  *      clamped. (x + L itself wraps only for x within L of 2^63: such a value ranks as -L.)
-=======
- * method 'shuffle' (default; docs/PROTOCOLS.md "Secret shuffle and top-k"):
->>>>>>> health2
  *   1. shuffle.ts shuffles (value, index) pairs of every row by a secret random permutation
  *      (3 rounds, 2 words per element).
  *   2. key = value * 2^b + (n - 1 - index), b = ceil(log2 n) (local): all keys of a row are
