@@ -13,7 +13,7 @@ import { exp } from '../protocols/exp.js';
 import { matmulFixed, mulFixed, truncTerms } from '../protocols/mul.js';
 import { reciprocal } from '../protocols/reciprocal.js';
 import { revealFloat } from '../protocols/sharing.js';
-import { softmaxBitWidth } from '../protocols/softmax.js';
+import { defaultMaxAbsLogit, softmaxBitWidth } from '../protocols/softmax.js';
 import { ArithShare } from '../protocols/types.js';
 import { CHUNK_BYTES_PER_ENTRY, causalAttention, causalEntryRatio, chunkPlan, entriesForBudget, raggedMax, rowStart, visibleEntries } from './causal-attention.js';
 import { ReferenceModel } from './reference.js';
@@ -118,7 +118,7 @@ describe('causal chunked attention', () => {
     v[3] = v[4] = v[5] = 7.5; // a row of ties
     const res = await runTrio(async (ctx) => {
       const x = await share(ctx, 2, [N], v);
-      return (await revealFloat(ctx, await raggedMax(ctx, x, len, softmaxBitWidth(1024, F))))!;
+      return (await revealFloat(ctx, await raggedMax(ctx, x, len, softmaxBitWidth(defaultMaxAbsLogit(F), F))))!;
     });
     let off = 0;
     const want = Array.from(len, (n) => {
@@ -150,8 +150,8 @@ describe('causal chunked attention', () => {
       const z = new ArithShare([N], new BigUint64Array(N), new BigUint64Array(N), 0);
       const p = costOf(ctx);
       const s = await truncTerms(ctx, z.s0, [N], F, F);
-      await raggedMax(ctx, s, len, softmaxBitWidth(1024, F));
-      const e = await exp(ctx, s, { bitWidth: softmaxBitWidth(1024, F) });
+      await raggedMax(ctx, s, len, softmaxBitWidth(defaultMaxAbsLogit(F), F));
+      const e = await exp(ctx, s, { bitWidth: softmaxBitWidth(defaultMaxAbsLogit(F), F) });
       const r = await reciprocal(ctx, new ArithShare([H * T], new BigUint64Array(H * T), new BigUint64Array(H * T), F), { maxLog2: Math.ceil(Math.log2(T + 1)) });
       await mulFixed(ctx, e, e);
       await matmulFixed(ctx, new ArithShare([nKv, G * T, T], new BigUint64Array(H * T * T), new BigUint64Array(H * T * T), F), v);

@@ -42,7 +42,7 @@ import { exp } from '../protocols/exp.js';
 import { add, sub } from '../protocols/linear.js';
 import { matmulFixed, mulFixed, truncTerms } from '../protocols/mul.js';
 import { reciprocal } from '../protocols/reciprocal.js';
-import { softmaxBitWidth } from '../protocols/softmax.js';
+import { defaultMaxAbsLogit, softmaxBitWidth } from '../protocols/softmax.js';
 import { ArithShare } from '../protocols/types.js';
 
 /** Visible keys of query row t: [lo, t]. */
@@ -252,7 +252,7 @@ export interface CausalAttentionOptions {
   readonly maxEntries?: number;
   /** sliding window (null: none) */
   readonly window?: number | null;
-  /** softmax's logit bound (default 1024, as protocols/softmax.ts) */
+  /** softmax's logit bound (default defaultMaxAbsLogit(f), 2^26 at f = 18, as protocols/softmax.ts) */
   readonly maxAbsLogit?: number;
   /** rows [T - keepLast, T): their probabilities are returned (for the look-once static scores) */
   readonly keepLast?: number;
@@ -291,7 +291,7 @@ export async function causalAttention(ctx: Context, Q: ArithShare, K: ArithShare
   if (K.shape[1] !== T || V.shape[1] !== T || H % nKv !== 0) throw new RangeError('causalAttention: Q [H, T, hd], K and V [nKv, T, hd] with nKv dividing H');
   const G = H / nKv;
   const W = opts.window ?? null;
-  const B = opts.maxAbsLogit ?? 1024;
+  const B = opts.maxAbsLogit ?? defaultMaxAbsLogit(ctx.f);
   const bw = softmaxBitWidth(B, ctx.f);
   const k = ctx.k;
   const plan = chunkPlan(T, H, opts.maxEntries ?? Number.MAX_SAFE_INTEGER, W);

@@ -16,7 +16,7 @@ import { max } from '../protocols/max.js';
 import { exp } from '../protocols/exp.js';
 import { matmulFixed, mulFixed } from '../protocols/mul.js';
 import { reciprocal } from '../protocols/reciprocal.js';
-import { maskedLogit, softmaxBitWidth } from '../protocols/softmax.js';
+import { defaultMaxAbsLogit, maskedLogit, softmaxBitWidth } from '../protocols/softmax.js';
 import { publicTensor } from '../protocols/sharing.js';
 import { ArithShare, PublicTensor } from '../protocols/types.js';
 import { type PrefillProfile, causalAttention, entriesForBudget, track, visibleEntries } from './causal-attention.js';
@@ -65,7 +65,7 @@ function progress(c: ModelConfig, T: number, o: LayerAttentionOptions, rowsDone:
 
 /** The masked softmax of protocols/softmax.ts, step by step (same calls, same cost), each step tracked. */
 async function squareSoftmax(ctx: Context, x: ArithShare, mask: PublicTensor, prof: PrefillProfile | undefined): Promise<ArithShare> {
-  const B = 1024;
+  const B = defaultMaxAbsLogit(ctx.f); // protocols/softmax.ts's default bound
   const bitWidth = softmaxBitWidth(B, ctx.f);
   const n = x.shape[x.shape.length - 1];
   const reps = x.size / mask.size;

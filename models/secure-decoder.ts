@@ -3,7 +3,7 @@
  * Mistral / Qwen2 / Qwen3 / Phi-3 blocks, or GPT-2's; config.ts) on three-party replicated shares, with the KV cache held as shares and KV-cache policies
  * plugged in through SecureKvPolicy (secure-hooks.ts).
  *
- * Roles (PROTOCOLS.md): the model owner (P0) has shared the weights (secure-weights.ts
+ * Roles (docs/PROTOCOLS.md "Threat model and roles"): the model owner (P0) has shared the weights (secure-weights.ts
  * shareModel); the user (P1 by default) holds the prompt and receives the generated tokens;
  * P2 helps. Every party runs the same calls in the same order.
  *
@@ -42,8 +42,8 @@
  * EOS: stopping would tell P0 and P2 when the text ended; the number of tokens is fixed and
  * public. Every message is masked by the protocols it comes from.
  *
- * Error: probabilistic truncation (at most 1 ulp each, garbage with probability ~|v|/2^64 where
- * v is the ring value truncated, i.e. |value| * 2^2f for a product), plus the non-linear
+ * Error: faithful truncation (models/trunc-policy.ts: at most 1 ulp each, never garbage while
+ * the value truncated is below 2^62, i.e. |value| < 2^26 for a product at scale 2f), plus the non-linear
  * approximations (rsqrt 4e-4 relative, softmax ~1e-4, SiLU 4e-3 / GeLU 3.5e-3 absolute). Measured on
  * stories260K: logits within 0.11 of float (range about [-20, 22]); greedy tokens equal.
  * The RMSNorm squares, the largest products, are taken at 12 fractional bits (secure-layers.ts).
@@ -55,7 +55,8 @@
  */
 import type { PartyId } from '../protocols/channel.js';
 import { argmax } from '../protocols/max.js';
-import type { Context } from '../protocols/context.js';
+import type { Context, TruncMode } from '../protocols/context.js';
+import { applyTruncPolicy } from './trunc-policy.js';
 import { add, concat, mulPublic, slice, sumAxis } from '../protocols/linear.js';
 import { matmul, matmulFixed } from '../protocols/mul.js';
 import { input, reveal, revealFloat } from '../protocols/sharing.js';
@@ -103,6 +104,8 @@ export interface SecureDecoderOptions {
   readonly onProgress?: (e: PrefillProgress) => void;
   /** accumulate time/bytes/rounds of the prefill per op family on this party */
   readonly prefillProfile?: PrefillProfile;
+  /** truncation mode installed on ctx (default 'faithful', models/trunc-policy.ts; 'prob' only to measure the old cost) */
+  readonly truncMode?: TruncMode;
 }
 
 /** What the user learns about one token. */
@@ -180,6 +183,7 @@ export class SecureDecoder {
     if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function') throw new TypeError('onProgress must be a function');
     this.prefillOpts = opts;
     this.rope = c.positions === 'rope' ? RopeTable.forConfig(c) : null;
+    applyTruncPolicy(ctx, opts.truncMode);
     const ids = new BigUint64Array(c.vocabSize);
     for (let i = 0; i < ids.length; i++) ids[i] = BigInt(i);
     this.iota = new PublicTensor([c.vocabSize], ids, 0);
@@ -343,7 +347,7 @@ export class SecureDecoder {
    * One decode step: feeds the token given as a one-hot secret [1, vocab] (scale 0) at the
    * current position; returns the logits share [1, vocab] predicting the next token.
    * Hooks per layer: onAppend (after the new K/V are appended), then attend if the policy has it,
-   * else selectForStep.
+   * else selectForStep; afterAttention (evicting policies) gives the cache kept for the next step.
    */
   async step(oneHot: ArithShare): Promise<ArithShare> {
     const ctx = this.ctx;
@@ -383,6 +387,7 @@ export class SecureDecoder {
         if (sel !== undefined) checkSelection(sel, c);
         att = sel === undefined ? await decodeAttention(ctx, c, q, lc.k, lc.v, false) : await decodeAttention(ctx, c, q, sel.k, sel.v, sel.perQueryHead);
       }
+      if (this.policy?.afterAttention) this.cache[l] = checkCache(await this.policy.afterAttention(ctx, lc, this.steps), lc, 'policy.afterAttention');
       x = add(ctx, x, await attentionOutput(ctx, att, L));
       x = add(ctx, x, await feedForward(ctx, c, await rmsNormalize(ctx, x, c), L));
     }
