@@ -3,6 +3,7 @@
  * outside the sliding window) entry goes through the score truncation, the max, exp, the
  * reciprocal's sum or the probability product; the PV product's messages are per OUTPUT
  * element, so the masked entries there are only local zeros (no bytes).
+ * Design note: docs/PROTOCOLS.md "Causal chunked prefill".
  *
  * Layout. Query rows are cut into chunks [a, b) (chunkPlan: greedy, every chunk holds at most
  * `maxEntries` visible entries over all heads, so the memory of one chunk is bounded whatever

@@ -2,7 +2,8 @@
  * Every secure policy of the registry inside the secure decoder (stories260K, in-memory
  * channel, a ~400-token prompt): greedy tokens equal the float reference model running the
  * policy's plaintext twin with the same budget (registry.ts createPlainTwin), and the cache
- * lengths are the twin's budgets.
+ * lengths are the twin's budgets. SnapKV and MPCache-R get their observation window's
+ * probabilities from the prefill's own attention pass (prefillWindow, issue #14).
  */
 import { describe, expect, it } from 'vitest';
 import { ReferenceModel } from '../../models/reference.js';
@@ -12,6 +13,7 @@ import { loadStories260k, stories260kPresent } from '../../models/test-support.j
 import { runTrio } from '../../testing/trio.js';
 import type { Budget } from '../policy.js';
 import { resolveBudget } from '../policy.js';
+import { snapWindow } from '../plain/snapkv.js';
 import { mpcacheRDefaults, mpcacheRSplit } from './mpcache-r.js';
 import { createPlainTwin, createSecurePolicy } from './registry.js';
 
@@ -26,18 +28,22 @@ const STORY = [
   'Her mom gave her a big hug and a cookie. Lily ate the cookie and went to bed. She dreamed of the red ball and',
 ].join(' ');
 
-async function compare(name: string, budget: Budget, n: number): Promise<{ T: number; lengths: number[]; tokens: number[] }> {
+async function compare(name: string, budget: Budget, n: number): Promise<{ T: number; lengths: number[]; tokens: number[]; windowShapes: number[][] }> {
   const { weights, tokenizer } = await loadStories260k();
   const prompt = tokenizer.encode(STORY + ' ' + STORY, { bos: true }).slice(0, 400);
   const want = new ReferenceModel(weights).generate(prompt, n, createPlainTwin(name, weights.config, { budget }));
   const out = await runTrio(async (ctx) => {
     const model = await shareModel(ctx, weights.config, ctx.party === 0 ? weights : undefined);
-    const dec = new SecureDecoder(ctx, model, { policy: createSecurePolicy(name, weights.config, { budget }) });
+    const policy = createSecurePolicy(name, weights.config, { budget });
+    const windowShapes: number[][] = [];
+    const after = policy.afterPrefill?.bind(policy);
+    const seen = after === undefined ? policy : { ...policy, afterPrefill: async (...a: Parameters<typeof after>) => (windowShapes.push(a[3]?.shape.slice() ?? []), after(...a)) };
+    const dec = new SecureDecoder(ctx, model, { policy: seen });
     const r = await dec.generate(ctx.party === 1 ? prompt : undefined, prompt.length, n);
-    return { tokens: r.tokens, lengths: dec.caches.map((c) => c.length) };
+    return { tokens: r.tokens, lengths: dec.caches.map((c) => c.length), windowShapes };
   }, { recvTimeoutMs: 120_000 });
   expect(out[1].tokens, name).toEqual(want);
-  return { T: prompt.length, lengths: out[0].lengths, tokens: want };
+  return { T: prompt.length, lengths: out[0].lengths, tokens: want, windowShapes: out[0].windowShapes };
 }
 
 describe.runIf(have)('secure policies in the secure decoder equal their plaintext twins (stories260K, 400-token prompt)', () => {
@@ -49,6 +55,7 @@ describe.runIf(have)('secure policies in the secure decoder equal their plaintex
   it('snapkv 15%: B prompt tokens kept, generated ones appended', async () => {
     const r = await compare('snapkv', { ratio: 0.15 }, n);
     expect(r.lengths).toEqual(Array(r.lengths.length).fill(resolveBudget({ ratio: 0.15 }, r.T) + n - 1));
+    expect(r.windowShapes).toEqual(Array(r.lengths.length).fill([8, snapWindow(32, resolveBudget({ ratio: 0.15 }, r.T), r.T), r.T])); // stories260K: 8 heads
   }, 600_000);
   it('tova 15%: one entry evicted per step', async () => {
     const r = await compare('tova', { ratio: 0.15 }, n);
@@ -62,5 +69,6 @@ describe.runIf(have)('secure policies in the secure decoder equal their plaintex
     const r = await compare('mpcache', { ratio: 0.17 }, n);
     const B = resolveBudget({ ratio: 0.17 }, r.T);
     expect(r.lengths).toEqual(Array(r.lengths.length).fill(mpcacheRSplit(B, r.T, mpcacheRDefaults().ratio2, mpcacheRDefaults().recent).Bs + n - 1));
+    expect(r.windowShapes).toEqual(Array(r.lengths.length).fill([8, 32, r.T])); // the observation window, 32 rows
   }, 600_000);
 });
