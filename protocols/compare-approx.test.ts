@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { costOf, runTrio } from '../testing/trio.js';
+import { ltz } from './compare.js';
+import { max } from './max.js';
+import { msbPlanCost } from './msb.js';
+import { tournamentPlan } from './tournament-plan.js';
+import { reveal, revealFloat } from './sharing.js';
+import { onGrid, randFloats, share } from '../testing/protocol-helpers.js';
+
+const F = 18;
+const ulp = 2 ** -F;
+
+describe('approximate comparisons (dropBits)', () => {
+  it('ltz with dropBits k: exact outside [0, 2^(k+1)) ulps, rounds of the (L - k)-bit circuit; at and beyond the band and the width', async () => {
+    const L = 31;
+    const k = 14;
+    const band = 2 ** (k + 1) * ulp; // 1/8
+    const n = 2000;
+    const v = onGrid(randFloats(n, -2000, 2000, 5), F);
+    // at and around the band's edges, zero, and the promised range's ends
+    const edges = [0, ulp, -ulp, band, band - ulp, band + ulp, band / 2, -band, 2 ** (L - 1 - F) - ulp, -(2 ** (L - 1 - F)) + band];
+    edges.forEach((e, i) => (v[i] = e));
+    const res = await runTrio(async (ctx) => {
+      const x = await share(ctx, 2, [n], v);
+      const c = costOf(ctx);
+      const b = await ltz(ctx, x, { bitWidth: L, dropBits: k });
+      return { cost: c(), b: (await reveal(ctx, b))!.data };
+    });
+    let inBand = 0;
+    for (let i = 0; i < n; i++) {
+      const got = res[0].b[i];
+      if (v[i] < 0) expect(got, `x = ${v[i]}`).toBe(1n);
+      else if (v[i] >= band) expect(got, `x = ${v[i]}`).toBe(0n);
+      else inBand++;
+    }
+    expect(inBand).toBeGreaterThan(3);
+    // 31 - 14 = 17 bits: msb 4 rounds, + the injection round
+    expect(msbPlanCost(L - k).rounds).toBe(4);
+    for (const r of res) expect(r.cost.rounds).toBe(msbPlanCost(L - k).rounds + 1);
+  });
+
+  it('rejects dropBits outside [0, L - 2]', async () => {
+    await expect(runTrio(async (ctx) => ltz(ctx, await share(ctx, 0, [3], new Float64Array(3)), { bitWidth: 20, dropBits: 19 }))).rejects.toThrow(/dropBits/);
+  });
+
+  it('max with dropBits: within levels x 2^(k+1) ulps below the true max, never above; rounds follow the narrower plan', async () => {
+    const rows = 6;
+    const n = 257;
+    const k = 14;
+    const v = onGrid(randFloats(rows * n, -30, 30, 9), F);
+    // near-ties within the band
+    for (let j = 0; j < 40; j++) v[n + j] = 10 + j * 2 ** -8;
+    const res = await runTrio(async (ctx) => {
+      const x = await share(ctx, 1, [rows, n], v);
+      const c = costOf(ctx);
+      const m = await max(ctx, x, { bitWidth: 31, dropBits: k });
+      return { cost: c(), m: (await revealFloat(ctx, m))! };
+    });
+    const plan = tournamentPlan(rows, n, 31 - k);
+    const tol = plan.length * 2 ** (k + 1) * ulp;
+    for (let i = 0; i < rows; i++) {
+      let best = -Infinity;
+      for (let j = 0; j < n; j++) best = Math.max(best, v[i * n + j]);
+      expect(res[0].m[i]).toBeLessThanOrEqual(best);
+      expect(res[0].m[i]).toBeGreaterThanOrEqual(best - tol);
+      // the result is one of the row's values
+      expect(Array.from(v.subarray(i * n, (i + 1) * n))).toContain(res[0].m[i]);
+    }
+    const exact = await runTrio(async (ctx) => {
+      const x = await share(ctx, 1, [rows, n], v);
+      const c = costOf(ctx);
+      await max(ctx, x, { bitWidth: 31 });
+      return c().rounds;
+    });
+    expect(res[0].cost.rounds).toBe(exact[0] - plan.length); // one msb round fewer per level
+  });
+});
