@@ -64,7 +64,6 @@ import { RopeTable } from './rope.js';
 import {
   addBias,
   attentionOutput,
-  decodeAttention,
   feedForward,
   prefillAttention,
   projectQkv,
@@ -73,6 +72,7 @@ import {
   splitQkv,
 } from './secure-layers.js';
 import type { SecureKvPolicy, SecureLayerCache } from './secure-hooks.js';
+import { decodeAttentionDeferred, normFeedForward, normProjectQkv, scaledLogits } from './decode-layer.js';
 import { type SecureModel, embeddingHasMeanColumn } from './secure-weights.js';
 
 export interface SecureDecoderOptions {
@@ -316,6 +316,20 @@ export class SecureDecoder {
    * else selectForStep.
    */
   async step(oneHot: ArithShare): Promise<ArithShare> {
+    return this.forward(oneHot, false);
+  }
+
+  /**
+   * One decode step and the choice of the next token (nextToken), in fewer rounds than step +
+   * nextToken: with secure argmax and no final-norm bias the head's rsqrt is skipped (argmax
+   * is unchanged by the positive norm factor, decode-layer.ts scaledLogits).
+   */
+  async decodeNext(oneHot: ArithShare): Promise<TokenChoice> {
+    return this.nextToken(await this.forward(oneHot, !this.revealLogits));
+  }
+
+  /** step(); with `forArgmax`, logits up to a positive factor when the head allows it. */
+  private async forward(oneHot: ArithShare, forArgmax: boolean): Promise<ArithShare> {
     const ctx = this.ctx;
     const c = this.config;
     if (this.pos === 0) throw new RangeError('step: prefill first');
@@ -330,8 +344,7 @@ export class SecureDecoder {
     let x = await this.embed(oneHot, [this.pos]);
     for (let l = 0; l < c.nLayers; l++) {
       const L = this.model.layers[l];
-      const h = await rmsNormalize(ctx, x, c);
-      const qkv = await projectQkv(ctx, c, h, L, mult);
+      const qkv = await normProjectQkv(ctx, c, x, L, mult);
       const q = slice(ctx, qkv, 0, qd).reshape([c.nHeads, hd]);
       const kNew = slice(ctx, qkv, qd, qd + kd).reshape([c.nKvHeads, 1, hd]);
       const vNew = slice(ctx, qkv, qd + kd, qd + 2 * kd).reshape([c.nKvHeads, 1, hd]);
@@ -351,14 +364,14 @@ export class SecureDecoder {
       } else {
         const sel = this.policy?.selectForStep ? await this.policy.selectForStep(ctx, lc, q, this.steps) : undefined;
         if (sel !== undefined) checkSelection(sel, c);
-        att = sel === undefined ? await decodeAttention(ctx, c, q, lc.k, lc.v, false) : await decodeAttention(ctx, c, q, sel.k, sel.v, sel.perQueryHead);
+        att = sel === undefined ? await decodeAttentionDeferred(ctx, c, q, lc.k, lc.v, false) : await decodeAttentionDeferred(ctx, c, q, sel.k, sel.v, sel.perQueryHead);
       }
       x = add(ctx, x, await attentionOutput(ctx, att, L));
-      x = add(ctx, x, await feedForward(ctx, c, await rmsNormalize(ctx, x, c), L));
+      x = add(ctx, x, await normFeedForward(ctx, c, x, L));
     }
     this.pos++;
     this.steps++;
-    return this.head(x);
+    return (forArgmax ? await scaledLogits(ctx, c, this.model, x) : undefined) ?? this.head(x);
   }
 
   /**
@@ -410,7 +423,7 @@ export class SecureDecoder {
       await opts.onToken?.(i, choice);
       if (i + 1 >= nNew) break;
       const t1 = performance.now();
-      choice = await this.nextToken(await this.step(choice.oneHot));
+      choice = await this.decodeNext(choice.oneHot);
       stepMs.push(performance.now() - t1);
     }
     return {

@@ -3,7 +3,6 @@ import { costOf, runTrio } from '../testing/trio.js';
 import { ltz } from './compare.js';
 import { max } from './max.js';
 import { msbPlanCost } from './msb.js';
-import { tournamentPlan } from './tournament-plan.js';
 import { reveal, revealFloat } from './sharing.js';
 import { onGrid, randFloats, share } from '../testing/protocol-helpers.js';
 
@@ -43,7 +42,7 @@ describe('approximate comparisons (dropBits)', () => {
     await expect(runTrio(async (ctx) => ltz(ctx, await share(ctx, 0, [3], new Float64Array(3)), { bitWidth: 20, dropBits: 19 }))).rejects.toThrow(/dropBits/);
   });
 
-  it('max with dropBits: within levels x 2^(k+1) ulps below the true max, never above; rounds follow the narrower plan', async () => {
+  it('max (binary) with dropBits: within levels x 2^(k+1) ulps below the true max, never above; rounds follow the narrower plan', async () => {
     const rows = 6;
     const n = 257;
     const k = 14;
@@ -53,11 +52,11 @@ describe('approximate comparisons (dropBits)', () => {
     const res = await runTrio(async (ctx) => {
       const x = await share(ctx, 1, [rows, n], v);
       const c = costOf(ctx);
-      const m = await max(ctx, x, { bitWidth: 31, dropBits: k });
+      const m = await max(ctx, x, { bitWidth: 31, dropBits: k, arity: 'binary' });
       return { cost: c(), m: (await revealFloat(ctx, m))! };
     });
-    const plan = tournamentPlan(rows, n, 31 - k);
-    const tol = plan.length * 2 ** (k + 1) * ulp;
+    const levels = Math.ceil(Math.log2(n));
+    const tol = levels * 2 ** (k + 1) * ulp;
     for (let i = 0; i < rows; i++) {
       let best = -Infinity;
       for (let j = 0; j < n; j++) best = Math.max(best, v[i * n + j]);
@@ -69,9 +68,13 @@ describe('approximate comparisons (dropBits)', () => {
     const exact = await runTrio(async (ctx) => {
       const x = await share(ctx, 1, [rows, n], v);
       const c = costOf(ctx);
-      await max(ctx, x, { bitWidth: 31 });
+      await max(ctx, x, { bitWidth: 31, arity: 'binary' });
       return c().rounds;
     });
-    expect(res[0].cost.rounds).toBe(exact[0] - plan.length); // one msb round fewer per level
+    expect(res[0].cost.rounds).toBe(exact[0] - levels); // one msb round fewer per level
+  });
+
+  it('the g-ary tournament refuses dropBits (approximate comparisons are not transitive)', async () => {
+    await expect(runTrio(async (ctx) => max(ctx, await share(ctx, 0, [2, 9], new Float64Array(18)), { dropBits: 4 }))).rejects.toThrow(/binary/);
   });
 });

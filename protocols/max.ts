@@ -18,7 +18,7 @@ import { bitTimesSlicedBalanced as bitTimesSliced, msbSlicedBalanced as msbSlice
 import { type SlicePair, andSlices, notPair } from './bool-slices.js';
 import type { CompareOptions } from './compare.js';
 import { add, concat, publicSub, slice, sub, transposeWords } from './linear.js';
-import { aBitWidth, aDropBits } from './msb.js';
+import { aBitWidth } from './msb.js';
 import { mul } from './mul.js';
 import { constant } from './sharing.js';
 import { stack, unstack } from './batching.js';
@@ -278,7 +278,10 @@ async function tournamentG(ctx: Context, x: ArithShare, keep: boolean, label: st
   const n = x.shape[x.shape.length - 1];
   if (n < 1) throw new RangeError(`${label}: the last axis is empty`);
   const width = aBitWidth(opts.bitWidth ?? 64, label);
-  const drop = aDropBits(opts.dropBits ?? 0, width, label);
+  // approximate comparisons are not transitive: a group of three or more could then have no
+  // winner (a cycle), so the g-ary levels compare exactly; dropBits is for arity 'binary'
+  if ((opts.dropBits ?? 0) !== 0) throw new RangeError(`${label}: dropBits needs arity 'binary' (approximate comparisons are not transitive)`);
+  const drop = 0;
   const lead = x.shape.slice(0, -1);
   const rows = shapeSize(lead);
   const arity: unknown = opts.arity ?? 'auto';

@@ -145,25 +145,6 @@ export function msbPlanCost(L: number): { rounds: number; bytes: number; roleBit
   return { rounds: 1 + levels, bytes: (2 * nF + 2 * nO + 3 * ands) / 8, roleBits: [2 * nF + ands, nO + ands, nO + ands] };
 }
 
-/** Logical right shift of every 64-bit word by k in [1, 63] (on 32-bit halves, little-endian). */
-export function shiftRight(a: U64, k: number): U64 {
-  const o = new BigUint64Array(a.length);
-  const s = new Uint32Array(a.buffer, a.byteOffset, 2 * a.length);
-  const d = new Uint32Array(o.buffer);
-  if (k < 32) {
-    const up = 32 - k;
-    for (let i = 0; i < 2 * a.length; i += 2) {
-      const lo = s[i];
-      const hi = s[i + 1];
-      d[i] = (lo >>> k) | (k === 0 ? 0 : hi << up);
-      d[i + 1] = hi >>> k;
-    }
-  } else {
-    for (let i = 0; i < 2 * a.length; i += 2) d[i] = s[i + 1] >>> (k - 32);
-  }
-  return o;
-}
-
 /**
  * Check a dropBits option (msbSliced): an integer in [0, L - 2] for width L. Returns it.
  */
@@ -191,8 +172,8 @@ export async function msbSliced(ctx: Context, x: ArithShare, step = 'msb', bitWi
   const sp = splitOf(ctx, x);
   if (k > 0) {
     // s and x2 each shifted right by k (local): s' + x2' = (v - r) / 2^k with r = s_lo + x2_lo in [0, 2^(k+1) - 2]
-    sp.s = sp.s === undefined ? undefined : shiftRight(sp.s, k);
-    sp.x = sp.x === undefined ? undefined : shiftRight(sp.x, k);
+    sp.s = sp.s === undefined ? undefined : ctx.k.shr(sp.s, k);
+    sp.x = sp.x === undefined ? undefined : ctx.k.shr(sp.x, k);
   }
   const { groups, top } = await pairRound(ctx, sp.s, sp.x, x.size, L - k, `${step}.pairs`);
   const [carry] = await reduceGroups(ctx, [groups], `${step}.carry`);

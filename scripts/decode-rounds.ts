@@ -93,14 +93,13 @@ async function main(): Promise<void> {
     const dec = new SecureDecoder(ctx, model, { maxSeqLen: a.ctx + 4, policy });
     dec.resume(await randomCache(ctx, config, a.ctx), a.ctx);
     let choice = { oneHot: await dec.inputToken(ctx.party === 1 ? 1 : undefined) };
-    choice = await dec.nextToken(await dec.step(choice.oneHot)); // warm-up (and policy state)
+    choice = await dec.decodeNext(choice.oneHot); // warm-up (and policy state)
     const before = new Map<string, StepStats>([...ctx.ch.stats.byStep].map(([k, v]) => [k, { ...v }]));
     const r0 = ctx.ch.stats.rounds;
     const b0 = ctx.ch.stats.bytesSent;
     const tStep = performance.now();
-    const logits = await dec.step(choice.oneHot);
-    const stepRounds = ctx.ch.stats.rounds - r0;
-    await dec.nextToken(logits);
+    await dec.decodeNext(choice.oneHot);
+    const stepRounds = 0;
     const ms = performance.now() - tStep;
     const byTag = new Map<string, { rounds: number; bytes: number }>();
     for (const [k, v] of ctx.ch.stats.byStep) {
