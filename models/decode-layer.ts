@@ -7,8 +7,10 @@
  *    per row and the next projection W is linear, so W (x r) = (W x) r: the projection of the
  *    UNnormalised x (1 round, plus RoPE's truncation: RoPE is linear with public
  *    coefficients, RoPE(u r + b) = RoPE(u) r + RoPE(b)) runs on one lane while the other lane
- *    computes r (trunc, squares, rsqrt); then one mulFixed scales the outputs by r. Rounds:
- *    max(2 + rsqrt, 1 [+ 1]) + 1, against 2 + rsqrt + 1 + 1 [+ 1] in sequence. (Qwen3's
+ *    computes the mean square and rsqrt's range bits (trunc, squares, ltz); then rsqrt's
+ *    Goldschmidt rounds take the product by u along (protocols/rsqrt-scale.ts scaleByRsqrt:
+ *    u r in rsqrt's own 4 rounds). Rounds: max(2 + ltz, 1 [+ 1]) + 4 = 2 + rsqrt, against
+ *    2 + rsqrt + 1 + 1 [+ 1] in sequence. (Qwen3's
  *    per-head q/k norm is not scale-invariant with its eps: those models keep the sequential
  *    form.)
  *  - Attention with the normalisation deferred (protocols/softmax-deferred.ts): the product
@@ -33,11 +35,18 @@ import type { Context } from '../protocols/context.js';
 import { broadcastLast, concat, slice, sumAxis } from '../protocols/linear.js';
 import { matmulFixed, mulFixed } from '../protocols/mul.js';
 import { parallel } from '../protocols/parallel.js';
+import { type RsqrtRange, rsqrtRange, scaleByRsqrt } from '../protocols/rsqrt-scale.js';
 import { softmaxDeferred } from '../protocols/softmax-deferred.js';
 import { type ArithShare, PublicTensor } from '../protocols/types.js';
 import { type ModelConfig, qDim } from './config.js';
-import { addBias, applyRope, feedForwardFrom, projectQkv, rmsNormalize, rowInvRms, tileRows } from './secure-layers.js';
+import { addBias, applyRope, feedForwardFrom, projectQkv, rmsNormalize, rowMeanSquare, tileRows } from './secure-layers.js';
 import { type SecureLayerWeights, type SecureModel, embeddingHasMeanColumn } from './secure-weights.js';
+
+/** The norm's mean square s and rsqrt's range bits of s (rsqrt-scale.ts), for scaleByRsqrt. */
+async function normRange(ctx: Context, x: ArithShare, eps: number): Promise<[ArithShare, RsqrtRange]> {
+  const s = await rowMeanSquare(ctx, x, eps);
+  return [s, await rsqrtRange(ctx, s)];
+}
 
 /** Two rows of public multipliers from one: [1, w] -> [2, w]. */
 function twoRows(t: PublicTensor): PublicTensor {
@@ -53,8 +62,8 @@ function twoRows(t: PublicTensor): PublicTensor {
  */
 export async function normProjectQkv(ctx: Context, c: ModelConfig, x: ArithShare, L: SecureLayerWeights, mult: readonly [PublicTensor, PublicTensor] | null): Promise<ArithShare> {
   if (c.qkNorm || x.shape.length !== 2 || x.shape[0] !== 1) return projectQkv(ctx, c, await rmsNormalize(ctx, x, c), L, mult);
-  const [r, [ru, rb]] = await parallel(ctx, [
-    (lane) => rowInvRms(lane, x, c.normEps),
+  const [[ms, rg], [ru, rb]] = await parallel(ctx, [
+    (lane) => normRange(lane, x, c.normEps),
     async (lane): Promise<[ArithShare, ArithShare | undefined]> => {
       const u = await matmulFixed(lane, x, L.wqkv, { transB: true });
       if (mult === null) return [u, L.bqkv === undefined ? undefined : tileRows(L.bqkv, 1)];
@@ -64,7 +73,7 @@ export async function normProjectQkv(ctx: Context, c: ModelConfig, x: ArithShare
       return [slice(lane, both, 0, 1, 0), slice(lane, both, 1, 2, 0)];
     },
   ]);
-  const qkv = await mulFixed(ctx, ru, broadcastLast(ctx, r, ru.shape[1]));
+  const qkv = await scaleByRsqrt(ctx, ms, rg, ru);
   return rb === undefined ? qkv : addBias(ctx, qkv, rb.reshape([rb.size]));
 }
 
@@ -84,8 +93,8 @@ export async function decodeAttentionDeferred(ctx: Context, c: ModelConfig, q: A
 
 /** feedForward(rmsNormalize(x)) for the decode row x [1, dim], the first projection beside the norm factor. */
 export async function normFeedForward(ctx: Context, c: ModelConfig, x: ArithShare, L: SecureLayerWeights): Promise<ArithShare> {
-  const [r, u] = await parallel(ctx, [(lane) => rowInvRms(lane, x, c.normEps), (lane) => matmulFixed(lane, x, L.w13, { transB: true })]);
-  const h = addBias(ctx, await mulFixed(ctx, u, broadcastLast(ctx, r, u.shape[1])), L.b13);
+  const [[ms, rg], u] = await parallel(ctx, [(lane) => normRange(lane, x, c.normEps), (lane) => matmulFixed(lane, x, L.w13, { transB: true })]);
+  const h = addBias(ctx, await scaleByRsqrt(ctx, ms, rg, u), L.b13);
   return feedForwardFrom(ctx, c, h, L);
 }
 

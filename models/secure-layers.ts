@@ -103,13 +103,18 @@ export async function rowNormalize(ctx: Context, x: ArithShare, eps: number, gai
  * projection is linear). Rounds: 1 (trunc) + 1 (squares) + rsqrt.
  */
 export async function rowInvRms(ctx: Context, x: ArithShare, eps: number): Promise<ArithShare> {
-  if (x.shape.length !== 2) throw new RangeError(`rowInvRms: x must be [T, d], got [${x.shape.join(', ')}]`);
+  return rsqrt(ctx, await rowMeanSquare(ctx, x, eps));
+}
+
+/** rowInvRms's argument s + rho*eps [T, 1] (the input of rsqrt). Rounds: 1 (trunc) + 1 (squares). */
+export async function rowMeanSquare(ctx: Context, x: ArithShare, eps: number): Promise<ArithShare> {
+  if (x.shape.length !== 2) throw new RangeError(`rowMeanSquare: x must be [T, d], got [${x.shape.join(', ')}]`);
   const d = x.shape[1];
   const f = ctx.f;
   const drop = Math.min(NORM_DROP_BITS, Math.floor(f / 3));
   const low = drop > 0 ? await trunc(ctx, x, drop) : x;
   const t = await mulTrunc(ctx, low, low, f - 2 * drop + normShift(d), { scale: f });
-  return rsqrt(ctx, addPublic(ctx, sumAxis(ctx, t), normRho(d) * eps));
+  return addPublic(ctx, sumAxis(ctx, t), normRho(d) * eps);
 }
 
 /** [n] -> [T, n] by repetition (local). */

@@ -44,13 +44,13 @@ export const RSQRT_A = 1.2641664214635373;
 export const RSQRT_B = 0.2863854237228348;
 export const RSQRT_C = 1.500371637963556;
 /** thresholds 2^i for i in [MIN_LOG2, MAX_LOG2] */
-const MIN_LOG2 = -9;
-const MAX_LOG2 = 12;
+export const MIN_LOG2 = -9;
+export const MAX_LOG2 = 12;
 /** extra scales of x_n and y0 before their truncation (x_n: exact; y0: B 2^-j to ~2^-10 relative) */
-const XN_SCALE = 12;
-const Y0_SCALE = 22;
+export const XN_SCALE = 12;
+export const Y0_SCALE = 22;
 /** extra scale of hR = h R (small for large x) */
-const R_EXTRA = 4;
+export const R_EXTRA = 4;
 
 /** 1/sqrt(x) for x in [2^-10, 2^12] (documented range [1e-3, 2^12]), elementwise, scale ctx.f. */
 export async function rsqrt(ctx: Context, x: ArithShare): Promise<ArithShare> {

@@ -2,7 +2,8 @@
  * Rounds (and bytes) of ONE decode token, broken down by step tag and by op family: three
  * in-process parties (parties/in-process.ts, in-memory channels, so only the counts are
  * meaningful, not the time), one decoder resumed from a random KV cache of `--ctx` entries,
- * one warm-up step, then one measured token = forward step + secure argmax + reveal to P1.
+ * one warm-up step, then one measured token = SecureDecoder.decodeNext (forward step + secure
+ * argmax + reveal to P1).
  *
  *   npx tsx scripts/decode-rounds.ts [--model default|gpt2|llama-gpt2dims] [--ctx 256]
  *                                    [--layers N] [--tags] [--policy NAME] [--json]
@@ -99,7 +100,6 @@ async function main(): Promise<void> {
     const b0 = ctx.ch.stats.bytesSent;
     const tStep = performance.now();
     await dec.decodeNext(choice.oneHot);
-    const stepRounds = 0;
     const ms = performance.now() - tStep;
     const byTag = new Map<string, { rounds: number; bytes: number }>();
     for (const [k, v] of ctx.ch.stats.byStep) {
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
       const bytes = v.bytesSent - (b?.bytesSent ?? 0);
       if (rounds > 0) byTag.set(k, { rounds, bytes });
     }
-    return { rounds: ctx.ch.stats.rounds - r0, stepRounds, bytes: ctx.ch.stats.bytesSent - b0, byTag, ms };
+    return { rounds: ctx.ch.stats.rounds - r0, bytes: ctx.ch.stats.bytesSent - b0, byTag, ms };
   });
   const p0 = results[0];
   const fam = new Map<string, { rounds: number; bytes: number }>();
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
   }
   const out = {
     model: a.model, ctx: a.ctx, layers: L, fullLayers: full.nLayers,
-    roundsPerToken: p0.rounds, forwardRounds: p0.stepRounds, tokenChoiceRounds: p0.rounds - p0.stepRounds,
+    roundsPerToken: p0.rounds,
     bytesPerTokenPerParty: results.map((r) => r.bytes),
     families: Object.fromEntries([...fam].sort((x, y) => y[1].rounds - x[1].rounds)),
   };
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(out, null, 1));
     return;
   }
-  console.log(`${a.model} ctx ${a.ctx}, ${L}${L !== full.nLayers ? ` of ${full.nLayers}` : ''} layers: ${p0.rounds} rounds/token (forward ${p0.stepRounds}, token choice ${p0.rounds - p0.stepRounds}); bytes/party ${results.map((r) => (r.bytes / 1e3).toFixed(0) + ' kB').join(' / ')}; in-process ${p0.ms.toFixed(0)} ms`);
+  console.log(`${a.model} ctx ${a.ctx}, ${L}${L !== full.nLayers ? ` of ${full.nLayers}` : ''} layers: ${p0.rounds} rounds/token (decodeNext: forward step + argmax + reveal); bytes/party ${results.map((r) => (r.bytes / 1e3).toFixed(0) + ' kB').join(' / ')}; in-process ${p0.ms.toFixed(0)} ms`);
   console.log('family                         rounds   kB (3 parties)');
   for (const [f, v] of [...fam].sort((x, y) => y[1].rounds - x[1].rounds)) console.log(`${f.padEnd(30)} ${String(v.rounds).padStart(6)}   ${(v.bytes / 1e3).toFixed(0).padStart(8)}`);
   if (a.tags) {
