@@ -32,13 +32,17 @@
  * the lanes of parallel(), whose messages are each masked as argued in their modules.
  */
 import type { Context } from '../protocols/context.js';
-import { broadcastLast, concat, slice, sumAxis } from '../protocols/linear.js';
+import { broadcastLast, concat, mulPublicInt, slice, sub, sumAxis } from '../protocols/linear.js';
 import { matmulFixed, mulFixed } from '../protocols/mul.js';
 import { parallel } from '../protocols/parallel.js';
 import { type RsqrtRange, rsqrtRange, scaleByRsqrt } from '../protocols/rsqrt-scale.js';
 import { softmaxDeferred } from '../protocols/softmax-deferred.js';
-import { type ArithShare, PublicTensor } from '../protocols/types.js';
-import { type ModelConfig, qDim } from './config.js';
+import { ArithShare, PublicTensor } from '../protocols/types.js';
+import { bitTimesSlicedBalanced, msbSlicedBalanced } from '../protocols/balanced.js';
+import { type SlicePair, andSlices, notPair } from '../protocols/bool-slices.js';
+import { GELU_SPECS, SILU_SPECS, gelu, silu } from '../protocols/activations.js';
+import { concatWords } from '../protocols/wire.js';
+import { type ModelConfig, isGated, qDim } from './config.js';
 import { addBias, applyRope, feedForwardFrom, projectQkv, rmsNormalize, rowMeanSquare, tileRows } from './secure-layers.js';
 import { type SecureLayerWeights, type SecureModel, embeddingHasMeanColumn } from './secure-weights.js';
 
@@ -91,11 +95,73 @@ export async function decodeAttentionDeferred(ctx: Context, c: ModelConfig, q: A
   return o.reshape([1, qDim(c)]);
 }
 
-/** feedForward(rmsNormalize(x)) for the decode row x [1, dim], the first projection beside the norm factor. */
+/**
+ * feedForward(rmsNormalize(x)) for the decode row x [1, dim]. The first projection u = W x of
+ * the unnormalised row runs beside the norm, and so do the activation's comparisons: its
+ * input is g = u r (r = 1/sqrt(s'), s' the norm's mean square), and for the breakpoints
+ * (-a, 0, a) of the 'fit' SiLU / GeLU (activations.ts) [g < 0] = [u < 0] and |g| >= a iff
+ * u^2 >= a^2 s', so the bits come from u and s' (one msb over [u, u^2 - a^2 s'], one AND
+ * round, the injection round with the bits times u) while rsqrt's range bits are computed;
+ * then rsqrt's Goldschmidt rounds scale [u, c_j u] by r together (scaleByRsqrt), giving g,
+ * the up-projection and the c_j g the piecewise polynomial needs (piecewise.ts
+ * opts.comparisons). Rounds: 2 + max(ltz, 1 + msb + 2) + 4 + (the polynomial's) + 1 + 1,
+ * against 2 + ltz + 4 + (ltz + the polynomial's) + 1 + 1. Without a gate bias only (the
+ * sign of g must be the sign of u); otherwise the comparisons run after the norm. Values: a
+ * comparison of g with a breakpoint is exact on u and s'; g itself carries rsqrt's 4e-4
+ * relative error, so an element within that of a breakpoint may take the neighbouring piece
+ * (the pieces meet there: silu's error bound holds, decode-layer.test.ts).
+ */
 export async function normFeedForward(ctx: Context, c: ModelConfig, x: ArithShare, L: SecureLayerWeights): Promise<ArithShare> {
-  const [[ms, rg], u] = await parallel(ctx, [(lane) => normRange(lane, x, c.normEps), (lane) => matmulFixed(lane, x, L.w13, { transB: true })]);
-  const h = addBias(ctx, await scaleByRsqrt(ctx, ms, rg, u), L.b13);
-  return feedForwardFrom(ctx, c, h, L);
+  const hid = c.hiddenDim;
+  const spec = isGated(c) ? SILU_SPECS.fit : GELU_SPECS.fit;
+  const bp = spec.breakpoints;
+  const a = bp[2];
+  const early = L.b13 === undefined && bp.length === 3 && bp[0] === -a && bp[1] === 0;
+  if (!early) {
+    const [[ms, rg], u] = await parallel(ctx, [(lane) => normRange(lane, x, c.normEps), (lane) => matmulFixed(lane, x, L.w13, { transB: true })]);
+    return feedForwardFrom(ctx, c, addBias(ctx, await scaleByRsqrt(ctx, ms, rg, u), L.b13), L);
+  }
+  const [ms, u] = await parallel(ctx, [(lane) => rowMeanSquare(lane, x, c.normEps), (lane) => matmulFixed(lane, x, L.w13, { transB: true })]);
+  const ug = slice(ctx, u, 0, hid); // the activation's input before the norm factor
+  const [rg, cmp] = await parallel(ctx, [(lane) => rsqrtRange(lane, ms), (lane) => breakpointBits(lane, ug, ms, a)]);
+  const w = u.shape[1];
+  const scaled = await scaleByRsqrt(ctx, ms, rg, concat(ctx, [u, ...cmp.timesU], 1));
+  const g = slice(ctx, scaled, 0, hid);
+  const timesX = cmp.timesU.map((_, j) => slice(ctx, scaled, w + j * hid, w + (j + 1) * hid));
+  const opts = { comparisons: { bits: cmp.bits, timesX } };
+  const act = isGated(c) ? await mulFixed(ctx, await silu(ctx, g, opts), slice(ctx, scaled, hid, 2 * hid)) : await gelu(ctx, g, opts);
+  return addBias(ctx, await matmulFixed(ctx, act, L.w2, { transB: true }), L.b2);
+}
+
+/**
+ * The bits [g < -a], [g < 0], [g < a] of g = u / sqrt(s) (s > 0, [1, 1]) from u [1, n] and s
+ * (scale ctx.f), and each bit times u: [u < 0] and [u^2 < a^2 s] from one msb over both,
+ * [g < -a] = [u < 0] AND NOT [u^2 < a^2 s] and [g < a] = NOT ([u >= 0] AND NOT [u^2 < a^2 s])
+ * from one AND round, then one injection round (bits and bits times u). Rounds: 1 (u^2) +
+ * msb + 1 + 1.
+ */
+async function breakpointBits(ctx: Context, u: ArithShare, s: ArithShare, a: number): Promise<{ bits: ArithShare[]; timesU: ArithShare[] }> {
+  const n = u.size;
+  const P = Math.ceil(n / 64) * 64;
+  const pad = (v: ArithShare): ArithShare => (P === n ? v.reshape([n]) : concat(ctx, [v.reshape([n]), zeros(P - n, v.scale)], 0));
+  const u2 = await mulFixed(ctx, u, u);
+  const a2 = Math.round(a * a);
+  if (a2 !== a * a) throw new RangeError(`breakpointBits: a^2 must be an integer, got ${a * a}`);
+  const d = sub(ctx, u2, mulPublicInt(ctx, broadcastLast(ctx, s, n), a2)); // u^2 - a^2 s
+  const e = await msbSlicedBalanced(ctx, concat(ctx, [pad(u), pad(d)], 0), 'act.cmp');
+  const W = P / 64;
+  const neg: SlicePair = [e[0].subarray(0, W), e[1].subarray(0, W)]; // [u < 0]
+  const far: SlicePair = notPair(ctx, [e[0].subarray(W), e[1].subarray(W)]); // [u^2 >= a^2 s]
+  const [lo, hi] = await andSlices(ctx, [neg, notPair(ctx, neg)], [far, far], 'act.and');
+  const bitsS: SlicePair = [concatWords([lo[0], neg[0], notPair(ctx, hi)[0]]), concatWords([lo[1], neg[1], notPair(ctx, hi)[1]])];
+  const pu = pad(u);
+  const { bit, prods } = await bitTimesSlicedBalanced(ctx, bitsS, 3 * P, [concat(ctx, [pu, pu, pu], 0)], true, 'act.select');
+  const parts = (v: ArithShare): ArithShare[] => [0, 1, 2].map((j) => slice(ctx, v.reshape([3 * P]), j * P, j * P + n, 0).reshape([1, n]));
+  return { bits: parts(bit!), timesU: parts(prods[0]) };
+}
+
+function zeros(n: number, scale: number): ArithShare {
+  return new ArithShare([n], new BigUint64Array(n), new BigUint64Array(n), scale);
 }
 
 /**
