@@ -10,7 +10,7 @@ import { onGrid, randFloats, share } from '../testing/protocol-helpers.js';
 const F = 18;
 
 describe('piecewise with precomputed comparisons', () => {
-  it('silu(x) from the caller\'s bits equals silu(x) within its fixed-point error (8 units), at and beyond the breakpoints, and skips the comparison rounds', async () => {
+  it('silu(x) from the caller\'s bits equals silu(x) within its fixed-point rounding (32 units, 1.2e-4), at and beyond the breakpoints, and skips the comparison rounds', async () => {
     const v = onGrid(randFloats(300, -16, 16, 8), F);
     [-8, 0, 8, -8 - 2 ** -F, 8 - 2 ** -F, 2 ** -F, -(2 ** -F), 20, -20].forEach((x, i) => (v[i] = x));
     const res = await runTrio(async (ctx) => {
@@ -31,7 +31,7 @@ describe('piecewise with precomputed comparisons', () => {
       return { a: (await revealFloat(ctx, a))!, b: (await revealFloat(ctx, b))!, ra, rb };
     });
     for (let i = 0; i < v.length; i++) {
-      expect(Math.abs(res[0].a[i] - res[0].b[i])).toBeLessThanOrEqual(8 * 2 ** -F);
+      expect(Math.abs(res[0].a[i] - res[0].b[i])).toBeLessThanOrEqual(32 * 2 ** -F);
       expect(Math.abs(res[0].b[i] - v[i] / (1 + Math.exp(-v[i])))).toBeLessThan(1e-2);
     }
     expect(res[0].rb).toBe(res[0].ra - 7); // ltz's 7 rounds skipped
