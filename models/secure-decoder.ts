@@ -47,6 +47,10 @@
  * stories260K: logits within 0.11 of float (range about [-20, 22]); greedy tokens equal.
  * The RMSNorm squares, the largest products, are taken at 12 fractional bits (secure-layers.ts).
  *
+ * Decode steps (step / decodeNext) use the round-frugal blocks of decode-layer.ts (the norm
+ * beside the projections, the softmax normalisation after e V, the activation's comparisons
+ * beside the norm; decodeNext's head without the final rsqrt): the default model at 256 takes
+ * 520 rounds per token (635 before; scripts/decode-rounds.ts counts them per op family).
  * Cost (bench/results/generation.md, three processes, sealed WebSockets, idle 16-core host):
  * stories260K ~940 rounds, ~2.1 MB sent per party and ~200 ms per token at context 256;
  * GPT-2-small dimensions ~2170 rounds, ~25 MB per party and ~1.2 s per token at context 512 (Llama
