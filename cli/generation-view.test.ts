@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PartyStats } from '../parties/run-party.js';
 import { GenerationView, parseGenLine, summaryLines } from './generation-view.js';
-import { GEN_LINE_PREFIX, type GenerateResult } from './jobs/generate-args.js';
+import type { GenerateResult } from './jobs/generate-args.js';
 
 class Sink {
   text = '';
@@ -14,14 +14,15 @@ class Sink {
   }
 }
 
-const line = (i: number, piece: string) => ({ i, n: 3, token: 10 + i, piece, ms: 12.3 });
+const line = (i: number, text: string) => ({ event: 'token' as const, i, n: 3, token: 10 + i, text, ms: 12.3 });
 
 describe('generation view', () => {
-  it('parses @gen lines and ignores others', () => {
-    expect(parseGenLine(`${GEN_LINE_PREFIX}${JSON.stringify(line(0, ' a'))}`)).toEqual(line(0, ' a'));
+  it('parses token event lines and ignores others', () => {
+    expect(parseGenLine(JSON.stringify(line(0, ' a')))).toEqual(line(0, ' a'));
     expect(parseGenLine('selftest: hello')).toBeUndefined();
-    expect(parseGenLine(`${GEN_LINE_PREFIX}{bad json`)).toBeUndefined();
-    expect(parseGenLine(`${GEN_LINE_PREFIX}{"i":1}`)).toBeUndefined();
+    expect(parseGenLine('{"event":"token", bad json')).toBeUndefined();
+    expect(parseGenLine('{"event":"token","i":1}')).toBeUndefined();
+    expect(parseGenLine('{"event":"progress","line":"x"}')).toBeUndefined();
   });
 
   it('without a TTY writes the prompt and the pieces as they come, no bar', () => {

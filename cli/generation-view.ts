@@ -1,12 +1,13 @@
 /**
  * Terminal rendering of a private generation for `mpcache demo`: the text as P1 receives it
- * (from P1's `@gen` progress lines, cli/jobs/generate.ts) with a progress bar, then a
+ * (from P1's `token` events, JSON lines under the launcher, cli/jobs/generate.ts) with a progress bar, then a
  * per-party summary. On a TTY the current text line carries the bar and is redrawn in place;
  * finished lines are printed without it. Without a TTY the text is written as it comes and
  * no bar is drawn (logs stay clean).
  */
 import type { PartyStats } from '../parties/run-party.js';
-import { GEN_LINE_PREFIX, type GenLine, type GenerateResult } from './jobs/generate-args.js';
+import { parseEventLine } from '../parties/job-output.js';
+import type { GenLine, GenerateResult } from './jobs/generate-args.js';
 
 export interface TextSink {
   write(s: string): unknown;
@@ -14,16 +15,11 @@ export interface TextSink {
   readonly columns?: number;
 }
 
-/** Parse a `@gen` line; undefined when the line is something else. */
+/** Parse a `token` event line; undefined when the line is something else. */
 export function parseGenLine(line: string): GenLine | undefined {
-  if (!line.startsWith(GEN_LINE_PREFIX)) return undefined;
-  try {
-    const o = JSON.parse(line.slice(GEN_LINE_PREFIX.length)) as GenLine;
-    if (typeof o.i !== 'number' || typeof o.n !== 'number' || typeof o.piece !== 'string') return undefined;
-    return o;
-  } catch {
-    return undefined;
-  }
+  const o = parseEventLine(line);
+  if (o?.event !== 'token' || typeof o.i !== 'number' || typeof o.n !== 'number' || typeof o.text !== 'string') return undefined;
+  return o as unknown as GenLine;
 }
 
 export class GenerationView {
@@ -65,10 +61,10 @@ export class GenerationView {
     this.total = g.n;
     this.lastMs = g.ms;
     if (!this.tty) {
-      this.out.write(g.piece);
+      this.out.write(g.text);
       return;
     }
-    for (const ch of g.piece) {
+    for (const ch of g.text) {
       if (ch === '\n') this.finishLine();
       else {
         this.line += ch;

@@ -28,10 +28,10 @@ export const JOBS: Readonly<Record<string, JobEntry>> = {
     job: Object.assign(async (ctx: Context, args: unknown, io: JobIO) => (await import('./jobs/generate.js')).generateJob(ctx, args, io), {
       jobId: 'generate',
       publicArgs: async (raw: unknown) => (await generateArgs()).parseGenerateArgs(raw),
-      checkInputs: async (party: PartyId, inputs: PrivateInputs) => (await generateArgs()).parseGenerateInputs(party, inputs),
+      checkInputs: async (party: PartyId, inputs: PrivateInputs, args: unknown) => (await import('./jobs/generate-preflight.js')).preflightInputs(party, inputs, args),
     }),
     summary:
-      'private text generation: P0 shares the model, P1 the prompt; tokens revealed to P1 only (public args: tokens, policy, revealLogits; P0: --model, P1: --prompt-file, --tokenizer)',
+      'private text generation: P0 shares the model, P1 the prompt; tokens revealed to P1 only (public args: tokens, policy, revealLogits, budget, policyOptions; P0: --model, P1: --prompt-file, --tokenizer)',
   },
   selftest: { job: selftestJob, summary: 'party 1 and party 0 each input a vector; the parties add them on shares and reveal the sum (public args: x, y)' },
 };

@@ -13,9 +13,12 @@ import type { Command } from './command.js';
  */
 export const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   keygen: async () => (await import('./commands/keygen.js')).keygenCommand,
+  session: async () => (await import('./commands/session.js')).sessionCommand,
   party: async () => (await import('./commands/party.js')).partyCommand,
   demo: async () => (await import('./commands/demo.js')).demoCommand,
   eval: async () => (await import('./commands/eval.js')).evalCommand,
+  serve: async () => (await import('./commands/serve.js')).serveCommand,
+  ask: async () => (await import('./commands/ask.js')).askCommand,
 };
 
 async function help(): Promise<string> {
@@ -52,7 +55,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     return await cmd.run(rest);
   } catch (e) {
     if (isMpcError(e) && e.code === 'MPC_ERR_CONFIG') {
-      process.stderr.write(`mpcache ${name}: ${e.message}\n`);
+      // one line: the message without its code prefix or a repeated command name
+      let m = e.message.split('\n')[0];
+      if (m.startsWith('MPC_ERR_CONFIG: ')) m = m.slice('MPC_ERR_CONFIG: '.length);
+      if (m.startsWith(`${name}: `)) m = m.slice(name.length + 2);
+      process.stderr.write(`mpcache ${name}: ${m}\n`);
       return 2;
     }
     process.stderr.write(`mpcache ${name}: ${e instanceof MpcError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

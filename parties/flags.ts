@@ -19,10 +19,29 @@ export type FlagValues<O extends Options> = {
   [K in keyof O]?: O[K] extends { multiple: true } ? (O[K] extends { type: 'boolean' } ? boolean[] : string[]) : O[K] extends { type: 'boolean' } ? boolean : string;
 };
 
+/**
+ * `--tokens -1` as `--tokens=-1`: a string option followed by a negative number takes it as
+ * its value (node's parseArgs would call the number an ambiguous option), so range checks
+ * can name the value.
+ */
+function joinNegativeValues(argv: readonly string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = argv[i + 1];
+    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : undefined;
+    if (name !== undefined && Object.hasOwn(options, name) && options[name].type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 /** node:util parseArgs in strict mode; its errors become one-line config errors. */
 export function parseFlags<O extends Options>(argv: readonly string[], options: O, command: string): FlagValues<O> {
   try {
-    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values as FlagValues<O>;
+    return parseArgs({ args: joinNegativeValues(argv, options), options, strict: true, allowPositionals: false }).values as FlagValues<O>;
   } catch (e) {
     throw configError(`${command}: ${(e as Error).message.split('\n')[0]}`);
   }
@@ -31,6 +50,21 @@ export function parseFlags<O extends Options>(argv: readonly string[], options: 
 export function requireFlag(v: string | undefined, flag: string, command: string): string {
   if (v === undefined || v === '') throw configError(`${command}: missing required option ${flag}`);
   return v;
+}
+
+/** A whole number from a flag (absent -> undefined); a config error naming the flag and the range otherwise. */
+export function parseIntFlag(v: string | undefined, flag: string, command: string, lo: number, hi: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = /^-?\d+$/.test(v.trim()) ? Number(v) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < lo || n > hi) throw configError(`${command}: ${flag} must be a whole number from ${lo} to ${hi}, got '${v.slice(0, 40)}'`);
+  return n;
+}
+
+/** `--setup-timeout SECONDS`: a positive number of seconds (at most a day). */
+export function parseSeconds(v: string, flag: string, command: string): number {
+  const n = /^\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : Number.NaN;
+  if (!(n > 0) || n > 86_400) throw configError(`${command}: ${flag} must be a number of seconds above 0 (at most 86400), got '${v.slice(0, 40)}'`);
+  return n;
 }
 
 /** `--job-args` JSON (absent -> undefined). */

@@ -30,11 +30,25 @@ export type PrivateInputs = Readonly<Record<string, string>>;
 /** largest private inputs object accepted (all values together, UTF-16 code units) */
 export const MAX_PRIVATE_INPUT_CHARS = 64 * 1024 * 1024;
 
+/**
+ * Something a job reports as it runs (parties/job-output.ts shows it): `text` is output
+ * proper (P1's generated text, shown as it comes), `line` a progress line (shown unless
+ * quiet); other fields are for machines (`--json`).
+ */
+export interface JobEvent {
+  readonly event: string;
+  readonly text?: string;
+  readonly line?: string;
+  readonly [field: string]: unknown;
+}
+
 export interface JobIO {
   /** this party's id */
   readonly party: PartyId;
   /** print one progress line (the launcher prefixes it with `[P<id>]` and streams it) */
   log(line: string): void;
+  /** report an event (text produced, progress); absent: events are dropped */
+  readonly emit?: (event: JobEvent) => void;
   /** this party's private inputs (never sent to a peer, logged, or put on a command line) */
   readonly inputs: PrivateInputs;
 }
@@ -65,20 +79,22 @@ export function parsePrivateInputs(v: unknown, where: string): PrivateInputs {
  *  - `publicArgs(raw)`: validate the public arguments and fill in their defaults (throws
  *    MPC_ERR_CONFIG naming the argument); its result is what the parties compare and what the
  *    job receives, so `{}` and `{"tokens":24}` agree when 24 is the default;
- *  - `checkInputs(party, inputs)`: refuse missing inputs or another party's (throws
- *    MPC_ERR_CONFIG naming the input, never its value).
+ *  - `checkInputs(party, inputs, args)`: refuse missing inputs or another party's (throws
+ *    MPC_ERR_CONFIG naming the input, never its value); it may also check the inputs against
+ *    the checked public arguments (e.g. load the model and check the token count against its
+ *    context), so the party fails before it connects.
  */
 export interface Job {
   (ctx: Context, args: unknown, io: JobIO): Promise<unknown>;
   readonly jobId?: string;
   readonly publicArgs?: (raw: unknown) => unknown;
-  readonly checkInputs?: (party: PartyId, inputs: PrivateInputs) => unknown;
+  readonly checkInputs?: (party: PartyId, inputs: PrivateInputs, args: unknown) => unknown;
 }
 
 /** What a party runs: the job's id (compared), its checked public arguments. Applies the job's own checks. */
 export async function prepareJob(job: Job, defaultId: string, party: PartyId, rawArgs: unknown, inputs: PrivateInputs): Promise<{ readonly jobId: string; readonly args: unknown }> {
   const args = job.publicArgs ? await job.publicArgs(rawArgs) : rawArgs;
-  if (job.checkInputs) await job.checkInputs(party, inputs);
+  if (job.checkInputs) await job.checkInputs(party, inputs, args);
   return { jobId: job.jobId ?? defaultId, args };
 }
 

@@ -227,6 +227,7 @@ export async function runLocalPartiesSettled(opts: LocalPartiesTestOptions): Pro
     }
     if (opts.jobArgs !== undefined) jobArgs.push('--job-args', JSON.stringify(opts.jobArgs));
     if (opts.insecurePlaintext) jobArgs.push('--insecure-plaintext');
+    jobArgs.push('--json'); // events as JSON lines (parties/job-output.ts parseEventLine)
 
     const t0 = performance.now();
     const children: ChildProcess[] = [];

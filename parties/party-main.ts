@@ -1,7 +1,8 @@
 /**
  * The party process: `node parties/party-main.ts --session FILE --id N --key FILE
  * [--job NAME | --job-module PATH#EXPORT] [--job-args JSON] [--prompt-file FILE|-]
- * [--model PATH] [--tokenizer PATH] [--private-inputs FILE|-] [--listen-host HOST] [--insecure-plaintext]` runs
+ * [--model PATH] [--tokenizer PATH] [--private-inputs FILE|-] [--listen-host HOST] [--setup-timeout S]
+ * [--json] [--quiet] [--insecure-plaintext]` runs
  * one party of a session (parties/launcher.ts forks it three times; `mpcache party` runs the
  * same code with the CLI's own table of job names, cli/commands/party.ts).
  *
@@ -18,7 +19,12 @@
  * party's host in the session file (same port), for a party reached through a forwarder such
  * as the link-emulation relay (parties/netem/), which listens on the session's address.
  *
- * Exit codes: 0 job done (result printed as `result: <json>`), 1 the session failed (one
+ * `--setup-timeout S` is this party's setup window (session option handshakeTimeoutMs, 10 s by
+ * default): all three parties must be up and connected within it; while waiting the party
+ * says whom it waits for. Output (parties/job-output.ts): plain by default (P1's text as it
+ * comes, progress lines on stderr unless `--quiet`), one JSON object per line with `--json`.
+ *
+ * Exit codes: 0 job done (the result printed, job-output.ts), 1 the session failed (one
  * line `party N failed: MPC_ERR_...` on stderr), 2 configuration error, or configurations
  * that differ between the parties (MPC_ERR_CONFIG_MISMATCH). When started by a parent with
  * an IPC channel (the launcher) the result or error also goes to the parent, and the party
@@ -28,12 +34,14 @@ import { pathToFileURL } from 'node:url';
 import { basename, resolve } from 'node:path';
 import type { PartyId } from '../protocols/channel.js';
 import { MpcError, isMpcError } from '../protocols/errors.js';
-import { configError, parseFlags, parseJsonFlag, readPromptSource, readTextSource, requireFlag, toJsonText } from './flags.js';
+import { configError, parseFlags, parseJsonFlag, parseSeconds, readPromptSource, readTextSource, requireFlag } from './flags.js';
 import { equalBytes, keyFileExposure, readKeyFile } from './identity.js';
 import { type Job, type PrivateInputs, loadJobModule, parseJobModuleSpec, parsePrivateInputs, prepareJob } from './job.js';
 import { type ErrorReport, type PartyStats, errorReport, runParty } from './run-party.js';
 import { selftestJob } from './selftest-job.js';
 import { readSessionFile } from './session-config.js';
+import { JobOutput } from './job-output.js';
+
 
 /** Messages a party process sends to its parent over IPC. */
 export type PartyIpcMessage =
@@ -115,9 +123,13 @@ async function partyWithArgs(argv: readonly string[], jobs: JobTable, command: s
       'private-inputs': { type: 'string' },
       'insecure-plaintext': { type: 'boolean' },
       'listen-host': { type: 'string' },
+      'setup-timeout': { type: 'string' },
+      json: { type: 'boolean' },
+      quiet: { type: 'boolean' },
     },
     command,
   );
+  const setupS = f['setup-timeout'] === undefined ? undefined : parseSeconds(f['setup-timeout'], '--setup-timeout', command);
   const idText = requireFlag(f.id, '--id', command);
   if (!/^[0-2]$/.test(idText)) throw configError(`${command}: --id must be 0, 1 or 2 (a session has three parties), got '${idText}'`);
   const self = Number(idText) as PartyId;
@@ -148,6 +160,7 @@ async function partyWithArgs(argv: readonly string[], jobs: JobTable, command: s
   // launched by a parent: die with it
   if (process.send) process.on('disconnect', () => process.exit(1));
 
+  const output = new JobOutput(f.json === true ? 'json' : 'plain', f.quiet === true);
   try {
     const run = await runParty({
       session,
@@ -157,12 +170,16 @@ async function partyWithArgs(argv: readonly string[], jobs: JobTable, command: s
       jobId,
       args,
       inputs,
-      log: (line) => void process.stdout.write(`${line}\n`),
+      // notes and warnings: standard error in plain mode (standard output is the job's text), as lines among the JSON with --json
+      log: (line) => void (f.json === true ? process.stdout : process.stderr).write(`${line}\n`),
+      emit: (ev) => output.emit(ev),
+      onWaiting: (line) => output.emit({ event: 'waiting', line }),
       insecurePlaintext: f['insecure-plaintext'] === true,
       listenHost: f['listen-host'],
+      ...(setupS !== undefined ? { overrides: { handshakeTimeoutMs: Math.round(setupS * 1000) } } : {}),
     });
     if (process.send) await sendToParent({ type: 'result', party: self, result: run.result, stats: run.stats });
-    else process.stdout.write(`result: ${toJsonText(run.result)}\n`);
+    else output.result(self, run.result);
     return 0;
   } catch (e) {
     const rep = errorReport(e);

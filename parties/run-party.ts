@@ -43,6 +43,10 @@ export interface RunPartyOptions {
   readonly args?: unknown;
   /** progress lines */
   readonly log: JobIO['log'];
+  /** the job's events (text produced, progress; parties/job-output.ts) */
+  readonly emit?: JobIO['emit'];
+  /** setup progress: whom this party still waits for (WsChannel's onWaiting) */
+  readonly onWaiting?: (line: string) => void;
   /** this party's PRIVATE inputs (io.inputs of the job; never sent, logged or compared) */
   readonly inputs?: PrivateInputs;
   readonly insecurePlaintext?: boolean;
@@ -71,6 +75,7 @@ export async function runParty(opts: RunPartyOptions): Promise<PartyRun> {
     insecurePlaintext: opts.insecurePlaintext,
     overrides: opts.overrides,
     listenHost: opts.listenHost,
+    onWaiting: opts.onWaiting,
   });
   let result: unknown;
   let t1 = t0;
@@ -80,7 +85,7 @@ export async function runParty(opts: RunPartyOptions): Promise<PartyRun> {
     t1 = performance.now();
     before = snapshotStats(channel.stats);
     const ctx = new Context(opts.self, channel, k, seeds, { fracBits: channel.options.fracBits });
-    const io: JobIO = { party: opts.self, log: opts.log, inputs: opts.inputs ?? {} };
+    const io: JobIO = { party: opts.self, log: opts.log, inputs: opts.inputs ?? {}, ...(opts.emit ? { emit: opts.emit } : {}) };
     result = await opts.job(ctx, opts.args, io);
   } catch (e) {
     // a peer's failure (already failed the channel) or our own: make sure every peer hears of

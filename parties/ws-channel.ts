@@ -58,6 +58,8 @@ export interface WsConnectOptions {
   readonly overrides?: Partial<SessionOptions>;
   /** host to listen on (default: this party's host in the session file) */
   readonly listenHost?: string;
+  /** while setting up: a line saying whom this party still waits for (ws-connector.ts, every few seconds) */
+  readonly onWaiting?: (line: string) => void;
   /**
    * worker threads that seal and open large frames (default defaultCryptoWorkers()); 0 seals
    * and opens every frame on the main thread, part by part as it is sent or arrives
@@ -91,6 +93,7 @@ export class WsChannel extends QueuedChannel implements LinkHost, ConnectorHost 
   /** worker threads for sealing/opening large frames; 0: every frame on this thread */
   readonly cryptoWorkers: number;
   readonly handshake: HandshakeParams;
+  readonly onWaiting: ((line: string) => void) | undefined;
   private readonly links = new Map<PartyId, WsLink>();
   private readonly connector: WsConnector;
   private readonly mySeed = new Uint8Array(randomBytes(16));
@@ -115,6 +118,7 @@ export class WsChannel extends QueuedChannel implements LinkHost, ConnectorHost 
       mode: this.mode,
       digest: sessionDigest(opts.session, options),
     };
+    this.onWaiting = opts.onWaiting;
     this.connector = new WsConnector(this);
   }
 

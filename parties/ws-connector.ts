@@ -66,7 +66,14 @@ export interface ConnectorHost {
   hasLink(peer: PartyId): boolean;
   /** setup completed (called right before `start` resolves) */
   onReady(): void;
+  /** a line saying whom this party still waits for (WAIT_NOTICE_MS after the start, then every WAIT_REPEAT_MS) */
+  readonly onWaiting?: (line: string) => void;
 }
+
+/** first "waiting for" line after this long (or a quarter of a shorter setup window) */
+export const WAIT_NOTICE_MS = 1000;
+/** then again every this long */
+export const WAIT_REPEAT_MS = 5000;
 
 /**
  * Messages on a socket during its handshake; a socket that closes or errors meanwhile ends
@@ -173,6 +180,21 @@ export class WsConnector {
     }, h.options.handshakeTimeoutMs);
     if (h.self > 0) this.listen(listenHost ?? h.session.parties[h.self].host);
     for (let peer = h.self + 1; peer <= 2; peer++) this.dial(peer as PartyId, deadline);
+    if (h.onWaiting) {
+      const notice = () => {
+        if (this.current !== 'connecting') return;
+        const missing = ([0, 1, 2] as PartyId[]).filter((i) => i !== h.self && !(h.hasLink(i) && this.seedsIn.has(i)));
+        if (missing.length === 0) return;
+        const who = missing.map((i) => {
+          const p = h.session.parties[i];
+          return `party ${i} (${i < h.self ? `dials in from ${p.host}` : `listening at ${p.host}:${p.port}`})`;
+        });
+        const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+        h.onWaiting?.(`party ${h.self}: waiting for ${who.join(' and ')}; setup window ${h.options.handshakeTimeoutMs / 1000} s, ${left} s left`);
+        this.timer(notice, WAIT_REPEAT_MS);
+      };
+      this.timer(notice, Math.min(WAIT_NOTICE_MS, Math.max(1, Math.floor(h.options.handshakeTimeoutMs / 4))));
+    }
     return done;
   }
 

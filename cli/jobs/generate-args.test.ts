@@ -32,7 +32,7 @@ describe('generate job arguments', () => {
     configErr(() => parseGenerateArgs({ tokens: 0 }), /'tokens'/);
     configErr(() => parseGenerateArgs({ tokens: 1.5 }), /'tokens'/);
     configErr(() => parseGenerateArgs({ tokens: '3' }), /'tokens'/);
-    configErr(() => parseGenerateArgs({ policy: 'lru' }), /'policy' must be one of full/);
+    configErr(() => parseGenerateArgs({ policy: 'lru' }), /unknown policy "lru" \(policies: full, /);
     configErr(() => parseGenerateArgs({ revealLogits: 1 }), /'revealLogits'/);
   });
 

@@ -8,6 +8,7 @@ import { MpcError } from '../../protocols/errors.js';
 import { resolve } from 'node:path';
 import { defaultModelPath, repoRoot } from '../../models/model-source.js';
 import { securePolicyNames } from '../../eviction/secure/registry.js';
+import { type Budget, checkBudget, checkPolicyOptions } from './policy-args.js';
 
 /** Prompt for story models (stories260K, random models). */
 export const DEFAULT_PROMPT = 'Once upon a time';
@@ -20,14 +21,20 @@ export function defaultPromptFor(model: string | undefined): string {
   return path !== undefined && resolve(path) === resolve(repoRoot(), 'models', 'default') ? DEFAULT_MODEL_PROMPT : DEFAULT_PROMPT;
 }
 export const DEFAULT_TOKENS = 24;
-/** The line prefix of P1's per-token progress lines. */
-export const GEN_LINE_PREFIX = '@gen ';
+/** most tokens the arguments accept (the model's context bounds it further: checkContext) */
+export const MAX_TOKENS = 100_000;
 
 /** The PUBLIC arguments of the generate job (`--job-args`): the same on every party, compared before the job starts. */
 export interface GenerateArgs {
   readonly tokens: number;
   readonly policy: string;
   readonly revealLogits: boolean;
+  /** the policy's budget at prefill (policy-args.ts; absent: the policy's default) */
+  readonly budget?: Budget;
+  /** the policy's own options (policy-args.ts POLICY_OPTION_NAMES) */
+  readonly policyOptions?: Record<string, unknown>;
+  /** 'held': the weights come from the shares P0 and P2 hold between sessions (`mpcache serve`, cli/serve/held-weights.ts); absent: shared from P0 this session */
+  readonly weights?: 'held';
 }
 
 /**
@@ -49,8 +56,9 @@ export interface GenerateInputs {
 /** Which party each private input belongs to. */
 export const GENERATE_INPUT_OWNER: Readonly<Record<keyof GenerateInputs, PartyId>> = { model: 0, prompt: 1, tokenizer: 1 };
 
-/** One P1 progress line (after GEN_LINE_PREFIX). */
+/** One P1 `token` event (parties/job-output.ts: its text shown as it comes, a JSON line with --json). */
 export interface GenLine {
+  readonly event: 'token';
   /** 0-based index of the token */
   readonly i: number;
   /** number of tokens to generate */
@@ -58,7 +66,7 @@ export interface GenLine {
   /** the token id */
   readonly token: number;
   /** the text it adds (UTF-8 assembled across tokens) */
-  readonly piece: string;
+  readonly text: string;
   /** ms since the previous token (the first: since the start of the prefill) */
   readonly ms: number;
 }
@@ -80,6 +88,8 @@ export interface GenerateResult {
   readonly tokens?: number[];
   /** P1 only */
   readonly text?: string;
+  /** P1 only, with revealLogits: the revealed logits of every generated position */
+  readonly logits?: Float64Array[];
   readonly share: PhaseCost;
   /** prefill and the first token */
   readonly prefill: PhaseCost;
@@ -112,14 +122,17 @@ export function parseGenerateArgs(args: unknown): GenerateArgs {
     if (isInputName(k)) {
       throw configError(`'${k}' is private to party ${GENERATE_INPUT_OWNER[k]} and never goes in --job-args (every party sees those): give it to party ${GENERATE_INPUT_OWNER[k]} alone with ${HOW[k]}`);
     }
-    if (!['tokens', 'policy', 'revealLogits'].includes(k)) throw configError(`unknown argument '${k}' (public arguments: tokens, policy, revealLogits)`);
+    if (!['tokens', 'policy', 'revealLogits', 'budget', 'policyOptions', 'weights'].includes(k)) throw configError(`unknown argument '${k}' (public arguments: tokens, policy, revealLogits, budget, policyOptions)`);
   }
   const tokens = o.tokens ?? DEFAULT_TOKENS;
-  if (typeof tokens !== 'number' || !Number.isSafeInteger(tokens) || tokens < 1 || tokens > 100_000) throw configError("'tokens' must be an integer in [1, 100000]");
+  if (typeof tokens !== 'number' || !Number.isSafeInteger(tokens) || tokens < 1 || tokens > MAX_TOKENS) throw configError(`'tokens' must be a whole number from 1 to ${MAX_TOKENS}, got ${JSON.stringify(tokens)}`);
   const policy = o.policy ?? 'full';
-  if (typeof policy !== 'string' || !securePolicyNames().includes(policy)) throw configError(`'policy' must be one of ${securePolicyNames().join(', ')}`);
+  if (typeof policy !== 'string' || !securePolicyNames().includes(policy)) throw configError(`unknown policy ${JSON.stringify(policy)} (policies: ${securePolicyNames().join(', ')})`);
   if (o.revealLogits !== undefined && typeof o.revealLogits !== 'boolean') throw configError("'revealLogits' must be a boolean");
-  return { tokens, policy, revealLogits: (o.revealLogits as boolean | undefined) ?? false };
+  if (o.weights !== undefined && o.weights !== 'held') throw configError("'weights' must be \"held\" (the shares kept by mpcache serve) or absent");
+  const budget = checkBudget(o.budget);
+  const policyOptions = checkPolicyOptions(policy, budget, o.policyOptions);
+  return { tokens, policy, revealLogits: (o.revealLogits as boolean | undefined) ?? false, ...(budget !== undefined ? { budget } : {}), ...(policyOptions !== undefined ? { policyOptions } : {}), ...(o.weights === 'held' ? { weights: 'held' as const } : {}) };
 }
 
 /**
@@ -138,6 +151,17 @@ export function parseGenerateInputs(party: PartyId, inputs: PrivateInputs): Gene
     throw configError('party 1 needs the prompt: --prompt-file FILE, or --prompt-file - to read it from standard input');
   }
   return { ...(inputs.model !== undefined ? { model: inputs.model } : {}), ...(inputs.prompt !== undefined ? { prompt: inputs.prompt } : {}), ...(inputs.tokenizer !== undefined ? { tokenizer: inputs.tokenizer } : {}) };
+}
+
+/**
+ * The context check: a prompt of T tokens and `tokens` new ones need T + tokens - 1 positions
+ * (the last token is never fed back). One line naming both numbers and the largest --tokens.
+ */
+export function checkContext(T: number, tokens: number, maxSeqLen: number): void {
+  if (T > maxSeqLen) throw configError(`the prompt is ${T} tokens, longer than the model's context of ${maxSeqLen} positions (shorten the prompt)`);
+  if (T + tokens - 1 > maxSeqLen) {
+    throw configError(`the prompt (${T} tokens) and ${tokens} new tokens need ${T + tokens - 1} positions; the model's context has ${maxSeqLen} (at most --tokens ${maxSeqLen - T + 1} with this prompt)`);
+  }
 }
 
 /** The model path a `model` argument stands for (undefined = the random model). */

@@ -29,8 +29,8 @@ describe('generate job over three processes', () => {
     expect(r[1].text).toBe(tok.decode(want));
     expect(r[0].tokens).toBeUndefined();
     expect(r[2].tokens).toBeUndefined();
-    expect(lines.filter((l) => l.startsWith('1:@gen '))).toHaveLength(6);
-    expect(lines.some((l) => /^[02]:@gen /.test(l))).toBe(false);
+    expect(lines.filter((l) => l.startsWith('1:{"event":"token"'))).toHaveLength(6);
+    expect(lines.some((l) => /^[02]:\{"event":"token"/.test(l))).toBe(false);
     for (const p of r) {
       expect(p.decode.rounds).toBeGreaterThan(0);
       expect(p.msPerToken).toBeGreaterThan(0);

@@ -8,13 +8,18 @@
  *     prompt length to P0 and P2;
  *  2. P0 shares the weights (one round for a small model; shareModel);
  *  3. prefill and greedy decoding of `tokens` tokens; each token is revealed to P1 only.
- * P1 prints each token as it is produced as a progress line `@gen <json>` (fields i, n,
- * piece, ms) that the demo renders live; it returns the tokens and the text.
+ * P1 reports each token as it is produced as a `token` event (fields i, n, token, text, ms;
+ * parties/job-output.ts: plain text on a terminal, a JSON line with --json, what the demo
+ * renders live); it returns the tokens and the text. P0 and P2 report progress events
+ * (`progress`: weights shared, prefill done, every token) that `--quiet` hides.
  * Every party returns its timings and traffic per phase (share / prefill / decode).
  *
  * Public arguments (the same JSON on every party, compared before the job starts; defaults
  * filled by parseGenerateArgs): { tokens?: number (default 24), policy?: name (default
- * 'full'), revealLogits?: boolean (default false) }. Private inputs (io.inputs, each party its
+ * 'full'), revealLogits?: boolean (default false), budget?: {ratio} | {tokens} and
+ * policyOptions?: {...} (policy-args.ts), weights?: 'held' (the shares `mpcache serve` keeps,
+ * cli/serve/held-weights.ts, instead of sharing the model in this session) }. Before
+ * connecting each party runs generate-preflight.ts (model, tokenizer, prompt, context). Private inputs (io.inputs, each party its
  * own; parseGenerateInputs): P0 `model` (path or 'random'; default defaultModelPath()), P1
  * `prompt` (required) and `tokenizer` (path or 'random'; default the default model's).
  * Nothing private is logged or returned: P0's result names its model, P1's holds the tokens.
@@ -25,11 +30,12 @@ import type { Context } from '../../protocols/context.js';
 import { MpcError } from '../../protocols/errors.js';
 import { expectWords } from '../../protocols/wire.js';
 import { type ModelConfig, validateConfig } from '../../models/config.js';
-import { loadModelOrRandom, loadTokenizerOrBytes, RANDOM_MODEL_WARNING } from '../../models/model-source.js';
+import { RANDOM_MODEL_WARNING } from '../../models/model-source.js';
 import { SecureDecoder } from '../../models/secure-decoder.js';
 import { shareModel } from '../../models/secure-weights.js';
-import { createSecurePolicy } from '../../eviction/secure/registry.js';
-import { GEN_LINE_PREFIX, type GenLine, type GenerateResult, type PhaseCost, configError, parseGenerateArgs, parseGenerateInputs, resolveModelArg } from './generate-args.js';
+import { type GenLine, type GenerateResult, type PhaseCost, checkContext, configError, parseGenerateArgs, parseGenerateInputs, resolveModelArg } from './generate-args.js';
+import { encodePrompt, loadModelChecked, loadTokenizerChecked } from './generate-preflight.js';
+import { makeSecurePolicy, shortPromptWarning } from './policy-args.js';
 
 export * from './generate-args.js';
 
@@ -64,7 +70,7 @@ async function publicSetup(ctx: Context, config: ModelConfig | undefined, prompt
   let T = promptLength;
   if (ctx.party !== 1) {
     const v = Number(expectWords(ctx, got, 1, 1, step)[0]);
-    if (!Number.isSafeInteger(v) || v < 1 || v > c!.maxSeqLen) throw new MpcError('MPC_ERR_PROTOCOL', `party 1 sent a bad prompt length ${v}`, { party: ctx.party, peer: 1, step });
+    if (!Number.isSafeInteger(v) || v < 1) throw new MpcError('MPC_ERR_PROTOCOL', `party 1 sent a bad prompt length ${v}`, { party: ctx.party, peer: 1, step });
     T = v;
   }
   return { config: c!, promptLength: T! };
@@ -84,25 +90,34 @@ async function runGenerate(ctx: Context, rawArgs: unknown, io: JobIO): Promise<G
   const args = parseGenerateArgs(rawArgs);
   const inputs = parseGenerateInputs(ctx.party, io.inputs);
   // each role reads only what it needs
+  const progress = (line: string, extra: Record<string, unknown> = {}) => {
+    if (ctx.party !== 1) io.emit?.({ event: 'progress', line: `party ${ctx.party}: ${line}`, ...extra });
+  };
   const path = ctx.party === 0 ? resolveModelArg(inputs.model) : undefined;
-  if (ctx.party === 0 && path === undefined) io.log(RANDOM_MODEL_WARNING);
-  const weights = ctx.party === 0 ? await loadModelOrRandom(path) : undefined;
+  if (ctx.party === 0 && path === undefined) {
+    io.log(inputs.model === 'random' ? 'note: --model random: the SEEDED RANDOM-WEIGHT model (stories260K shape, byte tokenizer); its text is meaningless' : RANDOM_MODEL_WARNING);
+  }
+  const weights = ctx.party === 0 ? await loadModelChecked(path) : undefined;
   const tokPath = ctx.party === 1 ? resolveModelArg(inputs.tokenizer) : undefined;
-  if (ctx.party === 1 && tokPath === undefined) io.log('note: party 1 uses the byte tokenizer of the seeded random model (--tokenizer random, or no model file found)');
-  const tokenizer = ctx.party === 1 ? await loadTokenizerOrBytes(tokPath) : undefined;
-  const prompt = tokenizer?.encode(inputs.prompt!, { bos: true });
+  if (ctx.party === 1 && tokPath === undefined && inputs.tokenizer !== 'random') io.log('note: party 1 uses the byte tokenizer of the seeded random model (no model file found)');
+  const tokenizer = ctx.party === 1 ? await loadTokenizerChecked(tokPath) : undefined;
+  const prompt = tokenizer === undefined ? undefined : encodePrompt(tokenizer, inputs.prompt!);
   const { config, promptLength } = await publicSetup(ctx, weights?.config, prompt?.length);
   if (tokenizer !== undefined && tokenizer.vocabSize !== config.vocabSize) {
     throw configError(`the tokenizer has ${tokenizer.vocabSize} tokens, the model ${config.vocabSize}`);
   }
-  if (promptLength + args.tokens - 1 > config.maxSeqLen) throw configError(`prompt (${promptLength} tokens) + ${args.tokens} new tokens exceed the model's ${config.maxSeqLen} positions`);
+  // every party checks the public lengths alike, so all three stop with the same one line
+  checkContext(promptLength, args.tokens, config.maxSeqLen);
+  const warn = shortPromptWarning(args, promptLength);
+  if (warn !== undefined && ctx.party === 1) io.log(warn);
 
   let done = costOf(ctx);
   let t = performance.now();
-  const model = await shareModel(ctx, config, weights);
+  const model = args.weights === 'held' ? await (await import('../serve/held-weights.js')).heldShareModel(ctx, config, weights) : await shareModel(ctx, config, weights);
   const share = phase(performance.now() - t, done());
+  progress(`weights shared (${(share.bytesSent / 1e6).toFixed(2)} MB sent, ${share.ms.toFixed(0)} ms); prefill of ${promptLength} prompt tokens`, { phase: 'share', ms: share.ms, bytesSent: share.bytesSent });
 
-  const policy = createSecurePolicy(args.policy, config);
+  const policy = makeSecurePolicy(args, config, promptLength);
   const dec = new SecureDecoder(ctx, model, { policy, revealLogits: args.revealLogits });
   const decoder = new TextDecoder('utf-8');
   const tokens: number[] = [];
@@ -119,14 +134,15 @@ async function runGenerate(ctx: Context, rawArgs: unknown, io: JobIO): Promise<G
       if (i === 0) {
         prefill = phase(now - start, done());
         done = costOf(ctx);
-      }
+        progress(`prefill done, first token (${prefill.ms.toFixed(0)} ms)`, { phase: 'prefill', ms: prefill.ms });
+      } else progress(`token ${i + 1}/${args.tokens} (${(now - last).toFixed(0)} ms)`, { phase: 'decode', i, n: args.tokens });
       if (choice.token !== undefined && tokenizer !== undefined) {
         const piece = decoder.decode(tokenizer.decodePiece(prev, choice.token), { stream: true });
         prev = choice.token;
         tokens.push(choice.token);
         text += piece;
-        const line: GenLine = { i, n: args.tokens, token: choice.token, piece, ms: Math.round((now - last) * 10) / 10 };
-        io.log(GEN_LINE_PREFIX + JSON.stringify(line));
+        const ev: GenLine = { event: 'token', i, n: args.tokens, token: choice.token, text: piece, ms: Math.round((now - last) * 10) / 10 };
+        io.emit?.({ ...ev });
       }
       last = now;
     },
@@ -134,6 +150,8 @@ async function runGenerate(ctx: Context, rawArgs: unknown, io: JobIO): Promise<G
   const decodeMs = r.stepMs.reduce((a, b) => a + b, 0);
   const decode = phase(decodeMs, done());
   if (tokenizer !== undefined) text += decoder.decode();
+  const all = snapshotStats(ctx.ch.stats);
+  progress(`done: ${args.tokens} tokens, ${(decodeMs / Math.max(1, r.stepMs.length)).toFixed(0)} ms per decode step, ${(all.bytesSent / 1e6).toFixed(2)} MB sent in ${all.rounds} rounds`, { phase: 'done' });
   return {
     party: ctx.party,
     ...(ctx.party === 0 ? { model: path ?? 'random' } : {}),
@@ -141,6 +159,7 @@ async function runGenerate(ctx: Context, rawArgs: unknown, io: JobIO): Promise<G
     tokensGenerated: args.tokens,
     policy: args.policy,
     ...(ctx.party === 1 ? { tokens, text } : {}),
+    ...(ctx.party === 1 && r.logits !== undefined ? { logits: r.logits } : {}),
     share,
     prefill: prefill!,
     decode,

@@ -127,10 +127,17 @@ describe('known answers on hand-built patterns', () => {
     expect(Array.from(s.cache.positions(0))).not.toContain(50);
     // query-aware at 25% of 256 (64 tokens): 4 pages / blocks, one memory block for InfLLM
     const sc2 = buildScenario({ T: 256, steps: 4, needle: { pos: 100, strength: 6, qStrength: 1.5, late: 40 } });
-    for (const name of ['quest', 'infllm', 'mpcache', 'mpcache-dynamic'] as PolicyName[]) {
+    for (const name of ['quest', 'infllm', 'mpcache-dynamic'] as PolicyName[]) {
       const r = driveLayer(make(name, 0.25), { ...sc2, layer: 2 });
       for (const step of r.attendedPositions) for (const a of step) expect(Array.from(a), name).toContain(100);
     }
+    // MPCache-R (ratio2 0.5) keeps 2B = 128 of 256 tokens statically; its level-1 top-k
+    // counts the forced first and last 32-blocks inside k = floor(0.5 G1), so at G1 = 4 no
+    // free level-1 slot is left and a middle needle cannot be read: the regime needs G1 >= 6
+    // (T >= 384 at 25%). At T = 512 (G1 = 8, two free slots) it must be read at every step.
+    const sc3 = buildScenario({ T: 512, steps: 4, needle: { pos: 200, strength: 6, qStrength: 1.5, late: 40 } });
+    const r3 = driveLayer(make('mpcache', 0.25), { ...sc3, layer: 2 });
+    for (const step of r3.attendedPositions) for (const a of step) expect(Array.from(a), 'mpcache').toContain(200);
   });
   it('recency: StreamingLLM keeps 4 sinks and the newest B - 4', () => {
     const r = driveLayer(make('streaming-llm', 0.1), buildScenario({ T, steps: 3 }));
