@@ -80,7 +80,7 @@ function lcg(n: number, lo: number, hi: number, seed: number, f: number): Float6
   return out;
 }
 
-async function barrier(ctx: Context): Promise<void> {
+export async function barrier(ctx: Context): Promise<void> {
   const peers = ([0, 1, 2] as const).filter((p) => p !== ctx.party);
   const one = new Uint8Array(1);
   await ctx.ch.exchange({ step: 'bench.barrier', send: { [peers[0]]: one, [peers[1]]: one }, recv: peers });
@@ -229,7 +229,7 @@ export interface ModelStepResult {
  * deviation `std` at scale ctx.f, generated in chunks (no communication; only parties 0 and 2,
  * which hold x0, compute the values).
  */
-function trivialUniform(ctx: Context, shape: readonly number[], seed: number, std: number, mean = 0): ArithShare {
+export function trivialUniform(ctx: Context, shape: readonly number[], seed: number, std: number, mean = 0): ArithShare {
   const n = shape.reduce((a, b) => a * b, 1);
   const v = new BigUint64Array(n);
   if (ctx.party !== 1) {
@@ -254,7 +254,7 @@ function trivialUniform(ctx: Context, shape: readonly number[], seed: number, st
  * secret ones), tensor by tensor as shareModel lays them out (securePlan): matrices with std
  * 1/sqrt(fan_in), gains 1 +- 0.05, biases std 0.02.
  */
-function trivialModel(ctx: Context, c: ModelConfig, seed: number): SecureModel {
+export function trivialModel(ctx: Context, c: ModelConfig, seed: number): SecureModel {
   const gains = new Set(['finalNorm', 'qkNorm']);
   const shares = securePlan(c).map((t, i) => {
     const s = seed + 10 * i;
@@ -293,7 +293,8 @@ export async function mpcacheModelStep(ctx: Context, rawArgs: unknown, io: JobIO
     let cost: StepStats | undefined;
     let token: number | undefined;
     for (let r = 0; r <= a.reps; r++) {
-      const policy = name === 'full' ? undefined : createSecurePolicy(name, c);
+      // 'mpcache' here is the paper-parametrised v1 (static 30%, 20% per step, sharing): registry 'mpcache-v1'
+      const policy = name === 'full' ? undefined : createSecurePolicy(name === 'mpcache' ? 'mpcache-v1' : name, c);
       if (policy !== undefined) {
         const mp = policy as SecureMpCachePolicy;
         for (const lc of caches) {

@@ -31,12 +31,16 @@
  * table goes to bench/results/mpcache-<setting>.md and the chart is left alone.
  * Args: `--quick` (N = 512, 1024 only; 4-layer model step), `--max-n 4096` (stop at N = 4096),
  * `--n 1024,4096` (these N only), `gpt2` / `llama7b` (one model only), `--no-model` (skip the
- * whole-step harness), `--model-noshare` (add mpcache-noshare to it).
+ * whole-step harness), `--model-noshare` (add mpcache-noshare to it), `--no-map` (skip the
+ * policy map), `--map-only` (only the policy map: bench/mpcache-map.ts, the secure policies at
+ * 5/10/20% on the default model after a 2048-token prompt, with their long-suite accuracy;
+ * keys map_* and mpcache_vs_full_{bytes,latency}_ratio_default_2048).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { computingLayers } from '../eviction/secure/mpcache-params.js';
+import { runMap } from './mpcache-map.js';
 import { runLocalParties } from '../parties/launcher.js';
 import { GPT2_SMALL, type ModelConfig } from '../models/config.js';
 import type { MpcacheBenchArgs, MpcacheBenchResult, ModelStepArgs, ModelStepResult, VariantResult } from './mpcache-job.js';
@@ -104,6 +108,13 @@ const mb = (b: number): number => Math.round((b / 2 ** 20) * 1000) / 1000;
 
 export default async function mpcacheBench(opts: BenchOptions): Promise<BenchResult> {
   const quick = opts.quick === true;
+  let map: Awaited<ReturnType<typeof runMap>> | undefined;
+  if (!opts.args.includes('--no-map')) map = await runMap({ quick, net: opts.net });
+  if (opts.args.includes('--map-only')) {
+    const m = map!;
+    const rows = m.points.map((p) => ({ policy: p.policy, budget: p.pct === null ? '-' : `${p.pct}%`, cached: p.cached, mb_per_token: Number(p.mb.toFixed(3)), s_per_token: Number(p.s.toFixed(3)), rounds: p.rounds, acc_2k: Number(p.mean.toFixed(3)) }));
+    return { title: `Secure policy map: default model, ${quick ? 512 : 2048}-token prompt, ${linkLabel(opts.net)}${quick ? ' (quick)' : ''}`, rows, figures: suffixKeys(m.figures, opts.net), notes: m.notes };
+  }
   const maxIdx = opts.args.indexOf('--max-n');
   const maxN = maxIdx >= 0 ? Number(opts.args[maxIdx + 1]) : quick ? 1024 : 8192;
   const onlyDims = DIMS.filter((d) => opts.args.includes(d.key));
@@ -203,6 +214,10 @@ export default async function mpcacheBench(opts: BenchOptions): Promise<BenchRes
       noshare_bytes_x: r3(bytesRatioNs),
       noshare_latency_x: r3(latRatioNs),
     });
+  }
+  if (map !== undefined) {
+    Object.assign(figures, map.figures);
+    notes.push(...map.notes);
   }
   const title = `MPCache vs full attention, one decode step of one layer, 3 parties in 3 processes, ${linkLabel(opts.net)}${quick ? ' (quick)' : ''}`;
   writeReport(rows, modelStep, title, quick, notes, opts.net);

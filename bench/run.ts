@@ -16,7 +16,7 @@ import { reportName } from './net-keys.js';
 import { NETWORK_SECTION, networkSection } from './network-report.js';
 import type { BenchOptions, BenchResult, BenchSuite } from './types.js';
 
-export const KNOWN_SUITES = ['kernels', 'transport', 'protocols', 'generation', 'eval', 'mpcache', 'default-model', 'long-eval', 'network', 'peers'] as const;
+export const KNOWN_SUITES = ['kernels', 'transport', 'protocols', 'generation', 'eval', 'mpcache', 'default-model', 'long-eval', 'network', 'peers', 'correctness'] as const;
 export type SuiteName = (typeof KNOWN_SUITES)[number];
 /** suites that run the parties and take `--net` */
 export const NET_SUITES: readonly SuiteName[] = ['protocols', 'generation', 'mpcache', 'network'];

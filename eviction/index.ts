@@ -24,3 +24,9 @@ export { emsPolicy, globalLocalScore, type EmsOptions } from './plain/ems.js';
 export { kvCrushPolicy, crushGroups, type KvCrushOptions } from './plain/kvcrush.js';
 export { razorAttentionPolicy, razorRetrievalHeads, type RazorAttentionOptions, type RazorHeadScores } from './plain/razor-attention.js';
 export { kvHeadMergePolicy, groupHeads } from './plain/kv-head-merge.js';
+// secure policies (on shares) for the secure decoder: the registry and MPCache's options
+export { type SecureKvPolicy } from '../models/secure-hooks.js';
+export { SECURE_POLICIES, createPlainTwin, createSecurePolicy, securePolicyNames, type SecurePolicyEntry } from './secure/registry.js';
+export { secureMpCachePolicy, type MpCacheModelShape, type SecureMpCachePolicy } from './secure/mpcache.js';
+export { resolveMpCacheParams, type SecureMpCacheOptions, type SecureMpCacheParams } from './secure/mpcache-params.js';
+export { secureFullPolicy } from './secure/full.js';

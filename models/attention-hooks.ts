@@ -11,7 +11,7 @@
  *
  * Grouped-query attention: query head h reads KV head floor(h / (nHeads / nKvHeads)).
  * Policies that score per query head and evict per KV head must say how they combine the
- * group (BASELINES.md); the hook contexts give both granularities.
+ * group (docs/BASELINES.md, SnapKV); the hook contexts give both granularities.
  */
 export interface LayerCacheView {
   readonly layer: number;

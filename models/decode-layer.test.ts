@@ -9,6 +9,7 @@ import { shareModel } from './secure-weights.js';
 import { RopeTable } from './rope.js';
 import { decodeAttention, feedForward, projectQkv, rmsNormalize, ropeMultipliers } from './secure-layers.js';
 import { decodeAttentionDeferred, normFeedForward, normProjectQkv } from './decode-layer.js';
+import { applyTruncPolicy } from './trunc-policy.js';
 import { revealFloat } from '../protocols/sharing.js';
 import { costOf, runTrio } from '../testing/trio.js';
 import { randFloats, share } from '../testing/protocol-helpers.js';
@@ -19,10 +20,19 @@ describe('decode-layer blocks', () => {
   const c = makeConfig({ dim: 48, hiddenDim: 96, nLayers: 1, nHeads: 4, nKvHeads: 2, vocabSize: 16, maxSeqLen: 64 });
   const w = randomWeights(c, 5);
 
-  it('normProjectQkv and normFeedForward equal the sequential blocks, in fewer rounds', async () => {
+  // Rounds saved (ltz(45) = 7 for rsqrt's range bits; F faithful truncation = 2 rounds, prob 1):
+  //  qkv: the projection and RoPE (2 F) and the product by r (F) leave the critical path:
+  //       faithful 25 -> 19, prob 20 -> 17;
+  //  FFN: sequential norm (3 F + ltz + 8) + w13 (F) + the activation's comparisons (7) + its
+  //       polynomial + gate + w2, against [mean square (2 F) || w13] + [ltz || breakpointBits
+  //       (F + 6 + 1 + 1)] + 8 + the same tail: faithful 42 -> 34, prob 32 -> 25.
+  const saved = { faithful: { qkv: 6, ffn: 8 }, prob: { qkv: 3, ffn: 7 } } as const;
+
+  it.each(['faithful', 'prob'] as const)('normProjectQkv and normFeedForward equal the sequential blocks, in fewer rounds (%s truncation)', async (mode) => {
     for (const seed of [1, 2, 3]) {
       const x0 = randFloats(c.dim, -4, 4, 10 + seed);
       const res = await runTrio(async (ctx) => {
+        applyTruncPolicy(ctx, mode);
         const m = await shareModel(ctx, c, ctx.party === 0 ? w : undefined);
         const L = m.layers[0];
         const x = await share(ctx, 0, [1, c.dim], x0);
@@ -44,12 +54,12 @@ describe('decode-layer blocks', () => {
       const r = res[0];
       expect(maxDiff(r.a, r.b)).toBeLessThan(2e-3);
       expect(maxDiff(r.fa, r.fb)).toBeLessThan(5e-3);
-      expect(r.rb).toBe(r.ra - 3); // the projection leaves the critical path, the product by r rides in rsqrt
-      expect(r.rfb).toBe(r.rfa - 6); // and the activation's comparisons run beside the norm too
+      expect(r.rb).toBe(r.ra - saved[mode].qkv); // the projection leaves the critical path, the product by r rides in rsqrt
+      expect(r.rfb).toBe(r.rfa - saved[mode].ffn); // and the activation's comparisons run beside the norm too
     }
   });
 
-  it('decodeAttentionDeferred matches float64 softmax attention and decodeAttention, many trials', async () => {
+  it('decodeAttentionDeferred matches float64 softmax attention and decodeAttention, many trials (faithful and prob truncation)', async () => {
     const n = 57;
     const hd = c.headDim;
     let worst = 0;
@@ -58,6 +68,7 @@ describe('decode-layer blocks', () => {
       const k0 = randFloats(c.nKvHeads * n * hd, -2, 2, 100 + seed);
       const v0 = randFloats(c.nKvHeads * n * hd, -2, 2, 200 + seed);
       const res = await runTrio(async (ctx) => {
+        applyTruncPolicy(ctx, seed <= 3 ? 'faithful' : 'prob'); // the decoder's mode, and the old one
         const q = await share(ctx, 1, [c.nHeads, hd], q0);
         const K = await share(ctx, 0, [c.nKvHeads, n, hd], k0);
         const V = await share(ctx, 0, [c.nKvHeads, n, hd], v0);

@@ -5,22 +5,29 @@
  *
  *  - Norm and projection together. RMSNorm's factor r = rsqrt(mean(x^2) + eps) is a scalar
  *    per row and the next projection W is linear, so W (x r) = (W x) r: the projection of the
- *    UNnormalised x (1 round, plus RoPE's truncation: RoPE is linear with public
+ *    UNnormalised x (F rounds, plus RoPE's truncation: RoPE is linear with public
  *    coefficients, RoPE(u r + b) = RoPE(u) r + RoPE(b)) runs on one lane while the other lane
  *    computes the mean square and rsqrt's range bits (trunc, squares, ltz); then rsqrt's
  *    Goldschmidt rounds take the product by u along (protocols/rsqrt-scale.ts scaleByRsqrt:
- *    u r in rsqrt's own 4 rounds). Rounds: max(2 + ltz, 1 [+ 1]) + 4 = 2 + rsqrt, against
- *    2 + rsqrt + 1 + 1 [+ 1] in sequence. (Qwen3's
+ *    u r in rsqrt's own 4 faithful steps, 8 rounds). With F the rounds of one truncation
+ *    (2 faithful, 1 prob): max(2F + ltz, F [+ F]) + 8 = 2F + rsqrt, against
+ *    2F + rsqrt + F + F [+ F] in sequence (6 rounds saved faithful, 3 prob;
+ *    decode-layer.test.ts). (Qwen3's
  *    per-head q/k norm is not scale-invariant with its eps: those models keep the sequential
  *    form.)
  *  - Attention with the normalisation deferred (protocols/softmax-deferred.ts): the product
  *    e V runs beside the reciprocal, and one product by 1/s per head output replaces the
- *    product per probability; the max, exp's clip and the reciprocal's range bits use
- *    approximate comparisons with a stated band.
+ *    product per probability; exp's clip and the reciprocal's range bits use approximate
+ *    comparisons with a stated band (the max's are exact).
  *  - The FFN: its first projection of the unnormalised x beside r, as above.
  *  - The head (for argmax only, secure-decoder.ts decodeNext): without a final-norm bias the
  *    logits of x are a positive per-row multiple, r, of E (g x), and argmax is unchanged by a
- *    positive factor: the final rsqrt is skipped (1 + 1 rounds instead of 2 + rsqrt + 1 + 1).
+ *    positive factor: the final rsqrt is skipped (F + F rounds instead of 2F + rsqrt + F + F).
+ *
+ * Truncation: every product and truncation here goes through mul.ts without a mode of its
+ * own, so it runs in the context's mode (ctx.state.trunc.mode: 'faithful' under SecureDecoder,
+ * models/trunc-policy.ts; the lanes of parallel() share their parent's state); rsqrt's and
+ * scaleByRsqrt's internals are faithful in either mode (rsqrt.ts).
  *
  * Values: the same functions as the sequential blocks up to fixed-point rounding (tested
  * against them and against float64 in decode-layer.test.ts). Magnitudes: the projection of
@@ -104,8 +111,9 @@ export async function decodeAttentionDeferred(ctx: Context, c: ModelConfig, q: A
  * round, the injection round with the bits times u) while rsqrt's range bits are computed;
  * then rsqrt's Goldschmidt rounds scale [u, c_j u] by r together (scaleByRsqrt), giving g,
  * the up-projection and the c_j g the piecewise polynomial needs (piecewise.ts
- * opts.comparisons). Rounds: 2 + max(ltz, 1 + msb + 2) + 4 + (the polynomial's) + 1 + 1,
- * against 2 + ltz + 4 + (ltz + the polynomial's) + 1 + 1. Without a gate bias only (the
+ * opts.comparisons). Rounds (F as above): 2F + max(ltz, F + msb + 2) + 8 + (the
+ * polynomial's) + F + F, against 3F + rsqrt + F + (ltz + the polynomial's) + F + F (8 saved
+ * faithful, 7 prob; decode-layer.test.ts). Without a gate bias only (the
  * sign of g must be the sign of u); otherwise the comparisons run after the norm. Values: a
  * comparison of g with a breakpoint is exact on u and s'; g itself carries rsqrt's 4e-4
  * relative error, so an element within that of a breakpoint may take the neighbouring piece

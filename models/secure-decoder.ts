@@ -3,7 +3,7 @@
  * Mistral / Qwen2 / Qwen3 / Phi-3 blocks, or GPT-2's; config.ts) on three-party replicated shares, with the KV cache held as shares and KV-cache policies
  * plugged in through SecureKvPolicy (secure-hooks.ts).
  *
- * Roles (PROTOCOLS.md): the model owner (P0) has shared the weights (secure-weights.ts
+ * Roles (docs/PROTOCOLS.md "Threat model and roles"): the model owner (P0) has shared the weights (secure-weights.ts
  * shareModel); the user (P1 by default) holds the prompt and receives the generated tokens;
  * P2 helps. Every party runs the same calls in the same order.
  *
@@ -41,24 +41,29 @@
  * EOS: stopping would tell P0 and P2 when the text ended; the number of tokens is fixed and
  * public. Every message is masked by the protocols it comes from.
  *
- * Error: probabilistic truncation (at most 1 ulp each, garbage with probability ~|v|/2^64 where
- * v is the ring value truncated, i.e. |value| * 2^2f for a product), plus the non-linear
+ * Error: faithful truncation (models/trunc-policy.ts: at most 1 ulp each, never garbage while
+ * the value truncated is below 2^62, i.e. |value| < 2^26 for a product at scale 2f), plus the non-linear
  * approximations (rsqrt 4e-4 relative, softmax ~1e-4, SiLU 4e-3 / GeLU 3.5e-3 absolute). Measured on
  * stories260K: logits within 0.11 of float (range about [-20, 22]); greedy tokens equal.
  * The RMSNorm squares, the largest products, are taken at 12 fractional bits (secure-layers.ts).
  *
  * Decode steps (step / decodeNext) use the round-frugal blocks of decode-layer.ts (the norm
  * beside the projections, the softmax normalisation after e V, the activation's comparisons
- * beside the norm; decodeNext's head without the final rsqrt): the default model at 256 takes
- * 520 rounds per token (635 before; scripts/decode-rounds.ts counts them per op family).
- * Cost (bench/results/generation.md, three processes, sealed WebSockets, idle 16-core host):
+ * beside the norm; decodeNext's head without the final rsqrt). Rounds per token (decodeNext:
+ * forward step + argmax + reveal; scripts/decode-rounds.ts, in-process count per op family,
+ * 3 Dec), with the FAITHFUL truncation this decoder installs / with truncMode 'prob': default
+ * model at context 256: 756 / 592 (the sequential blocks before these, step + nextToken:
+ * 926 / 730); GPT-2-small dims at 512: 1577 / 1252 (Llama blocks), 1596 / 1305 (GPT-2).
+ * Cost (bench/results/generation.md, older runs with probabilistic truncation, three
+ * processes, sealed WebSockets, idle 16-core host):
  * stories260K ~940 rounds, ~2.1 MB sent per party and ~200 ms per token at context 256;
  * GPT-2-small dimensions ~2170 rounds, ~25 MB per party and ~1.2 s per token at context 512 (Llama
  * blocks; the real GPT-2 architecture now: 1226 rounds, 29.3 MB per party at 512, bench/generation.ts).
  */
 import type { PartyId } from '../protocols/channel.js';
 import { argmax } from '../protocols/max.js';
-import type { Context } from '../protocols/context.js';
+import type { Context, TruncMode } from '../protocols/context.js';
+import { applyTruncPolicy } from './trunc-policy.js';
 import { add, concat, mulPublic, slice, sumAxis } from '../protocols/linear.js';
 import { matmul, matmulFixed } from '../protocols/mul.js';
 import { input, reveal, revealFloat } from '../protocols/sharing.js';
@@ -93,6 +98,8 @@ export interface SecureDecoderOptions {
   readonly chooseToken?: (logits: Float64Array, step: number) => number;
   /** position limit (default config.maxSeqLen) */
   readonly maxSeqLen?: number;
+  /** truncation mode installed on ctx (default 'faithful', models/trunc-policy.ts; 'prob' only to measure the old cost) */
+  readonly truncMode?: TruncMode;
 }
 
 /** What the user learns about one token. */
@@ -165,6 +172,7 @@ export class SecureDecoder {
       throw new RangeError(`a sliding-window model (window ${c.slidingWindow}) with a KV-cache policy is not supported beyond ${c.slidingWindow} positions (maxSeqLen ${this.maxSeqLen})`);
     }
     this.rope = c.positions === 'rope' ? RopeTable.forConfig(c) : null;
+    applyTruncPolicy(ctx, opts.truncMode);
     const ids = new BigUint64Array(c.vocabSize);
     for (let i = 0; i < ids.length; i++) ids[i] = BigInt(i);
     this.iota = new PublicTensor([c.vocabSize], ids, 0);
@@ -317,7 +325,7 @@ export class SecureDecoder {
    * One decode step: feeds the token given as a one-hot secret [1, vocab] (scale 0) at the
    * current position; returns the logits share [1, vocab] predicting the next token.
    * Hooks per layer: onAppend (after the new K/V are appended), then attend if the policy has it,
-   * else selectForStep.
+   * else selectForStep; afterAttention (evicting policies) gives the cache kept for the next step.
    */
   async step(oneHot: ArithShare): Promise<ArithShare> {
     return this.forward(oneHot, false);
@@ -370,6 +378,7 @@ export class SecureDecoder {
         if (sel !== undefined) checkSelection(sel, c);
         att = sel === undefined ? await decodeAttentionDeferred(ctx, c, q, lc.k, lc.v, false) : await decodeAttentionDeferred(ctx, c, q, sel.k, sel.v, sel.perQueryHead);
       }
+      if (this.policy?.afterAttention) this.cache[l] = checkCache(await this.policy.afterAttention(ctx, lc, this.steps), lc, 'policy.afterAttention');
       x = add(ctx, x, await attentionOutput(ctx, att, L));
       x = add(ctx, x, await normFeedForward(ctx, c, x, L));
     }

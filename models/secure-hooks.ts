@@ -79,4 +79,10 @@ export interface SecureKvPolicy {
    * traffic: eviction/secure/sparse-attention.ts).
    */
   attend?(ctx: Context, cache: SecureLayerCache, query: ArithShare, step: number): Promise<ArithShare>;
+  /**
+   * Optional, for evicting policies (StreamingLLM, TOVA): after the step's attention of a layer,
+   * the cache the decoder keeps for the next step (e.g. trimmed back to the budget). The
+   * returned length must be public (a function of public facts). Undefined keeps `cache`.
+   */
+  afterAttention?(ctx: Context, cache: SecureLayerCache, step: number): Promise<SecureLayerCache>;
 }

@@ -9,9 +9,10 @@
  * protocol call is one batched exchange; no per-head loops.
  *
  * Fixed point: inputs and outputs at ctx.f. Products are truncated once (matmulFixed,
- * mulFixed or one trunc after a public multiply). Magnitudes before a truncation stay far
- * below 2^63 (PROTOCOLS.md): the largest are the squares in RMSNorm (x^2 * 2^2f, |x| < 2^8)
- * and the attention logits (|q.k| < 2^8 for trained models).
+ * mulFixed or one trunc after a public multiply), faithfully under the model's policy
+ * (models/trunc-policy.ts, docs/PROTOCOLS.md "Truncation": exact floor or floor + 1 while the value truncated is below 2^62).
+ * The largest values truncated are the squares in RMSNorm (x^2 * 2^(2f - 12)) and the
+ * attention logits (|q.k| * 2^2f).
  *
  * What they reveal: nothing. They compose mul/matmul/trunc (mul.ts), the non-linear
  * functions (protocols/exp.ts, rsqrt.ts, softmax.ts, activations.ts) and local linear maps;
@@ -46,6 +47,9 @@ export function swapLeadingAxes(x: ArithShare, a: number, b: number, inner: numb
   }
   return new ArithShare([b, a, inner], o0, o1, x.scale);
 }
+
+/** extra output scale of the norm's rsqrt (protocols/rsqrt.ts RsqrtOptions.scale) */
+export const RSQRT_NORM_EXTRA = 8;
 
 /** Bits dropped from x before squaring in RMSNorm (the squares are then at most x^2 * 2^(2f - 2 NORM_DROP_BITS)). */
 export const NORM_DROP_BITS = 6;
@@ -92,7 +96,8 @@ export async function rowNormalize(ctx: Context, x: ArithShare, eps: number, gai
   // x^2 / 2^k at scale f
   const t = await mulTrunc(ctx, low, low, f - 2 * drop + normShift(d), { scale: f });
   const s = sumAxis(ctx, t); // [T, 1]
-  const r = await rsqrt(ctx, addPublic(ctx, s, normRho(d) * eps));
+  // r at scale f + 8: 1/sqrt(s) keeps ~1e-3 relative up to rsqrt's 2^24 (an RMS up to 4096)
+  const r = await rsqrt(ctx, addPublic(ctx, s, normRho(d) * eps), { scale: f + RSQRT_NORM_EXTRA });
   return mulFixed(ctx, base, broadcastLast(ctx, r, d));
 }
 

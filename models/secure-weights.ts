@@ -89,7 +89,7 @@ export interface SecureModel {
 }
 
 export interface ShareModelOptions {
-  /** the party holding the weights (default 0, the model owner of PROTOCOLS.md) */
+  /** the party holding the weights (default 0, the model owner of docs/PROTOCOLS.md) */
   readonly owner?: PartyId;
   /** most words sent in one round (default 2^24 = 128 MiB); a tensor larger than this travels alone */
   readonly maxRoundWords?: number;

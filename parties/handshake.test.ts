@@ -50,7 +50,6 @@ async function rawSocket(port: number): Promise<{ ws: WebSocket; next(): Promise
 describe('handshake: the session description is bound and compared', () => {
   it('a party with another fracBits fails at setup with MPC_ERR_CONFIG_MISMATCH naming the option and both values', async () => {
     const s = await makeLocalSession(FAST);
-    const t0 = Date.now();
     const rs = await Promise.all(connectAll([s.config, s.config, s.config], s.identities, [undefined, { fracBits: 16 }]));
     const errs = rs as MpcError[];
     for (const e of errs) expect(e).toBeInstanceOf(MpcError);
@@ -60,9 +59,9 @@ describe('handshake: the session description is bound and compared', () => {
     }
     expect(errs[1].message).toContain('party 1 (this party) has 16');
     expect(errs[0].message).toContain('party 0 (this party) has 18, party 1 has 16');
+    // nobody waits for the setup timeout (that would be MPC_ERR_TIMEOUT): party 2 hears of the
+    // mismatch from a peer, by its reject or its abort
     expect(['MPC_ERR_CONFIG_MISMATCH', 'MPC_ERR_ABORTED']).toContain(errs[2].code);
-    // nobody waits for the setup timeout
-    expect(Date.now() - t0).toBeLessThan(FAST.handshakeTimeoutMs! + 1000);
   });
 
   it('different party lists fail with MPC_ERR_CONFIG_MISMATCH naming the entry and field', async () => {

@@ -47,7 +47,7 @@ describe('launcher + WebSocket parties in three processes', () => {
     expect(r.stats.every((s) => s.mode === 'plain')).toBe(true);
   });
 
-  it('a party with the wrong key is rejected: every party fails with MPC_ERR_AUTH (or hears the abort)', async () => {
+  it('a party with the wrong key is rejected: every party fails with MPC_ERR_AUTH or hears of it (never a timeout)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mpcache-test-'));
     try {
       const wrong = join(dir, 'wrong.key');
@@ -55,12 +55,10 @@ describe('launcher + WebSocket parties in three processes', () => {
       const e = await runLocalParties({ ...opts, jobModule: SELFTEST, perParty: [undefined, { keyPath: wrong }] }).catch((x: unknown) => x);
       expect(e).toBeInstanceOf(PartiesFailedError);
       const outcomes = (e as PartiesFailedError).outcomes;
-      // no party waits for the handshake timeout: the failure spreads at once
-      // (child start-up under tsx on a busy machine varies, so compare exit times)
-      const exits = outcomes.map((o) => o.exitMs);
-      expect(Math.max(...exits) - Math.min(...exits)).toBeLessThan(5000);
-      // whoever checks the bad signature first fails with AUTH and tells the others, who may
-      // hear that first (MPC_ERR_ABORTED, whose message carries the AUTH cause)
+      // no party waits for the handshake timeout (its code would be MPC_ERR_TIMEOUT): whoever
+      // checks the bad signature first fails with AUTH and tells the others, who may hear that
+      // first, by a handshake reject (AUTH) or an abort (MPC_ERR_ABORTED); both messages carry
+      // the AUTH cause. Which one a party sees depends on scheduling, so both codes are right.
       for (const o of outcomes) {
         expect(['MPC_ERR_AUTH', 'MPC_ERR_ABORTED'], o.error?.message).toContain(o.error?.code);
         expect(o.error?.message).toContain('MPC_ERR_AUTH');
@@ -145,7 +143,9 @@ describe('launcher timeout', () => {
     expect(e).toBeInstanceOf(PartiesFailedError);
     expect((e as PartiesFailedError).code).toBe('MPC_ERR_TIMEOUT');
     expect((e as PartiesFailedError).outcomes.every((o) => o.killed)).toBe(true);
-    expect(Date.now() - t0).toBeLessThan(10_000);
+    // killed by the launcher's timer, not run to the end (the job would take > 80 minutes):
+    // the property is asserted above (code, every child killed); this bound is only a guard
+    expect(Date.now() - t0).toBeLessThan(50_000);
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
   });
 });

@@ -9,7 +9,7 @@
  * Breakpoints -a, 0, a: 3 comparisons per element (one batched ltz), |x| and relu come from
  * the same level-0 product (selectors sign * segment), so one polynomial serves both sides.
  * Published variants, for reproducing the papers (their own error exceeds 1e-2):
- *   'mpcache' SiLU (MPCACHE.md §4, Zeng et al. 2025): x < -8: 0; [-8, -4): quadratic;
+ *   'mpcache' SiLU (docs/MPCACHE.md §4, Zeng et al. 2025): x < -8: 0; [-8, -4): quadratic;
  *     [-4, 4]: even degree-6 + x/2; x > 4: x. Max abs error 7.2e-2 (just above x = 4, where
  *     silu(4) = 3.928 but the piece gives x).
  *   'puma' GeLU (PUMA, Dong et al. 2023, "PUMA: Secure Inference of LLaMA-7B in Five

@@ -3,7 +3,7 @@
  * fixed-point precision and the correlated-randomness streams. No globals: a process may
  * hold several contexts (the in-memory tests hold three).
  *
- * Randomness (PROTOCOLS.md): each adjacent pair (i, i+1) shares a 128-bit seed agreed by
+ * Randomness (docs/PROTOCOLS.md "Randomness"): each adjacent pair (i, i+1) shares a 128-bit seed agreed by
  * the authenticated key exchange; all three share a `common` seed; each party has a
  * private `own` seed. A stream is AES-128-CTR keyed by its seed; its counter only moves
  * forward, so no keystream block is ever used twice. The two holders of a pairwise stream
@@ -17,6 +17,22 @@
  */
 import type { RingKernels, U64 } from '../kernels/api.js';
 import { type Channel, type PartyId, nextParty, prevParty } from './channel.js';
+import type { TruncRecorder } from './trunc-record.js';
+
+/**
+ * How truncations run when the call does not say: 'faithful' (trunc-faithful.ts: floor or
+ * floor + 1 for |x| < 2^62, never garbage, 2 rounds) or 'prob' (mul.ts: ABY3 / SecureML,
+ * garbage with probability ~|x|/2^64 per element, 1 round).
+ */
+export type TruncMode = 'faithful' | 'prob';
+
+/** Truncation settings shared by a context and every context derived from it. */
+export interface TruncState {
+  /** the mode of calls that pass none (ContextOptions.truncMode, default 'prob') */
+  mode: TruncMode;
+  /** measurement mode only (trunc-record.ts): undefined in production */
+  recorder: TruncRecorder | undefined;
+}
 
 export interface SessionSeeds {
   /** seed shared with party self+1 */
@@ -61,6 +77,8 @@ export interface ContextOptions {
   readonly fracBits?: number;
   /** use this context's scratch pool instead of a new one (derived contexts; see derive) */
   readonly shareScratchOf?: Context;
+  /** default truncation mode (default 'prob'; the secure model sets 'faithful', models/trunc-policy.ts) */
+  readonly truncMode?: TruncMode;
 }
 
 /** The role rotation from call to call of one context (rotate.ts rolled). */
@@ -77,6 +95,8 @@ export interface ContextState {
   readonly scratch: Map<string, BigUint64Array>;
   /** role rotation from call to call (rotate.ts rolled); undefined until the first rolled call */
   roll: RollState | undefined;
+  /** truncation mode and recorder; the same object on the contexts derived from this one */
+  readonly trunc: TruncState;
 }
 
 export class Context {
@@ -97,6 +117,9 @@ export class Context {
   readonly prgOwn: PrgStream;
   /** per-context memory of the protocols (scratch pool, role rotation state) */
   readonly state: ContextState;
+  /** a name for this context, the same on every party (derived contexts: parent id + '.' + index); keys the recorder */
+  readonly traceId: string;
+  private derived = 0;
 
   constructor(party: PartyId, ch: Channel, k: RingKernels, seeds: SessionSeeds, opts: ContextOptions = {}) {
     if (party !== 0 && party !== 1 && party !== 2) throw new RangeError(`Context: party must be 0, 1 or 2, got ${String(party)}`);
@@ -113,7 +136,15 @@ export class Context {
     this.prgPrev = new PrgStream(k, seeds.prev);
     this.prgCommon = new PrgStream(k, seeds.common);
     this.prgOwn = new PrgStream(k, seeds.own);
-    this.state = { scratch: opts.shareScratchOf?.state.scratch ?? new Map(), roll: undefined };
+    const tm = opts.truncMode ?? 'prob';
+    if (tm !== 'faithful' && tm !== 'prob') throw new RangeError(`Context: truncMode must be 'faithful' or 'prob', got ${String(tm)}`);
+    const parent = opts.shareScratchOf;
+    this.state = {
+      scratch: parent?.state.scratch ?? new Map(),
+      roll: undefined,
+      trunc: parent?.state.trunc ?? { mode: tm, recorder: undefined },
+    };
+    this.traceId = parent === undefined ? 'c' : `${parent.traceId}.${parent.derived++}`;
   }
 
   /**

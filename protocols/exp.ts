@@ -1,7 +1,7 @@
 /**
  * exp(x) for x <= 0 on fixed-point shares (scale ctx.f), clipped to 0 where x < -14.
  *
- * Method (MPCache/PROTOCOLS.md: clip + range reduction + repeated squaring, with a better
+ * Method (docs/MPCACHE.md §4, docs/PROTOCOLS.md "Non-linear functions": clip + range reduction + repeated squaring, with a better
  * base than (1 + x/256)):
  *   k = [x + 14 < 0] (sign bits, boolean)            one batched msb (msb.ts)
  *   c = 1 - k,  u = c * x = x - k * x                ONE round: the bit injection of k and

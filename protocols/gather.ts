@@ -3,8 +3,8 @@
  * one-hot @ K / V).
  *
  * oneHot(index, n): out[..., j] = [index == j] for j = 0..n-1: ONE batched eq over
- *   (#indices * n) elements (compare.ts eq: 8 rounds, ~212 bits per compared element per
- *   party). An index outside [0, n) gives an all-zero row.
+ *   (#indices * n) elements (compare.ts eq: its header gives the rounds and bytes).
+ *   An index outside [0, n) gives an all-zero row.
  * gather(table, oneHot) = oneHot @ table: ONE matmul (1 round, 8 bytes per output element
  *   per party, independent of n). Scale of the result = table's scale.
  *

@@ -24,5 +24,5 @@ export * from './activations.js';
 export * from './gather.js';
 export * from './shuffle.js';
 export * from './topk.js';
-export { type BalancedRun, ROTATE_MIN, balanced, chunkShare, joinShares, rolled, rotated, rotationChunks } from './rotate.js';
+export { type BalancedRun, ROTATE_MIN, balanced, balancedBytes, chunkShare, joinShares, rolled, rotated, rotationChunks } from './rotate.js';
 export { LANE_HEADER_BYTES, MAX_LANES, type LaneResults, parallel } from './parallel.js';

@@ -45,22 +45,23 @@ export function expandPublic(ctx: Context, data: U64, n: number, last: number, l
   throw new RangeError(`${label}: public operand has ${data.length} elements; need ${n}, ${last} (last axis) or 1`);
 }
 
+/** Component-wise x op y of two shares of the same shape and scale (add, sub). */
+function componentwise(ctx: Context, x: ArithShare, y: ArithShare, op: 'add' | 'sub'): ArithShare {
+  anArith(x, `${op}: x`);
+  anArith(y, `${op}: y`);
+  sameShapes(x, y, op);
+  sameScale(x, y, op);
+  return new ArithShare(x.shape, ctx.k[op](x.s0, y.s0), ctx.k[op](x.s1, y.s1), x.scale);
+}
+
 /** x + y (scales must match) */
 export function add(ctx: Context, x: ArithShare, y: ArithShare): ArithShare {
-  anArith(x, 'add: x');
-  anArith(y, 'add: y');
-  sameShapes(x, y, 'add');
-  sameScale(x, y, 'add');
-  return new ArithShare(x.shape, ctx.k.add(x.s0, y.s0), ctx.k.add(x.s1, y.s1), x.scale);
+  return componentwise(ctx, x, y, 'add');
 }
 
 /** x - y (scales must match) */
 export function sub(ctx: Context, x: ArithShare, y: ArithShare): ArithShare {
-  anArith(x, 'sub: x');
-  anArith(y, 'sub: y');
-  sameShapes(x, y, 'sub');
-  sameScale(x, y, 'sub');
-  return new ArithShare(x.shape, ctx.k.sub(x.s0, y.s0), ctx.k.sub(x.s1, y.s1), x.scale);
+  return componentwise(ctx, x, y, 'sub');
 }
 
 /** -x */

@@ -64,7 +64,7 @@ describe('mul', () => {
 });
 
 describe('trunc', () => {
-  it('one round, the P0 role sends 8 bytes/element (roles rotated over chunks); result is floor or floor+1', async () => {
+  it('one round, the P0 role sends 8 bytes/element (below ROTATE_MIN: rolled; the threshold itself: thresholds.test.ts); result is floor or floor+1', async () => {
     const n = 4000;
     const a = onGrid(randFloats(n, -4096, 4096, 7), F);
     const edges = new Float64Array([0, ulp, -ulp, 1, -1, 4095.5, -4095.5, 2 ** -10]);
@@ -141,7 +141,7 @@ describe('trunc', () => {
 });
 
 describe('mulFixed / matmul', () => {
-  it('mulFixed: 1 round, 40 bytes/element over the parties (roles rotated), within one ulp; 2 rounds, 8 bytes/party on request', async () => {
+  it('mulFixed: 1 round, 40 bytes/element over the parties (rolled below ROTATE_MIN), within one ulp; 2 rounds, 8 bytes/party on request', async () => {
     const n = 1000;
     const a = onGrid(randFloats(n, -60, 60, 11), F);
     const b = onGrid(randFloats(n, -60, 60, 12), F);

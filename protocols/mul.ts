@@ -9,14 +9,17 @@
  *
  * trunc (1 round; the role of P0 sends 64 bits per element, to P2; from ROTATE_MIN elements on
  * the roles rotate over three chunks (rotate.ts), so each party sends ~21 bits/element), ABY3 one-round
- * truncation (PROTOCOLS.md): first all parties shift the split by a public random offset
+ * truncation (docs/PROTOCOLS.md "Truncation"): first all parties shift the split by a public random offset
  * rho from the common stream (x0+x1+rho, x2-rho), which makes the 2-of-2 split uniformly
  * random even for non-random sharings such as constants; then P0 computes
  * a = trunc_hi(x0+x1+rho), P1 and P2 compute b = trunc_lo(x2-rho), r comes from seed_{0,1}
  * (P0's prgNext = P1's prgPrev), y0 = a - r goes to P2; the new sharing is (y0, r, b).
  *   Reveals nothing: P2 receives a - r, masked by r from a seed it does not hold.
  *   Error: result in {floor(x/2^f), floor(x/2^f) + 1} except with probability about
- *   |x| / 2^63 per element (then the result is garbage); see PROTOCOLS.md.
+ *   |x| / 2^64 per element (then the result is garbage: the 2-of-2 split wraps). Every call
+ *   with opts.trunc = 'faithful' (or ctx.state.trunc.mode = 'faithful', what the secure model
+ *   installs) runs trunc-faithful.ts instead: floor or floor + 1 for |x| < 2^62, never
+ *   garbage, 2 rounds (its header has the cost); docs/PROTOCOLS.md "Truncation".
  *
  * mulTrunc / mulFixed / matmulFixed: product and truncation fused. Two forms, from the 3-of-3
  * terms z_i (each with its zero-sharing alpha_i):
@@ -40,15 +43,20 @@
  *   wins below some tens of thousands of elements; the two-round form wins for large tensors
  *   (prefill). The default switch point is ONE_ROUND_MAX.
  *
- * truncExact (comparison-based, exact floor for |x| < 2^62): trunc-exact.ts.
+ * truncExact (comparison-based, exact floor for |x| < 2^62, 9 rounds): trunc-exact.ts.
+ * Faithful (known-MSB dealer truncation, floor or floor + 1 for |x| < 2^62, 2 rounds):
+ * trunc-faithful.ts; every function here takes opts.trunc ('faithful' | 'prob'), default
+ * ctx.state.trunc.mode. The recorder (trunc-record.ts) sees every call in measurement mode.
  *
  * Role balance: trunc, truncEach and the one-round fused form are asymmetric (P0 sends
  * most); they run through rotate.ts `balanced` (roles rotated over three chunks from
  * ROTATE_MIN elements on, else from call to call).
  */
 import type { MatmulShape, U64 } from '../kernels/api.js';
-import type { Context } from './context.js';
+import type { Context, TruncMode } from './context.js';
 import { balanced, chunkShare, joinPairs, joinShares } from './rotate.js';
+import { type Segment, clipSegments, faithfulFromShare, faithfulFromTerms } from './trunc-faithful.js';
+import { noteTrunc } from './trunc-record.js';
 import { ArithShare, type Shape, sameShape, shapeSize, anArith } from './types.js';
 import { zeroShareScratch } from './scratch.js';
 import { concatWords, expectWords } from './wire.js';
@@ -162,6 +170,15 @@ export function aTruncBits(bits: unknown, label: string): number {
 export interface TruncOptions {
   /** scale of the result (default x.scale - bits; required when that is negative) */
   readonly scale?: number;
+  /** 'faithful' (trunc-faithful.ts, 2 rounds, never garbage for |x| < 2^62) or 'prob' (this file); default ctx.state.trunc.mode */
+  readonly trunc?: TruncMode;
+}
+
+/** The truncation mode of a call: its own, else the context's default. */
+export function truncModeOf(ctx: Context, mode: TruncMode | undefined, label: string): TruncMode {
+  const m = mode ?? ctx.state.trunc.mode;
+  if (m !== 'faithful' && m !== 'prob') throw new RangeError(`${label}: trunc must be 'faithful' or 'prob', got ${String(m)}`);
+  return m;
 }
 
 /** The scale of x truncated by `bits` (opts.scale or x.scale - bits), checked to lie in [0, 62]. */
@@ -197,23 +214,6 @@ async function truncRound(ctx: Context, part: U64, bits: number | readonly Segme
   return [b, expectWords(ctx, got, 0, n, step)];
 }
 
-/** A run [lo, hi) of elements truncated by `bits`. */
-interface Segment {
-  readonly lo: number;
-  readonly hi: number;
-  readonly bits: number;
-}
-
-/** The segments restricted to [lo, hi), shifted to start at 0. */
-function clipSegments(segs: readonly Segment[], lo: number, hi: number): Segment[] {
-  const out: Segment[] = [];
-  for (const g of segs) {
-    const a = Math.max(g.lo, lo);
-    const b = Math.min(g.hi, hi);
-    if (a < b) out.push({ lo: a - lo, hi: b - lo, bits: g.bits });
-  }
-  return out;
-}
 
 /** The concatenated result components (a, b) cut back into shares of the given shapes and scales. */
 function splitBack(shapes: readonly Shape[], a: U64, b: U64, scales: readonly number[]): ArithShare[] {
@@ -232,7 +232,10 @@ function splitBack(shapes: readonly Shape[], a: U64, b: U64, scales: readonly nu
  * shift amount is public per element, so each element uses its own). Useful when values at
  * different scales are ready at the same time.
  */
-export async function truncEach(ctx: Context, parts: readonly { readonly x: ArithShare; readonly bits: number; readonly scale?: number }[]): Promise<ArithShare[]> {
+export async function truncEach(
+  ctx: Context, parts: readonly { readonly x: ArithShare; readonly bits: number; readonly scale?: number }[], opts: { readonly trunc?: TruncMode } = {},
+): Promise<ArithShare[]> {
+  const mode = truncModeOf(ctx, opts.trunc, 'truncEach');
   if (!Array.isArray(parts) || parts.length === 0) throw new RangeError('truncEach: parts must be a non-empty array');
   const segs: Segment[] = [];
   const scales: number[] = [];
@@ -245,6 +248,11 @@ export async function truncEach(ctx: Context, parts: readonly { readonly x: Arit
     n += p.x.size;
   });
   const x = new ArithShare([n], concatWords(parts.map((p) => p.x.s0)), concatWords(parts.map((p) => p.x.s1)), 0);
+  noteTrunc(ctx, 'truncEach', mode, x.s0);
+  if (mode === 'faithful') {
+    const [a, b] = await faithfulFromShare(ctx, x.s0, x.s1, segs, 'truncF');
+    return splitBack(parts.map((p) => p.x.shape), a, b, scales);
+  }
   const [a, b] = await balanced<[U64, U64]>(ctx, n, {
     whole: (v) => truncPlain(v, x, segs),
     chunk: (v, lo, hi) => truncPlain(v, chunkShare(x, lo, hi), clipSegments(segs, lo, hi)),
@@ -256,13 +264,19 @@ export async function truncEach(ctx: Context, parts: readonly { readonly x: Arit
 /**
  * ABY3 one-round probabilistic truncation by `bits` (default ctx.f). 1 round; party 0 sends
  * 64 bits per element, the others nothing. Result within one unit (floor or floor + 1) except
- * with probability ~|x|/2^63 per element. Scale becomes x.scale - bits (or opts.scale).
+ * with probability ~|x|/2^64 per element (opts.trunc 'faithful': trunc-faithful.ts, 2 rounds, never). Scale becomes x.scale - bits (or opts.scale).
  */
 export async function trunc(ctx: Context, x: ArithShare, bits: number = ctx.f, opts: TruncOptions = {}): Promise<ArithShare> {
   anArith(x, 'trunc: x');
   aTruncBits(bits, 'trunc');
   const scale = truncResultScale(x, bits, opts, 'trunc');
   if (bits === 0) return new ArithShare(x.shape, x.s0, x.s1, scale);
+  const mode = truncModeOf(ctx, opts.trunc, 'trunc');
+  noteTrunc(ctx, 'trunc', mode, x.s0);
+  if (mode === 'faithful') {
+    const [a, b] = await faithfulFromShare(ctx, x.s0, x.s1, bits, 'truncF');
+    return new ArithShare(x.shape, a, b, scale);
+  }
   // roles balanced (rotate.ts): over a chunked call every party sends ~1/3 of the messages
   return balanced<ArithShare>(ctx, x.size, {
     whole: async (v) => {
@@ -362,7 +376,9 @@ function fusedTrunc1(ctx: Context, z: U64, bits: number | readonly Segment[], st
  * From this party's 3-of-3 term z (which MUST include a fresh zero sharing: every message of
  * both forms is masked by it) to a replicated sharing of trunc(z0 + z1 + z2, bits).
  */
-function fusedTrunc(ctx: Context, z: U64, bits: number | readonly Segment[], rounds: 1 | 2, step: string): Promise<[U64, U64]> {
+function fusedTrunc(ctx: Context, z: U64, bits: number | readonly Segment[], rounds: 1 | 2, step: string, mode: TruncMode): Promise<[U64, U64]> {
+  noteTrunc(ctx, step, mode, z);
+  if (mode === 'faithful') return faithfulFromTerms(ctx, z, bits, `${step}F`);
   return rounds === 1 ? fusedTrunc1(ctx, z, bits, step) : fusedTrunc2(ctx, z, bits, step);
 }
 
@@ -385,7 +401,7 @@ export async function mulTrunc(ctx: Context, x: ArithShare, y: ArithShare, bits:
     return new ArithShare(x.shape, m.s0, m.s1, scale);
   }
   const z = ctx.k.rssMul(x.s0, x.s1, y.s0, y.s1, zeroShareScratch(ctx, x.size));
-  const [a, b] = await fusedTrunc(ctx, z, bits, rounds, rounds === 1 ? 'mulTrunc' : 'mulFixed');
+  const [a, b] = await fusedTrunc(ctx, z, bits, rounds, rounds === 1 ? 'mulTrunc' : 'mulFixed', truncModeOf(ctx, opts.trunc, 'mulTrunc'));
   return new ArithShare(x.shape, a, b, scale);
 }
 
@@ -395,7 +411,7 @@ export async function mulTrunc(ctx: Context, x: ArithShare, y: ArithShare, bits:
  * Rounds and bytes as mulTrunc on the total element count.
  */
 export async function mulTruncEach(
-  ctx: Context, parts: readonly { readonly x: ArithShare; readonly y: ArithShare; readonly bits: number; readonly scale?: number }[], opts: { readonly rounds?: 1 | 2 } = {},
+  ctx: Context, parts: readonly { readonly x: ArithShare; readonly y: ArithShare; readonly bits: number; readonly scale?: number }[], opts: { readonly rounds?: 1 | 2; readonly trunc?: TruncMode } = {},
 ): Promise<ArithShare[]> {
   if (!Array.isArray(parts) || parts.length === 0) throw new RangeError('mulTruncEach: parts must be a non-empty array');
   const segs: Segment[] = [];
@@ -416,7 +432,7 @@ export async function mulTruncEach(
   const cat = (f: (p: (typeof parts)[number]) => U64): U64 => concatWords(parts.map(f));
   const z = ctx.k.rssMul(cat((p) => p.x.s0), cat((p) => p.x.s1), cat((p) => p.y.s0), cat((p) => p.y.s1), zeroShareScratch(ctx, n));
   const rounds = fusedRounds(n, opts, 'mulTruncEach');
-  const [a, b] = await fusedTrunc(ctx, z, segs, rounds, rounds === 1 ? 'mulTrunc' : 'mulFixed');
+  const [a, b] = await fusedTrunc(ctx, z, segs, rounds, rounds === 1 ? 'mulTrunc' : 'mulFixed', truncModeOf(ctx, opts.trunc, 'mulTruncEach'));
   return splitBack(parts.map((p) => p.x.shape), a, b, scales);
 }
 
@@ -437,7 +453,7 @@ export async function truncTerms(ctx: Context, z: U64, shape: Shape, bits: numbe
     return new ArithShare(shape, a, b, scale);
   }
   const rounds = fusedRounds(z.length, opts, 'truncTerms');
-  const [a, b] = await fusedTrunc(ctx, masked, bits, rounds, rounds === 1 ? 'mulTrunc' : 'mulFixed');
+  const [a, b] = await fusedTrunc(ctx, masked, bits, rounds, rounds === 1 ? 'mulTrunc' : 'mulFixed', truncModeOf(ctx, opts.trunc, 'truncTerms'));
   return new ArithShare(shape, a, b, scale);
 }
 
@@ -450,18 +466,18 @@ export function productTerm(ctx: Context, x: ArithShare, y: ArithShare): U64 {
 }
 
 /** Fixed-point product: ring product and one truncation back to ctx.f (mulTrunc: 1 round up to ONE_ROUND_MAX elements, else 2). */
-export async function mulFixed(ctx: Context, x: ArithShare, y: ArithShare, opts: { readonly rounds?: 1 | 2 } = {}): Promise<ArithShare> {
+export async function mulFixed(ctx: Context, x: ArithShare, y: ArithShare, opts: { readonly rounds?: 1 | 2; readonly trunc?: TruncMode } = {}): Promise<ArithShare> {
   anArith(x, 'mulFixed: x');
   anArith(y, 'mulFixed: y');
   if (!sameShape(x.shape, y.shape)) throw new RangeError(`mulFixed: shapes differ ([${x.shape.join(',')}] vs [${y.shape.join(',')}])`);
   const s = resultScale(x.scale + y.scale, 'mulFixed');
   const bits = s - ctx.f;
   if (bits <= 0) return mul(ctx, x, y);
-  return mulTrunc(ctx, x, y, bits, { scale: ctx.f, rounds: opts.rounds });
+  return mulTrunc(ctx, x, y, bits, { scale: ctx.f, rounds: opts.rounds, trunc: opts.trunc });
 }
 
 /** Fixed-point matmul: product then one truncation back to ctx.f (1 round up to ONE_ROUND_MAX output elements, else 2; as mulTrunc). */
-export async function matmulFixed(ctx: Context, x: ArithShare, y: ArithShare, opts: MatmulOptions & { readonly rounds?: 1 | 2 } = {}): Promise<ArithShare> {
+export async function matmulFixed(ctx: Context, x: ArithShare, y: ArithShare, opts: MatmulOptions & { readonly rounds?: 1 | 2; readonly trunc?: TruncMode } = {}): Promise<ArithShare> {
   anArith(x, 'matmulFixed: x');
   anArith(y, 'matmulFixed: y');
   const s = resultScale(x.scale + y.scale, 'matmulFixed');
@@ -472,6 +488,6 @@ export async function matmulFixed(ctx: Context, x: ArithShare, y: ArithShare, op
     return new ArithShare(plan.out, a, b, s);
   }
   const rounds = fusedRounds(shapeSize(plan.out), opts, 'matmulFixed');
-  const [a, b] = await fusedTrunc(ctx, localMatmul(ctx, plan), bits, rounds, rounds === 1 ? 'matmulTrunc' : 'matmulFixed');
+  const [a, b] = await fusedTrunc(ctx, localMatmul(ctx, plan), bits, rounds, rounds === 1 ? 'matmulTrunc' : 'matmulFixed', truncModeOf(ctx, opts.trunc, 'matmulFixed'));
   return new ArithShare(plan.out, a, b, ctx.f);
 }

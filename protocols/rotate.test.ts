@@ -77,8 +77,8 @@ describe('rotated', () => {
     }
   });
 
-  it('small inputs run unrotated (below 192 elements) and still agree', async () => {
-    for (const n of [1, 100, 191, 192, 193]) {
+  it('inputs on both sides of ROTATE_MIN (rolled below, rotated from it; costs in thresholds.test.ts) agree', async () => {
+    for (const n of [1, 100, 191, 192, 193, ROTATE_MIN - 1, ROTATE_MIN]) {
       const a = onGrid(randFloats(n, -3, 3, n), F);
       const res = await runTrio(async (ctx) => {
         const x = await share(ctx, 1, [n], a);

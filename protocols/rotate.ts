@@ -149,6 +149,21 @@ export async function balanced<T, C = T>(ctx: Context, n: number, run: BalancedR
   return run.join(await rotated(ctx, n, run.chunk));
 }
 
+/**
+ * The cost function of `balanced`: payload bytes `party` sends for one call on n elements of
+ * a protocol whose roles P0, P1, P2 send perRole[role] bytes per element in `messages`
+ * messages per party. From ROTATE_MIN elements on (rotated chunks) party p plays role
+ * (p - r) mod 3 in chunk r and every message carries the 24-byte lane header; below it the
+ * call runs whole with the roles rolled by `roll` (the rotation this call gets: ctx.state
+ * counts calls, a fresh session starts at 0, so party p plays role (p - roll) mod 3).
+ */
+export function balancedBytes(n: number, perRole: readonly [number, number, number], party: number, messages: number, roll = 0): number {
+  const role = (p: number, r: number): number => (((p - r) % 3) + 3) % 3;
+  if (n < ROTATE_MIN) return n * perRole[role(party, roll)];
+  const chunks = rotationChunks(n);
+  return chunks.reduce((acc, [lo, hi], r) => acc + (hi - lo) * perRole[role(party, r)], 0) + 24 * messages;
+}
+
 /** Elements [lo, hi) of a share, flattened (views, no copy). */
 export function chunkShare(x: ArithShare, lo: number, hi: number): ArithShare {
   return new ArithShare([hi - lo], x.s0.subarray(lo, hi), x.s1.subarray(lo, hi), x.scale);

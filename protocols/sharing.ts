@@ -140,31 +140,34 @@ async function openComponents(ctx: Context, s0: U64, s1: U64, to: Receivers, ste
   return expectWords(ctx, got, ctx.next, n, step);
 }
 
-/** Open x to `to` ('all' by default). 1 round, each sender sends 64 bits per element. */
+/**
+ * Open x to `to` ('all' by default). 1 round, each sender sends 64 bits per element.
+ * Revealing to all returns the value on every party; revealing to one party returns it on
+ * that party and undefined on the other two (typed `PublicTensor | undefined`).
+ */
+export async function reveal(ctx: Context, x: ArithShare, to?: 'all'): Promise<PublicTensor>;
+export async function reveal(ctx: Context, x: ArithShare, to: PartyId | 'all'): Promise<PublicTensor | undefined>;
 export async function reveal(ctx: Context, x: ArithShare, to: PartyId | 'all' = 'all'): Promise<PublicTensor | undefined> {
   if (!(x instanceof ArithShare)) throw new TypeError('reveal: x must be an ArithShare');
-  const r = aReceivers(to, 'reveal: to');
-  const missing = await openComponents(ctx, x.s0, x.s1, r, 'reveal');
-  if (missing === undefined) return undefined;
-  const k = ctx.k;
-  const v = k.add(k.add(x.s0, x.s1), missing);
-  return new PublicTensor(x.shape, v, x.scale);
+  const missing = await openComponents(ctx, x.s0, x.s1, aReceivers(to, 'reveal: to'), 'reveal');
+  return missing && new PublicTensor(x.shape, ctx.k.add(ctx.k.add(x.s0, x.s1), missing), x.scale);
 }
 
-/** Open x and decode it as float64 with x.scale. */
+/** Open x and decode it as float64 with x.scale (typed by recipient as `reveal`). */
+export async function revealFloat(ctx: Context, x: ArithShare, to?: 'all'): Promise<Float64Array>;
+export async function revealFloat(ctx: Context, x: ArithShare, to: PartyId | 'all'): Promise<Float64Array | undefined>;
 export async function revealFloat(ctx: Context, x: ArithShare, to: PartyId | 'all' = 'all'): Promise<Float64Array | undefined> {
   const p = await reveal(ctx, x, to);
   return p === undefined ? undefined : ctx.k.decodeFixed(p.data, p.scale);
 }
 
-/** Open a boolean sharing: the XOR of the three components, word by word. */
+/** Open a boolean sharing: the XOR of the three components, word by word (typed by recipient as `reveal`). */
+export async function revealBool(ctx: Context, x: BoolShare, to?: 'all'): Promise<BigUint64Array>;
+export async function revealBool(ctx: Context, x: BoolShare, to: PartyId | 'all'): Promise<BigUint64Array | undefined>;
 export async function revealBool(ctx: Context, x: BoolShare, to: PartyId | 'all' = 'all'): Promise<BigUint64Array | undefined> {
   if (!(x instanceof BoolShare)) throw new TypeError('revealBool: x must be a BoolShare');
-  const r = aReceivers(to, 'revealBool: to');
-  const missing = await openComponents(ctx, x.s0, x.s1, r, 'revealBool');
-  if (missing === undefined) return undefined;
-  const k = ctx.k;
-  return k.xor(k.xor(x.s0, x.s1), missing);
+  const missing = await openComponents(ctx, x.s0, x.s1, aReceivers(to, 'revealBool: to'), 'revealBool');
+  return missing && ctx.k.xor(ctx.k.xor(x.s0, x.s1), missing);
 }
 
 /** Components (s0, s1) of a public value v put in x0 (parties 0 and 2 hold x0). */

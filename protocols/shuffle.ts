@@ -1,5 +1,5 @@
 /**
- * Secret shuffle of replicated shares (PROTOCOLS.md "Secret shuffle"): a uniformly random
+ * Secret shuffle of replicated shares (docs/PROTOCOLS.md "Secret shuffle and top-k"): a uniformly random
  * permutation per row of the last axis, unknown to every single party, applied to several
  * tensors at once (a payload travels with its key), and its inverse (unshuffle).
  *

@@ -13,27 +13,32 @@ import { randFloats, share } from '../testing/protocol-helpers.js';
 const F = 18;
 
 describe('softmaxDeferred', () => {
-  it('(softmax x) V vs float64, logits up to the bound; rounds = max + exp + max(reciprocal, e V) + 1', async () => {
+  // the default bound (defaultMaxAbsLogit(18) = 2^26: 48-bit comparisons, exp's clip on 33) and a promised 1024 (32, clip on 17)
+  it.each([
+    { name: 'default bound', B: undefined, near: 2 ** 20 },
+    { name: 'promised bound 1024', B: 1024, near: 1024 },
+  ])('(softmax x) V vs float64, logits up to the bound; rounds = max + exp + max(reciprocal, e V) + 1 ($name)', async ({ B, near }) => {
     const rows = 6;
     const n = 33;
     const hd = 8;
-    const B = 1024;
     const x0 = randFloats(rows * n, -20, 20, 3);
-    // at the bound: a row near +B, a row near -B, a row of ties
+    // near the bound: a row near +near, a row near -near, a row of ties, a row with [5000, -4000, 0] (within 1024: +-1000)
+    const wide = Math.min(near, 5000) / 5000;
     for (let j = 0; j < n; j++) {
-      x0[j] = B - j * 0.5;
-      x0[n + j] = -B + j * 0.25;
+      x0[j] = near - j * 0.5;
+      x0[n + j] = -near + j * 0.25;
       x0[2 * n + j] = 7;
+      x0[3 * n + j] = [5000, -4000, 0][j % 3] * wide - j * 0.01;
     }
     const v0 = randFloats(rows * n * hd, -3, 3, 4);
     const res = await runTrio(async (ctx) => {
       const x = await share(ctx, 0, [rows, n], x0);
       const V = await share(ctx, 1, [rows, n, hd], v0);
       const t = costOf(ctx);
-      const o = await softmaxDeferred(ctx, x.reshape([rows, 1, n]), (lane, e) => matmulFixed(lane, e, V));
+      const o = await softmaxDeferred(ctx, x.reshape([rows, 1, n]), (lane, e) => matmulFixed(lane, e, V), { maxAbsLogit: B });
       const cost = t();
       // the parts on their own
-      const { width, drop } = deferredPlan(ctx.f);
+      const { width, drop } = deferredPlan(ctx.f, B);
       let c = costOf(ctx);
       const m = await max(ctx, x, { bitWidth: width });
       const rMax = c().rounds;
@@ -59,8 +64,10 @@ describe('softmaxDeferred', () => {
     }
     expect(worst).toBeLessThan(2e-3);
     for (const p of res) expect(p.cost.rounds).toBe(p.rMax + p.rExp + Math.max(p.rRec, 1) + 1);
-    // exp's clip runs the 17-bit circuit: one carry round fewer than the 31-bit one
-    expect(msbPlanCost(deferredPlan(F).width - deferredPlan(F).drop).rounds).toBe(msbPlanCost(31).rounds - 1);
+    // exp's clip runs one carry round fewer than the exact circuit: 48 -> 33 bits (default), 32 -> 17 (1024)
+    const plan = deferredPlan(F, B);
+    expect([plan.width, plan.width - plan.drop]).toEqual(B === undefined ? [48, 33] : [32, 17]);
+    expect(msbPlanCost(plan.width - plan.drop).rounds).toBe(msbPlanCost(plan.width).rounds - 1);
   });
 
   it('rejects a bad bound and an apply of the wrong shape', async () => {

@@ -10,12 +10,16 @@
  *   s = sum(e)            local
  *   [1/s, A(e)]           ONE parallel: reciprocal (its range bits with dropBits) || A
  *   out = A(e) * (1/s)    ONE mulFixed
- * Range: |x| <= B = opts.maxAbsLogit (default 1024, a promise as in softmax.ts); the
- * comparisons have width w = softmaxBitWidth(B, f); exp's clip and the reciprocal's range
- * bits drop k = max(0, w - 17) low bits (17 bits: 4 carry rounds instead of 5), so each is
- * exact outside a band of 2^(k+1) ulps: a clip misjudged within it zeroes exp(x) for x in
- * [-14, -14 + 2^(k+1-f)) (< 1e-6); the reciprocal's bound holds within it (reciprocal.ts).
- * s lies in [1, n] as in softmax.ts.
+ * Range: |x| <= B = opts.maxAbsLogit, default softmax.ts's defaultMaxAbsLogit(f) (2^26 at
+ * f = 18: every value a faithful truncation can output, so the scores of a product are always
+ * in range); a smaller B is a promise as in softmax.ts. The comparisons have width
+ * w = softmaxBitWidth(B, f) (48 at the default, 32 at B = 1024, f = 18). exp's clip drops k
+ * low bits, the most that reach a narrower carry circuit (33, 17 or 9 bits: one round fewer
+ * each) with k <= f - 3 (deferredPlan: 48 -> 33 bits at the default, 32 -> 17 at B = 1024):
+ * exact outside a band of 2^(k+1) ulps; a clip misjudged within it zeroes exp(x) for x in
+ * [-14, -14 + 2^(k+1-f)), i.e. below e^-13.75 < 1.1e-6. The reciprocal's range bits drop
+ * max(0, w' - 17) (w' = its own width, from n; its bound holds within the band,
+ * reciprocal.ts). s lies in [1, n] as in softmax.ts.
  * Accuracy vs float64 (softmax-deferred.test.ts): as softmax (~1.5e-4 per probability) times
  * |A| (the reciprocal's one-unit output error is shared with softmax.ts).
  *
@@ -33,21 +37,26 @@ import { max } from './max.js';
 import { mulFixed } from './mul.js';
 import { parallel } from './parallel.js';
 import { reciprocal } from './reciprocal.js';
-import { softmaxBitWidth } from './softmax.js';
+import { defaultMaxAbsLogit, softmaxBitWidth } from './softmax.js';
 import { ArithShare } from './types.js';
 
-/** Carry-circuit width the approximate comparisons aim for (4 rounds of msb). */
+/** Carry-circuit width the reciprocal's approximate range bits aim for (4 rounds of msb). */
 export const DEFERRED_CMP_BITS = 17;
+/** exp's clip drops at most f - DEFERRED_CLIP_MARGIN bits: its band 2^(k+1-f) stays <= 1/4 */
+const DEFERRED_CLIP_MARGIN = 3;
 
 export interface SoftmaxDeferredOptions {
-  /** promise: |x| <= maxAbsLogit everywhere (default 1024) */
+  /** |x| <= maxAbsLogit everywhere (default defaultMaxAbsLogit(f), softmax.ts; a smaller bound is a promise) */
   readonly maxAbsLogit?: number;
 }
 
 /** The comparison width and the low bits exp's clip drops, for scores bounded by maxAbsLogit (public). */
-export function deferredPlan(f: number, maxAbsLogit = 1024): { width: number; drop: number } {
+export function deferredPlan(f: number, maxAbsLogit = defaultMaxAbsLogit(f)): { width: number; drop: number } {
   const width = softmaxBitWidth(maxAbsLogit, f);
-  return { width, drop: Math.max(0, width - DEFERRED_CMP_BITS) };
+  const maxDrop = Math.max(0, f - DEFERRED_CLIP_MARGIN);
+  // the narrowest carry circuit (2^m + 1 bits, msb.ts msbPlanCost) reachable within maxDrop
+  for (const target of [9, 17, 33]) if (width - target <= maxDrop) return { width, drop: Math.max(0, width - target) };
+  return { width, drop: 0 };
 }
 
 /**
@@ -60,7 +69,7 @@ export async function softmaxDeferred(
   if (!(x instanceof ArithShare)) throw new TypeError('softmaxDeferred: x must be an ArithShare');
   if (x.scale !== ctx.f) throw new RangeError(`softmaxDeferred: x must be at scale ctx.f = ${ctx.f}, got ${x.scale}`);
   if (x.shape.length === 0 || x.shape[x.shape.length - 1] < 1) throw new RangeError('softmaxDeferred: x needs a non-empty last axis');
-  const B = opts.maxAbsLogit ?? 1024;
+  const B = opts.maxAbsLogit ?? defaultMaxAbsLogit(ctx.f);
   if (!Number.isInteger(B) || B < 1 || (3 * B + 16) * 2 ** ctx.f >= 2 ** 61) throw new RangeError(`softmaxDeferred: maxAbsLogit must be a positive integer with (3B + 16) 2^f < 2^61, got ${B}`);
   const n = x.shape[x.shape.length - 1];
   const { width, drop } = deferredPlan(ctx.f, B);

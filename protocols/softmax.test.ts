@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { costOf, runTrio } from '../testing/trio.js';
-import { softmax, softmaxBitWidth } from './softmax.js';
+import { defaultMaxAbsLogit, softmax, softmaxBitWidth } from './softmax.js';
 import { max } from './max.js';
 import { exp } from './exp.js';
 import { broadcastLast, sub, sumAxis } from './linear.js';
@@ -44,7 +44,7 @@ describe('softmax', () => {
       const cost = c();
       // the documented composition, measured piece by piece on the same shapes
       const parts = costOf(ctx);
-      const bitWidth = softmaxBitWidth(1024, F);
+      const bitWidth = softmaxBitWidth(defaultMaxAbsLogit(F), F);
       const m = await max(ctx, x, { bitWidth });
       const e = await exp(ctx, sub(ctx, x, broadcastLast(ctx, m, n)), { bitWidth });
       const r = await reciprocal(ctx, sumAxis(ctx, e), { maxLog2: 10 });
@@ -89,6 +89,19 @@ describe('softmax', () => {
       else expect(Math.abs(res[0].p[i] - ref[i])).toBeLessThanOrEqual(2e-3);
     }
     for (const q of res[0].q) expect(Math.abs(q - 1)).toBeLessThanOrEqual(2 ** -F * 4);
+  });
+
+  it('range: logits with pairwise differences far beyond 2^12 ([5000, -4000, 0], up to the bound 2^26) are exact; 48-bit comparisons', async () => {
+    const B = defaultMaxAbsLogit(F);
+    expect(B).toBe(2 ** 26);
+    expect(softmaxBitWidth(B, F)).toBe(48);
+    const X = Float64Array.from([5000, -4000, 0, B, -B, B - 3, 0, -B, -5, 1e6, 1e6 - 2, -1e6]);
+    const res = await runTrio(async (ctx) => {
+      const x = await share(ctx, 0, [4, 3], X);
+      return (await revealFloat(ctx, await softmax(ctx, x)))!;
+    });
+    const ref = refSoftmax(X, 3);
+    for (let i = 0; i < X.length; i++) expect(Math.abs(res[0][i] - ref[i])).toBeLessThanOrEqual(2e-3);
   });
 
   it('rejects a mask that empties a row, non-0/1 masks and wrong shapes', async () => {

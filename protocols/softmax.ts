@@ -2,7 +2,7 @@
  * softmax over the last axis of fixed-point shares, with an optional public 0/1 mask
  * (0 = excluded, probability exactly 0: causal attention).
  *
- * Method (MPCache §4, PROTOCOLS.md):
+ * Method (docs/MPCACHE.md §4, docs/PROTOCOLS.md "Non-linear functions"):
  *   x' = x where mask = 1, -(2B + 16) where mask = 0           local (public mask)
  *   m = max(x') over the row                                  core max: comparison tree
  *   e = exp(x' - m)                                           exp.ts: 0 exactly below -14,
@@ -10,10 +10,16 @@
  *   s = sum(e) over the row, in [1, n] (the max gives exp(0) = 1 exactly)     local
  *   r = 1/s                                                   ONE reciprocal per row
  *   p = e * r                                                 mulFixed
- * Range: |logit| <= B = opts.maxAbsLogit (default 1024; a promise, not checked: larger logits
- * give wrong results). All compared differences then lie within +-(3B + 16), so every
- * comparison (max tree, exp's clip) uses the bounded circuit of width
- * ceil(log2((3B + 16) 2^f)) + 2 bits (31 at B = 1024, f = 18) instead of 64.
+ * Range: |logit| <= B = opts.maxAbsLogit. Default B = defaultMaxAbsLogit(f) = 2^(62 - 2f)
+ * (2^26 at f = 18): every value a faithful truncation (trunc-faithful.ts) can output at scale
+ * f, so logits that come out of a product are always in range and the max and exp's clip can
+ * never wrap (before: B = 1024 with 32-bit comparisons, documented as 31, exact only while pairwise differences
+ * stayed below 2^12, so [5000, -4000, 0] gave garbage). A caller passing a smaller B promises
+ * it (not checked: larger logits then give wrong results). All compared differences lie within
+ * +-(3B + 16), so every comparison (max tree, exp's clip) uses the bounded circuit of width
+ * ceil(log2((3B + 16) 2^f)) + 2 bits (48 at the default, f = 18; 32 at B = 1024). exp(x - m)
+ * is exactly 0 for x - m < -14 whatever the magnitude within that width, so large negative
+ * differences saturate to probability 0.
  * Accuracy: at f = 18 the max error per probability is ~1.3e-4 (float64 simulation, worst
  * cases: many equal small logits; target 2e-3 for logits in [-64, 64]). Every row must keep
  * at least one position (checked: the mask is public).
@@ -41,8 +47,13 @@ export interface SoftmaxOptions {
    * repeated over the leading axes, e.g. a [T, T] causal mask for [heads, T, T] scores).
    */
   readonly mask?: PublicTensor;
-  /** promise: |x| <= maxAbsLogit everywhere (default 1024); bounds the comparison circuits */
+  /** promise: |x| <= maxAbsLogit everywhere (default defaultMaxAbsLogit(f), 2^26 at f = 18); bounds the comparison circuits */
   readonly maxAbsLogit?: number;
+}
+
+/** the default logit bound: 2^(62 - 2f) (what a faithful truncation can output), reduced to meet (3B + 16) 2^f < 2^61 */
+export function defaultMaxAbsLogit(f: number): number {
+  return Math.max(1, Math.min(2 ** (62 - 2 * f), Math.floor((2 ** (61 - f) - 16) / 3) - 1));
 }
 
 /** the logit given to masked positions for a bound B: below every real logit by more than 14 + B */
@@ -91,7 +102,7 @@ export async function softmax(ctx: Context, x: ArithShare, opts: SoftmaxOptions 
   const n = x.shape[x.shape.length - 1];
   if (n < 1) throw new RangeError('softmax: the last axis is empty');
   if (opts.mask !== undefined && !(opts.mask instanceof PublicTensor)) throw new TypeError('softmax: mask must be a PublicTensor');
-  const B = opts.maxAbsLogit ?? 1024;
+  const B = opts.maxAbsLogit ?? defaultMaxAbsLogit(ctx.f);
   if (!Number.isInteger(B) || B < 1 || (3 * B + 16) * 2 ** ctx.f >= 2 ** 61) throw new RangeError(`softmax: maxAbsLogit must be a positive integer with (3B + 16) 2^f < 2^61, got ${B}`);
   if (x.size === 0) return x;
   const bitWidth = softmaxBitWidth(B, ctx.f);

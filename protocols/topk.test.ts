@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { costOf, runTrio } from '../testing/trio.js';
-import { topk } from './topk.js';
+import { clampRing, topk, topkClampBound } from './topk.js';
 import { msbSliced } from './msb.js';
 import { constant, reveal, revealFloat } from './sharing.js';
 import { onGrid, randFloats, share } from '../testing/protocol-helpers.js';
@@ -80,6 +80,10 @@ describe('topk', () => {
       const c = costOf(ctx);
       const r = await topk(ctx, x, k);
       const cost = c();
+      // the clamp (step 0), measured on the same size
+      const cc = costOf(ctx);
+      await clampRing(ctx, x, topkClampBound(n, undefined));
+      const clamp = cc();
       // the msb part of each iteration, measured on the same sizes
       let msbBytes = 0;
       let msbRounds = 0;
@@ -90,7 +94,7 @@ describe('topk', () => {
         msbBytes += mc.bytesSent;
         msbRounds += mc.rounds;
       }
-      return { cost, stats: r.stats!, msbBytes, msbRounds };
+      return { cost, stats: r.stats!, msbBytes, msbRounds, clamp };
     });
     const st = res[0].stats;
     expect(res[1].stats).toEqual(st);
@@ -99,12 +103,35 @@ describe('topk', () => {
     const opened = st.comparisons.reduce((s, C) => s + 8 * Math.ceil(C / 64), 0);
     const hotBytes = [8 * hot, 8 * hot, 8 * hot];
     res.forEach((r, p) => {
-      expect(r.cost.rounds).toBe(3 + r.msbRounds + st.iterations + 2); // shuffle, per iteration msb + opening, one-hot
-      expect(r.cost.bytesSent).toBe(32 * N + r.msbBytes + opened + hotBytes[p]);
+      expect(r.clamp.rounds).toBe(7); // msb(64) + 1
+      expect(r.cost.rounds).toBe(r.clamp.rounds + 3 + r.msbRounds + st.iterations + 2); // clamp, shuffle, per iteration msb + opening, one-hot
     });
+    // the clamp's small calls rotate their roles from call to call, so compare totals over the parties
+    const tot = (f: (r: (typeof res)[number], p: number) => number) => res.reduce((a, r, p) => a + f(r, p), 0);
+    expect(tot((r) => r.cost.bytesSent)).toBe(tot((r, p) => r.clamp.bytesSent + 32 * N + r.msbBytes + opened + hotBytes[p]));
     const comps = st.comparisons.reduce((a, b) => a + b, 0);
     expect(comps).toBeLessThan(rows * (3 * n + k * Math.log2(k) * 2));
     console.log(`topk ${k} of ${n} x ${rows}: ${st.iterations} iterations, ${(comps / rows).toFixed(0)} comparisons per row, ${res[0].cost.rounds} rounds`);
+  });
+
+  it('range: inputs beyond the bitWidth promise are clamped before any comparison is opened (at and beyond the bound)', async () => {
+    const n = 40;
+    const k = 12;
+    const bitWidth = 31; // promise |x| < 2^30 ring units = 2^12 at f = 18
+    const L = Number(topkClampBound(n, bitWidth)) / 2 ** F; // just below 4096
+    const v = onGrid(randFloats(n, -50, 50, 4), F);
+    // far beyond the bound (2^20, -2^21, 3e5), at it (L, -L) and just beyond (L + 1)
+    const big = [2 ** 20, -(2 ** 21), 3e5, L, -L, L + 1, 2 ** 25];
+    big.forEach((b, i) => (v[3 * i + 1] = b));
+    const res = await runTrio(async (ctx) => {
+      const x = await share(ctx, 0, [1, n], v);
+      const r = await topk(ctx, x, k, { bitWidth });
+      return { idx: (await reveal(ctx, r.indices))!.data, val: (await revealFloat(ctx, r.values))! };
+    });
+    const clamped = v.map((t) => Math.max(-L, Math.min(L, t)));
+    const want = refTopk(clamped, 1, n, k)[0];
+    expect(Array.from(res[0].idx, Number)).toEqual(want);
+    want.forEach((j, t) => expect(Math.abs(res[0].val[t] - clamped[j])).toBeLessThanOrEqual(2 ** -F));
   });
 
   it('without oneHot, other leading shapes; rejects bad k', async () => {

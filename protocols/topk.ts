@@ -2,7 +2,16 @@
  * Top-k over the last axis: values (descending), indices and one-hot rows, exact, ties to the
  * lower index.
  *
- * method 'shuffle' (default; PROTOCOLS.md "Secret shuffle"):
+ * method 'shuffle' (default; docs/PROTOCOLS.md "Secret shuffle and top-k"):
+ *   0. Clamp (before anything is opened): x := min(max(x, -L), L) obliviously, with
+ *      L = 2^(bitWidth - 1) - 1 ring units when opts.bitWidth is given, else 2^(62 - b) - 1
+ *      (b below). One 64-bit msb of the 2 n stacked differences x + L, L - x and one bit
+ *      injection round that also multiplies the bits by x (balanced.ts): msb(64) + 1 rounds.
+ *      Every key difference then fits the comparison width, so the opened bits are the true
+ *      outcomes between distinct keys whatever the input (the simulation argument below holds
+ *      for ANY input; before this step it held only while |x| < 2^(62 - b), unchecked).
+ *      Values beyond +-L rank as +-L (ties among them go to the lower index) and are returned
+ *      clamped. (x + L itself wraps only for x within L of 2^63: such a value ranks as -L.)
  *   1. shuffle.ts shuffles (value, index) pairs of every row by a secret random permutation
  *      (3 rounds, 2 words per element).
  *   2. key = value * 2^b + (n - 1 - index), b = ceil(log2 n) (local): all keys of a row are
@@ -24,9 +33,10 @@
  *   (the composed shuffle permutation is uniform and unknown to each party, and the keys are
  *   distinct), so the transcript can be simulated without the data: it reveals nothing about
  *   the values. The number of iterations and comparisons are random but likewise
- *   independent of the data. Everything else is masked (shuffle.ts, msb.ts).
- *   Limit: |x| < 2^(62 - b) ring units (|value| < 2^34 at f = 18, n <= 1024).
- *   Cost: rounds = 3 + (msb + 1) * iterations (+ 2 for oneHot; msb = 6-7 rounds); bytes per party = 32 per element
+ *   independent of the data. Everything else is masked (shuffle.ts, msb.ts). What IS opened:
+ *   the comparison bits and the shuffled positions (nothing about the values).
+ *   Exact range: |x| <= L (above); larger values are clamped (step 0).
+ *   Cost: rounds = (msb(64) + 1) (clamp) + 3 + (msb + 1) * iterations (+ 2 for oneHot; msb = 6-7 rounds); bytes per party: the clamp, 32 per element
  *   (shuffle) + msb bytes per comparison (~25 on average over parties) + 1 bit per
  *   comparison + 8 per one-hot element.
  *
@@ -38,6 +48,8 @@
 import type { Context } from './context.js';
 import { argmax } from './max.js';
 import { msbSliced } from './msb.js';
+import { bitTimesSlicedBalanced, msbSlicedBalanced } from './balanced.js';
+import { stack } from './batching.js';
 import { publicComponents, revealBool } from './sharing.js';
 import { type ShuffleHandle, shuffle, unshuffleOneHot, unshufflePublic } from './shuffle.js';
 import { ArithShare, BoolShare, PublicTensor, shapeSize } from './types.js';
@@ -78,6 +90,12 @@ export interface TopkResult {
   readonly stats?: TopkStats;
   /** with opts.mask: [..., n] 0/1 (scale 0), 1 at the top-k positions */
   readonly mask?: ArithShare;
+}
+
+/** The clamp bound L (ring units) of the shuffle method for rows of n and the bitWidth promise. */
+export function topkClampBound(n: number, bitWidth: number | undefined): bigint {
+  const b = n <= 1 ? 0 : Math.ceil(Math.log2(n));
+  return bitWidth === undefined ? (1n << BigInt(62 - b)) - 1n : (1n << BigInt(bitWidth - 1)) - 1n;
 }
 
 /** all pairs are compared in segments of at most this many elements */
@@ -146,9 +164,38 @@ function pick(src: BigUint64Array, pos: Int32Array | Uint32Array): BigUint64Arra
   return out;
 }
 
-async function topkShuffle(ctx: Context, x: ArithShare, rows: number, n: number, k: number, wantHot: boolean, bitWidth: number | undefined, wantMask = false): Promise<Raw> {
+/**
+ * min(max(x, -L), L) for a ring constant 0 < L < 2^62 (step 0 of the shuffle method):
+ * lo = [x + L < 0], hi = [L - x < 0] from one 64-bit msb, then lo, hi, lo x, hi x from one bit
+ * injection round; x' = x - lo x - hi x - L lo + L hi (local). Reveals nothing.
+ */
+export async function clampRing(ctx: Context, x: ArithShare, L: bigint): Promise<ArithShare> {
+  const K = ctx.k;
+  const n = x.size;
+  const [c0, c1] = publicComponents(ctx, new BigUint64Array(n).fill(L));
+  const up = new ArithShare([n], K.add(x.s0, c0), K.add(x.s1, c1), 0); // x + L
+  const down = new ArithShare([n], K.sub(c0, x.s0), K.sub(c1, x.s1), 0); // L - x
+  const e = await msbSlicedBalanced(ctx, stack([up, down], 0), 'topk.clamp', 64);
+  const flat = x.reshape([n]);
+  const { bit, prods } = await bitTimesSlicedBalanced(ctx, e, 2 * n, [stack([flat, flat], x.scale)], true, 'topk.clampSelect');
+  const b = bit!;
+  const p = prods[0];
+  const Lw = BigInt.asUintN(64, L);
+  const nL = BigInt.asUintN(64, -L);
+  const part = (s: 's0' | 's1'): BigUint64Array => {
+    const o = K.sub(K.sub(x[s], p[s].subarray(0, n)), p[s].subarray(n));
+    K.add(o, K.mulScalar(b[s].subarray(0, n), nL), o);
+    return K.add(o, K.mulScalar(b[s].subarray(n), Lw), o);
+  };
+  return new ArithShare(x.shape, part('s0'), part('s1'), x.scale);
+}
+
+async function topkShuffle(ctx: Context, xIn: ArithShare, rows: number, n: number, k: number, wantHot: boolean, bitWidth: number | undefined, wantMask = false): Promise<Raw> {
   const K = ctx.k;
   const N = rows * n;
+  // 0. clamp so that every key difference fits the comparison width (file header)
+  const bKey = n <= 1 ? 0 : Math.ceil(Math.log2(n));
+  const x = await clampRing(ctx, xIn, topkClampBound(n, bitWidth));
   // 1. shuffle (value, index)
   const idxPub = new BigUint64Array(N);
   for (let r = 0; r < rows; r++) for (let i = 0; i < n; i++) idxPub[r * n + i] = BigInt(i);
@@ -156,7 +203,7 @@ async function topkShuffle(ctx: Context, x: ArithShare, rows: number, n: number,
   const { out, handle } = await shuffle(ctx, [x, new ArithShare([rows, n], i0, i1, 0)]);
   const [sv, si] = out;
   // 2. keys
-  const b = n <= 1 ? 0 : Math.ceil(Math.log2(n));
+  const b = bKey;
   const width = bitWidth === undefined ? 64 : Math.min(64, bitWidth + b + 1);
   const keyOf = (s: BigUint64Array, t: BigUint64Array): BigUint64Array => K.sub(K.shl(s, b), t);
   const top = BigInt(n - 1);

@@ -1,7 +1,7 @@
 /**
  * Exact truncation: floor(x / 2^bits) for |x| < 2^62, by a boolean carry computation
  * (the comparison-based alternative to mul.ts trunc, which is off by one with probability
- * 1/2 and fails with probability ~|x|/2^63).
+ * 1/2 and fails with probability ~|x|/2^64; trunc-faithful.ts is the 2-round floor-or-floor+1 form).
  *
  * With x' = x + 2^62 in [0, 2^63), A = x0' + x1' (P0) and B = x2' (P1, P2):
  * floor(x' / 2^f) = (A >> f) + (B >> f) + c_f - w * 2^(64-f), c_f the carry into bit f of

@@ -7,11 +7,13 @@
  *
  *   npx tsx scripts/decode-rounds.ts [--model default|gpt2|llama-gpt2dims] [--ctx 256]
  *                                    [--layers N] [--tags] [--policy NAME] [--json]
+ *                                    [--trunc faithful|prob]
  *
  * --model default: models/default (its real weights); gpt2 / llama-gpt2dims: GPT-2-small
- * dimensions with seeded random weights (the counts depend on the shapes only). --layers N
- * keeps only the first N layers (the rounds of a layer do not depend on the layer; the
- * script then also prints the per-layer figure and the extrapolation to the full depth).
+ * dimensions with seeded random weights (the counts depend on the shapes only).
+ * --trunc: the decoder's truncation mode (SecureDecoder truncMode; default 'faithful', what the
+ * decoder installs, models/trunc-policy.ts; 'prob' for the old one-round cost). --layers N
+ * keeps only the first N layers (the rounds of a layer do not depend on the layer).
  * Families: the first dot-separated part of each step tag (mulTrunc, trunc, argmax, ...); a
  * round shared by parallel lanes (protocols/parallel.ts) carries the lanes' tags joined by
  * '|' and is counted once, under 'parallel(<families>)'.
@@ -30,6 +32,7 @@ import type { StepStats } from '../protocols/channel.js';
 import type { Context } from '../protocols/context.js';
 import { inputMany } from '../protocols/sharing.js';
 import { createSecurePolicy } from '../eviction/secure/registry.js';
+import type { TruncMode } from '../protocols/context.js';
 
 interface Args {
   model: string;
@@ -38,10 +41,11 @@ interface Args {
   tags: boolean;
   json: boolean;
   policy: string | undefined;
+  trunc: TruncMode;
 }
 
 function parse(argv: readonly string[]): Args {
-  const a: Args = { model: 'default', ctx: 256, layers: undefined, tags: false, json: false, policy: undefined };
+  const a: Args = { model: 'default', ctx: 256, layers: undefined, tags: false, json: false, policy: undefined, trunc: 'faithful' };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = argv[i + 1];
@@ -49,10 +53,12 @@ function parse(argv: readonly string[]): Args {
     else if (k === '--ctx') a.ctx = Number(v), i++;
     else if (k === '--layers') a.layers = Number(v), i++;
     else if (k === '--policy') a.policy = v, i++;
+    else if (k === '--trunc') a.trunc = v as TruncMode, i++;
     else if (k === '--tags') a.tags = true;
     else if (k === '--json') a.json = true;
     else throw new RangeError(`unknown argument ${k}`);
   }
+  if (a.trunc !== 'faithful' && a.trunc !== 'prob') throw new RangeError(`--trunc: faithful or prob, not ${String(a.trunc)}`);
   if (!Number.isSafeInteger(a.ctx) || a.ctx < 1) throw new RangeError('--ctx needs a positive integer');
   return a;
 }
@@ -91,7 +97,7 @@ async function main(): Promise<void> {
   const results = await runInProcess(async (ctx) => {
     const model = await shareModel(ctx, config, ctx.party === 0 ? weights : undefined);
     const policy = a.policy === undefined ? undefined : createSecurePolicy(a.policy, config);
-    const dec = new SecureDecoder(ctx, model, { maxSeqLen: a.ctx + 4, policy });
+    const dec = new SecureDecoder(ctx, model, { maxSeqLen: a.ctx + 4, policy, truncMode: a.trunc });
     dec.resume(await randomCache(ctx, config, a.ctx), a.ctx);
     let choice = { oneHot: await dec.inputToken(ctx.party === 1 ? 1 : undefined) };
     choice = await dec.decodeNext(choice.oneHot); // warm-up (and policy state)
@@ -123,8 +129,9 @@ async function main(): Promise<void> {
     e.bytes += v.bytes;
   }
   const out = {
-    model: a.model, ctx: a.ctx, layers: L, fullLayers: full.nLayers,
+    model: a.model, ctx: a.ctx, trunc: a.trunc, layers: L, fullLayers: full.nLayers,
     roundsPerToken: p0.rounds,
+    roundsPerParty: results.map((r) => r.rounds),
     bytesPerTokenPerParty: results.map((r) => r.bytes),
     families: Object.fromEntries([...fam].sort((x, y) => y[1].rounds - x[1].rounds)),
   };
@@ -132,7 +139,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(out, null, 1));
     return;
   }
-  console.log(`${a.model} ctx ${a.ctx}, ${L}${L !== full.nLayers ? ` of ${full.nLayers}` : ''} layers: ${p0.rounds} rounds/token (decodeNext: forward step + argmax + reveal); bytes/party ${results.map((r) => (r.bytes / 1e3).toFixed(0) + ' kB').join(' / ')}; in-process ${p0.ms.toFixed(0)} ms`);
+  console.log(`${a.model} ctx ${a.ctx}, truncation ${a.trunc}, ${L}${L !== full.nLayers ? ` of ${full.nLayers}` : ''} layers: ${p0.rounds} rounds/token (decodeNext: forward step + argmax + reveal; per party ${results.map((r) => r.rounds).join(' / ')}); bytes/party ${results.map((r) => (r.bytes / 1e3).toFixed(0) + ' kB').join(' / ')}; in-process ${p0.ms.toFixed(0)} ms`);
   console.log('family                         rounds   kB (3 parties)');
   for (const [f, v] of [...fam].sort((x, y) => y[1].rounds - x[1].rounds)) console.log(`${f.padEnd(30)} ${String(v.rounds).padStart(6)}   ${(v.bytes / 1e3).toFixed(0).padStart(8)}`);
   if (a.tags) {

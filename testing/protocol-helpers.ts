@@ -4,7 +4,7 @@
  */
 import type { Context } from '../protocols/context.js';
 import { msbPlanCost } from '../protocols/msb.js';
-import { ROTATE_MIN, rotationChunks } from '../protocols/rotate.js';
+import { ROTATE_MIN, balancedBytes, rotationChunks } from '../protocols/rotate.js';
 import { input } from '../protocols/sharing.js';
 import type { ArithShare, Shape } from '../protocols/types.js';
 
@@ -40,15 +40,12 @@ export function rotatedChunks(n: number): [number, number, number] {
 }
 
 /**
- * Payload bytes a party sends in a role-rotated protocol, without the 24-byte chunk headers:
- * in chunk r it plays role (party - r) mod 3; perRole[role] = bytes per element of that role.
- */
-/**
- * Bytes `party` sends for a protocol whose roles send perRole[role] bytes per element: rotated
- * over chunks (rotatedBytes + `header` framing bytes) from ROTATE_MIN elements on, else as is.
+ * Bytes `party` sends for one call (the first of a session) of a protocol whose roles send
+ * perRole[role] bytes per element, with `header` framing bytes when rotated: rotate.ts
+ * balancedBytes, the module's cost function (thresholds.test.ts checks it independently).
  */
 export function roleBytes(n: number, perRole: readonly [number, number, number], party: number, header: number): number {
-  return n >= ROTATE_MIN ? rotatedBytes(n, perRole, party) + header : n * perRole[party];
+  return balancedBytes(n, perRole, party, header / 24);
 }
 
 /**
@@ -65,6 +62,10 @@ export function framingOf(n: number, messagesSent: number): number {
   return n >= ROTATE_MIN ? 24 * messagesSent : 0;
 }
 
+/**
+ * Payload bytes a party sends in a role-rotated protocol, without the 24-byte chunk headers:
+ * in chunk r it plays role (party - r) mod 3; perRole[role] = bytes per element of that role.
+ */
 export function rotatedBytes(n: number, perRole: readonly [number, number, number], party: number): number {
   return rotatedChunks(n).reduce((acc, nr, r) => acc + nr * perRole[(party - r + 3) % 3], 0);
 }

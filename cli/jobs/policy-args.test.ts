@@ -48,7 +48,7 @@ describe('policy budget and options', () => {
   });
 
   it('the budget and options reach the secure policy and its plaintext twin alike', () => {
-    const a = { policy: 'mpcache', budget: { tokens: 12 }, policyOptions: { ratio2: 0.5 } };
+    const a = { policy: 'mpcache-v1', budget: { tokens: 12 }, policyOptions: { ratio2: 0.5 } };
     const sec = makeSecurePolicy(a, RANDOM_MODEL_CONFIG, 48) as unknown as { params: { staticRatio: number; ratio2: number; share: boolean } };
     expect(sec.params.staticRatio).toBe(0.25);
     expect(sec.params.ratio2).toBe(0.5);
@@ -57,7 +57,7 @@ describe('policy budget and options', () => {
     expect(plain.params.ratio2).toBe(0.5);
     const noshare = makeSecurePolicy({ policy: 'mpcache-noshare', budget: { ratio: 0.4 } }, RANDOM_MODEL_CONFIG, 48) as unknown as { params: { staticRatio: number; share: boolean } };
     expect(noshare.params).toMatchObject({ staticRatio: 0.4, share: false });
-    const dflt = makeSecurePolicy({ policy: 'mpcache' }, RANDOM_MODEL_CONFIG, 48) as unknown as { params: { staticRatio: number } };
+    const dflt = makeSecurePolicy({ policy: 'mpcache-v1' }, RANDOM_MODEL_CONFIG, 48) as unknown as { params: { staticRatio: number } };
     expect(dflt.params.staticRatio).toBe(0.3);
   });
 

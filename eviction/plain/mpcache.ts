@@ -10,7 +10,8 @@
  *   ratio2 0.5: 2B tokens survive prefill, a step reads B of them (60-prompt passkey 2k at
  *   10%: 59/60 against 52/60 with ratio2 0.2; RESULTS.md).
  * - the option defaults of `mpcachePolicy` (registry 'mpcache-v1', the project's first
- *   default, and the rules the secure MPCache in eviction/secure/ implements today).
+ *   default; secure: eviction/secure/mpcache.ts, secure registry 'mpcache-v1').
+ * The secure 'mpcache' (eviction/secure/mpcache-r.ts) implements MPCACHE_DEFAULTS.
  * The authors' rules exactly are `mpcache-paper` (mpcache-paper.ts); the differences of both
  * from them are listed there and in RESULTS.md.
  *

@@ -149,7 +149,7 @@ export function createPolicy(name: PolicyName, o: PolicyOptions, x: PolicyExtras
       // the project's default (MPCache-R, mpcache.ts MPCACHE_DEFAULTS)
       return mpcachePolicy({ ...o, ...MPCACHE_DEFAULTS, name: 'mpcache', ...x.mpcache });
     case 'mpcache-v1':
-      // the project's first default (what the secure MPCache implements today); the ablations below vary it
+      // the project's first default (secure registry 'mpcache-v1'); the ablations below vary it
       return mpcachePolicy({ ...o, ...x.mpcache, name: 'mpcache-v1' });
     // ablations of mpcache-v1 (one part switched or varied)
     case 'mpcache-static':

@@ -128,7 +128,7 @@ export function blockRow(x: ArithShare, b: number): ArithShare {
 }
 
 /** x [a, G, hd] with row b replaced by r [a, hd] (b = G appends a row). Copy, local. */
-function withRow(x: ArithShare, b: number, r: ArithShare): ArithShare {
+export function withRow(x: ArithShare, b: number, r: ArithShare): ArithShare {
   const [a, G, hd] = dims3(x, 'withRow: x');
   const G2 = b === G ? G + 1 : G;
   const o0 = new BigUint64Array(a * G2 * hd);

@@ -132,8 +132,9 @@ describe('two-level clustered selection on shares = the plaintext oracle', () =>
     expect(it1).toBeGreaterThan(0);
     expect(it2).toBeGreaterThan(0);
     for (const r of res) {
-      // per top-k: shuffle 3 + per iteration (msb + 1 opening) + 2 (unshuffle of the mask / the one-hot rows)
-      expect(r.cost.rounds).toBe(1 + (3 + (r.msbRounds + 1) * it1 + 2) + (3 + (r.msbRounds + 1) * it2 + 2));
+      // per top-k: range clamp (msb + 1) + shuffle 3 + per iteration (msb + 1 opening) + 2 (unshuffle of the mask / the one-hot rows)
+      const perTopk = (it: number) => r.msbRounds + 1 + 3 + (r.msbRounds + 1) * it + 2;
+      expect(r.cost.rounds).toBe(1 + perTopk(it1) + perTopk(it2));
       expect(r.matmul.bytesSent).toBe(8 * H * (M1 + M2));
       // top-k per element: shuffle 32 + one-hot <= 16 per one-hot element + comparisons (<= n^2 / 2 per row, <= 48 bytes each)
       const topkBound = (m: number, k: number) => H * (32 * m + 16 * k * m + 48 * (m * (m - 1)) / 2);

@@ -17,12 +17,12 @@ const have = stories260kPresent();
 const PROMPT =
   'Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her friends. One day, she saw a big red ball under a tree and';
 
-describe.runIf(have)('secure MPCache in the secure decoder (stories260K)', () => {
+describe.runIf(have)('secure MPCache v1 in the secure decoder (stories260K)', () => {
   it('greedy tokens equal the reference with the plain MPCache twin; the cache keeps 30% of the prompt', async () => {
     const { weights, tokenizer } = await loadStories260k();
     const prompt = tokenizer.encode(PROMPT, { bos: true });
     const n = 5;
-    const want = new ReferenceModel(weights).generate(prompt, n, createPlainTwin('mpcache', weights.config));
+    const want = new ReferenceModel(weights).generate(prompt, n, createPlainTwin('mpcache-v1', weights.config));
     const out = await runTrio(async (ctx) => {
       const model = await shareModel(ctx, weights.config, ctx.party === 0 ? weights : undefined);
       const policy = secureMpCachePolicy(weights.config);

@@ -1,5 +1,5 @@
 /**
- * Parameters of the secure MPCache (../shared/docs/MPCACHE.md) with the paper's defaults, and
+ * Parameters of the secure MPCache (docs/MPCACHE.md) with the paper's defaults, and
  * the PUBLIC plan they imply for a given cache length: block counts, top-k sizes, forced
  * blocks. Everything here is a function of public facts (lengths and parameters), so every
  * party computes the same plan without talking; the plan is also what the cost formulas and

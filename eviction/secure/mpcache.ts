@@ -1,6 +1,8 @@
 /**
- * Secure MPCache (../shared/docs/MPCACHE.md) as a SecureKvPolicy for the secure decoder.
- * Plain twin and test oracle: eviction/plain/mpcache-oracle.ts (the selection rules).
+ * The first secure MPCache (docs/MPCACHE.md; secure registry 'mpcache-v1' and
+ * 'mpcache-noshare'; the project default 'mpcache' is MPCache-R, mpcache-r.ts) as a
+ * SecureKvPolicy for the secure decoder. Plain twin: eviction/plain/mpcache.ts as
+ * 'mpcache-v1' with staticRatio 0.3, ratio2 0.2; test oracle: eviction/plain/mpcache-oracle.ts.
  *
  * - afterPrefill: look-once static eviction (static-eviction.ts; public budget, 30% default)
  *   and the block representatives of the kept cache (block-reps.ts).
@@ -141,7 +143,7 @@ export function secureMpCachePolicy(model: MpCacheModelShape, options: SecureMpC
   }
 
   return {
-    name: p.share ? 'mpcache' : 'mpcache-noshare',
+    name: p.share ? 'mpcache-v1' : 'mpcache-noshare',
     leaks: p.static && p.keepRule === 'threshold' ? 'the number of prompt tokens each layer keeps at prefill (static threshold rule)' : '',
     params: p,
     keptAtPrefill: kept,

@@ -16,8 +16,9 @@
  *    tokens whose float scores tie or differ by less than that noise (~1e-4 of a probability)
  *    may be ordered differently from the float oracle; exactly tied secure values go to the
  *    lower index. (The decode-time selection has no such noise: clustered-select.ts.)
- *    Keep rule 'threshold' (the authors' code): keep token j when the max over window queries
- *    of its head-mean probability is >= tau, plus the whole window. The kept COUNT c is
+ *    Keep rule 'threshold' (the authors' threshold; the project's variant): keep token j when
+ *    the max over window queries of its head-mean probability is >= tau, plus the whole window
+ *    (the authors' code forces no window: eviction/plain/mpcache-paper.ts P3). The kept COUNT c is
  *    revealed (leakage, stated in the policy's `leaks`): then the kept set is the top-c of
  *    those max scores (exactly the tokens >= tau).
  * 3. Compaction keeping the original order: top-k returns the chosen tokens in score order,

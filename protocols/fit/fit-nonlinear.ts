@@ -41,7 +41,7 @@ const geluFitFn = (x: number): number => Math.max(x, 0) + (Math.abs(x) <= 3.5 ? 
 console.log(`silu fit, max abs error on [-16, 16]: ${maxErr(siluFitFn, siluRef).toExponential(3)}`);
 console.log(`gelu fit, max abs error on [-16, 16]: ${maxErr(geluFitFn, geluRef).toExponential(3)}`);
 
-// published approximations (MPCACHE.md section 4; PUMA, Dong et al. 2023)
+// published approximations (docs/MPCACHE.md section 4; PUMA, Dong et al. 2023)
 const siluMpcache = (x: number): number =>
   x < -8 ? 0
   : x < -4 ? poly([-0.3067541139982155, -0.0819767021525476, -0.0055465625580307], x)
