@@ -53,7 +53,8 @@
  * forward step + argmax + reveal; scripts/decode-rounds.ts, in-process count per op family,
  * 3 Dec), with the FAITHFUL truncation this decoder installs / with truncMode 'prob': default
  * model at context 256: 756 / 592 (the sequential blocks before these, step + nextToken:
- * 926 / 730); GPT-2-small dims at 512: 1577 / 1252 (Llama blocks), 1596 / 1305 (GPT-2).
+ * 926 / 730); GPT-2-small dims at 512: 1577 / 1252 (Llama blocks; before 1822 / 1435),
+ * 1596 / 1305 (GPT-2; before 1750 / 1399).
  * Cost (bench/results/generation.md, older runs with probabilistic truncation, three
  * processes, sealed WebSockets, idle 16-core host):
  * stories260K ~940 rounds, ~2.1 MB sent per party and ~200 ms per token at context 256;
