@@ -107,11 +107,11 @@ export async function generationBenchJob(ctx: Context, rawArgs: unknown, io: Job
     const pre = done();
     // unmeasured steps first (JIT warm-up, lazily sized buffers, the heap's first growth):
     // with one, a session's first context measured up to 1.5x slower than the later ones
-    for (let s = 0; s < WARMUP_STEPS; s++) choice = await dec.nextToken(await dec.step(choice.oneHot));
+    for (let s = 0; s < WARMUP_STEPS; s++) choice = await dec.decodeNext(choice.oneHot);
     done = costOf(ctx);
     const peer0: PeerBytes = [...toPeer];
     t = performance.now();
-    for (let s = 0; s < args.steps; s++) choice = await dec.nextToken(await dec.step(choice.oneHot));
+    for (let s = 0; s < args.steps; s++) choice = await dec.decodeNext(choice.oneHot);
     const ms = performance.now() - t;
     const dc = done();
     const r: ContextResult = {

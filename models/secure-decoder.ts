@@ -48,7 +48,16 @@
  * stories260K: logits within 0.11 of float (range about [-20, 22]); greedy tokens equal.
  * The RMSNorm squares, the largest products, are taken at 12 fractional bits (secure-layers.ts).
  *
- * Cost (bench/results/generation.md, three processes, sealed WebSockets, idle 16-core host):
+ * Decode steps (step / decodeNext) use the round-frugal blocks of decode-layer.ts (the norm
+ * beside the projections, the softmax normalisation after e V, the activation's comparisons
+ * beside the norm; decodeNext's head without the final rsqrt). Rounds per token (decodeNext:
+ * forward step + argmax + reveal; scripts/decode-rounds.ts, in-process count per op family,
+ * 3 Dec), with the FAITHFUL truncation this decoder installs / with truncMode 'prob': default
+ * model at context 256: 756 / 592 (the sequential blocks before these, step + nextToken:
+ * 926 / 730); GPT-2-small dims at 512: 1577 / 1252 (Llama blocks; before 1822 / 1435),
+ * 1596 / 1305 (GPT-2; before 1750 / 1399).
+ * Cost (bench/results/generation.md, older runs with probabilistic truncation, three
+ * processes, sealed WebSockets, idle 16-core host):
  * stories260K ~940 rounds, ~2.1 MB sent per party and ~200 ms per token at context 256;
  * GPT-2-small dimensions ~2170 rounds, ~25 MB per party and ~1.2 s per token at context 512 (Llama
  * blocks; the real GPT-2 architecture now: 1226 rounds, 29.3 MB per party at 512, bench/generation.ts).
@@ -66,7 +75,6 @@ import { RopeTable } from './rope.js';
 import {
   addBias,
   attentionOutput,
-  decodeAttention,
   feedForward,
   projectQkv,
   rmsNormalize,
@@ -76,6 +84,7 @@ import {
 import type { SecureKvPolicy, SecureLayerCache } from './secure-hooks.js';
 import { type PrefillProfile, track } from './causal-attention.js';
 import { type PrefillProgress, prefillLayerAttention } from './prefill-progress.js';
+import { decodeAttentionDeferred, normFeedForward, normProjectQkv, scaledLogits } from './decode-layer.js';
 import { type SecureModel, embeddingHasMeanColumn } from './secure-weights.js';
 
 export interface SecureDecoderOptions {
@@ -350,6 +359,20 @@ export class SecureDecoder {
    * else selectForStep; afterAttention (evicting policies) gives the cache kept for the next step.
    */
   async step(oneHot: ArithShare): Promise<ArithShare> {
+    return this.forward(oneHot, false);
+  }
+
+  /**
+   * One decode step and the choice of the next token (nextToken), in fewer rounds than step +
+   * nextToken: with secure argmax and no final-norm bias the head's rsqrt is skipped (argmax
+   * is unchanged by the positive norm factor, decode-layer.ts scaledLogits).
+   */
+  async decodeNext(oneHot: ArithShare): Promise<TokenChoice> {
+    return this.nextToken(await this.forward(oneHot, !this.revealLogits));
+  }
+
+  /** step(); with `forArgmax`, logits up to a positive factor when the head allows it. */
+  private async forward(oneHot: ArithShare, forArgmax: boolean): Promise<ArithShare> {
     const ctx = this.ctx;
     const c = this.config;
     if (this.pos === 0) throw new RangeError('step: prefill first');
@@ -364,8 +387,7 @@ export class SecureDecoder {
     let x = await this.embed(oneHot, [this.pos]);
     for (let l = 0; l < c.nLayers; l++) {
       const L = this.model.layers[l];
-      const h = await rmsNormalize(ctx, x, c);
-      const qkv = await projectQkv(ctx, c, h, L, mult);
+      const qkv = await normProjectQkv(ctx, c, x, L, mult);
       const q = slice(ctx, qkv, 0, qd).reshape([c.nHeads, hd]);
       const kNew = slice(ctx, qkv, qd, qd + kd).reshape([c.nKvHeads, 1, hd]);
       const vNew = slice(ctx, qkv, qd + kd, qd + 2 * kd).reshape([c.nKvHeads, 1, hd]);
@@ -385,15 +407,15 @@ export class SecureDecoder {
       } else {
         const sel = this.policy?.selectForStep ? await this.policy.selectForStep(ctx, lc, q, this.steps) : undefined;
         if (sel !== undefined) checkSelection(sel, c);
-        att = sel === undefined ? await decodeAttention(ctx, c, q, lc.k, lc.v, false) : await decodeAttention(ctx, c, q, sel.k, sel.v, sel.perQueryHead);
+        att = sel === undefined ? await decodeAttentionDeferred(ctx, c, q, lc.k, lc.v, false) : await decodeAttentionDeferred(ctx, c, q, sel.k, sel.v, sel.perQueryHead);
       }
       if (this.policy?.afterAttention) this.cache[l] = checkCache(await this.policy.afterAttention(ctx, lc, this.steps), lc, 'policy.afterAttention');
       x = add(ctx, x, await attentionOutput(ctx, att, L));
-      x = add(ctx, x, await feedForward(ctx, c, await rmsNormalize(ctx, x, c), L));
+      x = add(ctx, x, await normFeedForward(ctx, c, x, L));
     }
     this.pos++;
     this.steps++;
-    return this.head(x);
+    return (forArgmax ? await scaledLogits(ctx, c, this.model, x) : undefined) ?? this.head(x);
   }
 
   /**
@@ -445,7 +467,7 @@ export class SecureDecoder {
       await opts.onToken?.(i, choice);
       if (i + 1 >= nNew) break;
       const t1 = performance.now();
-      choice = await this.nextToken(await this.step(choice.oneHot));
+      choice = await this.decodeNext(choice.oneHot);
       stepMs.push(performance.now() - t1);
     }
     return {

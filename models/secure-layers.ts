@@ -101,6 +101,27 @@ export async function rowNormalize(ctx: Context, x: ArithShare, eps: number, gai
   return mulFixed(ctx, base, broadcastLast(ctx, r, d));
 }
 
+/**
+ * The per-row factor r = rsqrt(s + rho*eps) of rowNormalize (x [T, d] -> r [T, 1]), without
+ * the final product x * r: the decode step (decode-layer.ts) runs it concurrently with the
+ * projection of the unnormalised x and scales the projection's outputs by r instead (the
+ * projection is linear). Rounds: 1 (trunc) + 1 (squares) + rsqrt.
+ */
+export async function rowInvRms(ctx: Context, x: ArithShare, eps: number): Promise<ArithShare> {
+  return rsqrt(ctx, await rowMeanSquare(ctx, x, eps));
+}
+
+/** rowInvRms's argument s + rho*eps [T, 1] (the input of rsqrt). Rounds: 1 (trunc) + 1 (squares). */
+export async function rowMeanSquare(ctx: Context, x: ArithShare, eps: number): Promise<ArithShare> {
+  if (x.shape.length !== 2) throw new RangeError(`rowMeanSquare: x must be [T, d], got [${x.shape.join(', ')}]`);
+  const d = x.shape[1];
+  const f = ctx.f;
+  const drop = Math.min(NORM_DROP_BITS, Math.floor(f / 3));
+  const low = drop > 0 ? await trunc(ctx, x, drop) : x;
+  const t = await mulTrunc(ctx, low, low, f - 2 * drop + normShift(d), { scale: f });
+  return addPublic(ctx, sumAxis(ctx, t), normRho(d) * eps);
+}
+
 /** [n] -> [T, n] by repetition (local). */
 export function tileRows(v: ArithShare, T: number): ArithShare {
   const n = v.size;
@@ -277,8 +298,12 @@ export async function attentionOutput(ctx: Context, att: ArithShare, L: SecureLa
  * (fused mulFixed / matmulFixed; 2 rounds each above ONE_ROUND_MAX elements)
  */
 export async function feedForward(ctx: Context, c: ModelConfig, h: ArithShare, L: SecureLayerWeights): Promise<ArithShare> {
+  return feedForwardFrom(ctx, c, addBias(ctx, await matmulFixed(ctx, h, L.w13, { transB: true }), L.b13), L);
+}
+
+/** The FFN after its first projection: u = w13 h + b13 [T, 2 hid] (gated) or w1 h + b1 [T, hid]. */
+export async function feedForwardFrom(ctx: Context, c: ModelConfig, u: ArithShare, L: SecureLayerWeights): Promise<ArithShare> {
   const hid = c.hiddenDim;
-  const u = addBias(ctx, await matmulFixed(ctx, h, L.w13, { transB: true }), L.b13); // [T, 2 hid] or [T, hid]
   let act: ArithShare;
   if (isGated(c)) {
     const gate = await silu(ctx, slice(ctx, u, 0, hid));

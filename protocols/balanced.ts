@@ -13,10 +13,10 @@ import { balanced, chunkShare, joinPairs, joinShares } from './rotate.js';
 import type { ArithShare, Shape } from './types.js';
 
 /** msbSliced with balanced roles. */
-export function msbSlicedBalanced(ctx: Context, x: ArithShare, step = 'msb', bitWidth = 64): Promise<SlicePair> {
+export function msbSlicedBalanced(ctx: Context, x: ArithShare, step = 'msb', bitWidth = 64, dropBits = 0): Promise<SlicePair> {
   return balanced<SlicePair>(ctx, x.size, {
-    whole: (v) => msbSliced(v, x, step, bitWidth),
-    chunk: (v, lo, hi) => msbSliced(v, chunkShare(x, lo, hi), step, bitWidth),
+    whole: (v) => msbSliced(v, x, step, bitWidth, dropBits),
+    chunk: (v, lo, hi) => msbSliced(v, chunkShare(x, lo, hi), step, bitWidth, dropBits),
     join: joinPairs,
   });
 }

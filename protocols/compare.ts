@@ -49,12 +49,19 @@ export function sameOperands(x: ArithShare, y: ArithShare, label: string): void 
  */
 export interface CompareOptions {
   readonly bitWidth?: number;
+  /**
+   * Approximate comparison (msb.ts msbSliced): drop k low bits of both halves of the
+   * difference before the carry circuit, which then has bitWidth - k bits (fewer rounds once
+   * that falls to 33, 17 or 9 bits). The sign is exact outside the band [0, 2^(k+1)) ring
+   * units of the difference; inside, the difference may be judged negative. Default 0 (exact).
+   */
+  readonly dropBits?: number;
 }
 
 /** [x < 0] as an arithmetic 0/1 integer (scale 0). 7 rounds (fewer with opts.bitWidth). */
 export async function ltz(ctx: Context, x: ArithShare, opts: CompareOptions = {}): Promise<ArithShare> {
   anArith(x, 'ltz: x');
-  const m = await msbSlicedBalanced(ctx, x, 'ltz.msb', opts.bitWidth ?? 64);
+  const m = await msbSlicedBalanced(ctx, x, 'ltz.msb', opts.bitWidth ?? 64, opts.dropBits ?? 0);
   return b2aSlicedBalanced(ctx, m, x.size, x.shape, 'ltz.b2a');
 }
 
@@ -157,7 +164,7 @@ export async function mux(ctx: Context, c: ArithShare, a: ArithShare, b: ArithSh
 /** max(x, 0) = x - [x < 0] * x, the product fused with the bit injection. 7 rounds. */
 export async function relu(ctx: Context, x: ArithShare, opts: CompareOptions = {}): Promise<ArithShare> {
   anArith(x, 'relu: x');
-  const e = await msbSlicedBalanced(ctx, x, 'relu.msb', opts.bitWidth ?? 64);
+  const e = await msbSlicedBalanced(ctx, x, 'relu.msb', opts.bitWidth ?? 64, opts.dropBits ?? 0);
   const { prods } = await bitTimesSlicedBalanced(ctx, e, x.size, [x], false, 'relu.select');
   return sub(ctx, x, prods[0]);
 }

@@ -57,6 +57,11 @@ export interface ExpOptions {
    * clipping comparison then uses a smaller circuit (compare.ts). Default 64 (no promise).
    */
   readonly bitWidth?: number;
+  /**
+   * Approximate clip (compare.ts dropBits = k): x + 14 in [0, 2^(k+1)) ulps may be clipped
+   * to 0 (an error below e^-14 + ... < 1e-6). Default 0.
+   */
+  readonly dropBits?: number;
 }
 
 /**
@@ -70,7 +75,7 @@ export async function exp(ctx: Context, x: ArithShare, opts: ExpOptions = {}): P
   const shape = x.shape;
   if (x.size === 0) return x;
   // k = [x + 14 < 0]; c = 1 - k and u = c * x = x - k * x from one round
-  const e = await msbSlicedBalanced(ctx, addPublic(ctx, x, -EXP_CLIP), 'exp.clip', opts.bitWidth ?? 64);
+  const e = await msbSlicedBalanced(ctx, addPublic(ctx, x, -EXP_CLIP), 'exp.clip', opts.bitWidth ?? 64, opts.dropBits ?? 0);
   const { bit, prods } = await bitTimesSlicedBalanced(ctx, e, x.size, [x], true, 'exp.select');
   const c = publicSub(ctx, 1, bit!.reshape(shape));
   const u = sub(ctx, x, prods[0].reshape(shape)); // 0 below the clip, |u| <= 14 otherwise

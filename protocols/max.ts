@@ -21,7 +21,8 @@ import { add, concat, publicSub, slice, sub, transposeWords } from './linear.js'
 import { aBitWidth } from './msb.js';
 import { mul } from './mul.js';
 import { constant } from './sharing.js';
-import { tournamentPlan } from './tournament-plan.js';
+import { stack, unstack } from './batching.js';
+import { MAX_ARITY, tournamentPlan } from './tournament-plan.js';
 import { ArithShare, anArith, shapeSize } from './types.js';
 
 /** Split [rows, 2h] into the even and odd columns, each [rows, h] (local word shuffling). */
@@ -70,7 +71,7 @@ async function tournament(ctx: Context, x: ArithShare, keep: boolean, label: str
     const main = cnt % 2 === 1 ? slice(ctx, cur, 0, cnt - 1) : cur;
     const [left, right] = deinterleave(main, rows, h);
     // e = [left < right]; winner = left + e * (right - left) (a tie keeps the left, lower index)
-    const e = await msbSliced(ctx, sub(ctx, left, right), `${label}.msb`, opts.bitWidth ?? 64);
+    const e = await msbSliced(ctx, sub(ctx, left, right), `${label}.msb`, opts.bitWidth ?? 64, opts.dropBits ?? 0);
     const r = await bitTimesSliced(ctx, e, rows * h, [sub(ctx, right, left)], keep, `${label}.select`);
     const win = add(ctx, left, r.prods[0]);
     cur = cnt % 2 === 1 ? concat(ctx, [win, slice(ctx, cur, cnt - 1, cnt)]) : win;
@@ -131,7 +132,7 @@ interface LevelG {
  * Rounds: msb + ceil(log2(g - 1)) + 1 (levelRounds).
  */
 async function levelG(
-  ctx: Context, cur: ArithShare, rows: number, g: number, keep: boolean, label: string, width: number,
+  ctx: Context, cur: ArithShare, rows: number, g: number, keep: boolean, label: string, width: number, drop: number,
 ): Promise<{ next: ArithShare; level: LevelG }> {
   const k = ctx.k;
   const cnt = cur.shape[1];
@@ -167,7 +168,7 @@ async function levelG(
     k.sub(T[i].s1, T[j].s1, d1.subarray(off, off + rows));
     off += Pt;
   }
-  const e = await msbSliced(ctx, new ArithShare([total], d0, d1, cur.scale), `${label}.msb`, width);
+  const e = await msbSliced(ctx, new ArithShare([total], d0, d1, cur.scale), `${label}.msb`, width, drop);
   const blk = (start: number, len: number): SlicePair => [e[0].subarray(start / 64, (start + len) / 64), e[1].subarray(start / 64, (start + len) / 64)];
   const index = (m: number, i: number, j: number): number => i * m - (i * (i + 1)) / 2 + (j - i - 1); // position of (i, j) in pairsOf(m)
   const cF = (i: number, j: number): SlicePair => blk(index(fullN, i, j) * Pq, Pq);
@@ -277,15 +278,19 @@ async function tournamentG(ctx: Context, x: ArithShare, keep: boolean, label: st
   const n = x.shape[x.shape.length - 1];
   if (n < 1) throw new RangeError(`${label}: the last axis is empty`);
   const width = aBitWidth(opts.bitWidth ?? 64, label);
+  // approximate comparisons are not transitive: a group of three or more could then have no
+  // winner (a cycle), so the g-ary levels compare exactly; dropBits is for arity 'binary'
+  if ((opts.dropBits ?? 0) !== 0) throw new RangeError(`${label}: dropBits needs arity 'binary' (approximate comparisons are not transitive)`);
+  const drop = 0;
   const lead = x.shape.slice(0, -1);
   const rows = shapeSize(lead);
   const arity: unknown = opts.arity ?? 'auto';
-  if (arity !== 'auto' && (typeof arity !== 'number' || !Number.isInteger(arity) || arity < 2 || arity > 16)) throw new RangeError(`${label}: arity must be 'auto', 'binary' or an integer in [2, 16], got ${String(arity)}`);
-  const plan = tournamentPlan(rows, n, width, arity, keep);
+  if (arity !== 'auto' && (typeof arity !== 'number' || !Number.isInteger(arity) || arity < 2 || arity > MAX_ARITY)) throw new RangeError(`${label}: arity must be 'auto', 'binary' or an integer in [2, ${MAX_ARITY}], got ${String(arity)}`);
+  const plan = tournamentPlan(rows, n, width - drop, arity, keep);
   let cur = x.reshape([rows, n]);
   const levels: LevelG[] = [];
   for (const g of plan) {
-    const r = await levelG(ctx, cur, rows, g, keep, `${label}.${levels.length}`, width);
+    const r = await levelG(ctx, cur, rows, g, keep, `${label}.${levels.length}`, width, drop);
     cur = r.next;
     levels.push(r.level);
   }
@@ -313,12 +318,25 @@ export async function argmax(ctx: Context, x: ArithShare, opts: MaxOptions = {})
   if (opts.arity === 'binary') return argmax2(ctx, x, opts);
   const { max: mx, levels } = await tournamentG(ctx, x, true, 'argmax', opts);
   const rows = shapeSize(x.shape.slice(0, -1));
-  let oh = constant(ctx, [rows, 1], 1, 0);
-  for (let l = levels.length - 1; l >= 0; l--) {
-    const { groups, groupOf, wins } = levels[l];
-    oh = await mul(ctx, pickCols(oh, rows, groups, groupOf), wins!);
+  const n = x.shape[x.shape.length - 1];
+  if (levels.length === 0) return { max: mx, oneHot: constant(ctx, x.shape, 1, 0) };
+  // leaf j's one-hot entry = the product over levels of the win bit of the column holding j
+  // at that level (the wins of a group are exclusive): one factor [rows, n] per level,
+  // multiplied by a balanced tree, ceil(log2(levels)) rounds for all rows
+  let col = colRange(0, 1, n);
+  let factors: ArithShare[] = levels.map(({ cnt, groupOf, wins }) => {
+    const f = pickCols(wins!, rows, cnt, col);
+    col = col.map((c) => groupOf[c]);
+    return f;
+  });
+  while (factors.length > 1) {
+    const h = factors.length >> 1;
+    const prod = await mul(ctx, stack(factors.slice(0, h), 0), stack(factors.slice(h, 2 * h), 0));
+    const next = unstack(prod, factors.slice(0, h).map(() => [rows, n]), 0);
+    if (factors.length % 2 === 1) next.push(factors[factors.length - 1]);
+    factors = next;
   }
-  return { max: mx, oneHot: oh.reshape(x.shape) };
+  return { max: mx, oneHot: factors[0].reshape(x.shape) };
 }
 
 /**
@@ -327,7 +345,7 @@ export async function argmax(ctx: Context, x: ArithShare, opts: MaxOptions = {})
  * 'binary' (the classic binary tournament).
  */
 export interface MaxOptions extends CompareOptions {
-  readonly arity?: 'auto' | 'binary' | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12 | 13 | 14 | 15 | 16;
+  readonly arity?: 'auto' | 'binary' | number;
 }
 
 async function argmax2(ctx: Context, x: ArithShare, opts: CompareOptions): Promise<{ max: ArithShare; oneHot: ArithShare }> {

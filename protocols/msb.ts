@@ -146,16 +146,36 @@ export function msbPlanCost(L: number): { rounds: number; bytes: number; roleBit
 }
 
 /**
+ * Check a dropBits option (msbSliced): an integer in [0, L - 2] for width L. Returns it.
+ */
+export function aDropBits(k: unknown, L: number, label: string): number {
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < 0 || k > L - 2) throw new RangeError(`${label}: dropBits must be an integer in [0, ${L - 2}] for bitWidth ${L}, got ${String(k)}`);
+  return k;
+}
+
+/**
  * The sign bit of x as one boolean slice pair (W words, bit i of word w = element 64w+i).
  * With `bitWidth` = L < 64 the caller promises -2^(L-1) <= x < 2^(L-1); then bit L-1 equals
  * the sign bit and only the carry out of the low L-1 bits is needed (a smaller tree:
  * about half the bytes for L = 32). msbPlanCost(L).rounds rounds (6 for L = 64, 5 for
  * L = 32). Outside the promised range the result is wrong (not insecure).
+ * With `dropBits` = k > 0 (an approximate comparison, for consumers that tolerate it: the
+ * softmax max, exp's clip, range normalisation): P0 shifts s = x0 + x1 and P1, P2 shift x2
+ * right by k bits (local) and the circuit runs over L - k bits, msbPlanCost(L - k). The
+ * result is [x < 0] exactly outside the band [0, 2^(k+1)) ring units; inside it, it may be 1
+ * (x judged negative). Promise: -2^(L-1) + 2^(k+1) <= x < 2^(L-1). Reveals nothing more
+ * (local shifts, then the same messages).
  */
-export async function msbSliced(ctx: Context, x: ArithShare, step = 'msb', bitWidth = 64): Promise<SlicePair> {
+export async function msbSliced(ctx: Context, x: ArithShare, step = 'msb', bitWidth = 64, dropBits = 0): Promise<SlicePair> {
   const L = aBitWidth(bitWidth, step);
+  const k = aDropBits(dropBits, L, step);
   const sp = splitOf(ctx, x);
-  const { groups, top } = await pairRound(ctx, sp.s, sp.x, x.size, L, `${step}.pairs`);
+  if (k > 0) {
+    // s and x2 each shifted right by k (local): s' + x2' = (v - r) / 2^k with r = s_lo + x2_lo in [0, 2^(k+1) - 2]
+    sp.s = sp.s === undefined ? undefined : ctx.k.shr(sp.s, k);
+    sp.x = sp.x === undefined ? undefined : ctx.k.shr(sp.x, k);
+  }
+  const { groups, top } = await pairRound(ctx, sp.s, sp.x, x.size, L - k, `${step}.pairs`);
   const [carry] = await reduceGroups(ctx, [groups], `${step}.carry`);
   return xorPair(ctx, top, carry);
 }

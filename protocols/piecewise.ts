@@ -195,6 +195,12 @@ export interface PiecewiseOptions {
    * for |x| < 2^12 at f = 18): smaller comparison circuits. Default 64 (no promise).
    */
   readonly bitWidth?: number;
+  /**
+   * The comparisons, already computed by the caller: bits[j] = [x < b_j] (0/1, scale 0) and
+   * timesX[j] = bits[j] * x (scale ctx.f), one per breakpoint (decode-layer.ts derives them
+   * from the unnormalised input, beside the norm). Step 1 is then skipped (no rounds).
+   */
+  readonly comparisons?: { readonly bits: readonly ArithShare[]; readonly timesX: readonly ArithShare[] };
 }
 
 /** Evaluate a piecewise polynomial elementwise on x (scale ctx.f); result at scale ctx.f. */
@@ -209,7 +215,16 @@ export async function piecewise(ctx: Context, x: ArithShare, spec: PiecewiseSpec
   // 1. comparisons: c_j = [x < b_j] and c_j * x from one msb and one injection round
   let cs: ArithShare[] = [];
   let cxs: ArithShare[] = [];
-  if (B > 0) {
+  if (opts.comparisons !== undefined) {
+    const { bits, timesX } = opts.comparisons;
+    if (bits.length !== B || timesX.length !== B) throw new RangeError(`piecewise: comparisons must hold ${B} bits and ${B} products`);
+    bits.forEach((b, j) => {
+      if (!(b instanceof ArithShare) || b.scale !== 0 || b.size !== x.size) throw new RangeError(`piecewise: comparisons.bits[${j}] must be a 0/1 share of x's size at scale 0`);
+      if (!(timesX[j] instanceof ArithShare) || timesX[j].scale !== f || timesX[j].size !== x.size) throw new RangeError(`piecewise: comparisons.timesX[${j}] must have x's size at scale ${f}`);
+    });
+    cs = bits.map((b) => b.reshape(shape));
+    cxs = timesX.map((b) => b.reshape(shape));
+  } else if (B > 0) {
     const n = x.size;
     const e = await msbSlicedBalanced(ctx, stack(spec.breakpoints.map((b) => subPublic(ctx, x, b)), f), 'piecewise.cmp', opts.bitWidth ?? 64);
     const xs = stack(spec.breakpoints.map(() => x), f);

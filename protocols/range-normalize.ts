@@ -18,10 +18,11 @@ import type { ArithShare } from './types.js';
  * b_i = [x >= 2^(log2Thresholds[i])] as 0/1 integer shares (scale 0), one per threshold.
  * bitWidth: the caller's promise that every x - 2^e fits in bitWidth signed bits (ring units).
  */
-export async function thresholdBits(ctx: Context, x: ArithShare, log2Thresholds: readonly number[], bitWidth = 64): Promise<ArithShare[]> {
+export async function thresholdBits(ctx: Context, x: ArithShare, log2Thresholds: readonly number[], bitWidth = 64, dropBits = 0): Promise<ArithShare[]> {
   if (log2Thresholds.length === 0) return [];
   const diffs = log2Thresholds.map((e) => subPublic(ctx, x, 2 ** e));
-  const below = await ltz(ctx, stack(diffs, x.scale), { bitWidth }); // [x < 2^e]
+  // dropBits (compare.ts): b_i may be 0 for x in [2^e, 2^e + 2^(dropBits+1) ulps)
+  const below = await ltz(ctx, stack(diffs, x.scale), { bitWidth, dropBits }); // [x < 2^e]
   const parts = unstack(below, log2Thresholds.map(() => x.shape), 0);
   // b = 1 - below
   return parts.map((p) => intCombination(ctx, x.shape, 0, [{ x: p, c: -1n }], 1n));

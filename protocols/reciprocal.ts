@@ -41,6 +41,12 @@ export interface ReciprocalOptions {
   readonly maxLog2?: number;
   /** scale of the result, in [ctx.f, ctx.f + 2 ceil(maxLog2 / 2)] (default ctx.f) */
   readonly scale?: number;
+  /**
+   * Approximate range bits (compare.ts dropBits = k, default 0): x in [4^i, 4^i + 2^(k+1)
+   * ulps) may get level i - 1, i.e. x_n up to 4 + 2^(k+1-f); Goldschmidt still meets its
+   * bound there while 2^(k+1-f) <= 1/8 (|1 - x_n y0| <= 0.232 at x_n = 4.125). Checked.
+   */
+  readonly dropBits?: number;
 }
 
 /** 1/x for x in [1, 2^maxLog2] (default [1, 2^14]), elementwise. */
@@ -57,7 +63,9 @@ export async function reciprocal(ctx: Context, x: ArithShare, opts: ReciprocalOp
   if (x.size === 0) return withScale(x, outScale);
   const thresholds = Array.from({ length: J }, (_, i) => 2 * (i + 1));
   // |x - 4^i| < 4^J <= 2^(K+1) on the range: K + f + 2 signed bits suffice
-  const bits = await thresholdBits(ctx, x, thresholds, Math.min(64, K + f + 3));
+  const drop = opts.dropBits ?? 0;
+  if (!Number.isInteger(drop) || drop < 0 || 2 ** (drop + 1 - f) > 1 / 8) throw new RangeError(`reciprocal: dropBits must be an integer in [0, ${f - 4}], got ${drop}`);
+  const bits = await thresholdBits(ctx, x, thresholds, Math.min(64, K + f + 3), drop);
   const M = levelFunction(ctx, bits, (L) => 1n << BigInt(2 * (J - L)), shape, 2 * J); // 4^-L at scale 2J
   // [x_n, 3 x_n / 16] in one mulFixed: the multipliers at scale 2J + 4 are 16 M and 3 M
   const rows = scaledRows(ctx, M, [16n, 3n], 2 * J + 4);

@@ -56,9 +56,11 @@ const MAX_LOG2 = RSQRT_MAX_LOG2;
 const XN_SCALE = MAX_LOG2;
 const Y0_SCALE = MAX_LOG2 + 10;
 /** extra scale of R = 2^(-j/2) (2^-12 for x = 2^24) */
-const R_SCALE = MAX_LOG2 / 2;
+export const RSQRT_R_SCALE = MAX_LOG2 / 2;
+const R_SCALE = RSQRT_R_SCALE;
 /** extra scale of hR = h R (small for large x) */
-const R_EXTRA = 10;
+export const RSQRT_R_EXTRA = 10;
+const R_EXTRA = RSQRT_R_EXTRA;
 /** every truncation here is faithful whatever ctx's default: x_n and y0 reach 2^53 (probabilistic: 2^-11 failures per element) */
 const FAITHFUL = { trunc: 'faithful' } as const;
 
@@ -67,28 +69,58 @@ export interface RsqrtOptions {
   readonly scale?: number;
 }
 
-/** 1/sqrt(x) for x in [2^-10, 2^24], elementwise, at scale opts.scale (default ctx.f). */
-export async function rsqrt(ctx: Context, x: ArithShare, opts: RsqrtOptions = {}): Promise<ArithShare> {
-  if (!(x instanceof ArithShare)) throw new TypeError('rsqrt: x must be an ArithShare');
+/** rsqrt's range bits of x (rsqrtRange's result, for rsqrtSeed). */
+export interface RsqrtRange {
+  readonly bits: ArithShare[];
+  readonly times: ArithShare[];
+}
+
+function checkRsqrtInput(ctx: Context, x: ArithShare, label: string): void {
+  if (!(x instanceof ArithShare)) throw new TypeError(`${label}: x must be an ArithShare`);
   const f = ctx.f;
-  if (x.scale !== f) throw new RangeError(`rsqrt: x must be at scale ctx.f = ${f}, got ${x.scale}`);
-  if (f < 10 || f > 22) throw new RangeError(`rsqrt: needs 10 <= ctx.f <= 22, got ${f}`);
-  const outScale = opts.scale ?? f;
-  if (!Number.isInteger(outScale) || outScale < f || outScale > f + R_EXTRA - 1) throw new RangeError(`rsqrt: scale must be an integer in [${f}, ${f + R_EXTRA - 1}], got ${outScale}`);
-  const shape = x.shape;
-  if (x.size === 0) return x;
+  if (x.scale !== f) throw new RangeError(`${label}: x must be at scale ctx.f = ${f}, got ${x.scale}`);
+  if (f < 10 || f > 22) throw new RangeError(`${label}: needs 10 <= ctx.f <= 22, got ${f}`);
+}
+
+/**
+ * rsqrt's first part (file header): b_i = [x >= 2^i] and b_i x, i = -9..24, for x at scale
+ * ctx.f in [2^-10, 2^24]. ltz's rounds. A caller can run it beside other work
+ * (rsqrt-scale.ts).
+ */
+export async function rsqrtRange(ctx: Context, x: ArithShare): Promise<RsqrtRange> {
+  checkRsqrtInput(ctx, x, 'rsqrtRange');
   const log2t: number[] = [];
   for (let i = MIN_LOG2; i <= MAX_LOG2; i++) log2t.push(i);
   // x - 2^i lies within +-2^(MAX_LOG2 + 1) on the range: MAX_LOG2 + f + 2 signed bits (+1 spare)
-  const { bits, times } = await thresholdBitsTimes(ctx, x, log2t, Math.min(64, MAX_LOG2 + f + 3), 'rsqrt.levels');
+  return thresholdBitsTimes(ctx, x, log2t, Math.min(64, MAX_LOG2 + ctx.f + 3), 'rsqrt.levels');
+}
+
+/**
+ * rsqrt's second part: from x and its range rg, x_n = x 2^-j and y0 = A - B x_n (scale f, ONE
+ * faithful truncation: 2 rounds) and R = 2^(-j/2) at scale f + RSQRT_R_SCALE (local).
+ */
+export async function rsqrtSeed(ctx: Context, x: ArithShare, rg: RsqrtRange): Promise<{ xn: ArithShare; y0: ArithShare; R: ArithShare }> {
+  if (rg.bits.length !== MAX_LOG2 - MIN_LOG2 + 1 || rg.times.length !== rg.bits.length) throw new RangeError('rsqrtSeed: rg must come from rsqrtRange');
+  const f = ctx.f;
   // level L -> j = L + MIN_LOG2 - 1
   const jOf = (L: number): number => L + MIN_LOG2 - 1;
   // x_n = x 2^-j at scale f + XN_SCALE (exact: j <= XN_SCALE); y0 = A - B x 2^-j at scale
   // f + Y0_SCALE (B 2^(Y0_SCALE - j) rounded per level); both truncated in one round
-  const xnS = levelFunctionTimes(ctx, times, x, (L) => 1n << BigInt(XN_SCALE - jOf(L)), f + XN_SCALE);
-  const y0S = addPublic(ctx, levelFunctionTimes(ctx, times, x, (L) => -encodeConst(RSQRT_B * 2 ** -jOf(L), Y0_SCALE), f + Y0_SCALE), RSQRT_A);
+  const xnS = levelFunctionTimes(ctx, rg.times, x, (L) => 1n << BigInt(XN_SCALE - jOf(L)), f + XN_SCALE);
+  const y0S = addPublic(ctx, levelFunctionTimes(ctx, rg.times, x, (L) => -encodeConst(RSQRT_B * 2 ** -jOf(L), Y0_SCALE), f + Y0_SCALE), RSQRT_A);
   const [xn, y0] = await truncEach(ctx, [{ x: xnS, bits: XN_SCALE }, { x: y0S, bits: Y0_SCALE }], FAITHFUL);
-  const R = levelFunction(ctx, bits, (L) => encodeConst(2 ** (-jOf(L) / 2), f + R_SCALE), shape, f + R_SCALE);
+  const R = levelFunction(ctx, rg.bits, (L) => encodeConst(2 ** (-jOf(L) / 2), f + R_SCALE), x.shape, f + R_SCALE);
+  return { xn, y0, R };
+}
+
+/** 1/sqrt(x) for x in [2^-10, 2^24], elementwise, at scale opts.scale (default ctx.f). */
+export async function rsqrt(ctx: Context, x: ArithShare, opts: RsqrtOptions = {}): Promise<ArithShare> {
+  checkRsqrtInput(ctx, x, 'rsqrt');
+  const f = ctx.f;
+  const outScale = opts.scale ?? f;
+  if (!Number.isInteger(outScale) || outScale < f || outScale > f + R_EXTRA - 1) throw new RangeError(`rsqrt: scale must be an integer in [${f}, ${f + R_EXTRA - 1}], got ${outScale}`);
+  if (x.size === 0) return x;
+  const { xn, y0, R } = await rsqrtSeed(ctx, x, await rsqrtRange(ctx, x));
   // hR is kept R_EXTRA bits finer than f: for large x it is small (2^-7 at x = 2^12)
   const g = await mulFixed(ctx, xn, y0, FAITHFUL);
   const h = withScale(y0, f + 1); // y0 / 2

@@ -30,16 +30,28 @@ export function nextCount(cnt: number, g: number): number {
   return Math.ceil(cnt / g);
 }
 
-/** Pairwise comparisons of one g-ary level over cnt columns (per row). */
-function levelComparisons(cnt: number, g: number): number {
+const pad64 = (n: number): number => Math.ceil(n / 64) * 64;
+
+/**
+ * Comparisons one g-ary level over cnt columns of `rows` rows runs, as max.ts lays them
+ * out: each pair position of the full groups is a block of rows * q elements and each of the
+ * tail group's a block of rows elements, every block padded to whole 64-element words.
+ */
+function levelComparisons(rows: number, cnt: number, g: number): number {
   const q = Math.floor(cnt / g);
   const rem = cnt - g * q;
   const tail = rem >= 2 ? rem : 0;
-  return (q * g * (g - 1)) / 2 + (tail * (tail - 1)) / 2;
+  return (q > 0 ? ((g * (g - 1)) / 2) * pad64(rows * q) : 0) + ((tail * (tail - 1)) / 2) * pad64(rows);
 }
 
-/** Group sizes the automatic plan chooses from. */
-export const TOURNAMENT_ARITIES: readonly number[] = [2, 4, 8, 16];
+/**
+ * Group sizes the automatic plan chooses from: powers of two and one more (a group of
+ * 2^k + 1 has 2^k win terms per column, the same AND depth k as a group of 2^k, and covers
+ * one more column: 257 columns take two levels of 17 instead of three of 16).
+ */
+export const TOURNAMENT_ARITIES: readonly number[] = [2, 3, 4, 5, 8, 9, 16, 17, 32, 33];
+/** The largest group size (fixed or planned). */
+export const MAX_ARITY = 33;
 /**
  * Bytes of comparison traffic (over the three parties) that the automatic plan treats as
  * costing as much as one round: ~0.4 ms of loopback round latency at ~0.3 GB/s sealed.
@@ -50,31 +62,41 @@ export const ROUND_BYTES = 128 * 1024;
  * The group size of each level of a tournament over n columns of `rows` rows: a public plan
  * (it depends on the shape only) minimising rounds + bytes / ROUND_BYTES, where a comparison
  * of `width` bits costs msbPlanCost(width) and the select about 3 words per column. Small inputs get wide groups (fewer rounds), large ones
- * narrow groups (fewer comparisons): e.g. 6 x 256 -> [16, 16], 1 x 50257 -> [2, 2, 2, 4, 8,
- * 16, 16]. With `keep` (argmax) each level costs one more round (the one-hot expansion).
+ * narrow groups (fewer comparisons). With `keep` (argmax) the one-hot costs ceil(log2(levels))
+ * more rounds (max.ts: a product tree over the levels' win bits) and n words per level.
  */
 export function tournamentPlan(rows: number, n: number, width: number, arity: number | 'auto' = 'auto', keep = false): number[] {
   const { rounds: msbRounds, bytes: cmpBytes } = msbPlanCost(width);
   if (arity !== 'auto') {
-    if (!Number.isInteger(arity) || arity < 2 || arity > 16) throw new RangeError(`tournamentPlan: arity must be 'auto' or an integer in [2, 16], got ${arity}`);
+    if (!Number.isInteger(arity) || arity < 2 || arity > MAX_ARITY) throw new RangeError(`tournamentPlan: arity must be 'auto' or an integer in [2, ${MAX_ARITY}], got ${arity}`);
     const plan: number[] = [];
     for (let c = n; c > 1; c = nextCount(c, arity)) plan.push(arity);
     return plan;
   }
-  const memo = new Map<number, { cost: number; plan: number[] }>();
-  const best = (c: number): { cost: number; plan: number[] } => {
+  // best(c, d): the cheapest plan reducing c columns to one in at most d levels
+  const memo = new Map<string, { cost: number; plan: number[] }>();
+  const best = (c: number, d: number): { cost: number; plan: number[] } => {
     if (c <= 1) return { cost: 0, plan: [] };
-    const hit = memo.get(c);
+    if (d === 0) return { cost: Infinity, plan: [] };
+    const key = `${c}/${d}`;
+    const hit = memo.get(key);
     if (hit) return hit;
     let out = { cost: Infinity, plan: [] as number[] };
     for (const g of TOURNAMENT_ARITIES) {
-      const bytes = rows * (levelComparisons(c, g) * cmpBytes + 3 * 8 * c);
-      const rest = best(nextCount(c, g));
-      const cost = levelRounds(c, g, msbRounds) + (keep ? 1 : 0) + bytes / ROUND_BYTES + rest.cost;
+      const bytes = levelComparisons(rows, c, g) * cmpBytes + rows * (3 * 8 * c + (keep ? 8 * n : 0));
+      const rest = best(nextCount(c, g), d - 1);
+      const cost = levelRounds(c, g, msbRounds) + bytes / ROUND_BYTES + rest.cost;
       if (cost < out.cost) out = { cost, plan: [g, ...rest.plan] };
     }
-    memo.set(c, out);
+    memo.set(key, out);
     return out;
   };
-  return best(n).plan;
+  // argmax (keep) adds the one-hot's product tree over the levels: ceil(log2(levels)) rounds
+  let out = { cost: Infinity, plan: [] as number[] };
+  for (let d = 1; d <= 20; d++) {
+    const b = best(n, d);
+    const cost = b.cost + (keep ? andDepth(d) : 0);
+    if (cost < out.cost) out = { cost, plan: b.plan };
+  }
+  return out.plan;
 }
