@@ -1,7 +1,8 @@
 /**
  * The decoder's layer blocks on secret shares: RMSNorm (also LayerNorm, on the centred stream
- * secure-weights.ts keeps), RoPE, grouped-query attention (prefill with a causal mask, within
- * the sliding window when configured; decode against a cache selection), and the local
+ * secure-weights.ts keeps), RoPE, grouped-query attention (decode against a cache selection;
+ * the prefill's causal attention is models/causal-attention.ts, its causal mask and head
+ * layouts are here for the 'square' comparison method of prefill-progress.ts), and the local
  * head-layout permutations they need. The architecture differences are small per-block
  * functions the decoder composes (end of the file): addBias, projectQkv (projection + bias,
  * per-head q/k RMSNorm, RoPE or none), attentionOutput (wo + bias), feedForward (SwiGLU or GeLU
@@ -220,26 +221,6 @@ export interface PrefillAttention {
   readonly k: ArithShare;
   /** [nKvHeads, T, headDim] */
   readonly v: ArithShare;
-}
-
-/**
- * The SQUARE form (before issue #14; the decoder now runs models/causal-attention.ts, and
- * prefill-progress.ts keeps the square form as its 'square' method for comparison).
- * Causal self-attention of the prompt for all heads at once: scores = Q K^T (one batched
- * matmul over the KV heads, the G query heads of a group stacked as rows), softmax with the
- * public causal mask, probs V. Rounds: 1 + softmax + 1 (fused matmulFixed; 2 each above ONE_ROUND_MAX outputs).
- */
-export async function prefillAttention(ctx: Context, c: ModelConfig, q: ArithShare, k: ArithShare, v: ArithShare): Promise<PrefillAttention> {
-  const T = q.shape[0];
-  const hd = c.headDim;
-  const G = c.nHeads / c.nKvHeads;
-  const Q = swapLeadingAxes(q, T, c.nHeads, hd); // [nHeads, T, hd]
-  const K = swapLeadingAxes(k, T, c.nKvHeads, hd);
-  const V = swapLeadingAxes(v, T, c.nKvHeads, hd);
-  const scores = await matmulFixed(ctx, Q.reshape([c.nKvHeads, G * T, hd]), K, { transB: true });
-  const probs = await softmax(ctx, scores.reshape([c.nKvHeads, G, T, T]), { mask: causalMask(T, c.slidingWindow) });
-  const o = await matmulFixed(ctx, probs.reshape([c.nKvHeads, G * T, T]), V); // [nKv, G*T, hd] = [nHeads, T, hd]
-  return { out: swapLeadingAxes(o, c.nHeads, T, hd).reshape([T, qDim(c)]), queries: Q, k: K, v: V };
 }
 
 /**
