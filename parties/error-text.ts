@@ -45,6 +45,33 @@ export function peerText(code: MpcErrorCode): string {
   return PEER_TEXT[code];
 }
 
+const CODE_IN_TEXT = /\bMPC_ERR_[A-Z_]+\b/g;
+
+/**
+ * The first error code other than MPC_ERR_ABORTED named in `e`'s message: the cause a party
+ * heard from a peer before it stopped (`party 2 aborted the session with MPC_ERR_AUTH: ...`).
+ * Undefined for an error that is not an MPC_ERR_ABORTED or names no other code.
+ */
+export function heardCause(e: MpcError): MpcErrorCode | undefined {
+  if (e.code !== 'MPC_ERR_ABORTED') return undefined;
+  for (const m of e.message.matchAll(CODE_IN_TEXT)) {
+    const c = m[0] as MpcErrorCode;
+    if (c !== 'MPC_ERR_ABORTED' && Object.hasOwn(PEER_TEXT, c)) return c;
+  }
+  return undefined;
+}
+
+/**
+ * The fixed text a peer receives for the failure `e`: `peerText(e.code)`, and for a party that
+ * stopped because a peer told it of a failure, the code of that first cause (a code from the
+ * fixed list, never the local text), so the cause survives being passed on: a party that hears
+ * of an AUTH failure second-hand still learns it was AUTH.
+ */
+export function peerTextOf(e: MpcError): string {
+  const cause = heardCause(e);
+  return cause === undefined ? peerText(e.code) : `${peerText(e.code)}; the cause it heard: ${cause}`;
+}
+
 /**
  * The error to hand to Channel.abort for a local failure `e`: the same code (MPC_ERR_ABORTED
  * for errors that are not MpcErrors, such as a model or tokenizer error) with the fixed peer
@@ -53,5 +80,5 @@ export function peerText(code: MpcErrorCode): string {
 export function peerSafeError(e: unknown, self: number): MpcError {
   const code: MpcErrorCode = e instanceof MpcError ? e.code : 'MPC_ERR_ABORTED';
   const m = e instanceof MpcError ? e : undefined;
-  return new MpcError(code, peerText(code), { party: self, ...(m?.step !== undefined ? { step: m.step } : {}), ...(m?.round !== undefined ? { round: m.round } : {}) });
+  return new MpcError(code, m !== undefined ? peerTextOf(m) : peerText(code), { party: self, ...(m?.step !== undefined ? { step: m.step } : {}), ...(m?.round !== undefined ? { round: m.round } : {}) });
 }

@@ -17,7 +17,7 @@
  * same one-line difference ("option 'fracBits' differs: ...", "parties[2].port differs ...").
  *
  * Either side may instead answer `{ t:'reject', f: id, c: code, m: text, d?: desc }` and
- * close; `m` is the fixed text of the code (error-text.ts peerText), never a local message.
+ * close; `m` is the fixed text of the code (error-text.ts peerTextOf: the code's text and, for a second-hand abort, the first cause's code), never a local message.
  * Version: a hello with v != 2 (an older release: v1 had no description) is refused with
  * MPC_ERR_CONFIG_MISMATCH naming both versions; an older responder refuses a v2 hello with
  * its own "expected a version 1 hello" reject, which this side reports with the code it sent.
@@ -35,7 +35,7 @@ import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { Packr } from 'msgpackr';
 import type { PartyId } from '../protocols/channel.js';
 import { MpcError, MPC_ERROR_CODES, type MpcErrorCode } from '../protocols/errors.js';
-import { peerText } from './error-text.js';
+import { peerTextOf } from './error-text.js';
 import { type SessionDigest, describeDifference, digestFromWire, digestToWire } from './session-digest.js';
 
 export type LinkMode = 'sealed' | 'plain';
@@ -178,7 +178,7 @@ export function handshakeReject(bytes: Uint8Array): { code: MpcErrorCode; messag
  * party's session description (public) so a peer whose description differs can say what.
  */
 export function rejectMessage(e: MpcError, self: number, digest?: SessionDigest): Uint8Array {
-  return packr.pack({ t: 'reject', f: self, c: e.code, m: peerText(e.code), ...(digest !== undefined ? { d: digestToWire(digest) } : {}) });
+  return packr.pack({ t: 'reject', f: self, c: e.code, m: peerTextOf(e), ...(digest !== undefined ? { d: digestToWire(digest) } : {}) });
 }
 
 /** The reject of a hello in another handshake version (fixed text an older release shows as it is). */

@@ -36,7 +36,7 @@ import { type PartyId, type Payload, nextParty, prevParty } from '../protocols/c
 import type { SessionSeeds } from '../protocols/context.js';
 import { MpcError } from '../protocols/errors.js';
 import { CryptoPool } from './crypto-pool.js';
-import { peerText } from './error-text.js';
+import { peerTextOf } from './error-text.js';
 import { MAX_ENVELOPE_BYTES, PREFIX_BYTES, TAG_BYTES, type Frame } from './frame-codec.js';
 import type { HandshakeParams, LinkKeys, LinkMode } from './handshake.js';
 import type { Identity } from './identity.js';
@@ -264,7 +264,7 @@ export class WsChannel extends QueuedChannel implements LinkHost, ConnectorHost 
             this.connector.markTold(link.peer);
             if (abortError) {
               // the code and its fixed text only: the local message may quote a secret
-              link.send({ kind: 'abort', code: abortError.code, message: peerText(abortError.code), step: abortError.step, round: abortError.round });
+              link.send({ kind: 'abort', code: abortError.code, message: peerTextOf(abortError), step: abortError.step, round: abortError.round });
             } else link.send({ kind: 'bye' });
           } catch {
             // best effort: the socket is going away anyway
