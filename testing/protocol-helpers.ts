@@ -86,3 +86,16 @@ export function logUniform(n: number, lo: number, hi: number, seed: number): Flo
   }
   return out;
 }
+
+/** float64 softmax attention of one query q over rows of one head's K, V (row width hd). */
+export function refAttention(q: Float64Array, K: Float64Array, V: Float64Array, hd: number, rows: ArrayLike<number>): Float64Array {
+  const s = Array.from(rows, (r) => q.reduce((a, qi, i) => a + qi * K[r * hd + i], 0));
+  const mx = Math.max(...s);
+  const e = s.map((x) => Math.exp(x - mx));
+  const z = e.reduce((a, b) => a + b, 0);
+  const out = new Float64Array(hd);
+  Array.from(rows).forEach((r, j) => {
+    for (let i = 0; i < hd; i++) out[i] += (e[j] / z) * V[r * hd + i];
+  });
+  return out;
+}

@@ -4,7 +4,7 @@ import type { SecureLayerCache } from '../../models/secure-hooks.js';
 import type { Context } from '../../protocols/context.js';
 import { concat, slice } from '../../protocols/linear.js';
 import { revealFloat } from '../../protocols/sharing.js';
-import { onGrid, randFloats, share } from '../../testing/protocol-helpers.js';
+import { onGrid, randFloats, refAttention, share } from '../../testing/protocol-helpers.js';
 import { costOf, runTrio } from '../../testing/trio.js';
 import type { ArithShare } from '../../protocols/types.js';
 import { type SecureMpCacheOptions, computingLayers } from './mpcache-params.js';
@@ -13,18 +13,6 @@ import { secureMpCachePolicy } from './mpcache.js';
 const F = 18;
 const SHAPE = { nLayers: 6, nHeads: 4, nKvHeads: 2, headDim: 8 };
 const { nLayers: L, nHeads: H, nKvHeads: NKV, headDim: HD } = SHAPE;
-
-function attention(q: Float64Array, K: Float64Array, V: Float64Array, rows: ArrayLike<number>): Float64Array {
-  const s = Array.from(rows, (r) => q.reduce((a, qi, i) => a + qi * K[r * HD + i], 0));
-  const mx = Math.max(...s);
-  const e = s.map((x) => Math.exp(x - mx));
-  const z = e.reduce((a, b) => a + b, 0);
-  const out = new Float64Array(HD);
-  Array.from(rows).forEach((r, j) => {
-    for (let i = 0; i < HD; i++) out[i] += (e[j] / z) * V[r * HD + i];
-  });
-  return out;
-}
 
 interface StepRecord {
   layer: number;
@@ -111,7 +99,7 @@ function expectAttendMatchesOracle(records: StepRecord[], opts: SecureMpCacheOpt
       mine.push(level2);
       const tokens: number[] = [];
       for (const b of level2) for (let t = b * 16; t < Math.min(r.n, b * 16 + 16); t++) tokens.push(t);
-      const want = attention(qh, K, V, tokens);
+      const want = refAttention(qh, K, V, HD, tokens);
       for (let i = 0; i < HD; i++) expect(Math.abs(r.out[h * HD + i] - want[i]), `layer ${r.layer} step ${step} head ${h}`).toBeLessThan(3e-3);
       if (r.kvK !== undefined) {
         expect(r.kvTokens).toBe(tokens.length);

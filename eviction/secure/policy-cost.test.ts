@@ -14,7 +14,7 @@ import { matmul, mul } from '../../protocols/mul.js';
 import { revealFloat } from '../../protocols/sharing.js';
 import { softmax } from '../../protocols/softmax.js';
 import type { ArithShare } from '../../protocols/types.js';
-import { onGrid, randFloats, share } from '../../testing/protocol-helpers.js';
+import { onGrid, randFloats, refAttention, share } from '../../testing/protocol-helpers.js';
 import { costOf, runTrio } from '../../testing/trio.js';
 import { blockRepresentatives, blockTokens, twoLevelSelect } from '../plain/mpcache-oracle.js';
 import { questPages } from '../plain/quest.js';
@@ -34,18 +34,6 @@ const H = 4;
 const NKV = 2;
 const HD = 8;
 const G = H / NKV;
-
-function attention(q: Float64Array, K: Float64Array, V: Float64Array, rows: ArrayLike<number>): Float64Array {
-  const s = Array.from(rows, (r) => q.reduce((a, qi, i) => a + qi * K[r * HD + i], 0));
-  const mx = Math.max(...s);
-  const e = s.map((x) => Math.exp(x - mx));
-  const z = e.reduce((a, b) => a + b, 0);
-  const out = new Float64Array(HD);
-  Array.from(rows).forEach((r, j) => {
-    for (let i = 0; i < HD; i++) out[i] += (e[j] / z) * V[r * HD + i];
-  });
-  return out;
-}
 
 interface Data {
   n: number;
@@ -170,7 +158,7 @@ describe('secure policies: cost per decode step and step values', () => {
         expect(r.S[h * (reps.nBlocks - 1) + b]).toBeCloseTo(want, 9);
       }
       const pages = questPages(qh, Kh, d.n, HD, K, 16);
-      const want = attention(qh, head(d.K, kv, d.n), head(d.V, kv, d.n), blockTokens(pages, 16, d.n));
+      const want = refAttention(qh, head(d.K, kv, d.n), head(d.V, kv, d.n), HD, blockTokens(pages, 16, d.n));
       for (let i = 0; i < HD; i++) expect(Math.abs(r.out[h * HD + i] - want[i])).toBeLessThan(3e-3);
     }
   });
@@ -205,7 +193,7 @@ describe('secure policies: cost per decode step and step values', () => {
       const Kh = Float32Array.from(head(d.K, kv, d.n));
       const sel = twoLevelSelect(qh, Kh, d.n, HD, { ratio1: Math.max(0.5, r2), ratio2: r2 });
       const rows = unionSorted(sel.tokens, iota(16, d.n - 16));
-      const want = attention(qh, head(d.K, kv, d.n), head(d.V, kv, d.n), rows);
+      const want = refAttention(qh, head(d.K, kv, d.n), head(d.V, kv, d.n), HD, rows);
       for (let i = 0; i < HD; i++) expect(Math.abs(r.out[h * HD + i] - want[i]), `head ${h}`).toBeLessThan(3e-3);
     }
   });

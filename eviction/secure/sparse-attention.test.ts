@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { twoLevelSelect } from '../plain/mpcache-oracle.js';
 import { constant, revealFloat } from '../../protocols/sharing.js';
 import { softmax } from '../../protocols/softmax.js';
-import { onGrid, randFloats, share } from '../../testing/protocol-helpers.js';
+import { onGrid, randFloats, refAttention, share } from '../../testing/protocol-helpers.js';
 import { costOf, runTrio } from '../../testing/trio.js';
 import type { BlockSelection } from './clustered-select.js';
 import { dynamicPlan, resolveMpCacheParams } from './mpcache-params.js';
@@ -10,19 +10,6 @@ import { fullDecodeAttention, gatherSelectedKv, selectedAttention } from './spar
 
 const F = 18;
 const P = resolveMpCacheParams();
-
-/** float64 attention of one query over rows of one head */
-function attention(q: Float64Array, K: Float64Array, V: Float64Array, hd: number, rows: ArrayLike<number>): Float64Array {
-  const s = Array.from(rows, (r) => q.reduce((a, qi, i) => a + qi * K[r * hd + i], 0));
-  const mx = Math.max(...s);
-  const e = s.map((x) => Math.exp(x - mx));
-  const z = e.reduce((a, b) => a + b, 0);
-  const out = new Float64Array(hd);
-  Array.from(rows).forEach((r, j) => {
-    for (let i = 0; i < hd; i++) out[i] += (e[j] / z) * V[r * hd + i];
-  });
-  return out;
-}
 
 interface Case {
   H: number;
@@ -80,7 +67,7 @@ describe('decode attention on shares', () => {
     });
     const all = Int32Array.from({ length: c.n }, (_, i) => i);
     for (let h = 0; h < c.H; h++) {
-      const want = attention(qh(c, h), kh(c, headOf(c, h), c.K), kh(c, headOf(c, h), c.V), c.hd, all);
+      const want = refAttention(qh(c, h), kh(c, headOf(c, h), c.K), kh(c, headOf(c, h), c.V), c.hd, all);
       for (let i = 0; i < c.hd; i++) expect(Math.abs(got![h * c.hd + i] - want[i])).toBeLessThan(2e-3);
     }
   });
@@ -110,7 +97,7 @@ describe('decode attention on shares', () => {
       for (let h = 0; h < c.H; h++) {
         expect(o.tokens[h].length).toBe(tokens);
         const K = kh(c, headOf(c, h), c.K);
-        const want = attention(qh(c, h), K, kh(c, headOf(c, h), c.V), c.hd, o.tokens[h]);
+        const want = refAttention(qh(c, h), K, kh(c, headOf(c, h), c.V), c.hd, o.tokens[h]);
         for (let i = 0; i < c.hd; i++) expect(Math.abs(res.out![h * c.hd + i] - want[i])).toBeLessThan(2e-3);
         // gathered keys: the oracle's token rows (as a set; slot order: first block, top-k order, last block)
         const rowsGot = new Set<string>();
