@@ -249,6 +249,19 @@ export function trivialUniform(ctx: Context, shape: readonly number[], seed: num
   return new ArithShare(shape, s0, s1, ctx.f);
 }
 
+/** Per-layer caches of n tokens as trivial sharings of public uniform keys and values (std 0.5). */
+export function trivialCaches(ctx: Context, c: ModelConfig, n: number): SecureLayerCache[] {
+  return Array.from({ length: c.nLayers }, (_, l) => ({
+    layer: l,
+    nHeads: c.nHeads,
+    nKvHeads: c.nKvHeads,
+    headDim: c.headDim,
+    length: n,
+    k: trivialUniform(ctx, [c.nKvHeads, n, c.headDim], 1000 + l, 0.5),
+    v: trivialUniform(ctx, [c.nKvHeads, n, c.headDim], 2000 + l, 0.5),
+  }));
+}
+
 /**
  * A random-weight model as trivial sharings (public test weights; the costs are those of
  * secret ones), tensor by tensor as shareModel lays them out (securePlan): matrices with std
@@ -280,15 +293,7 @@ export async function mpcacheModelStep(ctx: Context, rawArgs: unknown, io: JobIO
   const out: ModelStepResult[] = [];
   for (const name of a.policies) {
     const n = name === 'full' ? a.prompt : Math.max(1, Math.floor(0.3 * a.prompt + 1e-9));
-    const caches: SecureLayerCache[] = Array.from({ length: c.nLayers }, (_, l) => ({
-      layer: l,
-      nHeads: c.nHeads,
-      nKvHeads: c.nKvHeads,
-      headDim: c.headDim,
-      length: n,
-      k: trivialUniform(ctx, [c.nKvHeads, n, c.headDim], 1000 + l, 0.5),
-      v: trivialUniform(ctx, [c.nKvHeads, n, c.headDim], 2000 + l, 0.5),
-    }));
+    const caches = trivialCaches(ctx, c, n);
     const ms: number[] = [];
     let cost: StepStats | undefined;
     let token: number | undefined;

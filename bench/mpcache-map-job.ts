@@ -30,7 +30,7 @@ import type { StepStats } from '../protocols/channel.js';
 import type { Context } from '../protocols/context.js';
 import { costOf } from '../protocols/measure.js';
 import { constant } from '../protocols/sharing.js';
-import { barrier, trivialModel, trivialUniform } from './mpcache-job.js';
+import { barrier, trivialCaches, trivialModel } from './mpcache-job.js';
 
 export interface MapCase {
   readonly policy: string;
@@ -106,20 +106,10 @@ export async function mpcacheMapStep(ctx: Context, rawArgs: unknown, io: JobIO):
   for (const cs of a.cases) {
     const n = cachedAfterPrefill(cs.policy, cs.ratio, T);
     const budget: Budget = { ratio: cs.ratio };
-    const fresh = (): SecureLayerCache[] =>
-      Array.from({ length: c.nLayers }, (_, l) => ({
-        layer: l,
-        nHeads: c.nHeads,
-        nKvHeads: c.nKvHeads,
-        headDim: c.headDim,
-        length: n,
-        k: trivialUniform(ctx, [c.nKvHeads, n, c.headDim], 1000 + l, 0.5),
-        v: trivialUniform(ctx, [c.nKvHeads, n, c.headDim], 2000 + l, 0.5),
-      }));
     const ms: number[] = [];
     let cost: StepStats | undefined;
     for (let r = 0; r <= a.reps; r++) {
-      const caches = fresh();
+      const caches = trivialCaches(ctx, c, n);
       const policy = await preparePolicy(ctx, c, cs.policy, budget, caches, T);
       const dec = new SecureDecoder(ctx, model, { ...(policy === undefined ? {} : { policy }), maxSeqLen: T + 2 });
       dec.resume(caches, T);
