@@ -39,6 +39,7 @@ import { repoRoot } from '../models/model-source.js';
 import type { NetSetting } from '../parties/netem/settings.js';
 import type { GenerationBenchArgs, GenerationBenchResult } from './generation-job.js';
 import { linkLabel, netSuffix } from './net-keys.js';
+import { longJobTimeouts } from './protocols.js';
 import type { BenchOptions, BenchResult } from './types.js';
 import { join } from 'node:path';
 
@@ -57,8 +58,7 @@ async function run(label: string, key: string, args: GenerationBenchArgs, notes:
     net,
     jobModule: join(repoRoot(), JOB),
     jobArgs: args,
-    recvTimeoutMs: 600_000,
-    sessionOptions: { maxFrameBytes: 2 ** 31 - 1, maxBufferedBytes: 2 ** 33, heartbeatTimeoutMs: 600_000 },
+    ...longJobTimeouts(600_000),
     timeoutMs: 1_200_000,
     onLine: (p, line) => process.stderr.write(`[${key} P${p}] ${line}\n`),
   });

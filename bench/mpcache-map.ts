@@ -24,7 +24,7 @@ import { loadDefaultModel } from '../models/default-model.js';
 import { runLocalParties } from '../parties/launcher.js';
 import type { NetSetting } from '../parties/netem/settings.js';
 import type { MapCase, MapStepArgs, MapStepResult } from './mpcache-map-job.js';
-import { MALLOC_ENV } from './protocols.js';
+import { MALLOC_ENV, longJobTimeouts } from './protocols.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const JOB = `${join(here, 'mpcache-map-job.ts')}#mpcacheMapStep`;
@@ -67,8 +67,7 @@ export async function runMap(opts: { quick: boolean; net?: NetSetting }): Promis
     jobArgs,
     env: MALLOC_ENV,
     onLine: () => undefined,
-    recvTimeoutMs: 600_000,
-    sessionOptions: { maxFrameBytes: 2 ** 31 - 1, maxBufferedBytes: 2 ** 33, heartbeatTimeoutMs: 600_000 },
+    ...longJobTimeouts(600_000),
     timeoutMs: 1_800_000,
     net: opts.net,
   });

@@ -44,7 +44,7 @@ import { runMap } from './mpcache-map.js';
 import { runLocalParties } from '../parties/launcher.js';
 import { GPT2_SMALL, type ModelConfig } from '../models/config.js';
 import type { MpcacheBenchArgs, MpcacheBenchResult, ModelStepArgs, ModelStepResult, VariantResult } from './mpcache-job.js';
-import { MALLOC_ENV } from './protocols.js';
+import { MALLOC_ENV, longJobTimeouts } from './protocols.js';
 import type { NetSetting } from '../parties/netem/settings.js';
 import { linkLabel, reportName, suffixKeys } from './net-keys.js';
 import type { BenchOptions, BenchResult } from './types.js';
@@ -239,8 +239,7 @@ async function runModelStep(config: ModelConfig, prompt: number, reps: number, w
     jobArgs,
     env: MALLOC_ENV,
     onLine: () => undefined,
-    recvTimeoutMs: 600_000,
-    sessionOptions: { maxFrameBytes: 2 ** 31 - 1, maxBufferedBytes: 2 ** 33, heartbeatTimeoutMs: 600_000 },
+    ...longJobTimeouts(600_000),
     timeoutMs: 1_200_000,
     net,
   });

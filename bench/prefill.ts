@@ -23,6 +23,7 @@ import { GPT2_SMALL, type ModelConfig } from '../models/config.js';
 import { loadWeights } from '../models/load.js';
 import { repoRoot } from '../models/model-source.js';
 import type { PrefillBenchArgs, PrefillBenchResult, PrefillLengthResult } from './prefill-job.js';
+import { longJobTimeouts } from './protocols.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
 const JOB = 'bench/prefill-job.ts#prefillBenchJob';
@@ -32,8 +33,7 @@ async function run(key: string, args: PrefillBenchArgs): Promise<PrefillBenchRes
   const r = await runLocalParties({
     jobModule: join(repoRoot(), JOB),
     jobArgs: args,
-    recvTimeoutMs: 1_200_000,
-    sessionOptions: { maxFrameBytes: 2 ** 31 - 1, maxBufferedBytes: 2 ** 33, heartbeatTimeoutMs: 1_200_000 },
+    ...longJobTimeouts(1_200_000),
     timeoutMs: 3_600_000,
     onLine: (p, line) => process.stderr.write(`[${key} P${p}] ${line}\n`),
   });

@@ -31,6 +31,11 @@ const JOB = `${join(here, 'protocols-job.ts')}#protocolBench`;
 /** the launcher's allocator settings (parties/launcher.ts), named as the benchmarks knew them */
 export const MALLOC_ENV: Record<string, string> = { ...PARTY_ALLOCATOR_ENV };
 
+/** Launcher options of a long benchmark job: `ms` to wait for a message or a heartbeat, frames and buffers as large as a whole model. */
+export function longJobTimeouts(ms: number): { recvTimeoutMs: number; sessionOptions: { maxFrameBytes: number; maxBufferedBytes: number; heartbeatTimeoutMs: number } } {
+  return { recvTimeoutMs: ms, sessionOptions: { maxFrameBytes: 2 ** 31 - 1, maxBufferedBytes: 2 ** 33, heartbeatTimeoutMs: ms } };
+}
+
 interface Case {
   readonly name: string;
   readonly op: BenchOp;
