@@ -11,7 +11,7 @@
 import type { AttendedContext, PrefillContext } from '../../models/attention-hooks.js';
 import { aBudget, resolveBudget, type KvPolicy, type PolicyOptions } from '../policy.js';
 import { accumulateStepMass, prefillMass } from './scores.js';
-import { aRatio, compact, heavyPlusRecent } from './select.js';
+import { aRatio, compact, trimHeads } from './select.js';
 
 export interface H2oOptions extends PolicyOptions {
   /** fraction of the budget given to the recent window (default 0.5) */
@@ -22,16 +22,8 @@ export function h2oPolicy(o: H2oOptions): KvPolicy {
   const budget = aBudget(o.budget);
   const recentShare = aRatio(o.recentShare ?? 0.5, 'recentShare');
   const state = new Map<number, { B: number; acc: Float64Array[] }>();
-  const trim = (st: { B: number; acc: Float64Array[] }, ctx: { cache: PrefillContext['cache'] }): void => {
-    for (let kv = 0; kv < ctx.cache.nKvHeads; kv++) {
-      const n = ctx.cache.length(kv);
-      if (n <= st.B) continue;
-      const recent = Math.floor(st.B * recentShare);
-      const keep = heavyPlusRecent(st.acc[kv], n, st.B - recent, recent);
-      ctx.cache.keep(kv, keep);
-      st.acc[kv] = compact(st.acc[kv], keep);
-    }
-  };
+  const trim = (st: { B: number; acc: Float64Array[] }, ctx: { cache: PrefillContext['cache'] }): void =>
+    trimHeads(ctx.cache, st.B, Math.floor(st.B * recentShare), st.acc, (a) => a, compact);
   return {
     name: 'h2o',
     kind: 'evicting',

@@ -12,7 +12,7 @@ import type { AttendedContext, PrefillContext } from '../../models/attention-hoo
 import { aBudget, resolveBudget, type KvPolicy, type PolicyOptions } from '../policy.js';
 import { headsOf } from './scores.js';
 import { mixSeed, SeededRng } from './seeded-rng.js';
-import { aPosInt, aRatio, compact, grow, heavyPlusRecent } from './select.js';
+import { aPosInt, aRatio, compact, grow, trimHeads } from './select.js';
 
 export interface KeyformerOptions extends PolicyOptions {
   readonly tauInit?: number;
@@ -55,16 +55,8 @@ export function keyformerPolicy(o: KeyformerOptions): KvPolicy {
   const prefillRows = o.prefillRows === undefined ? Infinity : aPosInt(o.prefillRows, 'prefillRows');
   const state = new Map<number, { B: number; acc: Float64Array[] }>();
   const tauAt = (step: number): number => tauInit + (tauEnd - tauInit) * Math.min(1, step / Math.max(1, steps - 1));
-  const trim = (st: { B: number; acc: Float64Array[] }, cache: PrefillContext['cache']): void => {
-    for (let kv = 0; kv < cache.nKvHeads; kv++) {
-      const n = cache.length(kv);
-      if (n <= st.B) continue;
-      const recent = Math.floor(st.B * recentShare);
-      const keep = heavyPlusRecent(st.acc[kv], n, st.B - recent, recent);
-      cache.keep(kv, keep);
-      st.acc[kv] = compact(st.acc[kv], keep);
-    }
-  };
+  const trim = (st: { B: number; acc: Float64Array[] }, cache: PrefillContext['cache']): void =>
+    trimHeads(cache, st.B, Math.floor(st.B * recentShare), st.acc, (a) => a, compact);
   return {
     name: 'keyformer',
     kind: 'evicting',

@@ -14,7 +14,7 @@
 import type { AttendedContext, PrefillContext } from '../../models/attention-hooks.js';
 import { aBudget, resolveBudget, type KvPolicy, type PolicyOptions } from '../policy.js';
 import { headsOf, stepMass } from './scores.js';
-import { aPosInt, compactU32, growU32, heavyPlusRecent } from './select.js';
+import { aPosInt, compactU32, growU32, trimHeads } from './select.js';
 
 export interface ScissorhandsOptions extends PolicyOptions {
   /** history window in queries, 1..30 (default 16) */
@@ -33,16 +33,8 @@ export function scissorhandsPolicy(o: ScissorhandsOptions): KvPolicy {
   if (history > 30) throw new RangeError('history must be <= 30');
   const mask = (1 << history) - 1;
   const state = new Map<number, { B: number; hist: Uint32Array[] }>();
-  const trim = (st: { B: number; hist: Uint32Array[] }, cache: PrefillContext['cache']): void => {
-    for (let kv = 0; kv < cache.nKvHeads; kv++) {
-      const n = cache.length(kv);
-      if (n <= st.B) continue;
-      const score = Float64Array.from(st.hist[kv], (h) => -popcount(h));
-      const keep = heavyPlusRecent(score, n, st.B - Math.min(history, Math.floor(st.B / 2)), Math.min(history, Math.floor(st.B / 2)));
-      cache.keep(kv, keep);
-      st.hist[kv] = compactU32(st.hist[kv], keep);
-    }
-  };
+  const trim = (st: { B: number; hist: Uint32Array[] }, cache: PrefillContext['cache']): void =>
+    trimHeads(cache, st.B, Math.min(history, Math.floor(st.B / 2)), st.hist, (hk) => Float64Array.from(hk, (h) => -popcount(h)), compactU32);
   return {
     name: 'scissorhands',
     kind: 'evicting',

@@ -3,6 +3,7 @@
  * ties the same way: among equal scores the LOWER index wins (is kept / selected first).
  * NaN scores rank below every number.
  */
+import type { LayerCacheView } from '../../models/attention-hooks.js';
 
 /** Compare for "higher score first, then lower index". */
 function better(scores: ArrayLike<number>, a: number, b: number): number {
@@ -57,6 +58,20 @@ export function heavyPlusRecent(scores: ArrayLike<number>, n: number, heavy: num
   if (heavy + recent >= n) return iota(n);
   const older = iota(n - recent);
   return unionSorted(topKAscending(scores, heavy, older), iota(recent, n - recent));
+}
+
+/**
+ * Cuts each KV head of `cache` holding more than B entries to heavyPlusRecent(score(rows[kv]),
+ * n, B - recent, recent), and compacts its per-entry state rows[kv] to the same entries.
+ */
+export function trimHeads<A>(cache: LayerCacheView, B: number, recent: number, rows: A[], score: (row: A) => ArrayLike<number>, compactRow: (row: A, keep: Int32Array) => A): void {
+  for (let kv = 0; kv < cache.nKvHeads; kv++) {
+    const n = cache.length(kv);
+    if (n <= B) continue;
+    const keep = heavyPlusRecent(score(rows[kv]), n, B - recent, recent);
+    cache.keep(kv, keep);
+    rows[kv] = compactRow(rows[kv], keep);
+  }
 }
 
 /** Keep entries `keep` (ascending) of a per-entry array. */
