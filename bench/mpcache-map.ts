@@ -21,10 +21,9 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadDefaultModel } from '../models/default-model.js';
-import { runLocalParties } from '../parties/launcher.js';
 import type { NetSetting } from '../parties/netem/settings.js';
 import type { MapCase, MapStepArgs, MapStepResult } from './mpcache-map-job.js';
-import { MALLOC_ENV, longJobTimeouts } from './protocols.js';
+import { runLongJob } from './protocols.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const JOB = `${join(here, 'mpcache-map-job.ts')}#mpcacheMapStep`;
@@ -62,16 +61,7 @@ export async function runMap(opts: { quick: boolean; net?: NetSetting }): Promis
   const load0 = loadavg()[0];
   const t0 = performance.now();
   const jobArgs: MapStepArgs = { config, prompt, reps: opts.quick ? 1 : 2, cases };
-  const { results } = await runLocalParties({
-    jobModule: JOB,
-    jobArgs,
-    env: MALLOC_ENV,
-    onLine: () => undefined,
-    ...longJobTimeouts(600_000),
-    timeoutMs: 1_800_000,
-    net: opts.net,
-  });
-  const rs = results as MapStepResult[][];
+  const rs = await runLongJob<MapStepResult[]>(JOB, jobArgs, 1_800_000, opts.net);
   const accFile = JSON.parse(readFileSync(join(here, '..', 'eviction', 'eval', 'results-long-default.json'), 'utf8')) as { figures: Record<string, number>; note?: string };
   const points: MapPoint[] = rs[0].map((r, i) => {
     const pct = r.policy === 'full' ? null : Math.round(r.ratio * 100);

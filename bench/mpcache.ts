@@ -44,7 +44,7 @@ import { runMap } from './mpcache-map.js';
 import { runLocalParties } from '../parties/launcher.js';
 import { GPT2_SMALL, type ModelConfig } from '../models/config.js';
 import type { MpcacheBenchArgs, MpcacheBenchResult, ModelStepArgs, ModelStepResult, VariantResult } from './mpcache-job.js';
-import { MALLOC_ENV, longJobTimeouts } from './protocols.js';
+import { MALLOC_ENV, runLongJob } from './protocols.js';
 import type { NetSetting } from '../parties/netem/settings.js';
 import { linkLabel, reportName, suffixKeys } from './net-keys.js';
 import type { BenchOptions, BenchResult } from './types.js';
@@ -234,16 +234,7 @@ export interface ModelStepRow {
 
 async function runModelStep(config: ModelConfig, prompt: number, reps: number, withNoshare: boolean, net: NetSetting | undefined): Promise<ModelStepRow[]> {
   const jobArgs: ModelStepArgs = { config, prompt, reps, policies: withNoshare ? ['full', 'mpcache', 'mpcache-noshare'] : ['full', 'mpcache'] };
-  const { results } = await runLocalParties({
-    jobModule: MODEL_JOB,
-    jobArgs,
-    env: MALLOC_ENV,
-    onLine: () => undefined,
-    ...longJobTimeouts(600_000),
-    timeoutMs: 1_200_000,
-    net,
-  });
-  const rs = results as ModelStepResult[][];
+  const rs = await runLongJob<ModelStepResult[]>(MODEL_JOB, jobArgs, 1_200_000, net);
   return rs[0].map((r, i) => ({
     policy: r.policy,
     cacheLength: r.cacheLength,

@@ -21,6 +21,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PARTY_ALLOCATOR_ENV, runLocalParties } from '../parties/launcher.js';
+import type { NetSetting } from '../parties/netem/settings.js';
 import type { BenchOp, ProtocolBenchArgs, ProtocolBenchResult } from './protocols-job.js';
 import { linkLabel, reportName, suffixKeys } from './net-keys.js';
 import type { BenchOptions, BenchResult } from './types.js';
@@ -34,6 +35,12 @@ export const MALLOC_ENV: Record<string, string> = { ...PARTY_ALLOCATOR_ENV };
 /** Launcher options of a long benchmark job: `ms` to wait for a message or a heartbeat, frames and buffers as large as a whole model. */
 export function longJobTimeouts(ms: number): { recvTimeoutMs: number; sessionOptions: { maxFrameBytes: number; maxBufferedBytes: number; heartbeatTimeoutMs: number } } {
   return { recvTimeoutMs: ms, sessionOptions: { maxFrameBytes: 2 ** 31 - 1, maxBufferedBytes: 2 ** 33, heartbeatTimeoutMs: ms } };
+}
+
+/** Runs a long benchmark job quietly on three local parties (allocator env, 600 s timeouts); the parties' results. */
+export async function runLongJob<R>(jobModule: string, jobArgs: unknown, timeoutMs: number, net: NetSetting | undefined): Promise<R[]> {
+  const { results } = await runLocalParties({ jobModule, jobArgs, env: MALLOC_ENV, onLine: () => undefined, ...longJobTimeouts(600_000), timeoutMs, net });
+  return results as R[];
 }
 
 interface Case {
