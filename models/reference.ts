@@ -228,13 +228,7 @@ export class ReferenceSession {
     const m = this.model;
     const c = m.config;
     const w = m.weights;
-    const d = c.dim;
-    const qd = qDim(c);
-    const kd = kvDim(c);
-    const hd = c.headDim;
-    const hid = c.hiddenDim;
-    const G = c.nHeads / c.nKvHeads;
-    const scale = 1 / Math.sqrt(hd);
+    const { d, qd, kd, hd, hid, G, scale } = passDims(c);
     const x = new Float32Array(T * d);
     for (let t = 0; t < T; t++) embedToken(x, t * d, w, aTokenId(tokens[t], c.vocabSize, `tokens[${t}]`), t);
     const xn = new Float32Array(T * d);
@@ -319,13 +313,7 @@ export class ReferenceSession {
     const id = aTokenId(token, c.vocabSize);
     const pos = this.pos;
     if (pos >= this.maxSeqLen) throw new RangeError(`position ${pos} reaches maxSeqLen ${this.maxSeqLen}`);
-    const d = c.dim;
-    const qd = qDim(c);
-    const kd = kvDim(c);
-    const hd = c.headDim;
-    const hid = c.hiddenDim;
-    const G = c.nHeads / c.nKvHeads;
-    const scale = 1 / Math.sqrt(hd);
+    const { d, qd, kd, hd, hid, G, scale } = passDims(c);
     const x = new Float32Array(d);
     embedToken(x, 0, w, id, pos);
     const xn = new Float32Array(d);
@@ -414,6 +402,11 @@ export class ReferenceSession {
 // ---------------------------------------------------------------- per-block functions (the architecture differences)
 
 /** x[off..off+dim) = token embedding of `id` (+ the learned position embedding of `pos`). */
+/** The sizes a forward pass works with: width, query and KV widths, head size, hidden size, query heads per KV head, attention scale. */
+function passDims(c: ModelConfig): { d: number; qd: number; kd: number; hd: number; hid: number; G: number; scale: number } {
+  return { d: c.dim, qd: qDim(c), kd: kvDim(c), hd: c.headDim, hid: c.hiddenDim, G: c.nHeads / c.nKvHeads, scale: 1 / Math.sqrt(c.headDim) };
+}
+
 function embedToken(x: Float32Array, off: number, w: ModelWeights, id: number, pos: number): void {
   const d = w.config.dim;
   x.set(w.tokenEmbedding.subarray(id * d, (id + 1) * d), off);
