@@ -221,7 +221,7 @@ export interface TwoLevelOptions {
   readonly ratio1?: number;
   /** level-2 keep ratio: k2 = int(G2 * ratio2) (default 0.2) */
   readonly ratio2?: number;
-  /** similarity mix (default 0.6) */
+  /** similarity mix q . (alpha r_max + (1 - alpha) r_min) (default 0.6) */
   readonly alpha?: number;
   /** force the first block (attention sink) in, at both levels (default true) */
   readonly forceFirst?: boolean;

@@ -13,9 +13,10 @@
  *   k2 = min(|candidates|, max(int(G2 ratio2), |forced2|)); forced = first and last blocks.
  */
 import { aPosInt, aRatio } from '../plain/select.js';
-import { forcedBlocks, staticWindowSize } from '../plain/mpcache-oracle.js';
+import { type TwoLevelOptions, forcedBlocks, staticWindowSize } from '../plain/mpcache-oracle.js';
 
-export interface SecureMpCacheOptions {
+/** The dynamic selection's options are the oracle's (block2, ratio1, ratio2, alpha, forceFirst, forceLast); level-1 blocks are always 2 * block2. */
+export interface SecureMpCacheOptions extends Omit<TwoLevelOptions, 'block1'> {
   /** look-once static eviction at prefill (default true) */
   readonly static?: boolean;
   /** two-level clustered selection at every decode step (default true) */
@@ -42,18 +43,6 @@ export interface SecureMpCacheOptions {
   readonly causal?: boolean;
   /** observation window as a fraction of the prompt (default 0.2; 0.1 above 24,000 tokens) */
   readonly windowRatio?: number;
-  /** level-2 block size (default 16); level-1 blocks are twice as long */
-  readonly block2?: number;
-  /** level-1 keep ratio (default 0.5) */
-  readonly ratio1?: number;
-  /** level-2 keep ratio (default 0.2) */
-  readonly ratio2?: number;
-  /** similarity mix q . (alpha r_max + (1 - alpha) r_min) (default 0.6) */
-  readonly alpha?: number;
-  /** always select the first block (default true) */
-  readonly forceFirst?: boolean;
-  /** always select the last (newest) block (default true) */
-  readonly forceLast?: boolean;
   /** bit width of key comparisons (block representatives): |key differences| < 2^(bits-1-f) (default 32: < 8192 at f = 18) */
   readonly compareBits?: number;
 }
