@@ -63,6 +63,18 @@ function expectRows(got: { k: Float64Array | undefined; v: Float64Array | undefi
   }
 }
 
+/** Top-k static eviction of separated(T, H, nKv, hd, seed) under opts keeps the budget, and the rows of the oracle's top-k by its `by` window scores. */
+async function expectTopK(T: number, H: number, nKv: number, hd: number, seed: number, opts: SecureMpCacheOptions, by: 'sum' | 'max'): Promise<void> {
+  const data = separated(T, H, nKv, hd, seed);
+  const plan = staticPlan(resolveMpCacheParams(opts), T);
+  const sc = oracleScores(data, T, H, nKv, hd, { scaled: opts.scaled ?? true, causal: opts.causal ?? true }, plan.window);
+  const keep = staticKeepTopK(sc[by], T, plan.budget, plan.window);
+  const got = await evict(data, T, H, nKv, hd, opts);
+  expect(got.kept).toBe(plan.budget);
+  expect(keep.length).toBe(plan.budget);
+  expectRows(got, data, keep, T, nKv, hd);
+}
+
 describe('secure look-once static eviction = the plaintext oracle', () => {
   it('sorts one-hot rows by their index', async () => {
     const rows = [5, 1, 7, 0, 3];
@@ -76,35 +88,12 @@ describe('secure look-once static eviction = the plaintext oracle', () => {
 
   for (const [scaled, causal] of [[true, true], [false, false]] as const) {
     it(`public budget by top-k (scaled ${scaled}, causal ${causal}), GQA 4:2`, async () => {
-      const T = 48;
-      const H = 4;
-      const nKv = 2;
-      const hd = 8;
-      const data = separated(T, H, nKv, hd, 3);
-      const p = resolveMpCacheParams({ scaled, causal });
-      const plan = staticPlan(p, T);
-      const sc = oracleScores(data, T, H, nKv, hd, { scaled, causal }, plan.window);
-      const keep = staticKeepTopK(sc.sum, T, plan.budget, plan.window);
-      const got = await evict(data, T, H, nKv, hd, { scaled, causal });
-      expect(got.kept).toBe(plan.budget);
-      expect(keep.length).toBe(plan.budget);
-      expectRows(got, data, keep, T, nKv, hd);
+      await expectTopK(48, 4, 2, 8, 3, { scaled, causal }, 'sum');
     });
   }
 
   it("aggregate 'max': top-k of the max over window queries", async () => {
-    const T = 48;
-    const H = 2;
-    const nKv = 1;
-    const hd = 8;
-    const data = separated(T, H, nKv, hd, 7);
-    const p = resolveMpCacheParams({ aggregate: 'max' });
-    const plan = staticPlan(p, T);
-    const sc = oracleScores(data, T, H, nKv, hd, { scaled: true, causal: true }, plan.window);
-    const keep = staticKeepTopK(sc.max, T, plan.budget, plan.window);
-    const got = await evict(data, T, H, nKv, hd, { aggregate: 'max' });
-    expect(got.kept).toBe(plan.budget);
-    expectRows(got, data, keep, T, nKv, hd);
+    await expectTopK(48, 2, 1, 8, 7, { aggregate: 'max' }, 'max');
   });
 
   it('threshold rule: reveals the count, keeps the tokens >= tau plus the window', async () => {
