@@ -16,14 +16,14 @@
  * mpcache_vs_full_{bytes,latency}_ratio_default_2048 (MPCache-R at 10% vs full).
  * Writes bench/results/mpcache-map.md and docs/mpcache-map.svg (not with --net).
  */
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadDefaultModel } from '../models/default-model.js';
 import type { NetSetting } from '../parties/netem/settings.js';
 import type { MapCase, MapStepArgs, MapStepResult } from './mpcache-map-job.js';
-import { runLongJob } from './protocols.js';
+import { runLongJob, writeTable } from './protocols.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const JOB = `${join(here, 'mpcache-map-job.ts')}#mpcacheMapStep`;
@@ -140,9 +140,7 @@ function writeMapReport(points: readonly MapPoint[], figures: Record<string, num
     ...notes.map((n) => `- ${n}`),
     '',
   ];
-  mkdirSync(dirname(md), { recursive: true });
-  writeFileSync(md, lines.join('\n'));
-  notes.push(`table written to ${md}`);
+  writeTable(md, lines.join('\n'), notes);
 }
 
 const COLORS: Record<string, string> = { full: '#000000', mpcache: '#c0392b', 'streaming-llm': '#7f8c8d', snapkv: '#2471a3', quest: '#27ae60', tova: '#8e44ad' };

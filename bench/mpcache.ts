@@ -44,7 +44,7 @@ import { runMap } from './mpcache-map.js';
 import { runLocalParties } from '../parties/launcher.js';
 import { GPT2_SMALL, type ModelConfig } from '../models/config.js';
 import type { MpcacheBenchArgs, MpcacheBenchResult, ModelStepArgs, ModelStepResult, VariantResult } from './mpcache-job.js';
-import { MALLOC_ENV, runLongJob } from './protocols.js';
+import { MALLOC_ENV, runLongJob, writeTable } from './protocols.js';
 import type { NetSetting } from '../parties/netem/settings.js';
 import { linkLabel, reportName, suffixKeys } from './net-keys.js';
 import type { BenchOptions, BenchResult } from './types.js';
@@ -288,9 +288,7 @@ function writeReport(rows: readonly Row[], modelStep: readonly ModelStepRow[], t
     ...notes.map((n) => `- ${n}`),
     '',
   ];
-  mkdirSync(dirname(md), { recursive: true });
-  writeFileSync(md, lines.join('\n'));
-  notes.push(`table written to ${md}`);
+  writeTable(md, lines.join('\n'), notes);
   if (!quick && net === undefined) {
     const svg = join(here, '..', 'docs', 'mpcache-bench.svg');
     mkdirSync(dirname(svg), { recursive: true });

@@ -37,6 +37,13 @@ export function longJobTimeouts(ms: number): { recvTimeoutMs: number; sessionOpt
   return { recvTimeoutMs: ms, sessionOptions: { maxFrameBytes: 2 ** 31 - 1, maxBufferedBytes: 2 ** 33, heartbeatTimeoutMs: ms } };
 }
 
+/** Writes a benchmark's markdown report to `out` (making its folder) and notes where it went. */
+export function writeTable(out: string, text: string, notes: string[]): void {
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, text);
+  notes.push(`table written to ${out}`);
+}
+
 /** Runs a long benchmark job quietly on three local parties (allocator env, 600 s timeouts); the parties' results. */
 export async function runLongJob<R>(jobModule: string, jobArgs: unknown, timeoutMs: number, net: NetSetting | undefined): Promise<R[]> {
   const { results } = await runLocalParties({ jobModule, jobArgs, env: MALLOC_ENV, onLine: () => undefined, ...longJobTimeouts(600_000), timeoutMs, net });
