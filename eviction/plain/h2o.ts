@@ -8,10 +8,10 @@
  * heavy = B - recent (default share 0.5, i.e. heavy 0.1 / recent 0.1 at a 20% budget).
  * Ties keep the lower (older) index.
  */
-import type { AttendedContext, PrefillContext } from '../../models/attention-hooks.js';
+import type { AttendedContext } from '../../models/attention-hooks.js';
 import { aBudget, resolveBudget, type KvPolicy, type PolicyOptions } from '../policy.js';
 import { accumulateStepMass, prefillMass } from './scores.js';
-import { aRatio, compact, trimHeads } from './select.js';
+import { aRatio, compact, heavyRecentLayers } from './select.js';
 
 export interface H2oOptions extends PolicyOptions {
   /** fraction of the budget given to the recent window (default 0.5) */
@@ -21,9 +21,7 @@ export interface H2oOptions extends PolicyOptions {
 export function h2oPolicy(o: H2oOptions): KvPolicy {
   const budget = aBudget(o.budget);
   const recentShare = aRatio(o.recentShare ?? 0.5, 'recentShare');
-  const state = new Map<number, { B: number; acc: Float64Array[] }>();
-  const trim = (st: { B: number; acc: Float64Array[] }, ctx: { cache: PrefillContext['cache'] }): void =>
-    trimHeads(ctx.cache, st.B, Math.floor(st.B * recentShare), st.acc, (a) => a, compact);
+  const layers = heavyRecentLayers((B) => Math.floor(B * recentShare), (a: Float64Array) => a, compact);
   return {
     name: 'h2o',
     kind: 'evicting',
@@ -32,15 +30,10 @@ export function h2oPolicy(o: H2oOptions): KvPolicy {
     onPrefill(ctx) {
       const B = resolveBudget(budget, ctx.length);
       const acc = Array.from({ length: ctx.cache.nKvHeads }, (_, kv) => prefillMass(ctx, kv, 0, ctx.length));
-      const st = { B, acc };
-      state.set(ctx.layer, st);
-      trim(st, ctx);
+      layers.start(ctx.layer, ctx.cache, B, acc);
     },
     onAttention(ctx: AttendedContext) {
-      const st = state.get(ctx.layer);
-      if (!st) return;
-      accumulateStepMass(ctx, st.acc);
-      trim(st, ctx);
+      layers.step(ctx.layer, ctx.cache, (acc) => accumulateStepMass(ctx, acc));
     },
   };
 }

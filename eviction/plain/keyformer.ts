@@ -12,7 +12,7 @@ import type { AttendedContext, PrefillContext } from '../../models/attention-hoo
 import { aBudget, resolveBudget, type KvPolicy, type PolicyOptions } from '../policy.js';
 import { headsOf } from './scores.js';
 import { mixSeed, SeededRng } from './seeded-rng.js';
-import { aPosInt, aRatio, compact, grow, trimHeads } from './select.js';
+import { aPosInt, aRatio, compact, grow, heavyRecentLayers } from './select.js';
 
 export interface KeyformerOptions extends PolicyOptions {
   readonly tauInit?: number;
@@ -53,10 +53,8 @@ export function keyformerPolicy(o: KeyformerOptions): KvPolicy {
   const steps = aPosInt(o.steps ?? 32, 'steps');
   const recentShare = aRatio(o.recentShare ?? 0.3, 'recentShare');
   const prefillRows = o.prefillRows === undefined ? Infinity : aPosInt(o.prefillRows, 'prefillRows');
-  const state = new Map<number, { B: number; acc: Float64Array[] }>();
   const tauAt = (step: number): number => tauInit + (tauEnd - tauInit) * Math.min(1, step / Math.max(1, steps - 1));
-  const trim = (st: { B: number; acc: Float64Array[] }, cache: PrefillContext['cache']): void =>
-    trimHeads(cache, st.B, Math.floor(st.B * recentShare), st.acc, (a) => a, compact);
+  const layers = heavyRecentLayers((B) => Math.floor(B * recentShare), (a: Float64Array) => a, compact);
   return {
     name: 'keyformer',
     kind: 'evicting',
@@ -78,26 +76,23 @@ export function keyformerPolicy(o: KeyformerOptions): KvPolicy {
         }
         acc.push(a);
       }
-      const st = { B, acc };
-      state.set(ctx.layer, st);
-      trim(st, ctx.cache);
+      layers.start(ctx.layer, ctx.cache, B, acc);
     },
     onAttention(ctx: AttendedContext) {
-      const st = state.get(ctx.layer);
-      if (!st) return;
-      const { nHeads, nKvHeads } = ctx.cache;
-      const tau = tauAt(ctx.step);
-      for (let kv = 0; kv < nKvHeads; kv++) {
-        const n = ctx.cache.length(kv);
-        st.acc[kv] = grow(st.acc[kv], n);
-        const heads = headsOf(nHeads, nKvHeads, kv);
-        const buf = new Float64Array(n);
-        for (const h of heads) {
-          const rng = new SeededRng(mixSeed(seed, ctx.layer, kv, h, ctx.step));
-          addNoisy(st.acc[kv], ctx.probs[h], ctx.attended[h], ctx.attended[h].length, tau, rng, 1 / heads.length, buf);
+      layers.step(ctx.layer, ctx.cache, (acc) => {
+        const { nHeads, nKvHeads } = ctx.cache;
+        const tau = tauAt(ctx.step);
+        for (let kv = 0; kv < nKvHeads; kv++) {
+          const n = ctx.cache.length(kv);
+          acc[kv] = grow(acc[kv], n);
+          const heads = headsOf(nHeads, nKvHeads, kv);
+          const buf = new Float64Array(n);
+          for (const h of heads) {
+            const rng = new SeededRng(mixSeed(seed, ctx.layer, kv, h, ctx.step));
+            addNoisy(acc[kv], ctx.probs[h], ctx.attended[h], ctx.attended[h].length, tau, rng, 1 / heads.length, buf);
+          }
         }
-      }
-      trim(st, ctx.cache);
+      });
     },
   };
 }

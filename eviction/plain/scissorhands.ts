@@ -14,7 +14,7 @@
 import type { AttendedContext, PrefillContext } from '../../models/attention-hooks.js';
 import { aBudget, resolveBudget, type KvPolicy, type PolicyOptions } from '../policy.js';
 import { headsOf, stepMass } from './scores.js';
-import { aPosInt, compactU32, growU32, trimHeads } from './select.js';
+import { aPosInt, compactU32, growU32, heavyRecentLayers } from './select.js';
 
 export interface ScissorhandsOptions extends PolicyOptions {
   /** history window in queries, 1..30 (default 16) */
@@ -32,9 +32,7 @@ export function scissorhandsPolicy(o: ScissorhandsOptions): KvPolicy {
   const history = aPosInt(o.history ?? 16, 'history');
   if (history > 30) throw new RangeError('history must be <= 30');
   const mask = (1 << history) - 1;
-  const state = new Map<number, { B: number; hist: Uint32Array[] }>();
-  const trim = (st: { B: number; hist: Uint32Array[] }, cache: PrefillContext['cache']): void =>
-    trimHeads(cache, st.B, Math.min(history, Math.floor(st.B / 2)), st.hist, (hk) => Float64Array.from(hk, (h) => -popcount(h)), compactU32);
+  const layers = heavyRecentLayers((B) => Math.min(history, Math.floor(B / 2)), (hk: Uint32Array) => Float64Array.from(hk, (h) => -popcount(h)), compactU32);
   return {
     name: 'scissorhands',
     kind: 'evicting',
@@ -59,25 +57,22 @@ export function scissorhandsPolicy(o: ScissorhandsOptions): KvPolicy {
         }
         hist.push(hk);
       }
-      const st = { B, hist };
-      state.set(ctx.layer, st);
-      trim(st, ctx.cache);
+      layers.start(ctx.layer, ctx.cache, B, hist);
     },
     onAttention(ctx: AttendedContext) {
-      const st = state.get(ctx.layer);
-      if (!st) return;
-      const { nHeads, nKvHeads } = ctx.cache;
-      for (let kv = 0; kv < nKvHeads; kv++) {
-        const n = ctx.cache.length(kv);
-        st.hist[kv] = growU32(st.hist[kv], n);
-        const read = new Uint8Array(n);
-        let count = 0;
-        for (const h of headsOf(nHeads, nKvHeads, kv)) for (const i of ctx.attended[h]) if (!read[i]) { read[i] = 1; count++; }
-        const m = stepMass(ctx, kv, n);
-        const avg = 1 / count;
-        for (let j = 0; j < n; j++) if (read[j]) st.hist[kv][j] = ((st.hist[kv][j] << 1) | (m[j] < avg ? 1 : 0)) & mask;
-      }
-      trim(st, ctx.cache);
+      layers.step(ctx.layer, ctx.cache, (hist) => {
+        const { nHeads, nKvHeads } = ctx.cache;
+        for (let kv = 0; kv < nKvHeads; kv++) {
+          const n = ctx.cache.length(kv);
+          hist[kv] = growU32(hist[kv], n);
+          const read = new Uint8Array(n);
+          let count = 0;
+          for (const h of headsOf(nHeads, nKvHeads, kv)) for (const i of ctx.attended[h]) if (!read[i]) { read[i] = 1; count++; }
+          const m = stepMass(ctx, kv, n);
+          const avg = 1 / count;
+          for (let j = 0; j < n; j++) if (read[j]) hist[kv][j] = ((hist[kv][j] << 1) | (m[j] < avg ? 1 : 0)) & mask;
+        }
+      });
     },
   };
 }

@@ -64,7 +64,7 @@ export function heavyPlusRecent(scores: ArrayLike<number>, n: number, heavy: num
  * Cuts each KV head of `cache` holding more than B entries to heavyPlusRecent(score(rows[kv]),
  * n, B - recent, recent), and compacts its per-entry state rows[kv] to the same entries.
  */
-export function trimHeads<A>(cache: LayerCacheView, B: number, recent: number, rows: A[], score: (row: A) => ArrayLike<number>, compactRow: (row: A, keep: Int32Array) => A): void {
+function trimHeads<A>(cache: LayerCacheView, B: number, recent: number, rows: A[], score: (row: A) => ArrayLike<number>, compactRow: (row: A, keep: Int32Array) => A): void {
   for (let kv = 0; kv < cache.nKvHeads; kv++) {
     const n = cache.length(kv);
     if (n <= B) continue;
@@ -72,6 +72,32 @@ export function trimHeads<A>(cache: LayerCacheView, B: number, recent: number, r
     cache.keep(kv, keep);
     rows[kv] = compactRow(rows[kv], keep);
   }
+}
+
+/**
+ * Per-layer state of an evicting policy that keeps heavyPlusRecent entries of each KV head:
+ * `start` (prefill) sets a layer's budget B and per-entry rows, `step` (after attention)
+ * updates the rows; both then trim the heads over B (recentOf(B) newest entries protected).
+ */
+export function heavyRecentLayers<A>(recentOf: (B: number) => number, score: (row: A) => ArrayLike<number>, compactRow: (row: A, keep: Int32Array) => A): {
+  start(layer: number, cache: LayerCacheView, B: number, rows: A[]): void;
+  step(layer: number, cache: LayerCacheView, update: (rows: A[]) => void): void;
+} {
+  const state = new Map<number, { B: number; rows: A[] }>();
+  const trim = (st: { B: number; rows: A[] }, cache: LayerCacheView): void => trimHeads(cache, st.B, recentOf(st.B), st.rows, score, compactRow);
+  return {
+    start(layer, cache, B, rows) {
+      const st = { B, rows };
+      state.set(layer, st);
+      trim(st, cache);
+    },
+    step(layer, cache, update) {
+      const st = state.get(layer);
+      if (!st) return;
+      update(st.rows);
+      trim(st, cache);
+    },
+  };
 }
 
 /** Keep entries `keep` (ascending) of a per-entry array. */
