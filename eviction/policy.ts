@@ -110,6 +110,22 @@ export function resolveBudget(budget: Budget, length: number): number {
   return Math.min(b, length);
 }
 
+/**
+ * Budgets fixed layer by layer: `budgetOf` the record, `prepare(layer, T)` fixes (and returns)
+ * a layer's budget for a T-token prompt (also for a layer that never saw its prefill).
+ */
+export function layerBudgets(budget: Budget): { readonly budgetOf: ReadonlyMap<number, number>; prepare(layer: number, T: number): number } {
+  const budgetOf = new Map<number, number>();
+  return {
+    budgetOf,
+    prepare(layer, T) {
+      const B = resolveBudget(budget, T);
+      budgetOf.set(layer, B);
+      return B;
+    },
+  };
+}
+
 /** Checks a ModelShape; returns it. */
 export function aModelShape(m: unknown, label = 'model'): ModelShape {
   if (typeof m !== 'object' || m === null) throw new TypeError(`${label} must be an object`);

@@ -11,7 +11,7 @@
 import type { SecureKvPolicy, SecureLayerCache } from '../../models/secure-hooks.js';
 import type { Context } from '../../protocols/context.js';
 import { concat, slice } from '../../protocols/linear.js';
-import { type Budget, aBudget, resolveBudget } from '../policy.js';
+import { type Budget, aBudget, layerBudgets } from '../policy.js';
 import { sinkPlusRecent } from '../plain/streaming-llm.js';
 import { aPosInt } from '../plain/select.js';
 
@@ -37,23 +37,18 @@ export function keepPublicRows(ctx: Context, cache: SecureLayerCache, keep: Int3
 export function secureStreamingLlmPolicy(o: SecureStreamingLlmOptions): SecureKvPolicy & { readonly budgetOf: ReadonlyMap<number, number>; prepare(layer: number, T: number): void } {
   const budget = aBudget(o.budget);
   const sinks = aPosInt(o.sinks ?? 4, 'sinks', 0);
-  const cap = new Map<number, number>();
+  const budgets = layerBudgets(budget);
   const trim = (ctx: Context, cache: SecureLayerCache, B: number): SecureLayerCache => (cache.length <= B ? cache : keepPublicRows(ctx, cache, sinkPlusRecent(cache.length, B, sinks)));
   return {
     name: 'streaming-llm',
     leaks: '',
-    budgetOf: cap,
-    /** a layer whose cache did not go through afterPrefill (benchmarks): the budget of a T-token prompt */
-    prepare(layer, T) {
-      cap.set(layer, resolveBudget(budget, T));
-    },
+    /** budgetOf; prepare(layer, T) for a layer whose cache did not go through afterPrefill (benchmarks) */
+    ...budgets,
     async afterPrefill(ctx, cache) {
-      const B = resolveBudget(budget, cache.length);
-      cap.set(cache.layer, B);
-      return trim(ctx, cache, B);
+      return trim(ctx, cache, budgets.prepare(cache.layer, cache.length));
     },
     async afterAttention(ctx, cache) {
-      return trim(ctx, cache, cap.get(cache.layer) ?? Infinity);
+      return trim(ctx, cache, budgets.budgetOf.get(cache.layer) ?? Infinity);
     },
   };
 }

@@ -25,7 +25,7 @@ import { matmul, matmulFixed, mul } from '../../protocols/mul.js';
 import { softmax } from '../../protocols/softmax.js';
 import { topk } from '../../protocols/topk.js';
 import { ArithShare } from '../../protocols/types.js';
-import { type Budget, aBudget, resolveBudget } from '../policy.js';
+import { type Budget, aBudget, layerBudgets } from '../policy.js';
 import { sortOneHotRows } from './static-eviction.js';
 
 export interface SecureTovaOptions {
@@ -75,20 +75,16 @@ export async function dropOneRow(ctx: Context, cache: SecureLayerCache, e: Arith
 
 export function secureTovaPolicy(o: SecureTovaOptions): SecureKvPolicy & { readonly budgetOf: ReadonlyMap<number, number>; prepare(layer: number, T: number): void } {
   const budget = aBudget(o.budget);
-  const cap = new Map<number, number>();
+  const budgets = layerBudgets(budget);
   const scores = new Map<number, ArithShare>();
   return {
     name: 'tova',
     leaks: '',
-    budgetOf: cap,
-    /** a layer whose cache did not go through afterPrefill (benchmarks): the budget of a T-token prompt */
-    prepare(layer, T) {
-      cap.set(layer, resolveBudget(budget, T));
-    },
+    /** budgetOf; prepare(layer, T) for a layer whose cache did not go through afterPrefill (benchmarks) */
+    ...budgets,
     async afterPrefill(ctx, cache, queries) {
       const { nHeads: H, nKvHeads: nKv, headDim: hd, length: T } = cache;
-      const B = resolveBudget(budget, T);
-      cap.set(cache.layer, B);
+      const B = budgets.prepare(cache.layer, T);
       scores.delete(cache.layer);
       if (T <= B) return cache;
       const q = slice(ctx, queries, T - 1, T, 1).reshape([nKv, H / nKv, hd]);
@@ -105,7 +101,7 @@ export function secureTovaPolicy(o: SecureTovaOptions): SecureKvPolicy & { reado
       return (await matmulFixed(ctx, probs, cache.v)).reshape([1, H * hd]);
     },
     async afterAttention(ctx, cache) {
-      const B = cap.get(cache.layer);
+      const B = budgets.budgetOf.get(cache.layer);
       const s = scores.get(cache.layer);
       scores.delete(cache.layer);
       if (B === undefined || cache.length <= B) return cache;
