@@ -6,7 +6,7 @@ import { max } from './max.js';
 import { matmulFixed } from './mul.js';
 import { reciprocal } from './reciprocal.js';
 import { revealFloat } from './sharing.js';
-import { DEFERRED_CMP_BITS, deferredPlan, softmaxDeferred } from './softmax-deferred.js';
+import { DEFERRED_CMP_BITS, deferredPlan, deferredReciprocalPlan, softmaxDeferred } from './softmax-deferred.js';
 import { msbPlanCost } from './msb.js';
 import { randFloats, share } from '../testing/protocol-helpers.js';
 
@@ -46,7 +46,7 @@ describe('softmaxDeferred', () => {
       const e = await exp(ctx, sub(ctx, x, broadcastLast(ctx, m, n)), { bitWidth: width, dropBits: drop });
       const rExp = c().rounds;
       c = costOf(ctx);
-      await reciprocal(ctx, sumAxis(ctx, e), { maxLog2: 6, dropBits: Math.max(0, 6 + F + 3 - DEFERRED_CMP_BITS) });
+      await reciprocal(ctx, sumAxis(ctx, e), { maxLog2: 6, dropBits: deferredReciprocalPlan(F, n).drop });
       const rRec = c().rounds;
       return { o: (await revealFloat(ctx, o))!, cost, rMax, rExp, rRec };
     });
@@ -68,6 +68,34 @@ describe('softmaxDeferred', () => {
     const plan = deferredPlan(F, B);
     expect([plan.width, plan.width - plan.drop]).toEqual(B === undefined ? [48, 33] : [32, 17]);
     expect(msbPlanCost(plan.width - plan.drop).rounds).toBe(msbPlanCost(plan.width).rounds - 1);
+  });
+
+  // rows of 1023 / 1024 / 2100 / 4500 entries (a decode step after a long prompt): the reciprocal's
+  // range grows to maxLog2 11..13, where its drop would exceed the band (dropBits <= f - 4 = 14)
+  // without the cap; the values stay right
+  it.each([1023, 1024, 2100, 4500])('a row of %i entries: the reciprocal plan stays in its band and the value is right', async (n) => {
+    const plan = deferredReciprocalPlan(F, n);
+    expect(plan.maxLog2).toBe(Math.ceil(Math.log2(n + 1)));
+    expect(plan.drop).toBe(Math.min(F - 4, plan.maxLog2 + F + 3 - DEFERRED_CMP_BITS));
+    expect(plan.drop).toBeLessThanOrEqual(F - 4);
+    const hd = 4;
+    const x0 = randFloats(n, -12, 12, 5);
+    x0[7] = 30; // one dominant entry, the rest spread
+    const v0 = randFloats(n * hd, -3, 3, 6);
+    const res = await runTrio(async (ctx) => {
+      const x = await share(ctx, 0, [1, 1, n], x0);
+      const V = await share(ctx, 1, [1, n, hd], v0);
+      const o = await softmaxDeferred(ctx, x, (lane, e) => matmulFixed(lane, e, V));
+      return (await revealFloat(ctx, o))!;
+    });
+    const mx = Math.max(...x0);
+    const e = Array.from(x0, (v) => Math.exp(v - mx));
+    const sum = e.reduce((a, b) => a + b, 0);
+    for (let i = 0; i < hd; i++) {
+      let want = 0;
+      for (let j = 0; j < n; j++) want += (e[j] / sum) * v0[j * hd + i];
+      expect(Math.abs(res[0][i] - want)).toBeLessThan(2e-3);
+    }
   });
 
   it('rejects a bad bound and an apply of the wrong shape', async () => {

@@ -60,6 +60,19 @@ export function deferredPlan(f: number, maxAbsLogit = defaultMaxAbsLogit(f)): { 
 }
 
 /**
+ * The reciprocal's range (the row sum of n exps lies in [1, n]) and the low bits its range
+ * comparisons drop (public): its thresholds x - 4^i lie within maxLog2 + f + 3 bits, dropped
+ * down to DEFERRED_CMP_BITS, but never more than the reciprocal's own band allows
+ * (reciprocal.ts: dropBits <= f - 4). From n = 1024 on (maxLog2 11 at f = 18) the cap binds
+ * and the comparison keeps a few bits more (one msb round more), never an out-of-band drop.
+ */
+export function deferredReciprocalPlan(f: number, n: number): { maxLog2: number; drop: number } {
+  const maxLog2 = Math.max(1, Math.ceil(Math.log2(n + 1)));
+  const rw = Math.min(64, maxLog2 + f + 3);
+  return { maxLog2, drop: Math.min(Math.max(0, f - 4), Math.max(0, rw - DEFERRED_CMP_BITS)) };
+}
+
+/**
  * apply(softmax(x)) for x [..., n] at scale ctx.f and a row-linear `apply` (on its own lane
  * context) whose result has x's leading shape with any last axis, at scale ctx.f.
  */
@@ -76,11 +89,9 @@ export async function softmaxDeferred(
   const m = await max(ctx, x, { bitWidth: width }); // exact: the g-ary levels need transitive comparisons
   const e = await exp(ctx, sub(ctx, x, broadcastLast(ctx, m, n)), { bitWidth: width, dropBits: drop });
   const s = sumAxis(ctx, e); // [..., 1] in [1, n]
-  const maxLog2 = Math.max(1, Math.ceil(Math.log2(n + 1)));
-  // the reciprocal's thresholds x - 4^i lie within K + f + 3 bits: drop down to 17 as well
-  const rw = Math.min(64, maxLog2 + ctx.f + 3);
+  const { maxLog2, drop: rDrop } = deferredReciprocalPlan(ctx.f, n);
   const [r, a] = await parallel(ctx, [
-    (c) => reciprocal(c, s, { maxLog2, dropBits: Math.max(0, rw - DEFERRED_CMP_BITS) }),
+    (c) => reciprocal(c, s, { maxLog2, dropBits: rDrop }),
     (c) => apply(c, e),
   ]);
   if (a.scale !== ctx.f || a.shape.length !== x.shape.length || a.shape.slice(0, -1).some((d, i) => d !== x.shape[i])) {
