@@ -28,7 +28,10 @@
  *     the secure logits (revealed to the user) with the plaintext twin (full cache / MPCache's
  *     twin) over 16 new tokens of `--long` prompts of `--long-len` tokens (passkey prompts);
  *     long_prompt_garbage_runs: runs whose secure logits leave the float logits by > 1.0
- *     anywhere; long_prompt_n: how many prompts per policy were run (the issue asks 20).
+ *     anywhere; long_prompt_n: how many prompts per policy were run (the issue asks 20);
+ *     long_prompt_max_gap_at_disagreement: the largest plaintext logit gap between the two
+ *     candidates where secure and plaintext top-1 differ (0 when they never do; a gap below the
+ *     run's logit error is a near-tie that fixed-point arithmetic can flip).
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -201,6 +204,7 @@ export default async function correctnessBench(opts: BenchOptions): Promise<Benc
   // 4. long prompts: secure (revealed logits) vs the plaintext twin, teacher-forced
   const ref = new ReferenceModel(w);
   let garbage = 0;
+  let maxGap = 0;
   for (const pol of ['full', 'mpcache']) {
     let agree = 0;
     let total = 0;
@@ -221,6 +225,12 @@ export default async function correctnessBench(opts: BenchOptions): Promise<Benc
         }
         total++;
         if (am === bm) agree++;
+        else {
+          // the plaintext gap between the two candidates: a near-tie (within the run's logit error) can flip
+          const gap = lg[bm] - lg[am];
+          maxGap = Math.max(maxGap, gap);
+          log(`long ${pol} ${p}: token ${i + 1} differs: secure ${am}, plaintext ${bm}, plaintext gap ${gap.toFixed(3)}`);
+        }
         if (i + 1 < r.logits.length) lg = s.step(r.tokens[i]);
       }
       if (worst > 1.0) garbage++;
@@ -230,6 +240,7 @@ export default async function correctnessBench(opts: BenchOptions): Promise<Benc
     figures[`long_prompt_${pol}_agreement`] = total === 0 ? -1 : agree / total;
   }
   figures.long_prompt_garbage_runs = garbage;
+  figures.long_prompt_max_gap_at_disagreement = maxGap;
   figures.long_prompt_n = nLong;
   // --carry-long FILE: with --long 0, take the long_prompt_* figures of an earlier run's JSON (said in the notes)
   const ci = a.indexOf('--carry-long');
