@@ -214,15 +214,19 @@ export default async function correctnessBench(opts: BenchOptions): Promise<Benc
       const s = ref.newSession(createPlainTwin(pol, w.config));
       let lg = s.prefill(pr);
       let worst = 0;
+      const perToken: number[] = [];
       for (let i = 0; i < r.logits.length; i++) {
         const sl = r.logits[i];
         let am = 0;
         let bm = 0;
+        let tokenWorst = 0;
         for (let j = 0; j < lg.length; j++) {
-          worst = Math.max(worst, Math.abs(sl[j] - lg[j]));
+          tokenWorst = Math.max(tokenWorst, Math.abs(sl[j] - lg[j]));
+          worst = Math.max(worst, tokenWorst);
           if (sl[j] > sl[am]) am = j;
           if (lg[j] > lg[bm]) bm = j;
         }
+        perToken.push(tokenWorst);
         total++;
         if (am === bm) agree++;
         else {
@@ -235,7 +239,7 @@ export default async function correctnessBench(opts: BenchOptions): Promise<Benc
       }
       if (worst > 1.0) garbage++;
       rows.push({ model: 'default', site: `long prompt ${p} (${pr.length} tokens) ${pol}`, max_logit_err: Number(worst.toFixed(3)) });
-      log(`long ${pol} ${p}: ${pr.length} tokens, worst logit error ${worst.toFixed(3)}`);
+      log(`long ${pol} ${p}: ${pr.length} tokens, worst logit error ${worst.toFixed(3)}; per token ${perToken.map((e) => e.toFixed(2)).join(' ')}`);
     }
     figures[`long_prompt_${pol}_agreement`] = total === 0 ? -1 : agree / total;
   }
