@@ -222,11 +222,11 @@ export default async function correctnessBench(opts: BenchOptions): Promise<Benc
         let tokenWorst = 0;
         for (let j = 0; j < lg.length; j++) {
           tokenWorst = Math.max(tokenWorst, Math.abs(sl[j] - lg[j]));
-          worst = Math.max(worst, tokenWorst);
           if (sl[j] > sl[am]) am = j;
           if (lg[j] > lg[bm]) bm = j;
         }
         perToken.push(tokenWorst);
+        worst = Math.max(worst, tokenWorst);
         total++;
         if (am === bm) agree++;
         else {

@@ -401,12 +401,12 @@ export class ReferenceSession {
 
 // ---------------------------------------------------------------- per-block functions (the architecture differences)
 
-/** x[off..off+dim) = token embedding of `id` (+ the learned position embedding of `pos`). */
 /** The sizes a forward pass works with: width, query and KV widths, head size, hidden size, query heads per KV head, attention scale. */
 function passDims(c: ModelConfig): { d: number; qd: number; kd: number; hd: number; hid: number; G: number; scale: number } {
   return { d: c.dim, qd: qDim(c), kd: kvDim(c), hd: c.headDim, hid: c.hiddenDim, G: c.nHeads / c.nKvHeads, scale: 1 / Math.sqrt(c.headDim) };
 }
 
+/** x[off..off+dim) = token embedding of `id` (+ the learned position embedding of `pos`). */
 function embedToken(x: Float32Array, off: number, w: ModelWeights, id: number, pos: number): void {
   const d = w.config.dim;
   x.set(w.tokenEmbedding.subarray(id * d, (id + 1) * d), off);

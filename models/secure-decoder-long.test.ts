@@ -13,7 +13,6 @@ import { SecureDecoder } from './secure-decoder.js';
 import { shareModel } from './secure-weights.js';
 import { runTrio } from '../testing/trio.js';
 
-
 describe('secure decoder after a long prompt', () => {
   it('1100-token prompt, 3 new tokens: equal to the float reference, logits within 0.25', async () => {
     const config = makeConfig({ dim: 16, hiddenDim: 32, nLayers: 1, nHeads: 2, vocabSize: 24, maxSeqLen: 1200 });
